@@ -1,0 +1,61 @@
+/**
+ * Types shared by every readiness rule: the object being judged, the verdict,
+ * and the context a rule may read (clock, related objects, tunables).
+ *
+ * @module
+ */
+
+/** The three answers a rule can give. */
+export type Verdict = "Ready" | "Pending" | "Failed";
+
+/**
+ * A Kubernetes object as unstructured JSON. Every field is `unknown` on
+ * purpose: rules read it through tolerant helpers and never trust its shape.
+ */
+export interface KubeObject {
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: unknown;
+  spec?: unknown;
+  status?: unknown;
+  [key: string]: unknown;
+}
+
+/** The result of evaluating one object (or rolling up several). */
+export interface Readiness {
+  /** Ready, Pending or Failed. */
+  verdict: Verdict;
+  /** Short, stable CamelCase code, e.g. `CrashLoopBackOff`. */
+  reason: string;
+  /** Human sentence naming the container, counts or condition that decided. */
+  message: string;
+  /** Things worth knowing that did not change the verdict. */
+  warnings: string[];
+}
+
+/** Grace periods and thresholds; every one has a documented default. */
+export interface RuleOptions {
+  /** How long a pod may stay unschedulable before it counts as Failed (ms). */
+  unschedulableGraceMs: number;
+  /** How long a container config error may last before Failed (ms). */
+  configErrorGraceMs: number;
+  /** How long a container must run without restarting to count as stable (ms). */
+  restartStabilityMs: number;
+  /** Restarts at or above which a waiting container counts as crash-looping. */
+  crashLoopRestarts: number;
+  /** How long a controller may make no progress before it counts as stalled (ms). */
+  stallTimeoutMs: number;
+}
+
+/** What a rule may read besides the object itself. The clock is passed in. */
+export interface RuleContext {
+  /** The evaluation time; rules never read the clock themselves. */
+  now: Date;
+  /** Other objects of the instance or cluster (pods, ReplicaSets, StorageClasses, CRDs, Nodes). */
+  related: readonly KubeObject[];
+  /** Tunables, with defaults filled in. */
+  options: RuleOptions;
+}
+
+/** Every Kind rule has this shape: a pure function of data. */
+export type Rule = (object: KubeObject, context: RuleContext) => Readiness;

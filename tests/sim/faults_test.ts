@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { parseFaults, withFaults } from "../../sim/faults.ts";
+
+Deno.test("parseFaults() reads every kind of fault", () => {
+  assert.deepEqual(
+    parseFaults(
+      "latency=5ms,error=503:0.25,error=500,hang=0.1,reset=0.2,truncate=0.3,malformed=0.4,match=/v1,seed=7",
+    ),
+    {
+      latencyMs: 5,
+      errorRates: { 503: 0.25, 500: 1 },
+      hangRate: 0.1,
+      resetRate: 0.2,
+      truncateRate: 0.3,
+      malformedRate: 0.4,
+      match: "/v1",
+      seed: 7,
+    },
+  );
+  assert.equal(parseFaults("latency=1.5s").latencyMs, 1500);
+});
+
+Deno.test("parseFaults() names the bad term", () => {
+  assert.throws(() => parseFaults("error=200"), /"error=200"/);
+  assert.throws(() => parseFaults("hang=2"), /"hang=2".*0 to 1/);
+  assert.throws(() => parseFaults("jitter=1"), /unknown fault/);
+});
+
+Deno.test("withFaults() answers the injected status only on matching paths", async () => {
+  const handler = withFaults(
+    () => new Response("real"),
+    () => ({ errorRates: { 503: 1 }, match: "/aai" }),
+  );
+  const hit = await handler(new Request("http://x/aai/v24/thing"));
+  assert.equal(hit.status, 503);
+  await hit.body?.cancel();
+  const miss = await handler(new Request("http://x/v1/instance"));
+  assert.equal(await miss.text(), "real");
+});
