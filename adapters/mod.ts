@@ -1,0 +1,8 @@
+/**
+ * Adapters: the only code that talks to peers over the network (k8splugin,
+ * A&AI, the Kubernetes API), each behind an interface that sync/ receives.
+ *
+ * @module
+ */
+export * from "./http.ts";
+export * from "./k8splugin.ts";
