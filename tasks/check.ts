@@ -1,0 +1,591 @@
+/**
+ * `deno task check <instance-id>`: ad hoc inspection of one k8splugin
+ * instance (DESIGN §9). Prints the instance roll-up and a kubectl-style table
+ * of its resources with verdict, reason and age; `-o wide` adds the message
+ * and k8splugin's own ready flag, `-o json|yaml` one document for scripts,
+ * `--aai` what A&AI holds and the exact operations a sync would send,
+ * `--watch` a line per change until the instance is Ready or Failed.
+ *
+ * Exit codes: 0 Ready, 3 Pending, 4 Failed, 1 error, 2 usage or configuration.
+ *
+ * Permissions: `--allow-net` (peers), `--allow-read` (config, password and CA
+ * files), `--allow-env` (configuration variables, `NO_COLOR`), `--allow-sys`
+ * and `--allow-write` (required by `@kubernetes/client-node` with `--source kube`).
+ *
+ * @module
+ */
+
+import { Command, Option } from "@commander-js/extra-typings";
+import Table from "cli-table3";
+import { styleText } from "node:util";
+import { stringify as stringifyYaml } from "yaml";
+import type { AaiObject } from "../adapters/aai.ts";
+import type { Readiness, Verdict } from "../rules/types.ts";
+import { parseDuration } from "../sync/config.ts";
+
+/** Exit code of `check` for each roll-up verdict. */
+export const VERDICT_EXIT_CODES: Readonly<Record<Verdict, number>> = {
+  Ready: 0,
+  Pending: 3,
+  Failed: 4,
+};
+
+/** Exit code of `check` for any error that is not about usage. */
+export const EXIT_ERROR = 1;
+/** Exit code of `check` for bad arguments or configuration. */
+export const EXIT_USAGE = 2;
+
+/** Output formats of `-o`. */
+export type OutputFormat = "table" | "wide" | "json" | "yaml";
+
+/** One resource of the instance as `check` shows it (and prints in JSON/YAML). */
+export interface CheckResource {
+  kind: string;
+  group: string;
+  version: string;
+  name: string;
+  /** `""` for cluster-scoped resources. */
+  namespace: string;
+  verdict: Verdict;
+  reason: string;
+  message: string;
+  warnings: string[];
+  /** `metadata.creationTimestamp`, when the object has one. */
+  createdAt?: string;
+}
+
+/** A planned A&AI request, as a sync pass would send it. */
+export interface CheckOperation {
+  method: string;
+  path: string;
+  why: string;
+  body?: unknown;
+}
+
+/** The whole result of `check`, also the JSON/YAML document. */
+export interface CheckView {
+  instance: {
+    id: string;
+    rbName: string;
+    rbVersion: string;
+    profileName: string;
+    releaseName: string;
+    cloudRegion: string;
+    namespace: string;
+  };
+  /** When the evaluation happened (ISO 8601). */
+  checkedAt: string;
+  /** The roll-up of every resource's verdict. */
+  verdict: Verdict;
+  reason: string;
+  message: string;
+  /** k8splugin's own `ready` flag (Helm's checker), for comparison only. */
+  k8spluginReady?: boolean;
+  resources: CheckResource[];
+  /** With `--aai`: what A&AI holds for the instance and what a sync would send. */
+  aai?: { objects: AaiObject[]; operations: CheckOperation[] };
+}
+
+/** How the table is drawn. */
+export interface TableOptions {
+  wide?: boolean;
+  headers?: boolean;
+  color?: boolean;
+  /** Reference time for the AGE column; defaults to `view.checkedAt`. */
+  now?: Date;
+}
+
+/**
+ * Formats a duration like kubectl's AGE column (`45s`, `3m12s`, `5h`, `2d4h`,
+ * `400d`); `<invalid>` for a time in the future by more than a second.
+ */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < -1) return "<invalid>";
+  if (seconds < 0) return "0s";
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) {
+    return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
+  }
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) {
+    return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
+  }
+  if (hours < 48) return `${hours}h`;
+  const days = Math.floor(hours / 24);
+  if (hours < 24 * 8) {
+    return hours % 24 === 0 ? `${days}d` : `${days}d${hours % 24}h`;
+  }
+  if (days < 365 * 2) return `${days}d`;
+  const years = Math.floor(days / 365);
+  if (days < 365 * 8) {
+    return days % 365 === 0 ? `${years}y` : `${years}y${days % 365}d`;
+  }
+  return `${years}y`;
+}
+
+/** The AGE cell of a resource: `<unknown>` without a creation timestamp. */
+export function ageOf(resource: CheckResource, now: Date): string {
+  if (!resource.createdAt) return "<unknown>";
+  const created = Date.parse(resource.createdAt);
+  if (Number.isNaN(created)) return "<unknown>";
+  return humanDuration(now.getTime() - created);
+}
+
+/** Colours a verdict (green, yellow, red) when `color` is on. */
+export function paintVerdict(verdict: Verdict, color: boolean): string {
+  if (!color) return verdict;
+  const format = verdict === "Ready"
+    ? "green"
+    : verdict === "Pending"
+    ? "yellow"
+    : "red";
+  return styleText(format, verdict, { validateStream: false });
+}
+
+/** The kind column: `Deployment.apps` style for non-core groups, like kubectl. */
+export function kindLabel(resource: { kind: string; group: string }): string {
+  return resource.group ? `${resource.kind}.${resource.group}` : resource.kind;
+}
+
+/** A borderless, kubectl-like table. */
+function plainTable(head: string[], headers: boolean): Table.Table {
+  const none = "";
+  return new Table({
+    ...(headers ? { head } : {}),
+    chars: {
+      top: none,
+      "top-mid": none,
+      "top-left": none,
+      "top-right": none,
+      bottom: none,
+      "bottom-mid": none,
+      "bottom-left": none,
+      "bottom-right": none,
+      left: none,
+      "left-mid": none,
+      mid: none,
+      "mid-mid": none,
+      right: none,
+      "right-mid": none,
+      middle: "   ",
+    },
+    style: { head: [], border: [], "padding-left": 0, "padding-right": 0 },
+  });
+}
+
+/** Renders rows of cells without trailing blanks (cli-table3 pads the last column). */
+function render(table: Table.Table): string {
+  return table.toString().split("\n").map((line) => line.trimEnd()).join(
+    "\n",
+  );
+}
+
+/** The roll-up line(s) printed above the table. */
+export function renderSummary(
+  view: CheckView,
+  options: TableOptions = {},
+): string {
+  const i = view.instance;
+  const lines = [
+    `Instance ${i.id}: ${i.rbName} ${i.rbVersion}, profile ${i.profileName}, release ${i.releaseName}, region ${i.cloudRegion}, namespace ${i.namespace}`,
+    `Verdict: ${
+      paintVerdict(view.verdict, options.color ?? false)
+    } (${view.reason}): ${view.message}`,
+  ];
+  if (options.wide && view.k8spluginReady !== undefined) {
+    lines.push(
+      `k8splugin's own ready flag (Helm's checker, for comparison): ${view.k8spluginReady}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/**
+ * The resources table: KIND, NAME, NAMESPACE, VERDICT, REASON, AGE, and with
+ * `wide` also MESSAGE and K8SPLUGIN-READY (k8splugin's instance-level flag).
+ */
+export function renderTable(
+  view: CheckView,
+  options: TableOptions = {},
+): string {
+  const now = options.now ?? new Date(view.checkedAt);
+  const head = ["KIND", "NAME", "NAMESPACE", "VERDICT", "REASON", "AGE"];
+  if (options.wide) head.push("MESSAGE", "K8SPLUGIN-READY");
+  const table = plainTable(head, options.headers ?? true);
+  for (const r of view.resources) {
+    const row = [
+      kindLabel(r),
+      r.name,
+      r.namespace || "<none>",
+      paintVerdict(r.verdict, options.color ?? false),
+      r.reason,
+      ageOf(r, now),
+    ];
+    if (options.wide) {
+      row.push(
+        r.message,
+        view.k8spluginReady === undefined
+          ? "<unknown>"
+          : String(view.k8spluginReady),
+      );
+    }
+    table.push(row);
+  }
+  return render(table);
+}
+
+/** Shortens an A&AI object path for people: `…/tenant/t1/k8s-resources/k8s-resource/3f2a9c1e…`. */
+export function shortPath(path: string, idLength = 12): string {
+  const withoutQuery = path.split("?")[0] ?? path;
+  const query = path.includes("?") ? path.slice(path.indexOf("?")) : "";
+  const tenant = withoutQuery.indexOf("/tenants/tenant/");
+  let short = tenant >= 0
+    ? "…" + withoutQuery.slice(tenant + "/tenants".length)
+    : withoutQuery;
+  short = short.replace(
+    /\/([0-9a-f]{64})(?=\/|$)/g,
+    (_all, id: string) => `/${id.slice(0, idLength)}…`,
+  );
+  return short + query;
+}
+
+/** The `--aai` part of the table output: the objects A&AI holds, then the planned requests. */
+export function renderAai(view: CheckView, options: TableOptions = {}): string {
+  const aai = view.aai;
+  if (!aai) return "";
+  const parts: string[] = [];
+  if (aai.objects.length === 0) {
+    parts.push("A&AI holds no k8s-resource for this instance.");
+  } else {
+    parts.push(`A&AI holds ${aai.objects.length} k8s-resource object(s):`);
+    const table = plainTable(
+      ["KIND", "NAME", "READINESS", "REASON", "DATA-OWNER", "RESOURCE-VERSION"],
+      options.headers ?? true,
+    );
+    for (const o of aai.objects) {
+      const labels = Array.isArray(o.labels) ? o.labels.map(String) : [];
+      const label = (suffix: string) =>
+        labels.find((l) => l.includes(`${suffix}=`))?.split("=").slice(1).join(
+          "=",
+        ) ?? "";
+      table.push([
+        String(o.kind ?? ""),
+        String(o.name ?? ""),
+        label("/readiness"),
+        label("/reason"),
+        String(o["data-owner"] ?? ""),
+        String(o["resource-version"] ?? ""),
+      ]);
+    }
+    parts.push(render(table));
+  }
+  if (aai.operations.length === 0) {
+    parts.push("A sync pass would send A&AI nothing: it is up to date.");
+  } else {
+    parts.push(`A sync pass would send ${aai.operations.length} request(s):`);
+    const table = plainTable(
+      ["METHOD", "PATH", "WHY"],
+      options.headers ?? true,
+    );
+    for (const op of aai.operations) {
+      table.push([op.method, shortPath(op.path), op.why]);
+    }
+    parts.push(render(table));
+  }
+  return parts.join("\n");
+}
+
+/** The complete output of `check` for one format (no trailing newline). */
+export function renderView(
+  view: CheckView,
+  format: OutputFormat,
+  options: TableOptions = {},
+): string {
+  if (format === "json") return JSON.stringify(view, null, 2);
+  if (format === "yaml") return stringifyYaml(view).trimEnd();
+  const wide = format === "wide";
+  const table = renderTable(view, { ...options, wide });
+  if (options.headers === false) {
+    return [table, view.aai ? renderAai(view, options) : ""].filter(Boolean)
+      .join("\n");
+  }
+  const parts = [renderSummary(view, { ...options, wide }), "", table];
+  if (view.aai) parts.push("", renderAai(view, options));
+  return parts.join("\n");
+}
+
+/** What changed between two polls, as lines for `--watch` (empty when nothing did). */
+export function watchLines(
+  before: CheckView | undefined,
+  after: CheckView,
+): string[] {
+  const lines: string[] = [];
+  const time = after.checkedAt;
+  const key = (r: CheckResource) => `${kindLabel(r)}/${r.namespace}/${r.name}`;
+  const old = new Map((before?.resources ?? []).map((r) => [key(r), r]));
+  const seen = new Set<string>();
+  for (const r of after.resources) {
+    seen.add(key(r));
+    const was = old.get(key(r));
+    if (was && was.verdict === r.verdict && was.reason === r.reason) continue;
+    const change = was ? `${was.verdict} → ${r.verdict}` : `new, ${r.verdict}`;
+    lines.push(
+      `${time}  ${
+        kindLabel(r)
+      }/${r.name}  ${change}  ${r.reason}: ${r.message}`,
+    );
+  }
+  for (const [k, r] of old) {
+    if (!seen.has(k)) lines.push(`${time}  ${kindLabel(r)}/${r.name}  gone`);
+  }
+  if (
+    !before || before.verdict !== after.verdict ||
+    before.reason !== after.reason
+  ) {
+    const change = before
+      ? `${before.verdict} → ${after.verdict}`
+      : after.verdict;
+    lines.push(
+      `${time}  instance ${after.instance.id}  ${change}  ${after.reason}: ${after.message}`,
+    );
+  }
+  return lines;
+}
+
+/** Decides colour: `NO_COLOR` wins, then `--color never|always`, else only on a terminal. */
+export function useColor(
+  mode: "auto" | "never" | "always",
+  env: { noColor?: string | undefined; isTerminal: boolean },
+): boolean {
+  if (env.noColor !== undefined && env.noColor !== "") return false;
+  if (mode === "never") return false;
+  if (mode === "always") return true;
+  return env.isTerminal;
+}
+
+/** The parts of `planInstance()`'s result that `check` shows. */
+export interface PlanLike {
+  instance: {
+    id: string;
+    rbName: string;
+    rbVersion: string;
+    profileName: string;
+    releaseName: string;
+    cloudRegion: string;
+    namespace: string;
+    ready?: boolean;
+  };
+  resources: {
+    gvk: { group: string; version: string; kind: string };
+    name: string;
+    namespace: string;
+    object: Record<string, unknown>;
+    readiness: Readiness;
+  }[];
+  rollup: Readiness;
+  planned: { method: string; path: string; why: string; body?: unknown }[];
+  aai: AaiObject[];
+  /** k8splugin's own ready flag, when the plan carries it. */
+  k8spluginReady?: boolean;
+}
+
+/** Builds the view (and JSON/YAML document) of a plan; `aai` keeps the A&AI part. */
+export function toView(plan: PlanLike, now: Date, aai: boolean): CheckView {
+  const i = plan.instance;
+  const view: CheckView = {
+    instance: {
+      id: i.id,
+      rbName: i.rbName,
+      rbVersion: i.rbVersion,
+      profileName: i.profileName,
+      releaseName: i.releaseName,
+      cloudRegion: i.cloudRegion,
+      namespace: i.namespace,
+    },
+    checkedAt: now.toISOString(),
+    verdict: plan.rollup.verdict,
+    reason: plan.rollup.reason,
+    message: plan.rollup.message,
+    resources: plan.resources.map((r) => {
+      const metadata = r.object.metadata as
+        | { creationTimestamp?: unknown }
+        | undefined;
+      const created = metadata?.creationTimestamp;
+      return {
+        kind: r.gvk.kind,
+        group: r.gvk.group,
+        version: r.gvk.version,
+        name: r.name,
+        namespace: r.namespace,
+        verdict: r.readiness.verdict,
+        reason: r.readiness.reason,
+        message: r.readiness.message,
+        warnings: r.readiness.warnings,
+        ...(typeof created === "string" ? { createdAt: created } : {}),
+      };
+    }),
+  };
+  const ready = plan.k8spluginReady ?? i.ready;
+  if (ready !== undefined) view.k8spluginReady = ready;
+  if (aai) {
+    view.aai = {
+      objects: plan.aai,
+      operations: plan.planned.map((op) => ({
+        method: op.method,
+        path: op.path,
+        why: op.why,
+        ...(op.body === undefined ? {} : { body: op.body }),
+      })),
+    };
+  }
+  return view;
+}
+
+const EXIT_CODES_HELP = `
+Exit codes (for scripts):
+  0  the instance is Ready
+  3  the instance is Pending (not Ready yet, nothing says it cannot get there)
+  4  the instance is Failed (it will not become Ready without a change)
+  1  error: k8splugin or A&AI unreachable, unknown instance id, …
+  2  usage or configuration error
+
+Configuration: --config FILE or K8S_AAI_SYNC_CONFIG, overridden by K8SPLUGIN_URL,
+AAI_URL, AAI_USERNAME, AAI_PASSWORD_FILE, … (see README.md, "Configuration").
+Colour: only in the table on a terminal; NO_COLOR (non-empty) always wins.
+
+Examples:
+  deno task check edgex-1
+  deno task check edgex-1 -o wide --aai
+  deno task check edgex-1 -o json | jq .verdict
+  deno task check edgex-1 --watch --interval 5s`;
+
+/** Where `check` writes; tests pass their own. */
+export interface CheckIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: Record<string, string | undefined>;
+  isTerminal: boolean;
+  /** The clock (tests and replays pass a fixed one). */
+  now?: () => Date;
+  /** Waits between `--watch` polls (tests pass a fast one). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Stops `--watch` early (e.g. on Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+/** The parsed command line of `check`. */
+export interface CheckArgs {
+  instanceId: string;
+  output: OutputFormat;
+  aai: boolean;
+  watch: boolean;
+  intervalMs: number;
+  headers: boolean;
+  color: "auto" | "never" | "always";
+  config?: string;
+  source?: "k8splugin" | "kube";
+  now?: Date;
+}
+
+/** A bad argument value that commander does not check itself (exit 2). */
+export class UsageError extends Error {
+  /** Builds the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/**
+ * Parses `check`'s arguments with commander. Help and usage problems throw
+ * commander's `CommanderError` (its `exitCode` is 0 for `--help`); bad
+ * values it cannot check throw {@linkcode UsageError}.
+ */
+export function parseArgs(
+  args: string[],
+  io: Pick<CheckIo, "out" | "err">,
+): CheckArgs {
+  const program = new Command("deno task check")
+    .description(
+      "Show the readiness of one k8splugin instance's resources (and, with --aai, what A&AI holds and what a sync would send).",
+    )
+    .argument("<instance-id>", "k8splugin instance id (rb-instance-id)")
+    .addOption(
+      new Option("-o, --output <format>", "output format")
+        .choices(["table", "wide", "json", "yaml"] as const)
+        .default("table" as const),
+    )
+    .option(
+      "--aai",
+      "also show what A&AI holds and the operations a sync pass would send",
+    )
+    .option(
+      "--watch",
+      "re-poll and print a line per change until Ready or Failed",
+    )
+    .option("--interval <duration>", "poll interval of --watch", "2s")
+    .option(
+      "--no-headers",
+      "table without the header row and the roll-up lines",
+    )
+    .addOption(
+      new Option("--color <when>", "colour the VERDICT column")
+        .choices(["auto", "never", "always"] as const)
+        .default("auto" as const),
+    )
+    .option(
+      "--config <file>",
+      "config file (YAML or JSON); default K8S_AAI_SYNC_CONFIG",
+    )
+    .addOption(
+      new Option(
+        "--source <source>",
+        "read resources from k8splugin or the cluster",
+      )
+        .choices(["k8splugin", "kube"] as const),
+    )
+    .option(
+      "--now <time>",
+      "evaluate as if it were this ISO 8601 time (replaying scenarios)",
+    )
+    .addHelpText("after", EXIT_CODES_HELP)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.out(text.replace(/\n$/, "")),
+      writeErr: (text) => io.err(text.replace(/\n$/, "")),
+    })
+    .showHelpAfterError("(run `deno task check --help` for usage)");
+  program.parse(args, { from: "user" });
+  const options = program.opts();
+  const instanceId = program.args[0] ?? "";
+  const intervalMs = parseDuration(options.interval);
+  if (intervalMs === undefined || intervalMs <= 0) {
+    throw new UsageError(
+      `Cannot use --interval "${options.interval}": give a duration like 2s or 500ms`,
+    );
+  }
+  let now: Date | undefined;
+  if (options.now !== undefined) {
+    now = new Date(options.now);
+    if (Number.isNaN(now.getTime())) {
+      throw new UsageError(
+        `Cannot use --now "${options.now}": give an ISO 8601 time like 2026-11-25T10:00:00Z`,
+      );
+    }
+  }
+  return {
+    instanceId,
+    output: options.output,
+    aai: options.aai ?? false,
+    watch: options.watch ?? false,
+    intervalMs,
+    headers: options.headers,
+    color: options.color,
+    ...(options.config === undefined ? {} : { config: options.config }),
+    ...(options.source === undefined ? {} : { source: options.source }),
+    ...(now === undefined ? {} : { now }),
+  };
+}
