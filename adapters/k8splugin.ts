@@ -7,6 +7,13 @@
  *
  * @module
  */
+import { z } from "zod";
+import {
+  HttpClient,
+  type HttpClientOptions,
+  type HttpResponse,
+  HttpTransportError,
+} from "./http.ts";
 
 /** Group/Version/Kind of a Kubernetes resource; `group` is `""` for core. */
 export interface Gvk {
@@ -105,3 +112,407 @@ export type K8spluginErrorKind =
   | "Transient"
   | "Invalid"
   | "BadRequest";
+
+// ---------------------------------------------------------------------------
+// HTTP implementation
+// ---------------------------------------------------------------------------
+
+/** A k8splugin call failed; `kind` says how, `retryable` whether a later run may succeed. */
+export class K8spluginError extends Error {
+  readonly kind: K8spluginErrorKind;
+  /** HTTP status, when k8splugin answered. */
+  readonly status?: number;
+  /** The instance the call was about. */
+  readonly instanceId?: string;
+  /** For `Invalid`: the field path in the response, e.g. `resourcesStatus[2].GVK.Kind`. */
+  readonly path?: string;
+  /** The request, e.g. `GET /v1/instance/abc/status`. */
+  readonly request?: string;
+  /** k8splugin's error text (plain text, as sent), when it answered with one. */
+  readonly body?: string;
+  /** True for `Transient`. */
+  readonly retryable: boolean;
+
+  /** Builds the error; the message is composed by the client. */
+  constructor(
+    message: string,
+    init: {
+      kind: K8spluginErrorKind;
+      status?: number | undefined;
+      instanceId?: string | undefined;
+      path?: string | undefined;
+      request?: string | undefined;
+      body?: string | undefined;
+    },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "K8spluginError";
+    this.kind = init.kind;
+    if (init.status !== undefined) this.status = init.status;
+    if (init.instanceId !== undefined) this.instanceId = init.instanceId;
+    if (init.path !== undefined) this.path = init.path;
+    if (init.request !== undefined) this.request = init.request;
+    if (init.body !== undefined) this.body = init.body;
+    this.retryable = init.kind === "Transient";
+  }
+}
+
+/** Options of {@linkcode HttpK8spluginClient}: the HTTP layer's, `peer` defaulting to `"k8splugin"`. */
+export type HttpK8spluginClientOptions =
+  & Omit<HttpClientOptions, "peer">
+  & { peer?: string };
+
+const stringMap = z.record(z.string(), z.string());
+
+const requestSchema = z.looseObject({
+  "rb-name": z.string(),
+  "rb-version": z.string(),
+  "profile-name": z.string(),
+  "release-name": z.string().nullish(),
+  "cloud-region": z.string().min(1),
+  labels: stringMap.nullish(),
+  "override-values": z.record(z.string(), z.unknown()).nullish(),
+});
+
+const summarySchema = z.looseObject({
+  id: z.string().min(1),
+  request: requestSchema,
+  "release-name": z.string().nullish(),
+  namespace: z.string(),
+});
+
+const gvkSchema = z.looseObject({
+  Group: z.string(),
+  Version: z.string(),
+  Kind: z.string(),
+});
+
+const instanceSchema = summarySchema.extend({
+  resources: z.array(z.looseObject({ GVK: gvkSchema, Name: z.string().min(1) }))
+    .nullish(),
+});
+
+const statusSchema = z.looseObject({
+  ready: z.boolean().optional(),
+  resourceCount: z.number().int().nonnegative().optional(),
+  resourcesStatus: z.array(z.looseObject({
+    name: z.string().min(1),
+    GVK: gvkSchema,
+    status: z.record(z.string(), z.unknown()),
+  })).nullish(),
+});
+
+const connectivitySchema = z.looseObject({
+  "cloud-region": z.string().min(1),
+  "cloud-owner": z.string(),
+  kubeconfig: z.string().min(1),
+});
+
+/** Formats a zod issue path like `resourcesStatus[2].GVK.Kind`. */
+function fieldPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else {
+      const text = String(key);
+      out += /^[A-Za-z_$][\w$]*$/.test(text)
+        ? (out ? "." : "") + text
+        : `[${JSON.stringify(text)}]`;
+    }
+  }
+  return out || "(root)";
+}
+
+/**
+ * Percent-encodes one path segment. `.` and `..` cannot be sent at all: URL
+ * parsers resolve them (even encoded), which would change the request's target.
+ */
+function segment(value: string, what: string): string {
+  if (value === "" || /^(\.|%2e){1,2}$/i.test(value)) {
+    throw new K8spluginError(
+      `Cannot use ${what} "${value}" in a k8splugin URL: it would change the request path`,
+      { kind: "BadRequest" },
+    );
+  }
+  return encodeURIComponent(value);
+}
+
+/** The first line of an error body (the query handler appends JSON after it), quoted. */
+function quoteBody(text: string): string {
+  let shown = text.replace(/\n\{[\s\S]*$/, "").trimEnd();
+  if (shown.length > 500) shown = `${shown.slice(0, 500)}…`;
+  return JSON.stringify(shown);
+}
+
+/** Turns a summary or instance document into the normalised form. */
+function toSummary(item: z.infer<typeof summarySchema>): InstanceSummary {
+  const request = item.request;
+  return {
+    id: item.id,
+    rbName: request["rb-name"],
+    rbVersion: request["rb-version"],
+    profileName: request["profile-name"],
+    releaseName: item["release-name"] || request["release-name"] || "",
+    cloudRegion: request["cloud-region"],
+    namespace: item.namespace,
+    labels: request.labels ?? {},
+  };
+}
+
+/** Normalises a GVK; an empty one (pods in Guilin output) is read from the object, else it is a Pod. */
+function toGvk(
+  gvk: z.infer<typeof gvkSchema>,
+  object?: Record<string, unknown>,
+): Gvk {
+  if (gvk.Kind) {
+    return { group: gvk.Group, version: gvk.Version, kind: gvk.Kind };
+  }
+  const apiVersion = object?.apiVersion;
+  const kind = object?.kind;
+  if (typeof apiVersion === "string" && typeof kind === "string" && kind) {
+    const slash = apiVersion.lastIndexOf("/");
+    return {
+      group: slash < 0 ? "" : apiVersion.slice(0, slash),
+      version: slash < 0 ? apiVersion : apiVersion.slice(slash + 1),
+      kind,
+    };
+  }
+  return { group: "", version: "v1", kind: "Pod" };
+}
+
+/**
+ * Reads k8splugin over HTTP (`HttpClient`: timeouts, retries of 5xx and
+ * transport errors). Every response is zod-validated: the known variants are
+ * accepted (null labels, missing release-name, empty pod GVK, a status entry
+ * holding only a `status` block, a `null` list), anything else becomes a
+ * `K8spluginError` of kind `Invalid` naming the instance and the field.
+ *
+ * Permissions: `--allow-net` (k8splugin's host), `--allow-read` for a CA file,
+ * `--allow-write` when recording.
+ */
+export class HttpK8spluginClient implements K8spluginClient {
+  readonly #http: HttpClient;
+
+  /** Stores the options (nothing is opened until the first call). */
+  constructor(options: HttpK8spluginClientOptions) {
+    this.#http = new HttpClient({
+      ...options,
+      peer: options.peer ?? "k8splugin",
+    });
+  }
+
+  /** The base URL, without credentials. */
+  get baseUrl(): string {
+    return this.#http.baseUrl;
+  }
+
+  /** Lists instances; k8splugin's "no objects" 500 and a `null` body both become `[]`. */
+  async listInstances(filter?: InstanceFilter): Promise<InstanceSummary[]> {
+    const what = "Cannot list instances from k8splugin";
+    const response = await this.#get(
+      what,
+      "/v1/instance",
+      undefined,
+      {
+        "rb-name": filter?.rbName,
+        "rb-version": filter?.rbVersion,
+        "profile-name": filter?.profileName,
+      },
+      (status, text) =>
+        status === 500 && text.includes("Did not find any objects with tag"),
+    );
+    if (response === undefined) return [];
+    const data = this.#parse(
+      what,
+      undefined,
+      z.array(summarySchema).nullable(),
+      response,
+    );
+    return (data ?? []).map(toSummary);
+  }
+
+  /** Reads one instance with its chart resources. */
+  async getInstance(id: string): Promise<Instance> {
+    const what = `Cannot read instance "${id}" from k8splugin`;
+    const response = await this.#get(
+      what,
+      `/v1/instance/${segment(id, "instance id")}`,
+      id,
+    );
+    const data = this.#parse(what, id, instanceSchema, response!);
+    return {
+      ...toSummary(data),
+      resources: (data.resources ?? []).map((r) => ({
+        gvk: toGvk(r.GVK),
+        name: r.Name,
+      })),
+    };
+  }
+
+  /** Reads the live status of every resource of an instance, pods included. */
+  async getStatus(id: string): Promise<InstanceStatus> {
+    const what = `Cannot read status of instance "${id}" from k8splugin`;
+    const response = await this.#get(
+      what,
+      `/v1/instance/${segment(id, "instance id")}/status`,
+      id,
+    );
+    return this.#status(what, id, response!);
+  }
+
+  /** Queries resources of an instance by apiVersion/kind (and name/labels). */
+  async query(id: string, query: ResourceQuery): Promise<InstanceStatus> {
+    const what =
+      `Cannot query ${query.kind} resources of instance "${id}" from k8splugin`;
+    const response = await this.#get(
+      what,
+      `/v1/instance/${segment(id, "instance id")}/query`,
+      id,
+      {
+        ApiVersion: query.apiVersion,
+        Kind: query.kind,
+        Name: query.name,
+        Labels: query.labels,
+      },
+    );
+    return this.#status(what, id, response!);
+  }
+
+  /** Reads a region's connectivity info; the kubeconfig is base64-decoded and never logged. */
+  async getConnectivityInfo(cloudRegion: string): Promise<ConnectivityInfo> {
+    const what =
+      `Cannot read connectivity info of region "${cloudRegion}" from k8splugin`;
+    const response = await this.#get(
+      what,
+      `/v1/connectivity-info/${segment(cloudRegion, "cloud region")}`,
+    );
+    const data = this.#parse(what, undefined, connectivitySchema, response!);
+    let kubeconfig: string;
+    try {
+      const binary = atob(data.kubeconfig.replace(/\s+/g, ""));
+      kubeconfig = new TextDecoder("utf-8", { fatal: true }).decode(
+        Uint8Array.from(binary, (c) => c.charCodeAt(0)),
+      );
+    } catch {
+      // Never quote the value: it is a secret.
+      throw new K8spluginError(
+        `${what}: invalid response at kubeconfig: not base64-encoded UTF-8 text`,
+        { kind: "Invalid", path: "kubeconfig", status: response!.status },
+      );
+    }
+    return {
+      cloudRegion: data["cloud-region"],
+      cloudOwner: data["cloud-owner"],
+      kubeconfig,
+    };
+  }
+
+  /** Releases the HTTP client. */
+  close(): void {
+    this.#http.close();
+  }
+
+  /** Releases the HTTP client (`using`). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * GETs a path and classifies failures. Returns `undefined` when `empty`
+   * says the error means "nothing there".
+   */
+  async #get(
+    what: string,
+    path: string,
+    instanceId?: string,
+    query?: Record<string, string | undefined>,
+    empty?: (status: number, text: string) => boolean,
+  ): Promise<HttpResponse | undefined> {
+    const request = `GET ${path}`;
+    let response: HttpResponse;
+    try {
+      response = await this.#http.request("GET", path, {
+        headers: { Accept: "application/json" },
+        ...(query ? { query } : {}),
+      });
+    } catch (error) {
+      if (error instanceof HttpTransportError) {
+        throw new K8spluginError(
+          `${what}: ${
+            error.kind === "Reset"
+              ? "the connection dropped without a response"
+              : error.kind === "Timeout"
+              ? "timed out"
+              : error.kind === "Refused"
+              ? "connection refused"
+              : error.message
+          }${error.attempts > 1 ? ` (after ${error.attempts} attempts)` : ""}`,
+          { kind: "Transient", instanceId, request },
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    const { status, text } = response;
+    if (status >= 200 && status < 300) return response;
+    if (empty?.(status, text)) return undefined;
+    const kind: K8spluginErrorKind = text.includes("no documents in result") ||
+        status === 404
+      ? "NotFound"
+      : text.includes("Getting Resources Status:")
+      ? "ResourceMissing"
+      : status >= 500
+      ? "Transient"
+      : "BadRequest";
+    throw new K8spluginError(
+      `${what}: HTTP ${status} ${quoteBody(this.#http.redact(text))}`,
+      { kind, status, instanceId, request, body: text },
+    );
+  }
+
+  /** Parses a JSON body with a schema; any mismatch becomes an `Invalid` error. */
+  #parse<T>(
+    what: string,
+    instanceId: string | undefined,
+    schema: z.ZodType<T>,
+    response: HttpResponse,
+  ): T {
+    let json: unknown;
+    try {
+      json = response.json();
+    } catch (error) {
+      throw new K8spluginError(
+        `${what}: invalid response: the body is not JSON`,
+        { kind: "Invalid", instanceId, status: response.status },
+        { cause: error },
+      );
+    }
+    const result = schema.safeParse(json);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const path = fieldPath(issue?.path ?? []);
+      throw new K8spluginError(
+        `${what}: invalid response at ${path}: ${issue?.message ?? "invalid"}`,
+        { kind: "Invalid", instanceId, path, status: response.status },
+        { cause: result.error },
+      );
+    }
+    return result.data;
+  }
+
+  /** Parses a status or query document. */
+  #status(what: string, id: string, response: HttpResponse): InstanceStatus {
+    const data = this.#parse(what, id, statusSchema, response);
+    const resources = (data.resourcesStatus ?? []).map((entry) => ({
+      name: entry.name,
+      gvk: toGvk(entry.GVK, entry.status),
+      object: entry.status,
+    }));
+    return {
+      ready: data.ready ?? false,
+      resourceCount: data.resourceCount ?? resources.length,
+      resources,
+    };
+  }
+}

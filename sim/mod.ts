@@ -7,3 +7,4 @@
  */
 export * from "./faults.ts";
 export * from "./scenario.ts";
+export * from "./k8splugin.ts";

@@ -15,6 +15,10 @@
  * - anything else (ReplicaSets owned by a Deployment, …) exists only in the
  *   cluster: the Kubernetes sim serves it, k8splugin's `/status` does not.
  *
+ * `missing` names chart resources deleted by hand: k8splugin still lists them
+ * ({@linkcode chartResourceRefs}) but the cluster does not have them
+ * ({@linkcode clusterObjects}), whether or not they are also in `objects`.
+ *
  * Parsing adds the label `k8splugin.io/rb-instance-id: <id>` to every object
  * that lacks it, and the instance namespace to objects without one.
  *
@@ -175,6 +179,45 @@ export function chartResources(instance: ScenarioInstance): ScenarioObject[] {
 /** The pods of an instance, in order. */
 export function podsOf(instance: ScenarioInstance): ScenarioObject[] {
   return instance.objects.filter((object) => object.kind === "Pod");
+}
+
+/** True when `missing` says this object was deleted by hand. */
+function isMissing(
+  instance: ScenarioInstance,
+  object: ScenarioObject,
+): boolean {
+  return (instance.missing ?? []).some((gone) =>
+    gone.apiVersion === object.apiVersion && gone.kind === object.kind &&
+    gone.name === object.metadata.name
+  );
+}
+
+/** The objects the cluster really has: `objects` minus those listed in `missing`. */
+export function clusterObjects(instance: ScenarioInstance): ScenarioObject[] {
+  return instance.objects.filter((object) => !isMissing(instance, object));
+}
+
+/**
+ * What k8splugin remembers having created (its `resources[]`): the chart
+ * resources, then the `missing` entries that are not among them.
+ */
+export function chartResourceRefs(
+  instance: ScenarioInstance,
+): { apiVersion: string; kind: string; name: string }[] {
+  const refs = chartResources(instance).map((object) => ({
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    name: object.metadata.name,
+  }));
+  for (const gone of instance.missing ?? []) {
+    if (
+      !refs.some((ref) =>
+        ref.apiVersion === gone.apiVersion && ref.kind === gone.kind &&
+        ref.name === gone.name
+      )
+    ) refs.push({ ...gone });
+  }
+  return refs;
 }
 
 /** The `{group, version}` of an apiVersion such as `apps/v1` or `v1`. */

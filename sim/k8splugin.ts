@@ -1,0 +1,786 @@
+/**
+ * k8splugin simulator: serves ONAP multicloud-k8s's instance and status API
+ * over real HTTP on loopback, driven by a {@linkcode Scenario} timeline.
+ *
+ * Reproduced from `reference/k8splugin.md` (Montreal behaviour by default):
+ * - `GET /v1/instance[?rb-name=&rb-version=&profile-name=]`: zero instances →
+ *   500 `Listing Instances: Did not find any objects with tag: instance`; a
+ *   filter matching nothing → 200 `null`.
+ * - `GET /v1/instance/{id}[?full=true]`, unknown id → 500 (404 with
+ *   `quirks.notFoundStatus`) `Get Instance: Error finding master table: mongo: no documents in result`.
+ * - `GET /v1/instance/{id}/status`: chart resources in install order, then the
+ *   pods (sorted by name, GVK `{"","v1","Pod"}`, no apiVersion/kind inside);
+ *   `ready` computed like Helm 3.5's ready checker; a resource listed in
+ *   `missing` → 500 `Getting Resources Status:\nGetting object status: …`;
+ *   `statusError` → 500 with that text; a Job without `spec.completions`
+ *   drops the connection (k8splugin's nil-pointer panic).
+ * - `GET /v1/instance/{id}/query?ApiVersion=&Kind=[&Name=&Labels=]`, with its
+ *   400s and the handler bug (500 text followed by the JSON body).
+ * - `GET /v1/connectivity-info/{region}` (kubeconfig base64), `GET /v1/healthcheck`.
+ *
+ * Errors are written like Go's `http.Error` (`text/plain; charset=utf-8`,
+ * `X-Content-Type-Options: nosniff`, body + `\n`); JSON like Go's
+ * `json.Encoder` (struct field order, Kubernetes objects with sorted keys,
+ * HTML-escaped, trailing `\n`).
+ *
+ * Permissions: `--allow-net`; `--allow-read` when no scenario is given (the
+ * demo scenario file is read).
+ *
+ * @module
+ */
+import { type Faults, withFaults } from "./faults.ts";
+import {
+  chartResourceRefs,
+  clusterObjects,
+  DEMO_SCENARIO_URL,
+  INSTANCE_LABEL,
+  parseScenario,
+  type Scenario,
+  type ScenarioInstance,
+  type ScenarioObject,
+  type ScenarioStep,
+  splitApiVersion,
+} from "./scenario.ts";
+import { parse as parseYaml } from "yaml";
+
+/** Deviations from the default (Montreal) behaviour, to reproduce other k8splugin versions. */
+export interface K8spluginQuirks {
+  /** Status of `GET /v1/instance/{id}` for an unknown id: 500 up to Montreal, 404 on master since Dec 2025. */
+  notFoundStatus?: 404 | 500;
+  /** Pods carry `{"Group":"","Version":"","Kind":""}` (real Guilin output). */
+  emptyPodGvk?: boolean;
+  /** `ready` is always false (Guilin's hard-coded FIXME). */
+  readyAlwaysFalse?: boolean;
+  /** Instance documents without `release-name` (rows written by El Alto). */
+  omitReleaseName?: boolean;
+  /** Status entries hold only the object's `status` block (older documents). */
+  statusBlockOnly?: boolean;
+}
+
+/** Options of {@linkcode startK8splugin}. */
+export interface K8spluginSimOptions {
+  /** TCP port; 0 or absent picks a free one. */
+  port?: number;
+  /** Default `127.0.0.1`. */
+  hostname?: string;
+  /** The timeline to serve; default the demo scenario. */
+  scenario?: Scenario;
+  /** Faults to inject (mutable later through `state.faults`). */
+  faults?: Faults;
+  /** Kubeconfig text served for a region without its own (e.g. pointing at the kube sim). */
+  kubeconfigFor?: (cloudRegion: string) => string;
+  /** Version quirks (mutable later through `state.quirks`). */
+  quirks?: K8spluginQuirks;
+  /** Starting step (default 0). */
+  step?: number;
+}
+
+/** Request counters of the simulator. */
+export interface K8spluginSimRequests {
+  total: number;
+  /** Keyed by route, e.g. `GET /v1/instance/{id}/status`. */
+  byRoute: Record<string, number>;
+}
+
+/** The simulator's mutable state, for tests, the demo and the bench. */
+export interface K8spluginSimState {
+  /** Index of the step being served. */
+  step: number;
+  /** Serves step `n` (a RangeError when out of range). */
+  setStep(n: number): void;
+  /** Serves the next step (stays on the last one). */
+  advance(): void;
+  /** The step being served. */
+  readonly current: ScenarioStep;
+  /** The timeline. */
+  readonly scenario: Scenario;
+  /** Replaces the timeline (and goes back to step 0 unless `step` is given). */
+  setScenario(scenario: Scenario, step?: number): void;
+  /** Faults injected from now on (`undefined` for none). */
+  faults: Faults | undefined;
+  /** Version quirks in effect. */
+  quirks: K8spluginQuirks;
+  /** Requests received (faulty ones included). */
+  requests: K8spluginSimRequests;
+  /** Sets the counters back to zero. */
+  resetRequests(): void;
+}
+
+/** A running simulator. */
+export interface K8spluginSim {
+  /** Base URL, e.g. `http://127.0.0.1:40123` (the API is under `/v1`). */
+  url: string;
+  state: K8spluginSimState;
+  /** Stops serving and waits for open requests. */
+  close(): Promise<void>;
+  /** Same as `close()` (`await using`). */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Text of k8splugin's "unknown instance" errors (mongo backend). */
+export const NO_DOCUMENTS =
+  "Get Instance: Error finding master table: mongo: no documents in result";
+
+/** Text of `GET /v1/instance` when the database holds no instance. */
+export const NO_INSTANCES =
+  "Listing Instances: Did not find any objects with tag: instance";
+
+/** Loads the demo scenario synchronously (so `startK8splugin` can stay synchronous). */
+function demoScenario(): Scenario {
+  const text = Deno.readTextFileSync(DEMO_SCENARIO_URL);
+  return parseScenario(parseYaml(text), DEMO_SCENARIO_URL.pathname);
+}
+
+/** A plain-text error exactly like Go's `http.Error`. */
+function goError(status: number, message: string): Response {
+  return new Response(`${message}\n`, {
+    status,
+    headers: {
+      "content-type": "text/plain; charset=utf-8",
+      "x-content-type-options": "nosniff",
+    },
+  });
+}
+
+/** JSON text like Go's `json.Encoder.Encode` (HTML-escaped, trailing newline). */
+function goJsonText(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  ) + "\n";
+}
+
+/** A JSON response like k8splugin's handlers write it. */
+function goJson(value: unknown, status = 200): Response {
+  return new Response(goJsonText(value), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+/** A copy with every object's keys sorted (Go marshals maps sorted: unstructured objects). */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      out[key] = sortKeys((value as Record<string, unknown>)[key]);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** The wire form of an instance's request (every field present, like Go). */
+function wireRequest(instance: ScenarioInstance): Record<string, unknown> {
+  const r = instance.request;
+  return {
+    "rb-name": r["rb-name"],
+    "rb-version": r["rb-version"],
+    "profile-name": r["profile-name"],
+    "release-name": r["release-name"] ?? "",
+    "cloud-region": r["cloud-region"],
+    labels: r.labels ?? null,
+    "override-values": r["override-values"] ?? null,
+  };
+}
+
+/** The zero-valued request Go encodes when it has none. */
+const EMPTY_REQUEST = {
+  "rb-name": "",
+  "rb-version": "",
+  "profile-name": "",
+  "release-name": "",
+  "cloud-region": "",
+  labels: null,
+  "override-values": null,
+};
+
+/** The release name k8splugin reports for an instance. */
+function releaseName(instance: ScenarioInstance): string {
+  return instance.releaseName ?? instance.request["release-name"] ?? "";
+}
+
+/** Go's `schema.GroupVersionKind` encoding. */
+function wireGvk(apiVersion: string, kind: string): Record<string, string> {
+  const { group, version } = splitApiVersion(apiVersion);
+  return { Group: group, Version: version, Kind: kind };
+}
+
+/** Lower-case plural resource name, like the RESTMapper's (`deployments`, `ingresses`, `networkpolicies`). */
+function plural(kind: string): string {
+  const lower = kind.toLowerCase();
+  if (/(s|x|z|ch|sh)$/.test(lower)) return `${lower}es`;
+  if (/[^aeiou]y$/.test(lower)) return `${lower.slice(0, -1)}ies`;
+  return `${lower}s`;
+}
+
+/** Reads a number at a dotted path, or undefined. */
+function numberAt(object: unknown, path: string): number | undefined {
+  let current: unknown = object;
+  for (const key of path.split(".")) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return typeof current === "number" ? current : undefined;
+}
+
+/** Reads a value at a dotted path, or undefined. */
+function valueAt(object: unknown, path: string): unknown {
+  let current: unknown = object;
+  for (const key of path.split(".")) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+/** `intstr.GetScaledValueFromIntOrPercent`. */
+function scaled(value: unknown, total: number, roundUp: boolean): number {
+  if (typeof value === "number") return value;
+  if (typeof value === "string" && value.endsWith("%")) {
+    const raw = (Number(value.slice(0, -1)) * total) / 100;
+    return roundUp ? Math.ceil(raw) : Math.floor(raw);
+  }
+  if (typeof value === "string" && /^\d+$/.test(value)) return Number(value);
+  return 0;
+}
+
+/** True when a controller ownerReference points at `owner`. */
+function ownedBy(object: ScenarioObject, owner: ScenarioObject): boolean {
+  const refs = (object.metadata as { ownerReferences?: unknown })
+    .ownerReferences;
+  return Array.isArray(refs) &&
+    refs.some((ref) =>
+      (ref as { kind?: unknown }).kind === owner.kind &&
+      (ref as { name?: unknown }).name === owner.metadata.name
+    );
+}
+
+/** True when a pod's `Ready` condition is True. */
+function podReady(pod: ScenarioObject): boolean {
+  const conditions = valueAt(pod, "status.conditions");
+  return Array.isArray(conditions) &&
+    conditions.some((c) =>
+      (c as { type?: unknown }).type === "Ready" &&
+      (c as { status?: unknown }).status === "True"
+    );
+}
+
+/** Thrown by the ready check to reproduce k8splugin's Job nil-pointer panic. */
+class JobPanic extends Error {}
+
+/**
+ * Helm 3.5's `ReadyChecker` as ported into k8splugin (PausedAsReady, CheckJobs),
+ * over the instance's cluster objects. Other kinds count as ready.
+ */
+function helmReady(object: ScenarioObject, cluster: ScenarioObject[]): boolean {
+  switch (object.kind) {
+    case "Pod":
+      return podReady(object);
+    case "Job": {
+      const completions = numberAt(object, "spec.completions");
+      if (completions === undefined) throw new JobPanic();
+      const backoffLimit = numberAt(object, "spec.backoffLimit") ?? 6;
+      return (numberAt(object, "status.failed") ?? 0) <= backoffLimit &&
+        (numberAt(object, "status.succeeded") ?? 0) >= completions;
+    }
+    case "Deployment": {
+      if (valueAt(object, "spec.paused") === true) return true;
+      const replicas = numberAt(object, "spec.replicas") ?? 1;
+      const rolling = valueAt(object, "spec.strategy.type") !== "Recreate";
+      const maxUnavailable = rolling && replicas > 0
+        ? scaled(
+          valueAt(object, "spec.strategy.rollingUpdate.maxUnavailable") ??
+            "25%",
+          replicas,
+          false,
+        )
+        : 0;
+      const sets = cluster.filter((o) =>
+        o.kind === "ReplicaSet" && ownedBy(o, object)
+      );
+      if (sets.length === 0) {
+        // A scenario may leave ReplicaSets out (the bench does): judge by the
+        // Deployment's own count rather than call it never ready.
+        if (!cluster.some((o) => o.kind === "ReplicaSet")) {
+          return (numberAt(object, "status.readyReplicas") ?? 0) >=
+            replicas - maxUnavailable;
+        }
+        return false;
+      }
+      const revision = (rs: ScenarioObject): number =>
+        Number(
+          (rs.metadata as { annotations?: Record<string, string> })
+            .annotations?.["deployment.kubernetes.io/revision"] ?? 0,
+        );
+      const newest = sets.reduce((a, b) => revision(b) > revision(a) ? b : a);
+      return (numberAt(newest, "status.readyReplicas") ?? 0) >=
+        replicas - maxUnavailable;
+    }
+    case "PersistentVolumeClaim":
+      return valueAt(object, "status.phase") === "Bound";
+    case "Service": {
+      const type = valueAt(object, "spec.type");
+      if (type === "ExternalName") return true;
+      const clusterIP = valueAt(object, "spec.clusterIP");
+      if (typeof clusterIP !== "string" || clusterIP === "") return false;
+      if (type === "LoadBalancer") {
+        const externalIPs = valueAt(object, "spec.externalIPs");
+        const ingress = valueAt(object, "status.loadBalancer.ingress");
+        return (Array.isArray(externalIPs) && externalIPs.length > 0) ||
+          (Array.isArray(ingress) && ingress.length > 0);
+      }
+      return true;
+    }
+    case "DaemonSet": {
+      if (valueAt(object, "spec.updateStrategy.type") === "OnDelete") {
+        return true;
+      }
+      const desired = numberAt(object, "status.desiredNumberScheduled") ?? 0;
+      const maxUnavailable = scaled(
+        valueAt(object, "spec.updateStrategy.rollingUpdate.maxUnavailable") ??
+          1,
+        desired,
+        true,
+      );
+      return (numberAt(object, "status.updatedNumberScheduled") ?? 0) ===
+          desired &&
+        (numberAt(object, "status.numberReady") ?? 0) >=
+          desired - maxUnavailable;
+    }
+    case "StatefulSet": {
+      if (valueAt(object, "spec.updateStrategy.type") === "OnDelete") {
+        return true;
+      }
+      const replicas = numberAt(object, "spec.replicas") ?? 1;
+      const partition =
+        numberAt(object, "spec.updateStrategy.rollingUpdate.partition") ?? 0;
+      return (numberAt(object, "status.updatedReplicas") ?? 0) ===
+          replicas - partition &&
+        (numberAt(object, "status.readyReplicas") ?? 0) === replicas;
+    }
+    case "ReplicaSet":
+    case "ReplicationController":
+      return cluster.filter((o) => o.kind === "Pod" && ownedBy(o, object))
+        .every(podReady);
+    default:
+      return true;
+  }
+}
+
+/** Parses a `Labels` query value (`a=b,c=d`, `a==b`, `a!=b`, `a`, `!a`). */
+function matchesSelector(
+  labels: Record<string, string>,
+  selector: string,
+): boolean {
+  for (const term of selector.split(",").map((t) => t.trim()).filter(Boolean)) {
+    let match = /^([^!=]+)!=(.*)$/.exec(term);
+    if (match) {
+      if (labels[match[1]!.trim()] === match[2]!.trim()) return false;
+      continue;
+    }
+    match = /^([^!=]+)==?(.*)$/.exec(term);
+    if (match) {
+      if (labels[match[1]!.trim()] !== match[2]!.trim()) return false;
+      continue;
+    }
+    if (term.startsWith("!")) {
+      if (term.slice(1) in labels) return false;
+    } else if (!(term in labels)) return false;
+  }
+  return true;
+}
+
+/** A kubeconfig that points nowhere in particular (no kube sim given). */
+function placeholderKubeconfig(region: string): string {
+  return [
+    "apiVersion: v1",
+    "kind: Config",
+    "clusters:",
+    `- name: ${region}`,
+    "  cluster:",
+    "    server: https://kubernetes.default.svc:443",
+    "    insecure-skip-tls-verify: true",
+    "contexts:",
+    `- name: ${region}`,
+    "  context:",
+    `    cluster: ${region}`,
+    `    user: ${region}-admin`,
+    `current-context: ${region}`,
+    "users:",
+    `- name: ${region}-admin`,
+    "  user:",
+    "    token: sim-token",
+    "",
+  ].join("\n");
+}
+
+/** Base64 of UTF-8 text. */
+function base64(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+/** A response body that errors at once: the client sees the connection drop. */
+function droppedConnection(): Response {
+  return new Response(
+    new ReadableStream({
+      start(controller) {
+        controller.error(new Error("simulated k8splugin panic"));
+      },
+    }),
+  );
+}
+
+/**
+ * Starts a k8splugin simulator on loopback. Synchronous (the demo scenario is
+ * read with a sync call when none is given), so `await` is optional.
+ *
+ * @example
+ * ```ts ignore
+ * await using sim = startK8splugin({ scenario });
+ * const list = await fetch(`${sim.url}/v1/instance`);
+ * sim.state.advance();
+ * ```
+ */
+export function startK8splugin(
+  options: K8spluginSimOptions = {},
+): K8spluginSim {
+  let scenario = options.scenario ?? demoScenario();
+  let step = 0;
+  const state: K8spluginSimState = {
+    get step() {
+      return step;
+    },
+    set step(n: number) {
+      state.setStep(n);
+    },
+    setStep(n: number) {
+      if (!Number.isInteger(n) || n < 0 || n >= scenario.steps.length) {
+        throw new RangeError(
+          `Cannot serve step ${n}: the scenario has steps 0 to ${
+            scenario.steps.length - 1
+          }`,
+        );
+      }
+      step = n;
+    },
+    advance() {
+      step = Math.min(step + 1, scenario.steps.length - 1);
+    },
+    get current() {
+      return scenario.steps[step]!;
+    },
+    get scenario() {
+      return scenario;
+    },
+    setScenario(next: Scenario, at = 0) {
+      scenario = next;
+      step = 0;
+      state.setStep(at);
+    },
+    faults: options.faults,
+    quirks: { ...options.quirks },
+    requests: { total: 0, byRoute: {} },
+    resetRequests() {
+      state.requests = { total: 0, byRoute: {} };
+    },
+  };
+  state.setStep(options.step ?? 0);
+
+  function find(id: string): ScenarioInstance | undefined {
+    return state.current.instances.find((i) => i.id === id);
+  }
+
+  function list(url: URL): Response {
+    const instances = state.current.instances;
+    if (instances.length === 0) return goError(500, NO_INSTANCES);
+    const rbName = url.searchParams.get("rb-name") ?? "";
+    const rbVersion = url.searchParams.get("rb-version") ?? "";
+    const profileName = url.searchParams.get("profile-name") ?? "";
+    const matched = instances.filter((i) =>
+      (!rbName || i.request["rb-name"] === rbName) &&
+      (!rbVersion || i.request["rb-version"] === rbVersion) &&
+      (!profileName || i.request["profile-name"] === profileName)
+    );
+    if (matched.length === 0) return goJson(null);
+    return goJson(matched.map((instance) => ({
+      id: instance.id,
+      request: wireRequest(instance),
+      ...(state.quirks.omitReleaseName
+        ? {}
+        : { "release-name": releaseName(instance) }),
+      namespace: instance.namespace,
+    })));
+  }
+
+  function get(id: string, url: URL): Response {
+    const instance = find(id);
+    if (!instance) {
+      return goError(state.quirks.notFoundStatus ?? 500, NO_DOCUMENTS);
+    }
+    const resources = chartResourceRefs(instance).map((ref) => ({
+      GVK: wireGvk(ref.apiVersion, ref.kind),
+      Name: ref.name,
+    }));
+    const document: Record<string, unknown> = {
+      id: instance.id,
+      request: wireRequest(instance),
+      namespace: instance.namespace,
+    };
+    if (url.searchParams.get("full") === "true") {
+      // InstanceDbData field order.
+      document.status = "DONE";
+      if (!state.quirks.omitReleaseName) {
+        document["release-name"] = releaseName(instance);
+      }
+      document.resources = resources;
+      document.hooks = [];
+      document["hook-progress"] = "";
+      for (
+        const name of [
+          "PreInstallTimeout",
+          "PostInstallTimeout",
+          "PreDeleteTimeout",
+          "PostDeleteTimeout",
+          "PreUpgradeTimeout",
+          "PostUpgradeTimeout",
+        ]
+      ) document[name] = 60;
+      return goJson(document);
+    }
+    if (!state.quirks.omitReleaseName) {
+      document["release-name"] = releaseName(instance);
+    }
+    document.resources = resources;
+    return goJson(document);
+  }
+
+  function entry(
+    name: string,
+    gvk: Record<string, string>,
+    object: ScenarioObject,
+    stripTypeMeta: boolean,
+  ): Record<string, unknown> {
+    let body: Record<string, unknown> = object;
+    if (stripTypeMeta) {
+      const { apiVersion: _a, kind: _k, ...rest } = object;
+      body = rest;
+    }
+    if (state.quirks.statusBlockOnly) {
+      body = { status: (object as { status?: unknown }).status ?? {} };
+    }
+    return { name, GVK: gvk, status: sortKeys(body) };
+  }
+
+  function podGvk(): Record<string, string> {
+    return state.quirks.emptyPodGvk
+      ? { Group: "", Version: "", Kind: "" }
+      : { Group: "", Version: "v1", Kind: "Pod" };
+  }
+
+  function status(id: string): Response {
+    const instance = find(id);
+    if (!instance) return goError(500, NO_DOCUMENTS);
+    if (instance.statusError) return goError(500, instance.statusError);
+    const cluster = clusterObjects(instance);
+    const pods = cluster.filter((o) => o.kind === "Pod")
+      .sort((a, b) => a.metadata.name < b.metadata.name ? -1 : 1);
+    const errors: string[] = [];
+    const entries: Record<string, unknown>[] = [];
+    let ready = true;
+    for (const ref of chartResourceRefs(instance)) {
+      if (ref.kind === "Pod") continue;
+      const object = cluster.find((o) =>
+        o.apiVersion === ref.apiVersion && o.kind === ref.kind &&
+        o.metadata.name === ref.name
+      );
+      if (!object) {
+        const { group } = splitApiVersion(ref.apiVersion);
+        errors.push(
+          `Getting object status: ${plural(ref.kind)}${
+            group ? `.${group}` : ""
+          } "${ref.name}" not found`,
+        );
+        ready = false;
+        continue;
+      }
+      try {
+        if (!helmReady(object, cluster)) ready = false;
+      } catch (error) {
+        if (error instanceof JobPanic) return droppedConnection();
+        throw error;
+      }
+      entries.push(
+        entry(ref.name, wireGvk(ref.apiVersion, ref.kind), object, false),
+      );
+    }
+    if (errors.length > 0) {
+      return goError(500, `Getting Resources Status:\n${errors.join("\n")}`);
+    }
+    for (const pod of pods) {
+      entries.push(entry(pod.metadata.name, podGvk(), pod, true));
+    }
+    return goJson({
+      request: wireRequest(instance),
+      ready: ready && !state.quirks.readyAlwaysFalse,
+      resourceCount: entries.length,
+      resourcesStatus: entries,
+    });
+  }
+
+  function query(id: string, url: URL): Response {
+    const apiVersion = url.searchParams.get("ApiVersion") ?? "";
+    const kind = url.searchParams.get("Kind") ?? "";
+    if (!apiVersion) {
+      return goError(400, "Missing ApiVersion mandatory parameter");
+    }
+    if (!kind) return goError(400, "Missing Kind mandatory parameter");
+    const instance = find(id);
+    if (!instance) {
+      // instancehandler.go:242: the error is written, then the handler goes on
+      // and appends the (empty) JSON result.
+      const body = `${NO_DOCUMENTS}\n` + goJsonText({
+        request: EMPTY_REQUEST,
+        ready: false,
+        resourceCount: 0,
+        resourcesStatus: null,
+      });
+      return new Response(body, {
+        status: 500,
+        headers: {
+          "content-type": "text/plain; charset=utf-8",
+          "x-content-type-options": "nosniff",
+        },
+      });
+    }
+    const name = url.searchParams.get("Name") ?? "";
+    const labels = url.searchParams.get("Labels") ?? "";
+    const selector = labels.includes(INSTANCE_LABEL)
+      ? labels
+      : [labels, `${INSTANCE_LABEL}=${instance.id}`].filter(Boolean).join(",");
+    const matched = clusterObjects(instance)
+      .filter((o) =>
+        o.apiVersion === apiVersion && o.kind === kind &&
+        (o.metadata.namespace ?? instance.namespace) === instance.namespace &&
+        matchesSelector(o.metadata.labels ?? {}, selector) &&
+        (!name || o.metadata.name === name)
+      )
+      .sort((a, b) => a.metadata.name < b.metadata.name ? -1 : 1);
+    const entries = matched.map((o) =>
+      entry(o.metadata.name, wireGvk(apiVersion, kind), o, false)
+    );
+    return goJson({
+      request: wireRequest(instance),
+      ready: false,
+      resourceCount: entries.length,
+      resourcesStatus: entries,
+    });
+  }
+
+  function connectivity(region: string): Response {
+    const known = scenario.regions.find((r) => r.cloudRegion === region);
+    if (!known) {
+      return goError(
+        404,
+        "Get Connection: Error finding master table: mongo: no documents in result",
+      );
+    }
+    const kubeconfig = known.kubeconfig ??
+      options.kubeconfigFor?.(region) ?? placeholderKubeconfig(region);
+    return goJson({
+      "cloud-region": known.cloudRegion,
+      "cloud-owner": known.cloudOwner,
+      kubeconfig: base64(kubeconfig),
+      "other-connectivity-list": { "connectivity-records": [] },
+    });
+  }
+
+  /** Routes a request; returns the route name (for counters) and the response. */
+  function route(request: Request): [string, () => Response] {
+    const url = new URL(request.url);
+    // Match on the raw path so percent-encoded ids keep their slashes.
+    const parts = url.pathname.split("/").slice(1);
+    const decode = (s: string): string => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    };
+    const method = request.method;
+    const only = (
+      name: string,
+      handler: () => Response,
+    ): [string, () => Response] =>
+      method === "GET"
+        ? [`GET ${name}`, handler]
+        : [`${method} ${name}`, () => new Response(null, { status: 405 })];
+    if (parts[0] === "v1") {
+      if (parts.length === 2 && parts[1] === "healthcheck") {
+        return only("/v1/healthcheck", () => new Response(null));
+      }
+      if (parts[1] === "instance") {
+        if (parts.length === 2 || (parts.length === 3 && parts[2] === "")) {
+          return only("/v1/instance", () => list(url));
+        }
+        const id = decode(parts[2]!);
+        if (parts.length === 3) {
+          return only("/v1/instance/{id}", () => get(id, url));
+        }
+        if (parts.length === 4 && parts[3] === "status") {
+          return only("/v1/instance/{id}/status", () => status(id));
+        }
+        if (parts.length === 4 && parts[3] === "query") {
+          return only("/v1/instance/{id}/query", () => query(id, url));
+        }
+      }
+      if (parts.length === 3 && parts[1] === "connectivity-info") {
+        const region = decode(parts[2]!);
+        return only(
+          "/v1/connectivity-info/{region}",
+          () => connectivity(region),
+        );
+      }
+    }
+    return [
+      `${method} (unknown)`,
+      () => goError(404, "404 page not found"),
+    ];
+  }
+
+  const handler = withFaults(
+    (request) => route(request)[1](),
+    () => state.faults,
+  );
+  const server = Deno.serve({
+    port: options.port ?? 0,
+    hostname: options.hostname ?? "127.0.0.1",
+    onListen() {},
+  }, (request) => {
+    const [name] = route(request);
+    state.requests.total++;
+    state.requests.byRoute[name] = (state.requests.byRoute[name] ?? 0) + 1;
+    return handler(request);
+  });
+  const address = server.addr;
+  const host = address.hostname.includes(":")
+    ? `[${address.hostname}]`
+    : address.hostname;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${address.port}`,
+    state,
+    close() {
+      closed ??= server.shutdown();
+      return closed;
+    },
+    [Symbol.asyncDispose]() {
+      closed ??= server.shutdown();
+      return closed;
+    },
+  };
+}
