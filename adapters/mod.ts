@@ -6,3 +6,4 @@
  */
 export * from "./http.ts";
 export * from "./k8splugin.ts";
+export * from "./aai.ts";
