@@ -1,0 +1,194 @@
+/**
+ * One measured pass of the benchmark: our `runSync` or the CNF adapter
+ * baseline against already running simulators, with its wall time and peak
+ * RSS. The harness runs it in a subprocess (`deno run bench/_pass.ts`, job as
+ * JSON on stdin, result as JSON on stdout) so the memory figure is the sync
+ * process's own, not the simulators' that serve it; tests call
+ * {@linkcode runPass} in-process.
+ *
+ * Both algorithms are imported in either case, so the module footprint of
+ * the process is the same for both.
+ *
+ * Permissions: `--allow-net` (loopback), `--allow-read`/`--allow-write`
+ * (snapshot, subscriptions, `/proc/self/status`), `--allow-env`.
+ *
+ * @module
+ */
+import { HttpAaiClient, HttpK8spluginClient } from "../adapters/mod.ts";
+import type { VfModuleRef } from "../adapters/mod.ts";
+import { makeConfig, runSync } from "../sync/mod.ts";
+import { type BaselineWriteMode, runBaseline } from "./baseline.ts";
+
+/** What one pass needs to know. */
+export interface PassJob {
+  algorithm: "ours" | "baseline";
+  k8spluginUrl: string;
+  aaiUrl: string;
+  /** Where the pass keeps state between passes (our snapshot, the baseline's subscriptions). */
+  stateDir: string;
+  concurrency: number;
+  /** The time of the scenario step (ISO), our clock for the rules. */
+  now: string;
+  cloudRegion: string;
+  cloudOwner: string;
+  tenantId: string;
+  /** Baseline only: instance id → vnf/vf-module, as SO's requests carry them. */
+  vfModules?: Record<string, VfModuleRef>;
+  baselineWriteMode?: BaselineWriteMode;
+  /** How often RSS is sampled (default 20 ms). */
+  sampleIntervalMs?: number;
+}
+
+/** What one pass measured and did. */
+export interface PassResult {
+  wallMs: number;
+  /** Peak RSS of this process: the kernel's high-water mark (VmHWM) when readable, else the sampled peak. */
+  peakRssBytes: number;
+  /** Peak of `Deno.memoryUsage().rss` sampled every `sampleIntervalMs` during the pass. */
+  sampledPeakRssBytes: number;
+  rssSource: "VmHWM" | "sampled";
+  /** Objects created, updated, adopted or deleted. */
+  changedObjects: number;
+  writes: Record<string, number>;
+  deletesHeld: number;
+  exitCode: number;
+  errorCount: number;
+  /** The first few errors. */
+  errors: string[];
+}
+
+/** Reads the kernel's peak-RSS figure of this process, in bytes (Linux only). */
+async function highWaterMark(): Promise<number | undefined> {
+  try {
+    const status = await Deno.readTextFile("/proc/self/status");
+    const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status);
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples `Deno.memoryUsage().rss` until stopped; returns the peak. */
+function sampleRss(intervalMs: number): { stop(): number } {
+  let peak = Deno.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, Deno.memoryUsage().rss);
+  }, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, Deno.memoryUsage().rss);
+    },
+  };
+}
+
+/** Loads the baseline's subscriptions (instance ids handled before). */
+async function loadSubscriptions(file: string): Promise<Set<string>> {
+  try {
+    return new Set(JSON.parse(await Deno.readTextFile(file)) as string[]);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return new Set();
+    throw error;
+  }
+}
+
+/**
+ * Runs one pass and measures it. `inProcess` says whether the caller shares
+ * this process with the simulators (then only the sampled RSS is
+ * meaningful, and it includes theirs).
+ */
+export async function runPass(
+  job: PassJob,
+  inProcess = false,
+): Promise<PassResult> {
+  const k8splugin = new HttpK8spluginClient({
+    baseUrl: job.k8spluginUrl,
+    peer: "k8splugin",
+  });
+  const aai = new HttpAaiClient({ baseUrl: job.aaiUrl, apiVersion: "v24" });
+  const sampler = sampleRss(job.sampleIntervalMs ?? 20);
+  const started = performance.now();
+  let result: Omit<
+    PassResult,
+    "wallMs" | "peakRssBytes" | "sampledPeakRssBytes" | "rssSource"
+  >;
+  try {
+    if (job.algorithm === "ours") {
+      const config = makeConfig({
+        k8splugin: { url: job.k8spluginUrl, concurrency: job.concurrency },
+        aai: { url: job.aaiUrl, concurrency: job.concurrency },
+        regions: {
+          [job.cloudRegion]: {
+            cloudOwner: job.cloudOwner,
+            tenantId: job.tenantId,
+          },
+        },
+        snapshot: `${job.stateDir}/snapshot.json`,
+      });
+      const now = new Date(job.now);
+      const report = await runSync({ k8splugin, aai, now: () => now }, {
+        config,
+      });
+      const w = report.writes;
+      result = {
+        changedObjects: w.create + w.update + w.delete + w.adopt,
+        writes: { ...w },
+        deletesHeld: report.deletesHeld,
+        exitCode: report.exitCode,
+        errorCount: report.errors.length,
+        errors: report.errors.slice(0, 5),
+      };
+    } else {
+      const file = `${job.stateDir}/subscriptions.json`;
+      const report = await runBaseline({ k8splugin, aai }, {
+        cloudOwner: job.cloudOwner,
+        tenantId: job.tenantId,
+        vfModules: new Map(Object.entries(job.vfModules ?? {})),
+        subscriptions: await loadSubscriptions(file),
+        concurrency: job.concurrency,
+        writeMode: job.baselineWriteMode ?? "bulk",
+      });
+      await Deno.writeTextFile(
+        file,
+        JSON.stringify([...report.subscriptions]),
+      );
+      result = {
+        changedObjects: report.changedObjects,
+        writes: { ...report.writes, requests: report.writeRequests },
+        deletesHeld: 0,
+        exitCode: report.errors.length > 0 ? 1 : 0,
+        errorCount: report.errors.length,
+        errors: report.errors.slice(0, 5),
+      };
+    }
+  } finally {
+    closeQuietly(k8splugin);
+    closeQuietly(aai);
+  }
+  const wallMs = performance.now() - started;
+  const sampled = sampler.stop();
+  const hwm = inProcess ? undefined : await highWaterMark();
+  return {
+    wallMs: Math.round(wallMs),
+    peakRssBytes: hwm ?? sampled,
+    sampledPeakRssBytes: sampled,
+    rssSource: hwm === undefined ? "sampled" : "VmHWM",
+    ...result,
+  };
+}
+
+/** Calls `close()` on a client that has one. */
+function closeQuietly(client: unknown): void {
+  const close = (client as { close?: () => void }).close;
+  if (typeof close === "function") close.call(client);
+}
+
+/** Subprocess entry: job JSON on stdin, result JSON on stdout. */
+async function main(): Promise<void> {
+  const text = await new Response(Deno.stdin.readable).text();
+  const job = JSON.parse(text) as PassJob;
+  const result = await runPass(job);
+  console.log(JSON.stringify(result));
+}
+
+if (import.meta.main) await main();

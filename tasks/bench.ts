@@ -1,0 +1,178 @@
+/**
+ * `deno task bench`: the cost of a sync run at ONAP scale, side by side with
+ * SO's CNF adapter algorithm (issue #7). Prints a table with the targets
+ * (PASS/FAIL) by default, or only the JSON document with `--json`; progress
+ * goes to stderr.
+ *
+ * Exit codes: 0 the benchmark ran (missed targets are printed, not an exit
+ * code), 1 a pass or the harness failed, 2 usage error.
+ *
+ * Permissions: `--allow-net`, `--allow-read`, `--allow-write`, `--allow-env`,
+ * `--allow-sys`, `--allow-run` (each pass runs in a subprocess).
+ *
+ * @module
+ */
+import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import {
+  checkTargets,
+  DEFAULT_SCALE,
+  formatReport,
+  runBench,
+  toDocument,
+} from "../bench/mod.ts";
+
+/** Parses a non-negative integer option. */
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new InvalidArgumentError(`expected a whole number, got "${value}"`);
+  }
+  return n;
+}
+
+/** Parses a non-negative number of milliseconds. */
+function milliseconds(value: string): number {
+  const n = Number(value.replace(/ms$/, ""));
+  if (!Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError(
+      `expected a number of milliseconds, got "${value}"`,
+    );
+  }
+  return n;
+}
+
+/** Builds the command line. */
+function program() {
+  return new Command()
+    .name("bench")
+    .description(
+      "Measure sync runs (cold, steady, churn, delete) against the simulators, side by side with the SO CNF adapter's algorithm",
+    )
+    .option(
+      "--instances <n>",
+      "k8splugin instances",
+      integer,
+      DEFAULT_SCALE.instances,
+    )
+    .option(
+      "--resources <n>",
+      "resources per instance, pods included",
+      integer,
+      DEFAULT_SCALE.resourcesPerInstance,
+    )
+    .option(
+      "--k8splugin-latency <ms>",
+      "latency added to every k8splugin request",
+      milliseconds,
+      5,
+    )
+    .option(
+      "--aai-latency <ms>",
+      "latency added to every A&AI request",
+      milliseconds,
+      10,
+    )
+    .option(
+      "--concurrency <n>",
+      "concurrent requests (k8splugin reads, A&AI writes; baseline instances)",
+      integer,
+      8,
+    )
+    .option(
+      "--second-scale <n>",
+      "also run our cold and steady passes at this many instances (default: half; 0: skip)",
+      integer,
+    )
+    .option("--no-baseline", "skip the CNF adapter baseline")
+    .option(
+      "--baseline-writes <mode>",
+      "baseline writes: bulk (≤ 30 per request) or single",
+      "bulk",
+    )
+    .option(
+      "--in-process",
+      "run passes in this process (RSS then includes the simulators)",
+    )
+    .option("--json", "print only the JSON document on stdout")
+    .addHelpText(
+      "after",
+      "\nExit codes:\n  0   the benchmark ran (missed targets are printed as FAIL)\n  1   a pass or the harness failed\n  2   usage error",
+    )
+    .exitOverride();
+}
+
+/** Runs the task. */
+async function main(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = program().parse(args, { from: "user" });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "commander.helpDisplayed" || code === "commander.version") {
+      return 0;
+    }
+    return 2;
+  }
+  const o = parsed.opts();
+  if (o.baselineWrites !== "bulk" && o.baselineWrites !== "single") {
+    console.error(
+      `Cannot run the benchmark: --baseline-writes must be "bulk" or "single", got "${o.baselineWrites}"`,
+    );
+    return 2;
+  }
+  if (o.instances < 1 || o.resources < 1 || o.concurrency < 1) {
+    console.error(
+      "Cannot run the benchmark: --instances, --resources and --concurrency must be at least 1",
+    );
+    return 2;
+  }
+  const result = await runBench({
+    instances: o.instances,
+    resourcesPerInstance: o.resources,
+    k8spluginLatencyMs: o.k8spluginLatency,
+    aaiLatencyMs: o.aaiLatency,
+    concurrency: o.concurrency,
+    baseline: o.baseline,
+    baselineWriteMode: o.baselineWrites,
+    isolation: o.inProcess ? "in-process" : "subprocess",
+    ...(o.secondScale === undefined ? {} : { secondScale: o.secondScale }),
+    progress: (message) => console.error(message),
+  });
+  const targets = checkTargets(result);
+  if (o.json) {
+    console.log(JSON.stringify(toDocument(result, targets), null, 2));
+  } else {
+    console.log(formatReport(result, targets));
+  }
+  const missed = targets.filter((t) => t.pass === false);
+  if (missed.length > 0) {
+    console.error(
+      `bench: ${missed.length} target(s) MISSED: ${
+        missed.map((t) => t.name).join("; ")
+      }`,
+    );
+  }
+  const failedPasses = [result.ours, result.baseline].flatMap((a) =>
+    a ? [...Object.values(a.runs), ...a.deletePasses] : []
+  ).filter((p) => p.pass.errorCount > 0);
+  if (failedPasses.length > 0) {
+    console.error(
+      `bench: ${failedPasses.length} pass(es) reported errors, e.g. ${
+        failedPasses[0]!.pass.errors[0]
+      }`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exitCode = await main(Deno.args);
+  } catch (error) {
+    console.error(
+      `bench: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    Deno.exitCode = 1;
+  }
+}
