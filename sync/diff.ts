@@ -1,0 +1,263 @@
+/**
+ * Desired objects against what we last published (the snapshot) or what A&AI
+ * holds: the operations a run must send. Pure functions of data.
+ *
+ * Only owned fields are compared; `data-source-version` is published with
+ * every change but never compared, so a heartbeat that only moves the
+ * Kubernetes `resourceVersion` sends nothing.
+ *
+ * @module
+ */
+
+import diffObjects from "microdiff";
+import type { AaiObject, AaiRelationship } from "../adapters/aai.ts";
+import {
+  createBody,
+  type DesiredObject,
+  type OwnedFields,
+  ownedFieldsOf,
+} from "./mapping.ts";
+import type { SnapshotObject } from "./snapshot.ts";
+
+/** One A&AI write a run plans to send. */
+export type PlannedOperation =
+  | {
+    op: "create";
+    path: string;
+    instanceId: string;
+    body: AaiObject;
+    desired: DesiredObject;
+    relationships: AaiRelationship[];
+    why: string;
+  }
+  | {
+    op: "update";
+    path: string;
+    instanceId: string;
+    /** Merge-patch body: changed owned fields plus `data-source-version`. */
+    body: AaiObject;
+    desired: DesiredObject;
+    relationships: AaiRelationship[];
+    why: string;
+  }
+  | {
+    op: "relate";
+    path: string;
+    instanceId: string;
+    desired: DesiredObject;
+    relationships: AaiRelationship[];
+    why: string;
+  }
+  | {
+    op: "delete";
+    path: string;
+    instanceId: string;
+    why: string;
+  };
+
+/** Owned field names that differ between `before` and `after` (labels as sets). */
+export function changedFields(
+  before: Partial<OwnedFields>,
+  after: OwnedFields,
+): (keyof OwnedFields)[] {
+  const changed: (keyof OwnedFields)[] = [];
+  for (const key of Object.keys(after) as (keyof OwnedFields)[]) {
+    if (key === "labels") {
+      const a = [...(before.labels ?? [])].sort();
+      const b = [...after.labels].sort();
+      if (a.length !== b.length || a.some((l, i) => l !== b[i])) {
+        changed.push(key);
+      }
+    } else if (before[key] !== after[key]) {
+      changed.push(key);
+    }
+  }
+  return changed;
+}
+
+/** A short human explanation of what changed (for logs and `--dry-run`). */
+export function explainChange(
+  before: Partial<OwnedFields> & { verdict?: string; reason?: string },
+  desired: DesiredObject,
+  changed: (keyof OwnedFields)[],
+): string {
+  if (
+    before.verdict !== undefined &&
+    (before.verdict !== desired.verdict || before.reason !== desired.reason)
+  ) {
+    return `readiness ${before.verdict}/${before.reason} → ${desired.verdict}/${desired.reason}`;
+  }
+  const details = diffObjects(
+    { ...before, labels: [...(before.labels ?? [])].sort() },
+    { ...desired.fields },
+  ).filter((d) => changed.includes(d.path[0] as keyof OwnedFields))
+    .map((d) => d.path.join("."));
+  return `changed ${
+    [...new Set(details.length ? details : changed)].join(", ")
+  }`;
+}
+
+/** The merge-patch body for the given changed fields. */
+export function patchBody(
+  desired: DesiredObject,
+  changed: (keyof OwnedFields)[],
+): AaiObject {
+  const body: AaiObject = {};
+  for (const key of changed) {
+    body[key] = key === "labels"
+      ? [...desired.fields.labels]
+      : desired.fields[key];
+  }
+  body["data-source-version"] = desired.sourceVersion;
+  return body;
+}
+
+/** What diffing needs besides the desired objects. */
+export interface DiffContext {
+  /** The instance's relationships when its vf-module is known, else `[]`. */
+  relationships: AaiRelationship[];
+}
+
+/**
+ * Plans the writes for one instance whose resources were read successfully:
+ * create what is new, patch what changed, relate what lacks its edges, delete
+ * what vanished from the instance. `previous` are the snapshot objects of that
+ * instance (keyed by path). Objects recorded as another owner's are left alone.
+ */
+export function diffInstance(
+  desired: DesiredObject[],
+  previous: Record<string, SnapshotObject>,
+  context: DiffContext,
+  instanceId: string,
+): PlannedOperation[] {
+  const ops: PlannedOperation[] = [];
+  const seen = new Set<string>();
+  for (const d of desired) {
+    seen.add(d.path);
+    const before = previous[d.path];
+    if (!before) {
+      ops.push({
+        op: "create",
+        path: d.path,
+        instanceId: d.instanceId,
+        body: createBody(d, context.relationships),
+        desired: d,
+        relationships: context.relationships,
+        why: `new ${d.fields.kind} ${d.key} (${d.verdict}/${d.reason})`,
+      });
+      continue;
+    }
+    if (before.foreign) continue;
+    const changed = changedFields(before.fields, d.fields);
+    if (changed.length > 0) {
+      ops.push({
+        op: "update",
+        path: d.path,
+        instanceId: d.instanceId,
+        body: patchBody(d, changed),
+        desired: d,
+        relationships: before.edges ? [] : context.relationships,
+        why: `${d.key}: ${
+          explainChange(
+            {
+              ...before.fields,
+              verdict: before.verdict,
+              reason: before.reason,
+            },
+            d,
+            changed,
+          )
+        }`,
+      });
+    } else if (!before.edges && context.relationships.length > 0) {
+      ops.push({
+        op: "relate",
+        path: d.path,
+        instanceId: d.instanceId,
+        desired: d,
+        relationships: context.relationships,
+        why: `${d.key}: vf-module found, adding relationships`,
+      });
+    }
+  }
+  for (const [path, before] of Object.entries(previous)) {
+    if (seen.has(path) || before.instanceId !== instanceId) continue;
+    if (before.foreign) continue;
+    ops.push({
+      op: "delete",
+      path,
+      instanceId,
+      why: `${before.key ?? path}: gone from instance ${instanceId}`,
+    });
+  }
+  return ops;
+}
+
+/**
+ * Plans the write for one desired object against what A&AI actually holds
+ * (`--verify`, adoption after a 412): `undefined` object → create; same
+ * owned fields → nothing; else a patch of the differing fields.
+ */
+export function diffAgainstAai(
+  desired: DesiredObject,
+  actual: AaiObject | undefined,
+  relationships: AaiRelationship[],
+): PlannedOperation | undefined {
+  if (!actual) {
+    return {
+      op: "create",
+      path: desired.path,
+      instanceId: desired.instanceId,
+      body: createBody(desired, relationships),
+      desired,
+      relationships,
+      why: `${desired.key}: missing in A&AI`,
+    };
+  }
+  const before = ownedFieldsOf(actual);
+  const changed = changedFields(before, desired.fields);
+  const missingEdges = relationships.filter((r) => !hasRelationship(actual, r));
+  if (changed.length > 0) {
+    return {
+      op: "update",
+      path: desired.path,
+      instanceId: desired.instanceId,
+      body: patchBody(desired, changed),
+      desired,
+      relationships: missingEdges,
+      why: `${desired.key}: A&AI differs (${changed.join(", ")})`,
+    };
+  }
+  if (missingEdges.length > 0) {
+    return {
+      op: "relate",
+      path: desired.path,
+      instanceId: desired.instanceId,
+      desired,
+      relationships: missingEdges,
+      why: `${desired.key}: relationships missing in A&AI`,
+    };
+  }
+  return undefined;
+}
+
+/** Whether an A&AI object already has a relationship to the same target. */
+export function hasRelationship(
+  object: AaiObject,
+  relationship: AaiRelationship,
+): boolean {
+  const list = (object["relationship-list"] as { relationship?: unknown })
+    ?.relationship;
+  if (!Array.isArray(list)) return false;
+  const target = stripVersion(relationship["related-link"]);
+  return list.some((r) =>
+    typeof r === "object" && r !== null &&
+    stripVersion(String((r as Record<string, unknown>)["related-link"])) ===
+      target
+  );
+}
+
+/** `/aai/v24/network/…` → `/network/…`. */
+function stripVersion(link: string): string {
+  return link.replace(/^\/aai\/v[0-9]+/, "");
+}

@@ -1,0 +1,280 @@
+/**
+ * Maps an evaluated Kubernetes resource to the A&AI `k8s-resource` it should
+ * be (DESIGN §7.1–7.2). Pure functions of data, apart from the SHA-256 digest
+ * (`crypto.subtle`, deterministic).
+ *
+ * The id is SO's CNF adapter formula so both tools name a resource the same
+ * way: lower-case hex SHA-256 of `instanceId + name + namespace + kind + group
+ * + version + cloudOwner + cloudRegion + tenantId`, plain concatenation.
+ *
+ * @module
+ */
+
+import { aaiPath } from "../adapters/aai.ts";
+import type {
+  AaiObject,
+  AaiRelationship,
+  VfModuleRef,
+} from "../adapters/aai.ts";
+import type { Gvk } from "../adapters/k8splugin.ts";
+import type { KubeObject, Readiness, Verdict } from "../rules/types.ts";
+
+/** Where an instance's objects live in A&AI. */
+export interface Placement {
+  cloudOwner: string;
+  cloudRegion: string;
+  tenantId: string;
+}
+
+/** A resource of an instance with its verdict, ready to be mapped. */
+export interface EvaluatedResource {
+  instanceId: string;
+  gvk: Gvk;
+  name: string;
+  /** `""` for cluster-scoped resources. */
+  namespace: string;
+  /** The Kubernetes object (for a missing resource: a stub with metadata only). */
+  object: KubeObject;
+  readiness: Readiness;
+}
+
+/** The `k8s-resource` fields we own and compare (not `data-source-version`). */
+export interface OwnedFields {
+  id: string;
+  name: string;
+  group: string;
+  version: string;
+  kind: string;
+  namespace: string;
+  labels: string[];
+  selflink: string;
+  "data-owner": string;
+  "data-source": string;
+}
+
+/** What A&AI should hold for one resource. */
+export interface DesiredObject {
+  /** A&AI object path without `/aai/{v}`, segments percent-encoded. */
+  path: string;
+  instanceId: string;
+  cloudRegion: string;
+  /** `group/version/kind/namespace/name`, for messages. */
+  key: string;
+  fields: OwnedFields;
+  /** Kubernetes `metadata.resourceVersion` (published, never compared). */
+  sourceVersion: string;
+  verdict: Verdict;
+  reason: string;
+}
+
+/** Settings the mapping reads. */
+export interface MappingOptions {
+  /** k8splugin base URL, for `selflink`. */
+  k8spluginUrl: string;
+  /** `data-owner` value. */
+  owner: string;
+  /** Prefix of the readiness labels, e.g. `k8s-aai-sync/`. */
+  labelPrefix: string;
+}
+
+/** The value of `data-source` on every object we publish. */
+export const DATA_SOURCE = "k8splugin";
+
+/** Lower-case hex SHA-256 of a UTF-8 string. */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(text),
+  );
+  return Array.from(
+    new Uint8Array(digest),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+}
+
+/** The `k8s-resource` id (SO CNF adapter formula, plain concatenation). */
+export function resourceId(
+  instanceId: string,
+  resource: { gvk: Gvk; name: string; namespace: string },
+  placement: Placement,
+): Promise<string> {
+  return sha256Hex(
+    instanceId + resource.name + resource.namespace + resource.gvk.kind +
+      resource.gvk.group + resource.gvk.version + placement.cloudOwner +
+      placement.cloudRegion + placement.tenantId,
+  );
+}
+
+/** The A&AI path of a `k8s-resource` (each segment percent-encoded). */
+export function k8sResourcePath(placement: Placement, id: string): string {
+  return aaiPath(
+    "cloud-infrastructure",
+    "cloud-regions",
+    "cloud-region",
+    placement.cloudOwner,
+    placement.cloudRegion,
+    "tenants",
+    "tenant",
+    placement.tenantId,
+    "k8s-resources",
+    "k8s-resource",
+    id,
+  );
+}
+
+/** The k8splugin query URL that returns this resource's live object. */
+export function selfLink(
+  k8spluginUrl: string,
+  instanceId: string,
+  resource: { gvk: Gvk; name: string; namespace: string },
+): string {
+  const { group, version, kind } = resource.gvk;
+  const query = new URLSearchParams({
+    ApiVersion: group ? `${group}/${version}` : version,
+    Kind: kind,
+    Name: resource.name,
+    Namespace: resource.namespace,
+  });
+  return `${k8spluginUrl.replace(/\/+$/, "")}/v1/instance/${
+    encodeURIComponent(instanceId)
+  }/query?${query}`;
+}
+
+/** A string-valued record read from `object.metadata[field]`, `{}` otherwise. */
+function stringMap(object: KubeObject, field: string): Record<string, string> {
+  const metadata = object.metadata;
+  if (typeof metadata !== "object" || metadata === null) return {};
+  const value = (metadata as Record<string, unknown>)[field];
+  if (typeof value !== "object" || value === null) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v === "string") out[k] = v;
+  }
+  return out;
+}
+
+/** `metadata.resourceVersion` of an object, `""` when absent. */
+export function sourceVersionOf(object: KubeObject): string {
+  const metadata = object.metadata;
+  if (typeof metadata !== "object" || metadata === null) return "";
+  const rv = (metadata as Record<string, unknown>).resourceVersion;
+  return typeof rv === "string" ? rv : "";
+}
+
+/**
+ * The `labels` list: the Kubernetes labels as `key=value` plus
+ * `<prefix>readiness=<verdict>` and `<prefix>reason=<reason>`, sorted. A
+ * Kubernetes label that collides with a readiness label key is dropped.
+ */
+export function aaiLabels(
+  k8sLabels: Record<string, string>,
+  readiness: { verdict: Verdict; reason: string },
+  labelPrefix: string,
+): string[] {
+  const ours = new Set([`${labelPrefix}readiness`, `${labelPrefix}reason`]);
+  const labels = Object.entries(k8sLabels)
+    .filter(([k]) => !ours.has(k))
+    .map(([k, v]) => `${k}=${v}`);
+  labels.push(`${labelPrefix}readiness=${readiness.verdict}`);
+  labels.push(`${labelPrefix}reason=${readiness.reason}`);
+  return labels.sort();
+}
+
+/** The desired A&AI object for one evaluated resource. */
+export async function mapResource(
+  resource: EvaluatedResource,
+  placement: Placement,
+  options: MappingOptions,
+): Promise<DesiredObject> {
+  const id = await resourceId(resource.instanceId, resource, placement);
+  const { group, version, kind } = resource.gvk;
+  return {
+    path: k8sResourcePath(placement, id),
+    instanceId: resource.instanceId,
+    cloudRegion: placement.cloudRegion,
+    key: `${group}/${version}/${kind}/${resource.namespace}/${resource.name}`,
+    fields: {
+      id,
+      name: resource.name,
+      group,
+      version,
+      kind,
+      namespace: resource.namespace,
+      labels: aaiLabels(
+        stringMap(resource.object, "labels"),
+        resource.readiness,
+        options.labelPrefix,
+      ),
+      selflink: selfLink(options.k8spluginUrl, resource.instanceId, resource),
+      "data-owner": options.owner,
+      "data-source": DATA_SOURCE,
+    },
+    sourceVersion: sourceVersionOf(resource.object),
+    verdict: resource.readiness.verdict,
+    reason: resource.readiness.reason,
+  };
+}
+
+/** The relationships of a `k8s-resource` to its vf-module (Uses) and generic-vnf (HostedOn). */
+export function relationshipsFor(
+  vf: VfModuleRef,
+  apiVersion: string,
+): AaiRelationship[] {
+  const vnf = `/aai/${apiVersion}${
+    aaiPath("network", "generic-vnfs", "generic-vnf", vf.vnfId)
+  }`;
+  return [
+    {
+      "related-to": "vf-module",
+      "relationship-label": "org.onap.relationships.inventory.Uses",
+      "related-link": `${vnf}${
+        aaiPath("vf-modules", "vf-module", vf.vfModuleId)
+      }`,
+    },
+    {
+      "related-to": "generic-vnf",
+      "relationship-label": "tosca.relationships.HostedOn",
+      "related-link": vnf,
+    },
+  ];
+}
+
+/** The full PUT body for creating an object (relationships when known). */
+export function createBody(
+  desired: DesiredObject,
+  relationships: AaiRelationship[],
+): AaiObject {
+  const body: AaiObject = {
+    ...desired.fields,
+    labels: [...desired.fields.labels],
+    "data-source-version": desired.sourceVersion,
+  };
+  if (relationships.length > 0) {
+    body["relationship-list"] = { relationship: relationships };
+  }
+  return body;
+}
+
+/** The owned fields of an object A&AI returned (for comparison), labels sorted. */
+export function ownedFieldsOf(object: AaiObject): Partial<OwnedFields> {
+  const out: Record<string, unknown> = {};
+  for (
+    const key of [
+      "id",
+      "name",
+      "group",
+      "version",
+      "kind",
+      "namespace",
+      "selflink",
+      "data-owner",
+      "data-source",
+    ]
+  ) {
+    if (typeof object[key] === "string") out[key] = object[key];
+  }
+  out.labels = Array.isArray(object.labels)
+    ? (object.labels.filter((l) => typeof l === "string") as string[]).sort()
+    : [];
+  return out as Partial<OwnedFields>;
+}

@@ -1,0 +1,446 @@
+/**
+ * Sends planned operations to A&AI as DESIGN §7.3 says, with bounded
+ * concurrency, and reports each confirmed outcome (the caller commits it to
+ * the snapshot right away).
+ *
+ * - create: PUT without `resource-version`; 412 (ERR.5.4.6130) → GET and
+ *   adopt it when `data-owner` is ours or empty, else skip with a warning
+ *   (unless `takeOwnership`).
+ * - update: merge-PATCH of the changed owned fields; 404 → re-create.
+ * - delete: GET for the `resource-version`, then DELETE; 404 = gone; 412 →
+ *   re-GET and retry (bounded).
+ * - relate: PUT each relationship (idempotent).
+ * - bulk (optional): `POST /bulk/single-transaction` in chunks of 30; a
+ *   failed chunk falls back to single operations to isolate the culprit.
+ *
+ * 5xx and transport errors are retried by the HTTP layer; what still fails is
+ * left for the next run (the snapshot is not touched for it).
+ *
+ * @module
+ */
+
+import pLimit from "p-limit";
+import type {
+  AaiClient,
+  AaiObject,
+  AaiRelationship,
+  BulkOperation,
+} from "../adapters/aai.ts";
+import { diffAgainstAai, type PlannedOperation } from "./diff.ts";
+import { createBody } from "./mapping.ts";
+import { describeError } from "./source.ts";
+
+/** What happened to one planned operation. */
+export type Outcome =
+  | "created"
+  | "updated"
+  | "adopted"
+  | "related"
+  | "deleted"
+  | "gone"
+  | "unchanged"
+  | "skipped"
+  | "failed";
+
+/** The result of one operation, as committed to the snapshot and reported. */
+export interface OperationResult {
+  op: PlannedOperation;
+  outcome: Outcome;
+  /** Whether the object now has its relationships (create/update/relate/adopt). */
+  edges: boolean;
+  /** HTTP status of the decisive request, when known. */
+  status?: number;
+  /** Set when the object belongs to another `data-owner`. */
+  foreignOwner?: string;
+  error?: string;
+  /** Requests sent for this operation. */
+  requests: number;
+}
+
+/** Settings of {@linkcode publish}. */
+export interface PublishOptions {
+  aai: AaiClient;
+  concurrency: number;
+  /** Our `data-owner`. */
+  owner: string;
+  takeOwnership: boolean;
+  bulk: boolean;
+  /** Called for each result as soon as A&AI confirmed it (commit point). */
+  onResult: (result: OperationResult) => void;
+  warn?: (message: string, properties?: Record<string, unknown>) => void;
+  /** Bound of 412 retries (default 3). */
+  maxConflictRetries?: number;
+  /** Backoff base for 412 retries in ms (default 50). */
+  conflictBackoffMs?: number;
+}
+
+/** Maximum operations of one single-transaction bulk request (A&AI's limit). */
+export const BULK_LIMIT = 30;
+
+/** HTTP status of a thrown AaiError-like error. */
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown })?.status;
+  return typeof status === "number" ? status : undefined;
+}
+
+/** ERR code (`ERR.5.4.6130`) of a thrown AaiError-like error. */
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" ? code : "";
+}
+
+/** Sleeps `ms` milliseconds. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The `data-owner` of an A&AI object, `""` when unset. */
+function ownerOf(object: AaiObject): string {
+  const owner = object["data-owner"];
+  return typeof owner === "string" ? owner : "";
+}
+
+/**
+ * Sends the operations and returns one result per operation (same order).
+ * Never throws for an operation's failure: it is a `failed` result.
+ */
+export async function publish(
+  operations: PlannedOperation[],
+  options: PublishOptions,
+): Promise<OperationResult[]> {
+  const limit = pLimit(options.concurrency);
+  const aai = options.aai;
+  const maxRetries = options.maxConflictRetries ?? 3;
+  const backoff = options.conflictBackoffMs ?? 50;
+
+  function done(result: OperationResult): OperationResult {
+    options.onResult(result);
+    return result;
+  }
+
+  async function relate(
+    path: string,
+    relationships: AaiRelationship[],
+  ): Promise<number> {
+    for (const r of relationships) await aai.putRelationship(path, r);
+    return relationships.length;
+  }
+
+  /** After a 412 on create: read it, adopt it if ours, else leave it alone. */
+  async function adopt(
+    op: Extract<PlannedOperation, { op: "create" | "update" }>,
+    requests: number,
+  ): Promise<OperationResult> {
+    const actual = await aai.get(op.path);
+    requests++;
+    if (!actual) {
+      // Deleted between our PUT and GET: create once more.
+      const { status } = await aai.put(
+        op.path,
+        createBody(op.desired, op.relationships),
+      );
+      return done({
+        op,
+        outcome: "created",
+        edges: op.relationships.length > 0,
+        status,
+        requests: requests + 1,
+      });
+    }
+    const owner = ownerOf(actual);
+    if (owner && owner !== options.owner && !options.takeOwnership) {
+      options.warn?.(
+        `Leaving ${op.desired.key} alone in A&AI: it belongs to data-owner "${owner}" (use --take-ownership to take it over)`,
+        { path: op.path, owner },
+      );
+      return done({
+        op,
+        outcome: "skipped",
+        edges: false,
+        foreignOwner: owner,
+        status: 412,
+        requests,
+      });
+    }
+    const repair = diffAgainstAai(op.desired, actual, op.relationships);
+    if (repair?.op === "update") {
+      await aai.patch(op.path, repair.body);
+      requests++;
+    }
+    if (repair && (repair.op === "update" || repair.op === "relate")) {
+      requests += await relate(op.path, repair.relationships);
+    }
+    return done({
+      op,
+      outcome: "adopted",
+      edges: op.relationships.length > 0,
+      requests,
+    });
+  }
+
+  async function create(
+    op: Extract<PlannedOperation, { op: "create" | "update" }>,
+    requests: number,
+  ): Promise<OperationResult> {
+    try {
+      const { status } = await aai.put(
+        op.path,
+        createBody(op.desired, op.relationships),
+      );
+      return done({
+        op,
+        outcome: "created",
+        edges: op.relationships.length > 0,
+        status,
+        requests: requests + 1,
+      });
+    } catch (error) {
+      requests++;
+      if (statusOf(error) === 412) return await adopt(op, requests);
+      if (
+        statusOf(error) === 404 && codeOf(error).endsWith("6129") &&
+        op.relationships.length > 0
+      ) {
+        // The vf-module/generic-vnf is gone: publish without the edges.
+        const { status } = await aai.put(op.path, createBody(op.desired, []));
+        return done({
+          op,
+          outcome: "created",
+          edges: false,
+          status,
+          requests: requests + 1,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async function update(
+    op: Extract<PlannedOperation, { op: "update" }>,
+  ): Promise<OperationResult> {
+    try {
+      await aai.patch(op.path, op.body);
+    } catch (error) {
+      if (statusOf(error) === 404) return await create(op, 1);
+      throw error;
+    }
+    const requests = 1 + await relate(op.path, op.relationships);
+    return done({
+      op,
+      outcome: "updated",
+      edges: op.relationships.length > 0,
+      status: 200,
+      requests,
+    });
+  }
+
+  async function remove(
+    op: Extract<PlannedOperation, { op: "delete" }>,
+  ): Promise<OperationResult> {
+    let requests = 0;
+    for (let attempt = 0;; attempt++) {
+      const actual = await aai.get(op.path);
+      requests++;
+      if (!actual) {
+        return done({
+          op,
+          outcome: "gone",
+          edges: false,
+          status: 404,
+          requests,
+        });
+      }
+      const owner = ownerOf(actual);
+      if (owner && owner !== options.owner && !options.takeOwnership) {
+        options.warn?.(
+          `Not deleting ${op.path} from A&AI: it now belongs to data-owner "${owner}"`,
+          { path: op.path, owner },
+        );
+        return done({
+          op,
+          outcome: "skipped",
+          edges: false,
+          foreignOwner: owner,
+          requests,
+        });
+      }
+      const rv = String(actual["resource-version"] ?? "");
+      try {
+        const existed = await aai.delete(op.path, rv);
+        requests++;
+        return done({
+          op,
+          outcome: existed ? "deleted" : "gone",
+          edges: false,
+          status: existed ? 204 : 404,
+          requests,
+        });
+      } catch (error) {
+        requests++;
+        if (statusOf(error) !== 412 || attempt >= maxRetries) throw error;
+        await sleep(backoff * 2 ** attempt * (0.5 + Math.random()));
+      }
+    }
+  }
+
+  async function single(op: PlannedOperation): Promise<OperationResult> {
+    try {
+      switch (op.op) {
+        case "create":
+          return await create(op, 0);
+        case "update":
+          return await update(op);
+        case "relate": {
+          const requests = await relate(op.path, op.relationships);
+          return done({
+            op,
+            outcome: "related",
+            edges: true,
+            status: 200,
+            requests,
+          });
+        }
+        case "delete":
+          return await remove(op);
+      }
+    } catch (error) {
+      return done({
+        op,
+        outcome: "failed",
+        edges: false,
+        error: describeError(error),
+        ...(statusOf(error) === undefined ? {} : { status: statusOf(error)! }),
+        requests: 0,
+      });
+    }
+  }
+
+  if (!options.bulk) {
+    return await Promise.all(operations.map((op) => limit(() => single(op))));
+  }
+  return await publishBulk(operations, {
+    aai,
+    limit,
+    single,
+    done,
+    owner: options.owner,
+    takeOwnership: options.takeOwnership,
+    warn: options.warn,
+  });
+}
+
+/** Bulk mode: chunks of single-transaction operations, single ops on failure. */
+async function publishBulk(
+  operations: PlannedOperation[],
+  context: {
+    aai: AaiClient;
+    limit: ReturnType<typeof pLimit>;
+    single: (op: PlannedOperation) => Promise<OperationResult>;
+    done: (result: OperationResult) => OperationResult;
+    owner: string;
+    takeOwnership: boolean;
+    warn: PublishOptions["warn"];
+  },
+): Promise<OperationResult[]> {
+  const { aai, limit, single, done } = context;
+  const results = new Map<PlannedOperation, OperationResult>();
+  // Relationship-only operations and updates that add edges go one by one.
+  const batchable: { op: PlannedOperation; bulk: BulkOperation }[] = [];
+  const singles: PlannedOperation[] = [];
+  await Promise.all(operations.map((op) =>
+    limit(async () => {
+      if (op.op === "create") {
+        batchable.push({
+          op,
+          bulk: { action: "put", uri: op.path, body: op.body },
+        });
+      } else if (op.op === "update" && op.relationships.length === 0) {
+        batchable.push({
+          op,
+          bulk: { action: "patch", uri: op.path, body: op.body },
+        });
+      } else if (op.op === "delete") {
+        try {
+          const actual = await aai.get(op.path);
+          if (!actual) {
+            results.set(
+              op,
+              done({
+                op,
+                outcome: "gone",
+                edges: false,
+                status: 404,
+                requests: 1,
+              }),
+            );
+            return;
+          }
+          const owner = ownerOf(actual);
+          if (owner && owner !== context.owner && !context.takeOwnership) {
+            singles.push(op);
+            return;
+          }
+          const rv = encodeURIComponent(
+            String(actual["resource-version"] ?? ""),
+          );
+          batchable.push({
+            op,
+            bulk: {
+              action: "delete",
+              uri: `${op.path}?resource-version=${rv}`,
+              body: {},
+            },
+          });
+        } catch {
+          singles.push(op);
+        }
+      } else {
+        singles.push(op);
+      }
+    })
+  ));
+  const chunks: (typeof batchable)[] = [];
+  for (let i = 0; i < batchable.length; i += BULK_LIMIT) {
+    chunks.push(batchable.slice(i, i + BULK_LIMIT));
+  }
+  await Promise.all(chunks.map((chunk) =>
+    limit(async () => {
+      try {
+        const statuses = await aai.bulk(chunk.map((c) => c.bulk));
+        chunk.forEach((c, i) => {
+          const op = c.op;
+          const outcome = op.op === "create"
+            ? "created"
+            : op.op === "update"
+            ? "updated"
+            : "deleted";
+          const edges = (op.op === "create" || op.op === "update") &&
+            op.relationships.length > 0;
+          results.set(
+            op,
+            done({
+              op,
+              outcome,
+              edges,
+              ...(statuses[i] === undefined ? {} : { status: statuses[i]! }),
+              requests: 1 / chunk.length,
+            }),
+          );
+        });
+      } catch (error) {
+        context.warn?.(
+          `Bulk transaction of ${chunk.length} operations failed, sending them one by one: ${
+            describeError(error)
+          }`,
+        );
+        singles.push(...chunk.map((c) => c.op));
+      }
+    })
+  ));
+  await Promise.all(singles.map((op) =>
+    limit(async () => {
+      results.set(op, await single(op));
+    })
+  ));
+  return operations.map((op) => results.get(op)!);
+}

@@ -1,0 +1,851 @@
+/**
+ * One pass of the sync loop (DESIGN §3): snapshot → list → read and evaluate
+ * → map → diff → (deletion safety) → publish → commit → report. The lock is
+ * the caller's business (tasks/sync.ts).
+ *
+ * @module
+ */
+
+import pLimit from "p-limit";
+import type { AaiClient, VfModuleRef } from "../adapters/aai.ts";
+import type {
+  InstanceSummary,
+  K8spluginClient,
+} from "../adapters/k8splugin.ts";
+import type { Readiness, Verdict } from "../rules/types.ts";
+import { rollup } from "../rules/mod.ts";
+import { type Config, ruleOptions } from "./config.ts";
+import { diffAgainstAai, diffInstance, type PlannedOperation } from "./diff.ts";
+import {
+  createBody,
+  type DesiredObject,
+  type EvaluatedResource,
+  mapResource,
+  type Placement,
+  relationshipsFor,
+} from "./mapping.ts";
+import { type OperationResult, publish } from "./publish.ts";
+import {
+  emptySnapshot,
+  loadSnapshot,
+  readSnapshot,
+  type Snapshot,
+  type SnapshotObject,
+  SnapshotWriter,
+} from "./snapshot.ts";
+import {
+  describeError,
+  type InstanceRead,
+  type KubeSource,
+  readInstances,
+} from "./source.ts";
+
+/** The logger sync writes to (a @logtape/logtape `Logger` fits). */
+export interface SyncLogger {
+  debug(message: string, properties?: Record<string, unknown>): void;
+  info(message: string, properties?: Record<string, unknown>): void;
+  warn(message: string, properties?: Record<string, unknown>): void;
+  error(message: string, properties?: Record<string, unknown>): void;
+}
+
+/** The peers and clock a run uses; tasks/ chooses the implementations. */
+export interface SyncDeps {
+  k8splugin: K8spluginClient;
+  aai: AaiClient;
+  /** The kube client of a region, if it has one (called once per region per run). */
+  kube?: (
+    cloudRegion: string,
+  ) => KubeSource | undefined | Promise<KubeSource | undefined>;
+  now?: () => Date;
+  log?: SyncLogger;
+}
+
+/** What a run does. */
+export interface SyncOptions {
+  config: Config;
+  /** Plan only: print operations, send no writes, keep the snapshot. */
+  dryRun?: boolean;
+  /** Ignore the snapshot for reads: GET every desired object, repair drift. */
+  verify?: boolean;
+  /** Only instances of these cloud regions. */
+  regions?: string[];
+  /** Only these instance ids. */
+  instances?: string[];
+  /** Overwrite/delete objects of another `data-owner`. */
+  takeOwnership?: boolean;
+  /** Lift the per-run delete cap and the empty-list guard. */
+  allowMassDelete?: boolean;
+  /** Overrides `config.source`. */
+  source?: "k8splugin" | "kube";
+}
+
+/** One A&AI operation as reported (planned, or sent with its outcome). */
+export interface ReportedOperation {
+  method: "PUT" | "PATCH" | "DELETE";
+  path: string;
+  body?: Record<string, unknown>;
+  why: string;
+  instanceId: string;
+  outcome?: OperationResult["outcome"];
+  status?: number;
+  transactionId?: string;
+  error?: string;
+}
+
+/** The outcome of one pass. */
+export interface RunReport {
+  startedAt: string;
+  durationMs: number;
+  dryRun: boolean;
+  instances: {
+    listed: number;
+    synced: number;
+    unknown: string[];
+    failed: { id: string; error: string }[];
+  };
+  resources: Record<Verdict, number>;
+  operations: ReportedOperation[];
+  writes: {
+    create: number;
+    update: number;
+    delete: number;
+    adopt: number;
+    relate: number;
+    skipped: number;
+  };
+  /** A&AI requests sent by publishing (GETs of lookups not included). */
+  errors: string[];
+  warnings: string[];
+  /** Deletes held back by the safety rules (DESIGN §8). */
+  deletesHeld: number;
+  /** Where a corrupt snapshot was moved. */
+  snapshotMovedAside?: string;
+  /** 0 all good, 1 something failed, 75 k8splugin unreachable. */
+  exitCode: 0 | 1 | 2 | 75;
+}
+
+/** The silent logger. */
+const QUIET: SyncLogger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
+
+/** The default delete cap: max(20, 10 % of owned objects). */
+export function defaultMaxDeletes(owned: number): number {
+  return Math.max(20, Math.ceil(owned * 0.1));
+}
+
+/** Whether an error means the peer could not be reached at all. */
+function isUnreachable(error: unknown): boolean {
+  const e = error as { name?: unknown; kind?: unknown };
+  return e?.name === "HttpTransportError" ||
+    (e?.kind === "Transient" && !("status" in (e as object) &&
+      typeof (e as { status?: unknown }).status === "number"));
+}
+
+/** State shared by the steps of one pass. */
+interface Pass {
+  deps: Required<Pick<SyncDeps, "k8splugin" | "aai">> & SyncDeps;
+  options: SyncOptions;
+  config: Config;
+  log: SyncLogger;
+  now: Date;
+  snapshot: Snapshot;
+  report: RunReport;
+  rebuild: boolean;
+}
+
+/** Resolves cloud owner and tenant of each region, caching them in the snapshot. */
+async function resolvePlacements(
+  pass: Pass,
+  regions: string[],
+): Promise<Map<string, Placement | { error: string }>> {
+  const { config, snapshot, deps } = pass;
+  const out = new Map<string, Placement | { error: string }>();
+  for (const region of regions) {
+    const rc = config.regions[region] ?? {};
+    const cached = pass.rebuild ? undefined : snapshot.regions[region];
+    let cloudOwner = rc.cloudOwner ?? cached?.cloudOwner;
+    let tenantId = rc.tenantId ?? config.tenantId ?? cached?.tenantId;
+    try {
+      if (!cloudOwner) {
+        try {
+          cloudOwner = (await deps.k8splugin.getConnectivityInfo(region))
+            .cloudOwner || undefined;
+        } catch (error) {
+          if (!config.cloudOwner) {
+            throw new Error(
+              `no cloud owner: set regions.${region}.cloudOwner or AAI_CLOUD_OWNER (k8splugin connectivity-info failed: ${
+                describeError(error)
+              })`,
+            );
+          }
+        }
+        cloudOwner ??= config.cloudOwner;
+      }
+      if (!cloudOwner) {
+        throw new Error(
+          `no cloud owner: set regions.${region}.cloudOwner or AAI_CLOUD_OWNER`,
+        );
+      }
+      if (!tenantId) {
+        const tenants = await deps.aai.listTenants(cloudOwner, region);
+        if (tenants.length === 0) {
+          throw new Error(
+            `cloud region "${cloudOwner}/${region}" has no tenant in A&AI; create one or set regions.${region}.tenantId`,
+          );
+        }
+        if (tenants.length > 1) {
+          throw new Error(
+            `cloud region "${cloudOwner}/${region}" has ${tenants.length} tenants (${
+              tenants.map((t) => `"${t}"`).join(", ")
+            }); choose one with regions.${region}.tenantId or AAI_TENANT_ID`,
+          );
+        }
+        tenantId = tenants[0]!;
+      }
+      out.set(region, { cloudOwner, cloudRegion: region, tenantId });
+      if (!pass.options.dryRun) {
+        snapshot.regions[region] = {
+          cloudOwner,
+          tenantId,
+          checkedAt: pass.now.toISOString(),
+        };
+      }
+    } catch (error) {
+      out.set(region, {
+        error: `Cannot place instances of region "${region}" in A&AI: ${
+          describeError(error)
+        }`,
+      });
+    }
+  }
+  return out;
+}
+
+/** The instance's vf-module (cached in the snapshot; lookups retried later). */
+async function vfModuleOf(
+  pass: Pass,
+  instanceId: string,
+): Promise<VfModuleRef | undefined> {
+  const known = pass.snapshot.instances[instanceId];
+  const retryDue = !known?.vfModuleCheckedAt ||
+    pass.now.getTime() - Date.parse(known.vfModuleCheckedAt) >=
+      pass.config.vfModuleRetry;
+  if (known?.vfModule && !pass.rebuild) return known.vfModule;
+  if (known?.vfModule === null && !retryDue && !pass.rebuild) return undefined;
+  try {
+    const found = await pass.deps.aai.findVfModules(instanceId);
+    if (found.length > 1) {
+      pass.report.warnings.push(
+        `Instance "${instanceId}" has ${found.length} vf-modules in A&AI with that heat-stack-id; relating to the first`,
+      );
+    }
+    const vf = found[0] ?? null;
+    if (known) {
+      known.vfModule = vf;
+      known.vfModuleCheckedAt = pass.now.toISOString();
+    }
+    return vf ?? undefined;
+  } catch (error) {
+    pass.log.warn(
+      `Cannot look up the vf-module of instance "${instanceId}" in A&AI: ${
+        describeError(error)
+      }`,
+      { instanceId },
+    );
+    return undefined;
+  }
+}
+
+/** Operations as reported (without sending). */
+function toReported(op: PlannedOperation): ReportedOperation {
+  switch (op.op) {
+    case "create":
+      return {
+        method: "PUT",
+        path: op.path,
+        body: op.body,
+        why: op.why,
+        instanceId: op.instanceId,
+      };
+    case "update":
+      return {
+        method: "PATCH",
+        path: op.path,
+        body: op.body,
+        why: op.why,
+        instanceId: op.instanceId,
+      };
+    case "relate":
+      return {
+        method: "PUT",
+        path: `${op.path}/relationship-list/relationship`,
+        body: { relationships: op.relationships },
+        why: op.why,
+        instanceId: op.instanceId,
+      };
+    case "delete":
+      return {
+        method: "DELETE",
+        path: op.path,
+        why: op.why,
+        instanceId: op.instanceId,
+      };
+  }
+}
+
+/** Records a confirmed result in the snapshot. */
+function commit(pass: Pass, result: OperationResult): void {
+  const { op } = result;
+  const objects = pass.snapshot.objects;
+  if (result.outcome === "failed") return;
+  if (op.op === "delete") {
+    if (result.outcome === "skipped") {
+      delete objects[op.path]; // someone else's now: forget it
+    } else {
+      delete objects[op.path];
+    }
+    return;
+  }
+  const d = op.desired;
+  const previous = objects[op.path];
+  const entry: SnapshotObject = {
+    instanceId: d.instanceId,
+    cloudRegion: d.cloudRegion,
+    key: d.key,
+    fields: { ...d.fields, labels: [...d.fields.labels] },
+    sourceVersion: d.sourceVersion,
+    verdict: d.verdict,
+    reason: d.reason,
+    publishedAt: pass.now.toISOString(),
+    edges: result.edges || (previous?.edges ?? false),
+  };
+  if (result.outcome === "skipped" && result.foreignOwner) {
+    entry.foreign = result.foreignOwner;
+  }
+  objects[op.path] = entry;
+}
+
+/** Reads instances, evaluates and maps them; shared by runSync and planInstance. */
+async function gather(
+  pass: Pass,
+  summaries: InstanceSummary[],
+): Promise<{
+  reads: InstanceRead[];
+  placements: Map<string, Placement | { error: string }>;
+  kubes: Map<string, KubeSource | undefined>;
+}> {
+  const regions = [...new Set(summaries.map((s) => s.cloudRegion))].sort();
+  const kubes = new Map<string, KubeSource | undefined>();
+  for (const region of regions) {
+    try {
+      kubes.set(region, await pass.deps.kube?.(region));
+    } catch (error) {
+      pass.report.warnings.push(
+        `Cannot build a kube client for region "${region}": ${
+          describeError(error)
+        }`,
+      );
+      kubes.set(region, undefined);
+    }
+  }
+  const placements = await resolvePlacements(pass, regions);
+  const source = pass.options.source ?? pass.config.source;
+  const reads = await readInstances(summaries, {
+    k8splugin: pass.deps.k8splugin,
+    kubeFor: (region) => kubes.get(region),
+    source,
+    concurrency: pass.config.k8splugin.concurrency,
+    now: pass.now,
+    ruleOptions: ruleOptions(pass.config),
+    warn: (message, properties) => pass.log.warn(message, properties),
+  });
+  return { reads, placements, kubes };
+}
+
+/** Maps an instance's evaluated resources into desired objects. */
+function mapAll(
+  pass: Pass,
+  resources: EvaluatedResource[],
+  placement: Placement,
+): Promise<DesiredObject[]> {
+  return Promise.all(resources.map((r) =>
+    mapResource(r, placement, {
+      k8spluginUrl: pass.config.k8splugin.url,
+      owner: pass.config.owner,
+      labelPrefix: pass.config.labelPrefix,
+    })
+  ));
+}
+
+function newReport(now: Date, dryRun: boolean): RunReport {
+  return {
+    startedAt: now.toISOString(),
+    durationMs: 0,
+    dryRun,
+    instances: { listed: 0, synced: 0, unknown: [], failed: [] },
+    resources: { Ready: 0, Pending: 0, Failed: 0 },
+    operations: [],
+    writes: {
+      create: 0,
+      update: 0,
+      delete: 0,
+      adopt: 0,
+      relate: 0,
+      skipped: 0,
+    },
+    errors: [],
+    warnings: [],
+    deletesHeld: 0,
+    exitCode: 0,
+  };
+}
+
+/**
+ * Runs one pass of the sync loop and returns its report. Does not take the
+ * lock (tasks/sync.ts does). Throws only for programmer errors and snapshot
+ * I/O failures; peer problems end up in the report (`exitCode` 1 or 75).
+ */
+export async function runSync(
+  deps: SyncDeps,
+  options: SyncOptions,
+): Promise<RunReport> {
+  const clock = deps.now ?? (() => new Date());
+  const started = clock();
+  const startedMs = performance.now();
+  const config = options.config;
+  const log = deps.log ?? QUIET;
+  const dryRun = options.dryRun ?? false;
+  const report = newReport(started, dryRun);
+  const loaded = await loadSnapshot(config.snapshot, started);
+  if (loaded.movedAside) {
+    report.snapshotMovedAside = loaded.movedAside;
+    const message =
+      `Snapshot "${config.snapshot}" was unreadable and was moved to "${loaded.movedAside}"; rebuilding from A&AI (${loaded.error?.message})`;
+    report.warnings.push(message);
+    log.warn(message, { movedAside: loaded.movedAside });
+  }
+  const pass: Pass = {
+    deps,
+    options,
+    config,
+    log,
+    now: started,
+    snapshot: loaded.snapshot,
+    report,
+    rebuild: Boolean(options.verify) || Boolean(loaded.movedAside),
+  };
+  const writer = new SnapshotWriter(config.snapshot, pass.snapshot, clock);
+  const finish = async (): Promise<RunReport> => {
+    if (!dryRun) await writer.flush();
+    report.durationMs = Math.round(performance.now() - startedMs);
+    report.exitCode = report.exitCode !== 0
+      ? report.exitCode
+      : report.errors.length > 0
+      ? 1
+      : 0;
+    return report;
+  };
+
+  // 1. List.
+  let listed: InstanceSummary[];
+  try {
+    listed = await deps.k8splugin.listInstances();
+  } catch (error) {
+    report.errors.push(
+      `Cannot list instances from k8splugin: ${describeError(error)}`,
+    );
+    log.error(report.errors[0]!);
+    report.exitCode = isUnreachable(error) ? 75 : 1;
+    return await finish();
+  }
+  const regionFilter = options.regions?.length
+    ? new Set(options.regions)
+    : undefined;
+  const instanceFilter = options.instances?.length
+    ? new Set(options.instances)
+    : undefined;
+  function inScope(id: string, region: string): boolean {
+    return (!regionFilter || regionFilter.has(region)) &&
+      (!instanceFilter || instanceFilter.has(id));
+  }
+  const summaries = listed.filter((s) => inScope(s.id, s.cloudRegion));
+  report.instances.listed = summaries.length;
+
+  // 2. Read, evaluate, place.
+  const { reads, placements } = await gather(pass, summaries);
+  const limit = pLimit(config.aai.concurrency);
+  const operations: PlannedOperation[] = [];
+  const deletes: PlannedOperation[] = [];
+  const instanceObjects = new Map<string, Record<string, SnapshotObject>>();
+  for (const [path, object] of Object.entries(pass.snapshot.objects)) {
+    let map = instanceObjects.get(object.instanceId);
+    if (!map) instanceObjects.set(object.instanceId, map = {});
+    map[path] = object;
+  }
+
+  await Promise.all(reads.map(async (read) => {
+    const id = read.summary.id;
+    if (!read.ok) {
+      report.instances.unknown.push(id);
+      report.instances.failed.push({ id, error: read.error });
+      report.errors.push(read.error);
+      log.error(read.error, { instanceId: id });
+      touchInstance(pass, read.summary);
+      return;
+    }
+    const placement = placements.get(read.summary.cloudRegion)!;
+    if ("error" in placement) {
+      report.instances.failed.push({ id, error: placement.error });
+      report.instances.unknown.push(id);
+      touchInstance(pass, read.summary);
+      return;
+    }
+    touchInstance(pass, read.summary);
+    for (const r of read.resources) report.resources[r.readiness.verdict]++;
+    const desired = await mapAll(pass, read.resources, placement);
+    const previous = instanceObjects.get(id) ?? {};
+    const isNew = Object.keys(previous).length === 0;
+    const needsLookup = isNew || pass.rebuild ||
+      Object.values(previous).some((o) => !o.edges && !o.foreign);
+    const vf = needsLookup || pass.snapshot.instances[id]?.vfModule
+      ? await vfModuleOf(pass, id)
+      : undefined;
+    const relationships = vf ? relationshipsFor(vf, config.aai.apiVersion) : [];
+    let ops: PlannedOperation[];
+    if (pass.rebuild) {
+      ops = [];
+      await Promise.all(desired.map((d) =>
+        limit(async () => {
+          try {
+            const actual = await deps.aai.get(d.path);
+            const owner = actual?.["data-owner"];
+            if (
+              actual && typeof owner === "string" && owner &&
+              owner !== config.owner && !options.takeOwnership
+            ) {
+              report.writes.skipped++;
+              report.warnings.push(
+                `Leaving ${d.key} alone in A&AI: it belongs to data-owner "${owner}"`,
+              );
+              if (!dryRun) {
+                commit(pass, {
+                  op: {
+                    op: "create",
+                    path: d.path,
+                    instanceId: id,
+                    body: createBody(d, []),
+                    desired: d,
+                    relationships: [],
+                    why: "",
+                  },
+                  outcome: "skipped",
+                  edges: false,
+                  foreignOwner: owner,
+                  requests: 1,
+                });
+              }
+              return;
+            }
+            const op = diffAgainstAai(d, actual, relationships);
+            if (op) {
+              ops.push(op);
+            } else if (!dryRun) {
+              commit(pass, {
+                op: {
+                  op: "relate",
+                  path: d.path,
+                  instanceId: id,
+                  desired: d,
+                  relationships,
+                  why: "",
+                },
+                outcome: "unchanged",
+                edges: relationships.length > 0,
+                requests: 1,
+              });
+            }
+          } catch (error) {
+            const message = `Cannot read ${d.path} from A&AI: ${
+              describeError(error)
+            }`;
+            report.errors.push(message);
+            log.error(message, { path: d.path });
+          }
+        })
+      ));
+      const wanted = new Set(desired.map((d) => d.path));
+      for (const [path, before] of Object.entries(previous)) {
+        if (!wanted.has(path) && !before.foreign) {
+          ops.push({
+            op: "delete",
+            path,
+            instanceId: id,
+            why: `${before.key}: gone from instance ${id}`,
+          });
+        }
+      }
+    } else {
+      ops = diffInstance(desired, previous, { relationships }, id);
+    }
+    for (const op of ops) (op.op === "delete" ? deletes : operations).push(op);
+    report.instances.synced++;
+  }));
+
+  // 3. Instances gone from a successful list (DESIGN §8).
+  const listedIds = new Set(listed.map((s) => s.id));
+  const scopedKnown = Object.entries(pass.snapshot.instances).filter((
+    [id, i],
+  ) => inScope(id, i.cloudRegion));
+  const suspicious = listed.length === 0 &&
+    scopedKnown.some(([id]) => instanceObjects.has(id)) &&
+    !options.allowMassDelete;
+  if (suspicious) {
+    const message =
+      `k8splugin listed no instances while the snapshot holds ${scopedKnown.length}: deleting nothing (rerun with --allow-mass-delete if they are really gone)`;
+    report.errors.push(message);
+    log.error(message);
+  } else {
+    for (const [id, known] of scopedKnown) {
+      if (listedIds.has(id)) continue;
+      if (!dryRun) known.misses++;
+      const misses = dryRun ? known.misses + 1 : known.misses;
+      const objects = instanceObjects.get(id) ?? {};
+      if (misses < config.deleteAfterMisses) {
+        log.info(
+          `Instance "${id}" missing from k8splugin's list (${misses}/${config.deleteAfterMisses}); keeping its objects for now`,
+          { instanceId: id, misses },
+        );
+        continue;
+      }
+      const owned = Object.entries(objects).filter(([, o]) => !o.foreign);
+      if (owned.length === 0 && !dryRun) {
+        delete pass.snapshot.instances[id];
+        for (const path of Object.keys(objects)) {
+          delete pass.snapshot.objects[path];
+        }
+      }
+      for (const [path, o] of owned) {
+        deletes.push({
+          op: "delete",
+          path,
+          instanceId: id,
+          why:
+            `${o.key}: instance ${id} gone from k8splugin for ${misses} runs`,
+        });
+      }
+    }
+  }
+
+  // 4. Delete cap.
+  const ownedCount =
+    Object.values(pass.snapshot.objects).filter((o) => !o.foreign).length;
+  const cap = config.maxDeletesPerRun ?? defaultMaxDeletes(ownedCount);
+  if (deletes.length > cap && !options.allowMassDelete) {
+    const message =
+      `Refusing to delete ${deletes.length} objects from A&AI in one run (limit ${cap}, maxDeletesPerRun): deleting none; rerun with --allow-mass-delete if this is intended`;
+    report.errors.push(message);
+    log.error(message, { deletes: deletes.length, cap });
+    report.deletesHeld = deletes.length;
+  } else {
+    operations.push(...deletes);
+  }
+
+  // 5. Publish.
+  if (dryRun) {
+    report.operations = operations.map(toReported);
+    for (const op of operations) {
+      if (op.op === "relate") report.writes.relate++;
+      else report.writes[op.op]++;
+    }
+    return await finish();
+  }
+  const results = await publish(operations, {
+    aai: deps.aai,
+    concurrency: config.aai.concurrency,
+    owner: config.owner,
+    takeOwnership: options.takeOwnership ?? false,
+    bulk: config.aai.bulk,
+    warn: (message, properties) => {
+      report.warnings.push(message);
+      log.warn(message, properties);
+    },
+    onResult: (result) => {
+      commit(pass, result);
+      writer.schedule();
+      const reported = toReported(result.op);
+      reported.outcome = result.outcome;
+      if (result.status !== undefined) reported.status = result.status;
+      if (result.error !== undefined) reported.error = result.error;
+      report.operations.push(reported);
+      switch (result.outcome) {
+        case "created":
+          report.writes.create++;
+          break;
+        case "updated":
+          report.writes.update++;
+          break;
+        case "adopted":
+          report.writes.adopt++;
+          break;
+        case "related":
+          report.writes.relate++;
+          break;
+        case "deleted":
+        case "gone":
+          report.writes.delete++;
+          break;
+        case "skipped":
+          report.writes.skipped++;
+          break;
+        case "failed": {
+          const message =
+            `Cannot ${reported.method} ${result.op.path} in A&AI: ${result.error}`;
+          report.errors.push(message);
+          log.error(message, {
+            path: result.op.path,
+            instanceId: result.op.instanceId,
+          });
+          break;
+        }
+      }
+      if (result.outcome !== "failed") {
+        log.info(`${reported.method} ${result.op.path}: ${result.outcome}`, {
+          instanceId: result.op.instanceId,
+          outcome: result.outcome,
+          why: result.op.why,
+          status: result.status,
+        });
+      }
+    },
+  });
+
+  // 6. Forget instances whose objects are all gone.
+  for (const [id, known] of scopedKnown) {
+    if (listedIds.has(id) || known.misses < config.deleteAfterMisses) continue;
+    const left = Object.values(pass.snapshot.objects).some((o) =>
+      o.instanceId === id && !o.foreign
+    );
+    if (!left) {
+      delete pass.snapshot.instances[id];
+      for (const [path, o] of Object.entries(pass.snapshot.objects)) {
+        if (o.instanceId === id) delete pass.snapshot.objects[path];
+      }
+    }
+  }
+  void results;
+  return await finish();
+}
+
+/** Marks an instance as seen in a successful list. */
+function touchInstance(pass: Pass, summary: InstanceSummary): void {
+  if (pass.options.dryRun) return;
+  const known = pass.snapshot.instances[summary.id];
+  if (known) {
+    known.lastSeen = pass.now.toISOString();
+    known.misses = 0;
+    known.cloudRegion = summary.cloudRegion;
+  } else {
+    pass.snapshot.instances[summary.id] = {
+      cloudRegion: summary.cloudRegion,
+      lastSeen: pass.now.toISOString(),
+      misses: 0,
+    };
+  }
+}
+
+/** What `check` shows for one instance. */
+export interface InstancePlan {
+  instance: InstanceSummary;
+  resources: EvaluatedResource[];
+  rollup: Readiness;
+  planned: PlannedOperation[];
+  /** The desired A&AI objects (create bodies). */
+  aai: Record<string, unknown>[];
+  placement?: Placement;
+  error?: string;
+}
+
+/**
+ * Reads, evaluates and plans one instance without writing anything (for
+ * `check`): the operations are diffed against the snapshot, or against A&AI
+ * itself when `options.verify` is set.
+ *
+ * @throws {Error} when k8splugin does not list the instance or it cannot be read.
+ */
+export async function planInstance(
+  deps: SyncDeps,
+  options: SyncOptions,
+  instanceId: string,
+): Promise<InstancePlan> {
+  const clock = deps.now ?? (() => new Date());
+  const now = clock();
+  const config = options.config;
+  let snapshot: Snapshot;
+  try {
+    snapshot = await readSnapshot(config.snapshot);
+  } catch {
+    snapshot = emptySnapshot(now);
+  }
+  const report = newReport(now, true);
+  const pass: Pass = {
+    deps,
+    options: { ...options, dryRun: true },
+    config,
+    log: deps.log ?? QUIET,
+    now,
+    snapshot: structuredClone(snapshot),
+    report,
+    rebuild: Boolean(options.verify),
+  };
+  const listed = await deps.k8splugin.listInstances();
+  const summary = listed.find((s) => s.id === instanceId);
+  if (!summary) {
+    throw new Error(
+      `Cannot find instance "${instanceId}" in k8splugin's instance list`,
+    );
+  }
+  const { reads, placements } = await gather(pass, [summary]);
+  const read = reads[0]!;
+  if (!read.ok) throw new Error(read.error, { cause: read.cause });
+  const roll = rollup(read.resources.map((r) => r.readiness));
+  const placement = placements.get(summary.cloudRegion)!;
+  if ("error" in placement) {
+    return {
+      instance: summary,
+      resources: read.resources,
+      rollup: roll,
+      planned: [],
+      aai: [],
+      error: placement.error,
+    };
+  }
+  const desired = await mapAll(pass, read.resources, placement);
+  const vf = await vfModuleOf(pass, instanceId);
+  const relationships = vf ? relationshipsFor(vf, config.aai.apiVersion) : [];
+  const previous: Record<string, SnapshotObject> = {};
+  for (const [path, o] of Object.entries(snapshot.objects)) {
+    if (o.instanceId === instanceId) previous[path] = o;
+  }
+  let planned: PlannedOperation[];
+  if (options.verify) {
+    planned = [];
+    for (const d of desired) {
+      const op = diffAgainstAai(d, await deps.aai.get(d.path), relationships);
+      if (op) planned.push(op);
+    }
+  } else {
+    planned = diffInstance(desired, previous, { relationships }, instanceId);
+  }
+  return {
+    instance: summary,
+    resources: read.resources,
+    rollup: roll,
+    planned,
+    aai: desired.map((d) => createBody(d, relationships)),
+    placement,
+  };
+}

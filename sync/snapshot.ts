@@ -1,0 +1,308 @@
+/**
+ * The snapshot (DESIGN §6): what we last published to A&AI, per object and
+ * per instance, plus cached A&AI lookups (tenants, vf-modules) so a run with
+ * nothing to change sends A&AI nothing. The only module that touches the
+ * state file.
+ *
+ * Written atomically (temp file in the same folder, fsync, rename), mode
+ * 0600. A file that cannot be parsed is moved aside as
+ * `snapshot.json.corrupt-<time>` and the run rebuilds from A&AI.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import type { VfModuleRef } from "../adapters/aai.ts";
+import type { Verdict } from "../rules/types.ts";
+import type { OwnedFields } from "./mapping.ts";
+
+/** The schema version this code reads and writes. */
+export const SNAPSHOT_SCHEMA = 1;
+
+/** One A&AI object we own (or found owned by someone else). */
+export interface SnapshotObject {
+  instanceId: string;
+  cloudRegion: string;
+  /** `group/version/kind/namespace/name`. */
+  key: string;
+  /** The owned fields as last confirmed by A&AI. */
+  fields: OwnedFields;
+  /** `data-source-version` last published. */
+  sourceVersion: string;
+  verdict: Verdict;
+  reason: string;
+  /** ISO time of the last confirmed write. */
+  publishedAt: string;
+  /** Whether the vf-module/generic-vnf relationships are in place. */
+  edges: boolean;
+  /** Set when A&AI holds it under another `data-owner`: we leave it alone. */
+  foreign?: string;
+}
+
+/** What we remember about one k8splugin instance. */
+export interface SnapshotInstance {
+  cloudRegion: string;
+  /** ISO time of the last successful list that contained it. */
+  lastSeen: string;
+  /** Consecutive successful lists that omitted it. */
+  misses: number;
+  /** Its vf-module, `null` when A&AI had none at `vfModuleCheckedAt`. */
+  vfModule?: VfModuleRef | null;
+  vfModuleCheckedAt?: string;
+}
+
+/** Placement cached per region (looked up in k8splugin/A&AI). */
+export interface SnapshotRegion {
+  cloudOwner: string;
+  tenantId: string;
+  checkedAt: string;
+}
+
+/** The whole state file. */
+export interface Snapshot {
+  schema: typeof SNAPSHOT_SCHEMA;
+  updatedAt: string;
+  /** Keyed by A&AI object path. */
+  objects: Record<string, SnapshotObject>;
+  /** Keyed by k8splugin instance id. */
+  instances: Record<string, SnapshotInstance>;
+  /** Keyed by cloud region id. */
+  regions: Record<string, SnapshotRegion>;
+}
+
+/** A snapshot file that cannot be parsed or has an unknown schema. */
+export class SnapshotSyntaxError extends SyntaxError {
+  /** The file. */
+  readonly path: string;
+  /** Builds the error for `path`. */
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "SnapshotSyntaxError";
+    this.path = path;
+  }
+}
+
+const fieldsSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  group: z.string(),
+  version: z.string(),
+  kind: z.string(),
+  namespace: z.string(),
+  labels: z.array(z.string()),
+  selflink: z.string(),
+  "data-owner": z.string(),
+  "data-source": z.string(),
+});
+
+const snapshotSchema = z.object({
+  schema: z.literal(SNAPSHOT_SCHEMA),
+  updatedAt: z.string(),
+  objects: z.record(
+    z.string(),
+    z.object({
+      instanceId: z.string(),
+      cloudRegion: z.string(),
+      key: z.string(),
+      fields: fieldsSchema,
+      sourceVersion: z.string(),
+      verdict: z.enum(["Ready", "Pending", "Failed"]),
+      reason: z.string(),
+      publishedAt: z.string(),
+      edges: z.boolean(),
+      foreign: z.string().optional(),
+    }),
+  ),
+  instances: z.record(
+    z.string(),
+    z.object({
+      cloudRegion: z.string(),
+      lastSeen: z.string(),
+      misses: z.number().int().nonnegative(),
+      vfModule: z.object({ vnfId: z.string(), vfModuleId: z.string() })
+        .nullable().optional(),
+      vfModuleCheckedAt: z.string().optional(),
+    }),
+  ),
+  regions: z.record(
+    z.string(),
+    z.object({
+      cloudOwner: z.string(),
+      tenantId: z.string(),
+      checkedAt: z.string(),
+    }),
+  ).default({}),
+});
+
+/** An empty snapshot. */
+export function emptySnapshot(now: Date = new Date(0)): Snapshot {
+  return {
+    schema: SNAPSHOT_SCHEMA,
+    updatedAt: now.toISOString(),
+    objects: {},
+    instances: {},
+    regions: {},
+  };
+}
+
+/** Parses snapshot text; throws {@linkcode SnapshotSyntaxError} naming the problem. */
+export function parseSnapshot(text: string, path: string): Snapshot {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new SnapshotSyntaxError(
+      path,
+      `Cannot parse snapshot "${path}": ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const result = snapshotSchema.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new SnapshotSyntaxError(
+      path,
+      `Cannot read snapshot "${path}": "${
+        issue.path.map(String).join(".")
+      }" ${issue.message}`,
+    );
+  }
+  return result.data as Snapshot;
+}
+
+/**
+ * Reads the snapshot at `path`; an absent file gives an empty snapshot.
+ * @throws {SnapshotSyntaxError} when the file is not a valid snapshot.
+ */
+export async function readSnapshot(path: string): Promise<Snapshot> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return emptySnapshot();
+    throw error;
+  }
+  return parseSnapshot(text, path);
+}
+
+/** The result of {@linkcode loadSnapshot}. */
+export interface LoadedSnapshot {
+  snapshot: Snapshot;
+  /** Where a corrupt file was moved, when it was. */
+  movedAside?: string;
+  /** The error that made us move it. */
+  error?: SnapshotSyntaxError;
+}
+
+/**
+ * Reads the snapshot; a corrupt one is renamed to
+ * `<path>.corrupt-<time>` and an empty snapshot is returned with
+ * `movedAside` set (the caller then rebuilds from A&AI).
+ */
+export async function loadSnapshot(
+  path: string,
+  now: Date,
+): Promise<LoadedSnapshot> {
+  try {
+    return { snapshot: await readSnapshot(path) };
+  } catch (error) {
+    if (!(error instanceof SnapshotSyntaxError)) throw error;
+    const movedAside = `${path}.corrupt-${
+      now.toISOString().replace(/[:.]/g, "-")
+    }`;
+    await Deno.rename(path, movedAside);
+    return { snapshot: emptySnapshot(now), movedAside, error };
+  }
+}
+
+/** Parent folder of a path (`.` when none). */
+function dirOf(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
+}
+
+/**
+ * Writes the snapshot atomically: a temp file beside it (mode 0600), fsync,
+ * rename over the old one. Creates the folder when missing.
+ */
+export async function writeSnapshot(
+  path: string,
+  snapshot: Snapshot,
+): Promise<void> {
+  const dir = dirOf(path);
+  await Deno.mkdir(dir, { recursive: true });
+  const temp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const data = new TextEncoder().encode(JSON.stringify(snapshot, null, 1));
+  const file = await Deno.open(temp, {
+    write: true,
+    create: true,
+    truncate: true,
+    mode: 0o600,
+  });
+  try {
+    let written = 0;
+    while (written < data.length) {
+      written += await file.write(data.subarray(written));
+    }
+    await file.sync();
+  } finally {
+    file.close();
+  }
+  try {
+    await Deno.chmod(temp, 0o600);
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Serialises snapshot writes during a run: `schedule()` coalesces requests
+ * so at most one write is in flight and the last state always lands;
+ * `flush()` waits for it.
+ */
+export class SnapshotWriter {
+  #path: string;
+  #snapshot: Snapshot;
+  #now: () => Date;
+  #running: Promise<void> | undefined;
+  #dirty = false;
+  #error: unknown;
+  /** Writes `snapshot` (mutated by the caller) to `path`. */
+  constructor(path: string, snapshot: Snapshot, now: () => Date) {
+    this.#path = path;
+    this.#snapshot = snapshot;
+    this.#now = now;
+  }
+  /** Requests a write of the current state (coalesced). */
+  schedule(): void {
+    this.#dirty = true;
+    if (!this.#running) this.#running = this.#loop();
+  }
+  async #loop(): Promise<void> {
+    try {
+      while (this.#dirty) {
+        this.#dirty = false;
+        this.#snapshot.updatedAt = this.#now().toISOString();
+        try {
+          await writeSnapshot(this.#path, this.#snapshot);
+        } catch (error) {
+          this.#error = error;
+        }
+      }
+    } finally {
+      this.#running = undefined;
+    }
+  }
+  /** Writes the current state now and waits; rethrows a failed write. */
+  async flush(): Promise<void> {
+    this.schedule();
+    while (this.#running) await this.#running;
+    if (this.#error) {
+      const error = this.#error;
+      this.#error = undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig, parseDuration } from "../../sync/mod.ts";
+
+Deno.test("loadConfig() needs K8SPLUGIN_URL and AAI_URL and says so", async () => {
+  await assert.rejects(() => loadConfig(undefined, {}), (error: unknown) => {
+    assert.ok(error instanceof ConfigError);
+    assert.match(error.message, /Set K8SPLUGIN_URL and AAI_URL/);
+    return true;
+  });
+});
+
+Deno.test("loadConfig() fills defaults from the environment alone", async () => {
+  const config = await loadConfig(undefined, {
+    K8SPLUGIN_URL: "http://k8s:9015",
+    AAI_URL: "https://aai:8443",
+    AAI_TENANT_ID: "t1",
+    K8S_AAI_SYNC_BULK: "true",
+  });
+  assert.equal(config.aai.apiVersion, "v24");
+  assert.equal(config.aai.bulk, true);
+  assert.equal(config.tenantId, "t1");
+  assert.equal(config.deleteAfterMisses, 2);
+  assert.equal(config.owner, "k8s-aai-sync");
+  assert.equal(config.snapshot, "./state/snapshot.json");
+});
+
+Deno.test("loadConfig() reads YAML, lets env win and reads the password file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/pw`, "s3cret\n");
+    await Deno.writeTextFile(
+      `${dir}/c.yaml`,
+      `k8splugin: {url: "http://file:9015", concurrency: 3}\naai: {url: "http://aai", passwordFile: ${dir}/pw}\nregions:\n  r1: {cloudOwner: O, tenantId: T}\nrules: {unschedulableGrace: 2m}\n`,
+    );
+    const config = await loadConfig(`${dir}/c.yaml`, {
+      K8SPLUGIN_URL: "http://env:1",
+    });
+    assert.equal(config.k8splugin.url, "http://env:1");
+    assert.equal(config.k8splugin.concurrency, 3);
+    assert.equal(config.aai.password, "s3cret");
+    assert.deepEqual(config.regions.r1, { cloudOwner: "O", tenantId: "T" });
+    assert.equal(config.rules.unschedulableGrace, 120_000);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadConfig() names the bad key and the variable it came from", async () => {
+  await assert.rejects(
+    () =>
+      loadConfig(undefined, { K8SPLUGIN_URL: "ftp://x", AAI_URL: "http://a" }),
+    /K8SPLUGIN_URL \(k8splugin\.url\) must be an http/,
+  );
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/c.json`,
+      JSON.stringify({
+        k8splugin: { url: "http://k" },
+        aai: { url: "http://a" },
+        interval: "soon",
+        colour: 1,
+      }),
+    );
+    await assert.rejects(
+      () => loadConfig(`${dir}/c.json`, {}),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /"interval" must be a duration/);
+        assert.match(error.message, /unknown keys "colour"/);
+        return true;
+      },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("parseDuration() reads ms, s, m, h", () => {
+  assert.equal(parseDuration("30s"), 30_000);
+  assert.equal(parseDuration("250ms"), 250);
+  assert.equal(parseDuration("1.5m"), 90_000);
+  assert.equal(parseDuration(5), 5);
+  assert.equal(parseDuration("soon"), undefined);
+});

@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import {
+  changedFields,
+  type DesiredObject,
+  diffAgainstAai,
+  diffInstance,
+  type SnapshotObject,
+} from "../../sync/mod.ts";
+
+function desired(
+  overrides: Partial<DesiredObject> = {},
+  labels = ["a=1", "x/readiness=Ready", "x/reason=Available"],
+): DesiredObject {
+  return {
+    path: "/p/1",
+    instanceId: "i1",
+    cloudRegion: "r1",
+    key: "apps/v1/Deployment/ns/d",
+    fields: {
+      id: "1",
+      name: "d",
+      group: "apps",
+      version: "v1",
+      kind: "Deployment",
+      namespace: "ns",
+      labels,
+      selflink: "http://k/v1/instance/i1/query",
+      "data-owner": "k8s-aai-sync",
+      "data-source": "k8splugin",
+    },
+    sourceVersion: "10",
+    verdict: "Ready",
+    reason: "Available",
+    ...overrides,
+  };
+}
+
+function snap(
+  d: DesiredObject,
+  extra: Partial<SnapshotObject> = {},
+): SnapshotObject {
+  return {
+    instanceId: d.instanceId,
+    cloudRegion: d.cloudRegion,
+    key: d.key,
+    fields: structuredClone(d.fields),
+    sourceVersion: d.sourceVersion,
+    verdict: d.verdict,
+    reason: d.reason,
+    publishedAt: "2026-01-01T00:00:00Z",
+    edges: false,
+    ...extra,
+  };
+}
+
+Deno.test("diffInstance() sends nothing when only the resourceVersion moved", () => {
+  const before = desired();
+  const now = desired({ sourceVersion: "11" });
+  assert.deepEqual(
+    diffInstance(
+      [now],
+      { [before.path]: snap(before) },
+      { relationships: [] },
+      "i1",
+    ),
+    [],
+  );
+});
+
+Deno.test("diffInstance() patches only the changed labels plus data-source-version", () => {
+  const before = desired();
+  const now = desired({
+    sourceVersion: "12",
+    verdict: "Failed",
+    reason: "CrashLoopBackOff",
+  }, [
+    "a=1",
+    "x/readiness=Failed",
+    "x/reason=CrashLoopBackOff",
+  ]);
+  const ops = diffInstance([now], { [before.path]: snap(before) }, {
+    relationships: [],
+  }, "i1");
+  assert.equal(ops.length, 1);
+  assert.equal(ops[0]!.op, "update");
+  assert.deepEqual((ops[0] as { body: unknown }).body, {
+    labels: ["a=1", "x/readiness=Failed", "x/reason=CrashLoopBackOff"],
+    "data-source-version": "12",
+  });
+  assert.match(ops[0]!.why, /Ready\/Available → Failed\/CrashLoopBackOff/);
+});
+
+Deno.test("diffInstance() creates new objects and deletes vanished ones of the instance", () => {
+  const gone = desired({ path: "/p/old", key: "old" });
+  const fresh = desired({ path: "/p/new" });
+  const ops = diffInstance([fresh], { "/p/old": snap(gone) }, {
+    relationships: [],
+  }, "i1");
+  assert.deepEqual(ops.map((o) => [o.op, o.path]), [["create", "/p/new"], [
+    "delete",
+    "/p/old",
+  ]]);
+});
+
+Deno.test("diffInstance() leaves objects of another owner alone", () => {
+  const d = desired({ verdict: "Failed" }, ["x/readiness=Failed"]);
+  assert.deepEqual(
+    diffInstance(
+      [d],
+      { [d.path]: snap(desired(), { foreign: "CnfAdapter" }) },
+      { relationships: [] },
+      "i1",
+    ),
+    [],
+  );
+});
+
+Deno.test("diffInstance() relates objects once the vf-module is known", () => {
+  const d = desired();
+  const rel = [{
+    "related-link": "/aai/v24/network/generic-vnfs/generic-vnf/v",
+  }];
+  const ops = diffInstance(
+    [d],
+    { [d.path]: snap(d) },
+    { relationships: rel },
+    "i1",
+  );
+  assert.deepEqual(ops.map((o) => o.op), ["relate"]);
+  assert.deepEqual(
+    diffInstance([d], { [d.path]: snap(d, { edges: true }) }, {
+      relationships: rel,
+    }, "i1"),
+    [],
+  );
+});
+
+Deno.test("changedFields() compares labels as sets", () => {
+  const d = desired();
+  assert.deepEqual(
+    changedFields(
+      { ...d.fields, labels: [...d.fields.labels].reverse() },
+      d.fields,
+    ),
+    [],
+  );
+});
+
+Deno.test("diffAgainstAai() creates missing objects and patches edited ones", () => {
+  const d = desired();
+  assert.equal(diffAgainstAai(d, undefined, [])?.op, "create");
+  assert.equal(
+    diffAgainstAai(d, { ...d.fields, "resource-version": "1" }, []),
+    undefined,
+  );
+  const op = diffAgainstAai(d, { ...d.fields, labels: ["a=2"] }, []);
+  assert.equal(op?.op, "update");
+  assert.deepEqual((op as { body: unknown }).body, {
+    labels: d.fields.labels,
+    "data-source-version": "10",
+  });
+});

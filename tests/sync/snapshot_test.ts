@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import {
+  acquireStateLock,
+  emptySnapshot,
+  loadSnapshot,
+  LockHeldError,
+  readSnapshot,
+  SnapshotSyntaxError,
+  writeSnapshot,
+} from "../../sync/mod.ts";
+
+Deno.test("writeSnapshot() writes atomically with mode 0600 and reads back", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/state/snapshot.json`;
+    const s = emptySnapshot(new Date("2026-01-01T00:00:00Z"));
+    s.instances.a = { cloudRegion: "r", lastSeen: "x", misses: 1 };
+    await writeSnapshot(path, s);
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    assert.deepEqual(await readSnapshot(path), s);
+    const leftovers: string[] = [];
+    for await (const e of Deno.readDir(`${dir}/state`)) leftovers.push(e.name);
+    assert.deepEqual(leftovers, ["snapshot.json"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadSnapshot() moves a corrupt file aside and starts empty", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/snapshot.json`;
+    await Deno.writeTextFile(path, '{"schema": 1, "objects": [trunc');
+    await assert.rejects(() => readSnapshot(path), SnapshotSyntaxError);
+    const loaded = await loadSnapshot(path, new Date("2026-01-02T03:04:05Z"));
+    assert.equal(loaded.movedAside, `${path}.corrupt-2026-01-02T03-04-05-000Z`);
+    assert.deepEqual(loaded.snapshot.objects, {});
+    assert.equal(
+      await Deno.readTextFile(loaded.movedAside!),
+      '{"schema": 1, "objects": [trunc',
+    );
+    await assert.rejects(() => Deno.stat(path), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readSnapshot() rejects an unknown schema version", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/s.json`,
+      JSON.stringify({ ...emptySnapshot(), schema: 99 }),
+    );
+    await assert.rejects(() => readSnapshot(`${dir}/s.json`), /"schema"/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("acquireStateLock() refuses a second holder until released", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const lock = await acquireStateLock(`${dir}/snapshot.json`);
+    await assert.rejects(
+      () => acquireStateLock(`${dir}/snapshot.json`),
+      LockHeldError,
+    );
+    await lock.release();
+    await (await acquireStateLock(`${dir}/snapshot.json`)).release();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
