@@ -45,6 +45,29 @@ export interface RuleOptions {
   crashLoopRestarts: number;
   /** How long a controller may make no progress before it counts as stalled (ms). */
   stallTimeoutMs: number;
+  /**
+   * How long after a pod started an image pull error that does not say
+   * "not found" or "denied" is still treated as transient (ms).
+   */
+  imagePullGraceMs: number;
+  /** How long an object may stay terminating before it counts as stuck (ms). */
+  terminatingTimeoutMs: number;
+  /**
+   * Whether a `type: LoadBalancer` Service needs a published address to be
+   * Ready. Set to `false` in clusters without a load-balancer controller.
+   */
+  requireLoadBalancerAddress: boolean;
+  /**
+   * Ingress classes whose controller publishes `status.loadBalancer`; an
+   * Ingress of one of these classes stays Pending until it has an address.
+   */
+  ingressClassesRequiringAddress: readonly string[];
+  /**
+   * Condition reasons that are terminal for a custom resource, keyed
+   * `"group/Kind"`: `Ready=False` or `Available=False` with one of these
+   * reasons is Failed instead of Pending.
+   */
+  terminalReasons: Readonly<Record<string, readonly string[]>>;
 }
 
 /** What a rule may read besides the object itself. The clock is passed in. */

@@ -1,0 +1,167 @@
+/**
+ * The shared preamble every object goes through before its Kind rule
+ * (reference §4 "Global preamble", steps 1–3 and 5):
+ *
+ * | Check | Verdict |
+ * |---|---|
+ * | `metadata.deletionTimestamp` set | Pending `Terminating`; Failed `TerminationStuck` after `terminatingTimeoutMs` |
+ * | `status.observedGeneration` an integer `< metadata.generation` | Pending `ObservedGenerationLag` |
+ * | controller kinds with `metadata.generation` but no `status.observedGeneration` | Pending `ObservedGenerationLag` |
+ * | a condition whose own `observedGeneration < metadata.generation` | Pending `StaleCondition` |
+ *
+ * A non-integer `observedGeneration` (Argo Rollouts writes a string) is
+ * ignored with a warning, never an error — the trap that keeps kstatus and
+ * Helm 4 waiting (helm#32615). The stall escalation used by kinds without a
+ * native deadline lives here too.
+ *
+ * @module
+ */
+import {
+  conditionsAt,
+  describe,
+  formatDuration,
+  recordsAt,
+  stringAt,
+  timeAt,
+  valueAt,
+} from "./_fields.ts";
+import { failed, pending } from "./_readiness.ts";
+import type { KubeObject, Readiness, RuleContext } from "./types.ts";
+
+/** Kinds whose controllers always write `status.observedGeneration`. */
+const CONTROLLER_KINDS: ReadonlySet<string> = new Set([
+  "Deployment",
+  "ReplicaSet",
+  "StatefulSet",
+  "DaemonSet",
+]);
+
+/**
+ * Runs the shared checks; returns a verdict when one of them decides, or
+ * `undefined` to hand over to the Kind rule. `warnings` collects notes.
+ */
+export function preamble(
+  object: KubeObject,
+  context: RuleContext,
+  warnings: string[],
+): Readiness | undefined {
+  const deletion = timeAt(object, "metadata.deletionTimestamp");
+  if (deletion !== undefined) return terminating(object, context, deletion);
+
+  const generation = valueAt(object, "metadata.generation");
+  if (typeof generation !== "number" || !Number.isInteger(generation)) {
+    return undefined;
+  }
+  const observed = valueAt(object, "status.observedGeneration");
+  if (observed === undefined || observed === null) {
+    if (CONTROLLER_KINDS.has(stringAt(object, "kind"))) {
+      return pending(
+        "ObservedGenerationLag",
+        `generation ${generation} not yet observed: status.observedGeneration is missing`,
+      );
+    }
+  } else if (typeof observed !== "number" || !Number.isInteger(observed)) {
+    warnings.push(
+      `status.observedGeneration is ${
+        describe(observed)
+      }, not an integer; ignored`,
+    );
+  } else if (observed < generation) {
+    return pending(
+      "ObservedGenerationLag",
+      `generation ${generation} not yet observed (status.observedGeneration ${observed})`,
+    );
+  }
+
+  for (const condition of conditionsAt(object)) {
+    if (
+      condition.observedGeneration !== undefined &&
+      condition.observedGeneration < generation
+    ) {
+      return pending(
+        "StaleCondition",
+        `condition ${condition.type} reflects generation ${condition.observedGeneration}, object is at generation ${generation}`,
+      );
+    }
+  }
+  return undefined;
+}
+
+function terminating(
+  object: KubeObject,
+  context: RuleContext,
+  deletion: number,
+): Readiness {
+  const finalizers = valueAt(object, "metadata.finalizers");
+  const names = Array.isArray(finalizers)
+    ? finalizers.filter((f) => typeof f === "string")
+    : [];
+  const waiting = names.length > 0 ? ` (finalizers: ${names.join(", ")})` : "";
+  const elapsed = context.now.getTime() - deletion;
+  if (elapsed >= context.options.terminatingTimeoutMs) {
+    return failed(
+      "TerminationStuck",
+      `deletion requested ${
+        formatDuration(elapsed)
+      } ago and still not gone${waiting}`,
+    );
+  }
+  return pending(
+    "Terminating",
+    `deletion requested${
+      elapsed > 0 ? ` ${formatDuration(elapsed)} ago` : ""
+    }${waiting}`,
+  );
+}
+
+/**
+ * The last time the controller is known to have changed the status: the
+ * newest of the status-subresource `managedFields` times and the conditions'
+ * transition/update times. `undefined` when the object carries no such
+ * evidence — then a stall cannot be told apart from slow progress.
+ */
+export function lastStatusChange(object: KubeObject): number | undefined {
+  let last: number | undefined;
+  try {
+    for (const entry of recordsAt(object, "metadata.managedFields")) {
+      if (entry["subresource"] !== "status") continue;
+      const time = timeAt(entry, "time");
+      if (time !== undefined && (last === undefined || time > last)) {
+        last = time;
+      }
+    }
+  } catch {
+    // managedFields are bookkeeping; a malformed entry only loses evidence.
+  }
+  for (const condition of conditionsAt(object)) {
+    for (const time of [condition.lastTransitionMs, condition.lastUpdateMs]) {
+      if (time !== undefined && (last === undefined || time > last)) {
+        last = time;
+      }
+    }
+  }
+  return last;
+}
+
+/**
+ * Escalates a Pending verdict to Failed `NoProgress` when the status has not
+ * changed for `stallTimeoutMs` (reference §4 step 5), for kinds without a
+ * native deadline. Other verdicts pass through.
+ */
+export function escalateIfStalled(
+  object: KubeObject,
+  context: RuleContext,
+  result: Readiness,
+  since: number | undefined = lastStatusChange(object),
+): Readiness {
+  if (result.verdict !== "Pending" || since === undefined) return result;
+  const elapsed = context.now.getTime() - since;
+  if (elapsed < context.options.stallTimeoutMs) return result;
+  return failed(
+    "NoProgress",
+    `${result.message}; no status change for ${
+      formatDuration(elapsed)
+    } (stall timeout ${formatDuration(context.options.stallTimeoutMs)})`,
+    result.warnings,
+  );
+}

@@ -1,0 +1,208 @@
+/**
+ * The evaluation pipeline: validate the object's shape, run the shared
+ * preamble (deletion, observedGeneration, stale conditions), then the Kind
+ * rule from the registry, else the generic rule.
+ *
+ * @module
+ */
+import { describe, isRecord } from "./_fields.ts";
+import { preamble } from "./_preamble.ts";
+import { pending, withWarnings } from "./_readiness.ts";
+import { genericRule } from "./generic.ts";
+import { resolveRuleOptions } from "./options.ts";
+import {
+  RULE_ALIASES,
+  ruleFailure,
+  RULES,
+  STATUSLESS_RULE_KEYS,
+} from "./registry.ts";
+import { ruleKeyOf } from "./rule_key.ts";
+import type {
+  KubeObject,
+  Readiness,
+  Rule,
+  RuleContext,
+  RuleOptions,
+} from "./types.ts";
+
+/** What `evaluate()` may be given besides the object; every field is optional. */
+export interface EvaluateContext {
+  /** Evaluation time; defaults to the current time (read once). */
+  now?: Date;
+  /**
+   * Other objects of the instance or cluster: Pods, ReplicaSets,
+   * StorageClasses, CRDs, Nodes. Indexed once per array (reused while the
+   * same array is passed again).
+   */
+  related?: readonly unknown[];
+  /** Overrides of {@linkcode DEFAULT_RULE_OPTIONS}. */
+  options?: Partial<RuleOptions>;
+  /**
+   * Extra or replacement rules, consulted before {@linkcode RULES} with the
+   * same keys (`"group/Kind"`). Lets a caller support a CRD without editing
+   * this package.
+   */
+  rules?: ReadonlyMap<string, Rule>;
+}
+
+/** Judges one object against a fixed context (see {@linkcode createEvaluator}). */
+export type Evaluator = (object: unknown) => Readiness;
+
+/** Bare Kind → registry key, for objects that arrive without `apiVersion`. */
+const KEY_BY_KIND: ReadonlyMap<string, string> = keysByKind(RULES);
+
+/**
+ * Decides whether one Kubernetes object is Ready, Pending or Failed, and why.
+ * Never throws on object content: a malformed object (null status, a string
+ * where a number belongs, no kind) is Pending `InvalidObject` with a message
+ * naming the field.
+ *
+ * A bare `{status: …}` block is accepted once the caller fills in
+ * `apiVersion` and `kind`; without `kind` it is `InvalidObject`, because
+ * guessing would risk calling e.g. a Deployment status Ready.
+ *
+ * @param object The object, as unstructured JSON (`kubectl get -o json`).
+ * @param context Evaluation time, related objects, option overrides.
+ * @returns The verdict with a CamelCase `reason`, a human `message` and `warnings`.
+ * @throws {RangeError} When `context.now` is an invalid Date.
+ *
+ * @example
+ * ```ts
+ * import { evaluate } from "./mod.ts";
+ * const result = evaluate({
+ *   apiVersion: "apps/v1",
+ *   kind: "Deployment",
+ *   metadata: { name: "web", generation: 2 },
+ *   spec: { replicas: 3 },
+ *   status: { observedGeneration: 2, replicas: 3, updatedReplicas: 3, readyReplicas: 2, availableReplicas: 2 },
+ * }, { now: new Date("2026-11-25T10:00:00Z") });
+ * console.assert(result.verdict === "Pending" && result.reason === "LessAvailable");
+ * ```
+ */
+export function evaluate(
+  object: unknown,
+  context: EvaluateContext = {},
+): Readiness {
+  return createEvaluator(context)(object);
+}
+
+/**
+ * Returns a function that judges objects against one context: the options
+ * are resolved, `now` fixed and `related` indexed once, and pod verdicts are
+ * shared between owners. Use it (or {@linkcode evaluateAll}) to judge all
+ * objects of an instance with the instance's objects as `related`.
+ *
+ * @example
+ * ```ts
+ * import { createEvaluator } from "./mod.ts";
+ * const objects = [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg" } }];
+ * const judge = createEvaluator({ related: objects, now: new Date("2026-11-25T10:00:00Z") });
+ * console.assert(judge(objects[0]).verdict === "Ready");
+ * ```
+ */
+export function createEvaluator(context: EvaluateContext = {}): Evaluator {
+  const now = context.now ?? new Date();
+  if (!(now instanceof Date) || Number.isNaN(now.getTime())) {
+    throw new RangeError(
+      `Cannot evaluate readiness: "now" is not a valid Date`,
+    );
+  }
+  const ruleContext: RuleContext = {
+    now,
+    related: (context.related ?? []) as readonly KubeObject[],
+    options: resolveRuleOptions(context.options),
+  };
+  const extra = context.rules;
+  return function judgeObject(object: unknown): Readiness {
+    return judge(object, ruleContext, extra);
+  };
+}
+
+/**
+ * Judges every object against the same context; equivalent to
+ * `objects.map(createEvaluator(context))`.
+ *
+ * @example
+ * ```ts
+ * import { evaluateAll, rollup } from "./mod.ts";
+ * const objects = [{ apiVersion: "v1", kind: "Secret", metadata: { name: "s" } }];
+ * console.assert(rollup(evaluateAll(objects, { related: objects })).verdict === "Ready");
+ * ```
+ */
+export function evaluateAll(
+  objects: readonly unknown[],
+  context: EvaluateContext = {},
+): Readiness[] {
+  return objects.map(createEvaluator(context));
+}
+
+function invalid(message: string): Readiness {
+  return pending("InvalidObject", message);
+}
+
+function judge(
+  object: unknown,
+  context: RuleContext,
+  extra: ReadonlyMap<string, Rule> | undefined,
+): Readiness {
+  if (!isRecord(object)) {
+    return invalid(
+      `the object is ${describe(object)}, expected a Kubernetes object`,
+    );
+  }
+  const kind = object.kind;
+  if (kind === undefined || kind === null || kind === "") {
+    return invalid(
+      "status" in object
+        ? "kind is missing: a bare status block needs apiVersion and kind filled in by the caller"
+        : "kind is missing",
+    );
+  }
+  if (typeof kind !== "string") {
+    return invalid(`kind is ${describe(kind)}, expected a string`);
+  }
+  const apiVersion = object.apiVersion;
+  if (apiVersion !== undefined && typeof apiVersion !== "string") {
+    return invalid(`apiVersion is ${describe(apiVersion)}, expected a string`);
+  }
+  if (object.metadata !== undefined && !isRecord(object.metadata)) {
+    return invalid(
+      `metadata is ${describe(object.metadata)}, expected an object`,
+    );
+  }
+  const key = (apiVersion === undefined ? KEY_BY_KIND.get(kind) : undefined) ??
+    ruleKeyOf(object) ?? kind;
+  if (object.status !== undefined && !isRecord(object.status)) {
+    if (!STATUSLESS_RULE_KEYS.has(key)) {
+      return invalid(
+        `status is ${describe(object.status)}, expected an object`,
+      );
+    }
+    object = { ...object, status: undefined };
+  }
+  const rule = extra?.get(key) ?? RULES.get(key) ?? genericRule;
+  const target = object as KubeObject;
+  try {
+    const warnings: string[] = [];
+    return withWarnings(
+      preamble(target, context, warnings) ?? rule(target, context),
+      warnings,
+    );
+  } catch (error) {
+    return ruleFailure(error);
+  }
+}
+
+function keysByKind(
+  rules: ReadonlyMap<string, Rule>,
+): ReadonlyMap<string, string> {
+  const byKind = new Map<string, string | null>();
+  for (const key of rules.keys()) {
+    if (RULE_ALIASES.has(key)) continue;
+    const kind = key.slice(key.indexOf("/") + 1);
+    byKind.set(kind, byKind.has(kind) ? null : key);
+  }
+  const out = new Map<string, string>();
+  for (const [kind, key] of byKind) if (key !== null) out.set(kind, key);
+  return out;
+}

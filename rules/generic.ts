@@ -1,0 +1,122 @@
+/**
+ * Readiness of any object without a Kind rule, custom resources above all
+ * (reference §2.13, §4 "Generic CRs"). Runs after the preamble, which already
+ * handled deletion, `status.observedGeneration` and per-condition
+ * `observedGeneration`.
+ *
+ * Fields read: `status.conditions[Stalled, Reconciling, Ready, Succeeded,
+ * Available]`, `status`; from `related`: the CustomResourceDefinition of the
+ * object's group and kind (`spec.versions[].subresources.status`).
+ *
+ * | Situation | Verdict | Reason |
+ * |---|---|---|
+ * | `Stalled=True` (wherever it sits in the list) | Failed | `Stalled` |
+ * | `Reconciling=True` | Pending | `Reconciling` |
+ * | first present of `Ready`, `Succeeded`, `Available` is True | Ready | the condition type |
+ * | `Succeeded=False` | Failed | the condition's reason, else `Failed` |
+ * | `Ready`/`Available=False` with a reason in `terminalReasons["group/Kind"]` | Failed | that reason |
+ * | `Ready`/`Available` False (other reasons) or Unknown | Pending | the condition's reason, else `NotReady` |
+ * | any Pending with no status change for `stallTimeoutMs` | Failed | `NoProgress` |
+ * | no status, and the CRD in `related` declares a status subresource | Pending | `NoStatus` |
+ * | no status, CRD without status subresource | Ready | `Exists` |
+ * | no status, CRD not in `related` | Ready + warning | `Exists` |
+ * | status without any of these conditions | Ready | `NoReadinessConditions` |
+ *
+ * Traps avoided: kstatus lets `Reconciling` win when it precedes `Stalled`
+ * in the list and calls a CR the controller never touched Current; Argo CD
+ * has no health at all without a script; nobody else reads `Succeeded`,
+ * `Available` or per-condition `observedGeneration`. `Ready=False` is not
+ * Failed by default (the KEDA transient of argo-cd#28522): the stall timeout
+ * catches what never recovers.
+ *
+ * @module
+ */
+import {
+  type Condition,
+  conditionsAt,
+  describeCondition,
+  findCondition,
+  isReasonCode,
+  recordAt,
+  recordsAt,
+  stringAt,
+} from "./_fields.ts";
+import { escalateIfStalled } from "./_preamble.ts";
+import { failed, pending, ready } from "./_readiness.ts";
+import { relatedIndex } from "./_related.ts";
+import { ruleKeyOf } from "./rule_key.ts";
+import type { KubeObject, Readiness, RuleContext } from "./types.ts";
+
+/** Conditions that summarise a resource, in the order they are consulted. */
+const SUMMARY_CONDITIONS = ["Ready", "Succeeded", "Available"] as const;
+
+/** Decides the readiness of an object no Kind rule covers. */
+export function genericRule(
+  object: KubeObject,
+  context: RuleContext,
+): Readiness {
+  return escalateIfStalled(object, context, judge(object, context));
+}
+
+function judge(object: KubeObject, context: RuleContext): Readiness {
+  const conditions = conditionsAt(object);
+  const stalled = findCondition(conditions, "Stalled");
+  if (stalled?.status === "True") {
+    return failed("Stalled", describeCondition(stalled));
+  }
+  const reconciling = findCondition(conditions, "Reconciling");
+  if (reconciling?.status === "True") {
+    return pending("Reconciling", describeCondition(reconciling));
+  }
+  for (const type of SUMMARY_CONDITIONS) {
+    const condition = findCondition(conditions, type);
+    if (condition !== undefined) return summary(object, context, condition);
+  }
+  const status = recordAt(object, "status");
+  if (status === undefined || Object.keys(status).length === 0) {
+    return noStatus(object, context);
+  }
+  return ready(
+    "NoReadinessConditions",
+    "status has no Ready, Succeeded, Available, Stalled or Reconciling condition",
+  );
+}
+
+function summary(
+  object: KubeObject,
+  context: RuleContext,
+  condition: Condition,
+): Readiness {
+  const text = describeCondition(condition);
+  if (condition.status === "True") return ready(condition.type, text);
+  const code = isReasonCode(condition.reason) ? condition.reason : "";
+  if (condition.status === "False") {
+    if (condition.type === "Succeeded") return failed(code || "Failed", text);
+    const terminal = context.options.terminalReasons[ruleKeyOf(object) ?? ""] ??
+      [];
+    if (code !== "" && terminal.includes(code)) return failed(code, text);
+  }
+  return pending(code || "NotReady", text);
+}
+
+function noStatus(object: KubeObject, context: RuleContext): Readiness {
+  const crd = relatedIndex(context.related).crds.get(ruleKeyOf(object) ?? "");
+  if (crd === undefined) {
+    return ready("Exists", "no status reported", [
+      "no status and no CustomResourceDefinition among the related objects; cannot tell whether a status is expected",
+    ]);
+  }
+  const version = stringAt(object, "apiVersion").split("/").pop() ?? "";
+  const versions = recordsAt(crd, "spec.versions");
+  const served = versions.find((v) => v["name"] === version);
+  const declaresStatus = (served === undefined ? versions : [served]).some((
+    v,
+  ) => recordAt(v, "subresources.status") !== undefined);
+  if (declaresStatus) {
+    return pending(
+      "NoStatus",
+      "the CRD declares a status subresource; the controller has not written it yet",
+    );
+  }
+  return ready("Exists", "the CRD declares no status subresource");
+}

@@ -1,0 +1,381 @@
+/**
+ * Readiness of a Pod (reference §2.1, §4 "Pod").
+ *
+ * Fields read: `status.phase`, `status.reason`, `status.message`,
+ * `status.startTime`, `status.conditions[PodScheduled, Ready]`,
+ * `status.initContainerStatuses[]` and `status.containerStatuses[]`
+ * (`state.waiting`, `state.terminated`, `lastState.terminated`, `ready`,
+ * `started`, `restartCount`), `spec.restartPolicy`, `spec.initContainers[].restartPolicy`,
+ * `metadata.creationTimestamp`.
+ *
+ * | Situation | Verdict | Reason |
+ * |---|---|---|
+ * | `phase: Failed` | Failed | `status.reason` (`Evicted`…) or the container's terminated reason (`OOMKilled`), else `PodFailed` |
+ * | `phase: Succeeded`, restartPolicy Never/OnFailure | Ready | `Completed` |
+ * | `phase: Succeeded`, restartPolicy Always | Failed | `Stopped` (it no longer serves) |
+ * | any init, sidecar or app container waiting in CrashLoopBackOff with `restartCount >= crashLoopRestarts` | Failed | `CrashLoopBackOff` |
+ * | InvalidImageName, ErrImageNeverPull, CreateContainerError, RunContainerError, Pre/PostStartHookError | Failed | the waiting reason |
+ * | ErrImagePull / ImagePullBackOff saying not found, unauthorized or denied | Failed | the waiting reason |
+ * | other ErrImagePull within `imagePullGraceMs` of the pod's start (ImagePullBackOff: always within the grace) | Pending | the waiting reason |
+ * | CreateContainerConfigError | Pending, Failed after `configErrorGraceMs` | `CreateContainerConfigError` |
+ * | `PodScheduled=False, Unschedulable` | Pending, Failed after `unschedulableGraceMs` from the condition's transition | `Unschedulable` |
+ * | `phase: Unknown` | Pending, Failed after `stallTimeoutMs` | `PhaseUnknown` |
+ * | Running, every container (and native sidecar) ready, `Ready` not False | Ready, unless a container's `lastState.terminated.finishedAt` is within `restartStabilityMs` (Pending `RecentlyRestarted`) | `Running` |
+ * | otherwise | Pending | `Initializing`, `ContainersNotReady`, `NotReady`, `ContainerCreating`… |
+ *
+ * Traps avoided: init containers and native sidecars are judged like app
+ * containers (no anchor decides on them); image pull and config errors in
+ * phase Pending are seen (kstatus misses them) but the first transient
+ * `ErrImagePull` is not a failure (Argo CD's trap); a terminal `Failed` pod is
+ * never Ready (kstatus calls an OOMKilled pod Current); a crash-looping
+ * container that is Ready for a few seconds per cycle is caught by the
+ * restart-stability window.
+ *
+ * @module
+ */
+import {
+  conditionsAt,
+  type Fields,
+  findCondition,
+  formatDuration,
+  intAt,
+  isReasonCode,
+  recordsAt,
+  stringAt,
+  timeAt,
+  valueAt,
+} from "./_fields.ts";
+import { failed, pending, ready } from "./_readiness.ts";
+import type { KubeObject, Readiness, RuleContext } from "./types.ts";
+
+/** Waiting reasons that never clear without a change to the pod spec or the cluster. */
+const TERMINAL_WAITING: ReadonlySet<string> = new Set([
+  "InvalidImageName",
+  "ErrImageNeverPull",
+  "CreateContainerError",
+  "RunContainerError",
+  "PreStartHookError",
+  "PostStartHookError",
+]);
+
+/** Registry answers that mean retrying the pull cannot help. */
+const PERMANENT_PULL_ERROR =
+  /not found|manifest unknown|unauthorized|authentication required|denied|forbidden|no such host|invalid reference/i;
+
+/** One container status with where it came from. */
+interface ContainerView {
+  /** Container name. */
+  name: string;
+  /** `init`, `sidecar` (init container with restartPolicy Always) or `app`. */
+  role: "init" | "sidecar" | "app";
+  /** The raw status entry. */
+  status: Fields;
+}
+
+/** Decides the readiness of a Pod. */
+export function podRule(pod: KubeObject, context: RuleContext): Readiness {
+  const phase = stringAt(pod, "status.phase");
+  const restartPolicy = stringAt(pod, "spec.restartPolicy", "Always");
+  const containers = containerViews(pod);
+
+  if (phase === "Failed") {
+    return failed(
+      terminalReason(pod, containers),
+      terminalMessage(pod, containers),
+    );
+  }
+  if (phase === "Succeeded") {
+    if (restartPolicy === "Always") {
+      return failed(
+        "Stopped",
+        "all containers exited although restartPolicy is Always; the pod no longer serves",
+      );
+    }
+    return ready("Completed", "all containers completed successfully");
+  }
+
+  const startedAt = timeAt(pod, "status.startTime") ??
+    timeAt(pod, "metadata.creationTimestamp");
+  let waiting: Readiness | undefined;
+  for (const container of containers) {
+    const verdict = judgeWaiting(container, startedAt, context);
+    if (verdict?.verdict === "Failed") return verdict;
+    waiting ??= verdict;
+  }
+
+  const conditions = conditionsAt(pod);
+  const scheduled = findCondition(conditions, "PodScheduled");
+  if (scheduled?.status === "False" && scheduled.reason === "Unschedulable") {
+    const since = scheduled.lastTransitionMs ?? startedAt;
+    const detail = scheduled.message === "" ? "" : `: ${scheduled.message}`;
+    if (
+      since !== undefined &&
+      context.now.getTime() - since >= context.options.unschedulableGraceMs
+    ) {
+      return failed(
+        "Unschedulable",
+        `unschedulable for ${
+          formatDuration(context.now.getTime() - since)
+        }${detail}`,
+      );
+    }
+    return pending("Unschedulable", `not scheduled yet${detail}`);
+  }
+
+  if (phase === "Unknown") {
+    const readyCondition = findCondition(conditions, "Ready");
+    const since = readyCondition?.lastTransitionMs;
+    const reason = stringAt(pod, "status.reason");
+    const detail = reason === "" ? "" : ` (${reason})`;
+    if (
+      since !== undefined &&
+      context.now.getTime() - since >= context.options.stallTimeoutMs
+    ) {
+      return failed(
+        "PhaseUnknown",
+        `pod state unknown for ${
+          formatDuration(context.now.getTime() - since)
+        }${detail}`,
+      );
+    }
+    return pending(
+      "PhaseUnknown",
+      `pod state unknown, node not reporting${detail}`,
+    );
+  }
+
+  if (waiting !== undefined) return waiting;
+  if (phase === "") return pending("NoStatus", "no status.phase reported yet");
+  if (phase === "Pending") return pendingPhase(containers, scheduled?.status);
+  if (phase !== "Running") {
+    return pending("UnknownPhase", `unrecognised phase "${phase}"`);
+  }
+  return judgeRunning(containers, conditions, context);
+}
+
+function containerViews(pod: KubeObject): ContainerView[] {
+  const sidecars = new Set<string>();
+  for (const spec of recordsAt(pod, "spec.initContainers")) {
+    if (
+      spec["restartPolicy"] === "Always" && typeof spec["name"] === "string"
+    ) sidecars.add(spec["name"]);
+  }
+  const views: ContainerView[] = [];
+  for (const status of recordsAt(pod, "status.initContainerStatuses")) {
+    const name = stringAt(status, "name");
+    // Without the spec (bare status documents) a running init container can only be a sidecar.
+    const sidecar = sidecars.has(name) ||
+      valueAt(status, "state.running") !== undefined;
+    views.push({ name, role: sidecar ? "sidecar" : "init", status });
+  }
+  for (const status of recordsAt(pod, "status.containerStatuses")) {
+    views.push({ name: stringAt(status, "name"), role: "app", status });
+  }
+  return views;
+}
+
+function label(container: ContainerView): string {
+  const kind = container.role === "app"
+    ? "container"
+    : container.role === "init"
+    ? "init container"
+    : "sidecar";
+  return `${kind} "${container.name}"`;
+}
+
+function judgeWaiting(
+  container: ContainerView,
+  startedAt: number | undefined,
+  context: RuleContext,
+): Readiness | undefined {
+  const reason = stringAt(container.status, "state.waiting.reason");
+  if (reason === "") return undefined;
+  const message = stringAt(container.status, "state.waiting.message");
+  const detail = message === "" ? "" : `: ${message}`;
+  const who = label(container);
+  const elapsed = startedAt === undefined
+    ? undefined
+    : context.now.getTime() - startedAt;
+  switch (reason) {
+    case "CrashLoopBackOff": {
+      const restarts = intAt(container.status, "restartCount", 0);
+      const last = stringAt(container.status, "lastState.terminated.reason");
+      const exit = valueAt(container.status, "lastState.terminated.exitCode");
+      const cause = last === ""
+        ? ""
+        : `; last exit ${last}${
+          typeof exit === "number" ? ` (code ${exit})` : ""
+        }`;
+      const text = `${who} is in CrashLoopBackOff after ${restarts} restart${
+        restarts === 1 ? "" : "s"
+      }${cause}`;
+      return restarts >= context.options.crashLoopRestarts
+        ? failed(reason, text)
+        : pending(reason, text);
+    }
+    case "ErrImagePull":
+    case "ImagePullBackOff": {
+      if (PERMANENT_PULL_ERROR.test(message)) {
+        return failed(reason, `${who} cannot pull its image${detail}`);
+      }
+      const withinGrace = elapsed === undefined
+        ? reason === "ErrImagePull"
+        : elapsed < context.options.imagePullGraceMs;
+      if (withinGrace) {
+        return pending(reason, `${who} is retrying its image pull${detail}`);
+      }
+      return failed(
+        reason,
+        `${who} still cannot pull its image${
+          elapsed === undefined ? "" : ` ${formatDuration(elapsed)} after start`
+        }${detail}`,
+      );
+    }
+    case "CreateContainerConfigError": {
+      if (
+        elapsed !== undefined && elapsed >= context.options.configErrorGraceMs
+      ) {
+        return failed(
+          reason,
+          `${who} has a configuration error for ${
+            formatDuration(elapsed)
+          }${detail}`,
+        );
+      }
+      return pending(
+        reason,
+        `${who} is waiting for its configuration${detail}`,
+      );
+    }
+    default:
+      if (TERMINAL_WAITING.has(reason)) {
+        return failed(reason, `${who}: ${reason}${detail}`);
+      }
+      return pending(
+        isReasonCode(reason) ? reason : "ContainerWaiting",
+        `${who} is waiting (${reason})${detail}`,
+      );
+  }
+}
+
+function terminalReason(
+  pod: KubeObject,
+  containers: readonly ContainerView[],
+): string {
+  const reason = stringAt(pod, "status.reason");
+  if (isReasonCode(reason)) return reason;
+  for (const container of containers) {
+    const terminated = stringAt(container.status, "state.terminated.reason");
+    const exit = valueAt(container.status, "state.terminated.exitCode");
+    if (
+      terminated !== "Completed" && isReasonCode(terminated) &&
+      terminated !== "Error"
+    ) return terminated;
+    if (typeof exit === "number" && exit !== 0) return "PodFailed";
+  }
+  return "PodFailed";
+}
+
+function terminalMessage(
+  pod: KubeObject,
+  containers: readonly ContainerView[],
+): string {
+  const message = stringAt(pod, "status.message");
+  for (const container of containers) {
+    const exit = valueAt(container.status, "state.terminated.exitCode");
+    if (typeof exit === "number" && exit !== 0) {
+      const reason = stringAt(container.status, "state.terminated.reason");
+      const text = `${label(container)} exited with code ${exit}${
+        reason === "" ? "" : ` (${reason})`
+      }`;
+      return message === "" ? text : `${message}; ${text}`;
+    }
+  }
+  return message === "" ? "the pod failed" : message;
+}
+
+function pendingPhase(
+  containers: readonly ContainerView[],
+  scheduled: string | undefined,
+): Readiness {
+  if (scheduled !== "True" && containers.length === 0) {
+    return pending("Scheduling", "waiting to be scheduled");
+  }
+  const init = containers.find((c) =>
+    c.role === "init" && valueAt(c.status, "state.terminated") === undefined
+  );
+  if (init !== undefined) {
+    return pending("Initializing", `waiting for ${label(init)} to complete`);
+  }
+  return pending("ContainersStarting", "containers starting");
+}
+
+function judgeRunning(
+  containers: readonly ContainerView[],
+  conditions: ReturnType<typeof conditionsAt>,
+  context: RuleContext,
+): Readiness {
+  for (const container of containers) {
+    if (container.role === "init") {
+      if (intAt(container.status, "state.terminated.exitCode", -1) !== 0) {
+        return pending("Initializing", `${label(container)} has not completed`);
+      }
+      continue;
+    }
+    if (valueAt(container.status, "ready") !== true) {
+      const terminated = stringAt(container.status, "state.terminated.reason");
+      const why = terminated === ""
+        ? "is not ready"
+        : `exited (${terminated}) and will restart`;
+      return pending("ContainersNotReady", `${label(container)} ${why}`);
+    }
+  }
+  const apps = containers.filter((c) => c.role === "app").length;
+  const readyCondition = findCondition(conditions, "Ready");
+  if (apps === 0 && readyCondition?.status !== "True") {
+    return pending("ContainersNotReady", "no container status reported yet");
+  }
+  if (readyCondition !== undefined && readyCondition.status !== "True") {
+    return pending(
+      "NotReady",
+      `Ready condition is ${readyCondition.status}${
+        readyCondition.reason === "" ? "" : ` (${readyCondition.reason})`
+      }`,
+    );
+  }
+  for (const container of containers) {
+    const finished = timeAt(
+      container.status,
+      "lastState.terminated.finishedAt",
+    );
+    if (finished === undefined) continue;
+    const since = context.now.getTime() - finished;
+    if (since < context.options.restartStabilityMs) {
+      const restarts = intAt(container.status, "restartCount", 0);
+      return pending(
+        "RecentlyRestarted",
+        `${label(container)} restarted ${
+          formatDuration(since)
+        } ago (${restarts} restart${restarts === 1 ? "" : "s"}); waiting ${
+          formatDuration(context.options.restartStabilityMs)
+        } for stability`,
+      );
+    }
+  }
+  const restarts = containers.reduce(
+    (sum, c) => sum + intAt(c.status, "restartCount", 0),
+    0,
+  );
+  const warnings = restarts > 0
+    ? [
+      `containers restarted ${restarts} time${
+        restarts === 1 ? "" : "s"
+      } in total`,
+    ]
+    : [];
+  return ready(
+    "Running",
+    `${apps} container${apps === 1 ? "" : "s"} ready`,
+    warnings,
+  );
+}

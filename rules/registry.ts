@@ -1,0 +1,118 @@
+/**
+ * The rule registry: data mapping `"group/Kind"` (bare Kind for the core
+ * group) to the rule that judges it. Legacy API groups are aliases of the
+ * same function. To support a CRD, add its rule file and one line to
+ * `TABLE` (docs/rules.md, "Adding a rule for your own CRD").
+ *
+ * @module
+ */
+import { FieldError } from "./_fields.ts";
+import { pending } from "./_readiness.ts";
+import { apiServiceRule } from "./apiservice.ts";
+import { certificateRule } from "./certificate.ts";
+import { cronJobRule } from "./cronjob.ts";
+import { customResourceDefinitionRule } from "./customresourcedefinition.ts";
+import { daemonSetRule } from "./daemonset.ts";
+import { deploymentRule } from "./deployment.ts";
+import { horizontalPodAutoscalerRule } from "./horizontalpodautoscaler.ts";
+import { ingressRule } from "./ingress.ts";
+import { jobRule } from "./job.ts";
+import { persistentVolumeClaimRule } from "./persistentvolumeclaim.ts";
+import { podRule } from "./pod.ts";
+import { replicaSetRule } from "./replicaset.ts";
+import { serviceRule } from "./service.ts";
+import { statefulSetRule } from "./statefulset.ts";
+import { STATUSLESS_KEYS, statuslessRule } from "./statusless.ts";
+import type { Readiness, Rule } from "./types.ts";
+
+/** One line per Kind: the canonical key and its rule. */
+const TABLE: readonly (readonly [string, Rule])[] = [
+  ["Pod", podRule],
+  ["apps/Deployment", deploymentRule],
+  ["apps/ReplicaSet", replicaSetRule],
+  ["ReplicationController", replicaSetRule],
+  ["apps/StatefulSet", statefulSetRule],
+  ["apps/DaemonSet", daemonSetRule],
+  ["batch/Job", jobRule],
+  ["batch/CronJob", cronJobRule],
+  ["Service", serviceRule],
+  ["PersistentVolumeClaim", persistentVolumeClaimRule],
+  ["networking.k8s.io/Ingress", ingressRule],
+  [
+    "apiextensions.k8s.io/CustomResourceDefinition",
+    customResourceDefinitionRule,
+  ],
+  ["autoscaling/HorizontalPodAutoscaler", horizontalPodAutoscalerRule],
+  ["apiregistration.k8s.io/APIService", apiServiceRule],
+  ["cert-manager.io/Certificate", certificateRule],
+  ...STATUSLESS_KEYS.map((key) => [key, statuslessRule] as const),
+];
+
+/**
+ * Legacy group keys and the canonical key whose rule they share (the
+ * `extensions` and `*beta*` groups served the same kinds before `apps/v1`).
+ */
+export const RULE_ALIASES: ReadonlyMap<string, string> = new Map([
+  ["extensions/Deployment", "apps/Deployment"],
+  ["extensions/ReplicaSet", "apps/ReplicaSet"],
+  ["extensions/DaemonSet", "apps/DaemonSet"],
+  ["extensions/Ingress", "networking.k8s.io/Ingress"],
+  ["extensions/NetworkPolicy", "networking.k8s.io/NetworkPolicy"],
+]);
+
+/** Keys whose rule ignores `status` (a `status: null` there is harmless). */
+export const STATUSLESS_RULE_KEYS: ReadonlySet<string> = new Set(
+  STATUSLESS_KEYS,
+);
+
+/**
+ * Wraps a rule so that it never throws: a {@linkcode FieldError} becomes
+ * Pending `InvalidObject`, anything else Pending `RuleError`.
+ */
+export function guardRule(rule: Rule): Rule {
+  return function guarded(object, context) {
+    try {
+      return rule(object, context);
+    } catch (error) {
+      return ruleFailure(error);
+    }
+  };
+}
+
+/** The verdict for an exception raised while judging an object. */
+export function ruleFailure(error: unknown): Readiness {
+  if (error instanceof FieldError) {
+    return pending("InvalidObject", error.message);
+  }
+  return pending(
+    "RuleError",
+    `the rule failed on this object: ${
+      error instanceof Error ? error.message : String(error)
+    }`,
+  );
+}
+
+function buildRules(): ReadonlyMap<string, Rule> {
+  const rules = new Map<string, Rule>();
+  const guarded = new Map<Rule, Rule>();
+  for (const [key, rule] of TABLE) {
+    let safe = guarded.get(rule);
+    if (safe === undefined) {
+      safe = guardRule(rule);
+      guarded.set(rule, safe);
+    }
+    rules.set(key, safe);
+  }
+  for (const [alias, key] of RULE_ALIASES) {
+    const rule = rules.get(key);
+    if (rule !== undefined) rules.set(alias, rule);
+  }
+  return rules;
+}
+
+/**
+ * Every built-in rule, keyed `"group/Kind"` (`"apps/Deployment"`) or bare
+ * Kind for the core group (`"Pod"`). Each rule already runs behind
+ * {@linkcode guardRule}; `evaluate()` adds the shared preamble in front.
+ */
+export const RULES: ReadonlyMap<string, Rule> = buildRules();

@@ -1,0 +1,91 @@
+/**
+ * Readiness of a ReplicaSet, and of a ReplicationController through the same
+ * function (reference §2.3, §4 "ReplicaSet").
+ *
+ * Fields read: `spec.replicas` (default 1), `spec.selector` (a LabelSelector,
+ * or a ReplicationController's plain map), `status.replicas`,
+ * `status.availableReplicas`, `status.readyReplicas`,
+ * `status.conditions[ReplicaFailure]`; from `related`: the pods it owns (by
+ * ownerReferences, else by selector).
+ *
+ * | Situation | Verdict | Reason |
+ * |---|---|---|
+ * | `ReplicaFailure=True` with a quota / forbidden / admission message | Failed | `ReplicaFailure` |
+ * | a live owned pod is Failed by the Pod rules | Failed | the pod's reason |
+ * | other `ReplicaFailure=True` | Pending | `ReplicaFailure` |
+ * | `status.replicas < replicas` | Pending | `LessReplicas` |
+ * | `status.replicas > replicas` | Pending | `ExtraReplicas` |
+ * | `availableReplicas < replicas` | Pending | `LessAvailable` |
+ * | `readyReplicas < replicas` | Pending | `LessReady` |
+ * | otherwise | Ready | `Available` |
+ *
+ * Trap avoided: Helm and ONAP only check that every *existing* pod is ready,
+ * so a ReplicaSet whose pods quota rejects (zero pods) is "ready"; kstatus
+ * keeps `ReplicaFailure` InProgress forever.
+ *
+ * @module
+ */
+import { conditionsAt, findCondition, intAt } from "./_fields.ts";
+import { ownedPodFailure } from "./_owned.ts";
+import { failed, pending, ready } from "./_readiness.ts";
+import { ownedPods, relatedIndex } from "./_related.ts";
+import { ADMISSION_FAILURE } from "./deployment.ts";
+import type { KubeObject, Readiness, RuleContext } from "./types.ts";
+
+/** Decides the readiness of a ReplicaSet or ReplicationController. */
+export function replicaSetRule(
+  replicaSet: KubeObject,
+  context: RuleContext,
+): Readiness {
+  const replicas = intAt(replicaSet, "spec.replicas", 1);
+  const replicaFailure = findCondition(
+    conditionsAt(replicaSet),
+    "ReplicaFailure",
+  );
+  if (
+    replicaFailure?.status === "True" &&
+    ADMISSION_FAILURE.test(replicaFailure.message)
+  ) {
+    return failed(
+      "ReplicaFailure",
+      `pods cannot be created: ${replicaFailure.message}`,
+    );
+  }
+  const index = relatedIndex(context.related);
+  const podFailure = ownedPodFailure(
+    index,
+    ownedPods(index, replicaSet),
+    context,
+  );
+  if (podFailure !== undefined) return podFailure;
+  if (replicaFailure?.status === "True") {
+    return pending(
+      "ReplicaFailure",
+      `pods not created yet: ${
+        replicaFailure.message || replicaFailure.reason
+      }`,
+    );
+  }
+  const total = intAt(replicaSet, "status.replicas", 0);
+  const available = intAt(replicaSet, "status.availableReplicas", 0);
+  const readyCount = intAt(replicaSet, "status.readyReplicas", 0);
+  if (total < replicas) {
+    return pending("LessReplicas", `${total}/${replicas} replicas created`);
+  }
+  if (total > replicas) {
+    return pending(
+      "ExtraReplicas",
+      `${total} replicas running, ${replicas} wanted`,
+    );
+  }
+  if (available < replicas) {
+    return pending(
+      "LessAvailable",
+      `${available}/${replicas} replicas available`,
+    );
+  }
+  if (readyCount < replicas) {
+    return pending("LessReady", `${readyCount}/${replicas} replicas ready`);
+  }
+  return ready("Available", `${available}/${replicas} replicas available`);
+}

@@ -1,0 +1,88 @@
+/**
+ * Readiness of a Service (reference §2.8, §4 "Service").
+ *
+ * Fields read: `spec.type` (default ClusterIP), `spec.clusterIP`,
+ * `status.loadBalancer.ingress[]` (`ip`, `hostname`, `ports[].error`).
+ *
+ * | Situation | Verdict | Reason |
+ * |---|---|---|
+ * | `type: ExternalName` | Ready | `ExternalName` |
+ * | `spec` present and `clusterIP` empty | Pending | `NoClusterIP` |
+ * | LoadBalancer with any `ingress[].ports[].error` | Failed | `PortError` |
+ * | LoadBalancer with an `ingress[]` entry having `ip` or `hostname` | Ready | `LoadBalancerReady` |
+ * | LoadBalancer without address, `requireLoadBalancerAddress` (default) | Pending | `NoLoadBalancerAddress` |
+ * | LoadBalancer without address, `requireLoadBalancerAddress: false` | Ready + warning | `NoLoadBalancerAddress` |
+ * | otherwise | Ready | `ClusterIP` (`Headless` for `clusterIP: None`) |
+ *
+ * Traps avoided: kstatus never checks the LB address; Argo CD accepts an
+ * `ingress[]` entry without `ip`/`hostname` (argo-cd#997); nobody reads
+ * `ports[].error`. Clusters without a load-balancer controller opt out
+ * explicitly instead of passing silently.
+ *
+ * @module
+ */
+import { recordAt, recordsAt, stringAt } from "./_fields.ts";
+import { failed, pending, ready } from "./_readiness.ts";
+import type { KubeObject, Readiness, RuleContext } from "./types.ts";
+
+/** Decides the readiness of a Service. */
+export function serviceRule(
+  service: KubeObject,
+  context: RuleContext,
+): Readiness {
+  const type = stringAt(service, "spec.type", "ClusterIP");
+  if (type === "ExternalName") {
+    return ready(
+      "ExternalName",
+      `alias for ${
+        stringAt(service, "spec.externalName") || "(no externalName)"
+      }`,
+    );
+  }
+  const clusterIP = stringAt(service, "spec.clusterIP");
+  if (recordAt(service, "spec") !== undefined && clusterIP === "") {
+    return pending("NoClusterIP", "spec.clusterIP not allocated yet");
+  }
+  if (type === "LoadBalancer") return loadBalancer(service, context);
+  if (clusterIP === "None") return ready("Headless", "headless Service");
+  return ready("ClusterIP", `cluster IP ${clusterIP || "(not shown)"}`);
+}
+
+function loadBalancer(service: KubeObject, context: RuleContext): Readiness {
+  const ingress = recordsAt(service, "status.loadBalancer.ingress");
+  const addresses: string[] = [];
+  for (const entry of ingress) {
+    for (const port of recordsAt(entry, "ports")) {
+      const error = stringAt(port, "error");
+      if (error !== "") {
+        return failed(
+          "PortError",
+          `load balancer port ${String(port["port"])}/${
+            stringAt(port, "protocol", "TCP")
+          }: ${error}`,
+        );
+      }
+    }
+    const address = stringAt(entry, "ip") || stringAt(entry, "hostname");
+    if (address !== "") addresses.push(address);
+  }
+  if (addresses.length > 0) {
+    return ready(
+      "LoadBalancerReady",
+      `load balancer at ${addresses.join(", ")}`,
+    );
+  }
+  if (!context.options.requireLoadBalancerAddress) {
+    return ready(
+      "NoLoadBalancerAddress",
+      "no load balancer address (not required by options)",
+      [
+        "LoadBalancer Service has no address; requireLoadBalancerAddress is off",
+      ],
+    );
+  }
+  return pending(
+    "NoLoadBalancerAddress",
+    "waiting for a load balancer address in status.loadBalancer.ingress",
+  );
+}

@@ -1,0 +1,173 @@
+/**
+ * Walks `fixtures/rules/<group|core>/<Kind>/<verdict>-<situation>.yaml` and
+ * registers one test per file, named by its path. Each file holds
+ * `description`, `now`, `object`, optional `related` and `options`, and
+ * `expect: {verdict, reason, message?, warnings?}` — `message` is a substring
+ * the message must contain, `warnings` substrings that some warning must
+ * contain (`[]` asserts there is none). Two guard tests keep the tree and the
+ * registry in step.
+ */
+import assert from "node:assert/strict";
+import { readdir, readFile } from "node:fs/promises";
+import { parse } from "yaml";
+import {
+  evaluate,
+  type Readiness,
+  RULE_ALIASES,
+  ruleKeyOf,
+  RULES,
+  type Verdict,
+} from "../../rules/mod.ts";
+
+const ROOT = new URL("../../fixtures/rules/", import.meta.url);
+
+/** Folders whose Kind has no rule of its own: evidence for the generic rule. */
+const GENERIC_FOLDERS: ReadonlySet<string> = new Set([
+  "argoproj.io/Rollout",
+  "example.com/Widget",
+  "helm.toolkit.fluxcd.io/HelmRelease",
+  "keda.sh/ScaledObject",
+  "tekton.dev/TaskRun",
+]);
+
+/** Keys whose rule cannot answer Failed (only the preamble's timeouts can). */
+const CANNOT_FAIL: ReadonlySet<string> = new Set([
+  "batch/CronJob",
+  ...[...RULES.entries()].filter(([, rule]) => rule === RULES.get("ConfigMap"))
+    .map(([key]) => key),
+]);
+
+/** Known gaps: fixture path → why it is not expected to pass yet. */
+const IGNORED: ReadonlyMap<string, string> = new Map();
+
+interface Fixture {
+  description: string;
+  now: string;
+  object: unknown;
+  related?: unknown[];
+  options?: Record<string, unknown>;
+  expect: {
+    verdict: Verdict;
+    reason: string;
+    message?: string;
+    warnings?: string[];
+  };
+}
+
+/** `core/Pod` → `Pod`; `apps/Deployment` stays. */
+function folderKey(folder: string): string {
+  return folder.startsWith("core/") ? folder.slice("core/".length) : folder;
+}
+
+const files = (await readdir(ROOT, { recursive: true }))
+  .filter((file) => file.endsWith(".yaml"))
+  .map((file) => file.replaceAll("\\", "/"))
+  .sort();
+
+const folders = new Map<string, Set<Verdict>>();
+for (const file of files) {
+  const folder = file.split("/").slice(0, -1).join("/");
+  const verdict = file.split("/").pop()?.split("-")[0];
+  const verdicts = folders.get(folder) ?? new Set<Verdict>();
+  if (verdict === "ready") verdicts.add("Ready");
+  if (verdict === "pending") verdicts.add("Pending");
+  if (verdict === "failed") verdicts.add("Failed");
+  folders.set(folder, verdicts);
+}
+
+for (const file of files) {
+  const name = file.replace(/\.yaml$/, "");
+  const ignored = IGNORED.get(name);
+  Deno.test({
+    name,
+    ignore: ignored !== undefined,
+    async fn() {
+      const fixture = parse(
+        await readFile(new URL(file, ROOT), "utf8"),
+      ) as Fixture;
+      assert.equal(
+        typeof fixture.description,
+        "string",
+        "fixture needs a description",
+      );
+      assert.ok(
+        !Number.isNaN(Date.parse(fixture.now)),
+        "fixture needs a valid now",
+      );
+      const folder = name.split("/").slice(0, -1).join("/");
+      const key = ruleKeyOf(fixture.object);
+      assert.ok(
+        key === folderKey(folder) ||
+          RULE_ALIASES.get(key ?? "") === folderKey(folder),
+        `object key ${key} does not belong in folder ${folder}`,
+      );
+      const result: Readiness = evaluate(fixture.object, {
+        now: new Date(fixture.now),
+        related: fixture.related ?? [],
+        ...(fixture.options === undefined ? {} : { options: fixture.options }),
+      });
+      const explain = `${result.verdict} ${result.reason}: ${result.message} [${
+        result.warnings.join(" | ")
+      }]`;
+      assert.equal(
+        name.split("/").pop()?.split("-")[0],
+        fixture.expect.verdict.toLowerCase(),
+        "file name must start with the verdict",
+      );
+      assert.equal(result.verdict, fixture.expect.verdict, explain);
+      assert.equal(result.reason, fixture.expect.reason, explain);
+      if (fixture.expect.message !== undefined) {
+        assert.ok(
+          result.message.includes(fixture.expect.message),
+          `message lacks "${fixture.expect.message}": ${explain}`,
+        );
+      }
+      if (fixture.expect.warnings !== undefined) {
+        if (fixture.expect.warnings.length === 0) {
+          assert.deepEqual(result.warnings, [], explain);
+        }
+        for (const expected of fixture.expect.warnings) {
+          assert.ok(
+            result.warnings.some((w) => w.includes(expected)),
+            `no warning contains "${expected}": ${explain}`,
+          );
+        }
+      }
+    },
+  });
+}
+
+Deno.test("RULES: every key has a fixture folder with Ready, Pending and (where it can fail) Failed cases", () => {
+  const missing: string[] = [];
+  for (const key of RULES.keys()) {
+    if (RULE_ALIASES.has(key)) continue;
+    const folder = key.includes("/") ? key : `core/${key}`;
+    const verdicts = folders.get(folder) ?? new Set();
+    const needed: Verdict[] = CANNOT_FAIL.has(key)
+      ? ["Ready", "Pending"]
+      : ["Ready", "Pending", "Failed"];
+    for (const verdict of needed) {
+      if (!verdicts.has(verdict)) {
+        missing.push(`${folder}: no ${verdict} case`);
+      }
+    }
+  }
+  assert.deepEqual(missing, []);
+});
+
+Deno.test("RULES: every fixture folder maps to a rule key or is generic-rule evidence, and aliases share their rule", () => {
+  const orphans = [...folders.keys()].filter((folder) =>
+    !RULES.has(folderKey(folder)) && !GENERIC_FOLDERS.has(folder)
+  );
+  assert.deepEqual(orphans, []);
+  for (const folder of GENERIC_FOLDERS) {
+    assert.ok(
+      !RULES.has(folder),
+      `${folder} has a rule now; move it out of GENERIC_FOLDERS`,
+    );
+    assert.ok(folders.has(folder), `${folder} has no fixtures`);
+  }
+  for (const [alias, key] of RULE_ALIASES) {
+    assert.equal(RULES.get(alias), RULES.get(key), alias);
+  }
+});
