@@ -501,6 +501,10 @@ export async function runSync(
     if ("error" in placement) {
       report.instances.failed.push({ id, error: placement.error });
       report.instances.unknown.push(id);
+      if (!report.errors.includes(placement.error)) {
+        report.errors.push(placement.error);
+        log.error(placement.error, { region: read.summary.cloudRegion });
+      }
       touchInstance(pass, read.summary);
       return;
     }

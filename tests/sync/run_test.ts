@@ -1,12 +1,16 @@
 import assert from "node:assert/strict";
 import { runSync } from "../../sync/mod.ts";
 import {
+  deployment,
   expectedPath,
   healthy,
+  instance,
   k8sResources,
   NS,
+  pod,
   readiness,
   scenario,
+  service,
   world,
 } from "./_scenario.ts";
 
@@ -65,4 +69,387 @@ Deno.test("runSync() first run creates every resource with the right ids, labels
   assert.equal(second.exitCode, 0);
   assert.equal(w.aai.state.counts.total, 0, "no A&AI request at all");
   assert.deepEqual(second.operations, []);
+});
+
+Deno.test("runSync() sends exactly one PATCH per object whose verdict changed when a pod starts crash-looping", async () => {
+  const crashing = instance("app-1", [
+    service("app-1-web"),
+    deployment("app-1-web"),
+    pod("app-1", "app-1-web", "aaaaa", "crash", "101"),
+  ]);
+  await using w = await world(
+    scenario([[healthy("app-1"), healthy("app-2")], [
+      crashing,
+      healthy("app-2"),
+    ]], [VF]),
+  );
+  assert.equal((await runSync(w.deps, { config: w.config })).exitCode, 0);
+  const before = k8sResources(w);
+  w.k8s.state.setStep(1);
+  w.aai.state.resetCounts();
+  const report = await runSync(w.deps, { config: w.config });
+  assert.equal(report.exitCode, 0);
+  const after = k8sResources(w);
+  const changed = [...after].filter(([path, o]) =>
+    JSON.stringify(readiness(o)) !== JSON.stringify(readiness(before.get(path)))
+  ).map(([path]) => path);
+  const podPath =
+    expectedPath("app-1", "Pod", "", "v1", "app-1-web-5d8f7c6b9-aaaaa").path;
+  assert.ok(changed.includes(podPath));
+  assert.deepEqual(readiness(after.get(podPath)), {
+    verdict: "Failed",
+    reason: "CrashLoopBackOff",
+  });
+  assert.equal(after.get(podPath)!["data-source-version"], "101");
+  assert.equal(
+    w.aai.state.counts.byMethod.PATCH,
+    changed.length,
+    "one PATCH per changed object",
+  );
+  assert.equal(w.aai.state.counts.total, changed.length, "nothing else");
+});
+
+Deno.test("runSync() sends nothing for a heartbeat that only moves resourceVersion", async () => {
+  await using w = await world(
+    scenario([[healthy("app-1", "aaaaa", "100")], [
+      healthy("app-1", "aaaaa", "555"),
+    ]], [VF]),
+  );
+  await runSync(w.deps, { config: w.config });
+  w.k8s.state.setStep(1);
+  w.aai.state.resetCounts();
+  const report = await runSync(w.deps, { config: w.config });
+  assert.equal(report.exitCode, 0);
+  assert.equal(w.aai.state.counts.total, 0);
+});
+
+Deno.test("runSync() deletes replaced pods and creates the new ones in the same run", async () => {
+  await using w = await world(
+    scenario([[healthy("app-1", "aaaaa")], [healthy("app-1", "bbbbb")]], [VF]),
+  );
+  await runSync(w.deps, { config: w.config });
+  w.k8s.state.setStep(1);
+  const report = await runSync(w.deps, { config: w.config });
+  assert.equal(report.exitCode, 0);
+  const objects = k8sResources(w);
+  assert.equal(objects.size, 3);
+  assert.ok(
+    !objects.has(
+      expectedPath("app-1", "Pod", "", "v1", "app-1-web-5d8f7c6b9-aaaaa").path,
+    ),
+  );
+  const fresh = objects.get(
+    expectedPath("app-1", "Pod", "", "v1", "app-1-web-5d8f7c6b9-bbbbb").path,
+  );
+  assert.equal(readiness(fresh).verdict, "Ready");
+  assert.deepEqual([
+    report.writes.create,
+    report.writes.delete,
+    report.writes.update,
+  ], [1, 1, 0]);
+});
+
+Deno.test("runSync() deletes a vanished instance only after deleteAfterMisses successful lists", async () => {
+  await using w = await world(
+    scenario([[healthy("app-1"), healthy("app-2")], [healthy("app-2")]], [VF]),
+  );
+  await runSync(w.deps, { config: w.config });
+  assert.equal(k8sResources(w).size, 6);
+  w.k8s.state.setStep(1);
+  const miss1 = await runSync(w.deps, { config: w.config });
+  assert.equal(miss1.exitCode, 0);
+  assert.equal(k8sResources(w).size, 6, "first miss keeps everything");
+  const miss2 = await runSync(w.deps, { config: w.config });
+  assert.equal(miss2.exitCode, 0);
+  assert.equal(miss2.writes.delete, 3);
+  const left = [...k8sResources(w).values()].map((o) => o.name).sort();
+  assert.deepEqual(left, [
+    "app-2-web",
+    "app-2-web",
+    "app-2-web-5d8f7c6b9-aaaaa",
+  ]);
+  w.aai.state.resetCounts();
+  await runSync(w.deps, { config: w.config });
+  assert.equal(w.aai.state.counts.total, 0, "settled");
+});
+
+Deno.test("runSync() deletes nothing and exits 1 when k8splugin suddenly lists no instance", async () => {
+  await using w = await world(
+    scenario([[healthy("app-1"), healthy("app-2")], []], [VF]),
+  );
+  await runSync(w.deps, { config: w.config });
+  w.k8s.state.setStep(1);
+  for (let i = 0; i < 3; i++) {
+    const report = await runSync(w.deps, { config: w.config });
+    assert.equal(report.exitCode, 1);
+    assert.match(report.errors.join("\n"), /listed no instances/);
+  }
+  assert.equal(k8sResources(w).size, 6);
+  const forced = await runSync(w.deps, {
+    config: w.config,
+    allowMassDelete: true,
+  });
+  assert.equal(forced.exitCode, 0);
+  assert.equal(k8sResources(w).size, 6, "first counted miss");
+  await runSync(w.deps, { config: w.config, allowMassDelete: true });
+  assert.equal(k8sResources(w).size, 0);
+});
+
+Deno.test("runSync() holds back all deletes above maxDeletesPerRun and exits 1", async () => {
+  await using w = await world(
+    scenario([[healthy("app-1"), healthy("app-2")], [healthy("app-2")]], [VF]),
+    { maxDeletesPerRun: 2 },
+  );
+  await runSync(w.deps, { config: w.config });
+  w.k8s.state.setStep(1);
+  await runSync(w.deps, { config: w.config });
+  const held = await runSync(w.deps, { config: w.config });
+  assert.equal(held.exitCode, 1);
+  assert.equal(held.deletesHeld, 3);
+  assert.equal(k8sResources(w).size, 6);
+  const allowed = await runSync(w.deps, {
+    config: w.config,
+    allowMassDelete: true,
+  });
+  assert.equal(allowed.exitCode, 0);
+  assert.equal(k8sResources(w).size, 3);
+});
+
+Deno.test("runSync() never deletes for a status error and reports only that instance", async () => {
+  const broken = instance("app-1", [service("app-1-web")], {
+    statusError: "Unable to find Profile instance status",
+  });
+  await using w = await world(
+    scenario(
+      [[healthy("app-1"), healthy("app-2")], [broken, healthy("app-2")]],
+      [VF],
+    ),
+  );
+  await runSync(w.deps, { config: w.config });
+  w.k8s.state.setStep(1);
+  for (let i = 0; i < 3; i++) {
+    const report = await runSync(w.deps, { config: w.config });
+    assert.equal(report.exitCode, 1);
+    assert.deepEqual(report.instances.unknown, ["app-1"]);
+    assert.equal(report.instances.synced, 1);
+  }
+  assert.equal(k8sResources(w).size, 6);
+});
+
+Deno.test("runSync() reports an instance with malformed status JSON and syncs all others", async () => {
+  await using w = await world(
+    scenario([[healthy("app-1"), healthy("app-2"), healthy("app-3")]], [VF]),
+  );
+  w.k8s.state.faults = { malformedRate: 1, match: "/v1/instance/app-2/status" };
+  const report = await runSync(w.deps, { config: w.config });
+  assert.equal(report.exitCode, 1);
+  assert.deepEqual(report.instances.failed.map((f) => f.id), ["app-2"]);
+  assert.match(report.instances.failed[0]!.error, /app-2/);
+  const names = new Set(
+    [...k8sResources(w).values()].map((o) => String(o.name).split("-web")[0]),
+  );
+  assert.deepEqual([...names].sort(), ["app-1", "app-3"]);
+  w.k8s.state.faults = undefined;
+  const next = await runSync(w.deps, { config: w.config });
+  assert.equal(next.exitCode, 0);
+  assert.equal(k8sResources(w).size, 9);
+});
+
+Deno.test("runSync() converges after A&AI answered 503 for a while", async () => {
+  await using w = await world(
+    scenario([[healthy("app-1"), healthy("app-2"), healthy("app-3")]], [VF]),
+  );
+  w.aai.state.faults = {
+    errorRates: { 503: 1 },
+    match:
+      "/aai/v24/cloud-infrastructure/cloud-regions/cloud-region/CloudOwner/k8sregionone/tenants/tenant/tenant-1/k8s-resources",
+  };
+  const failed = await runSync(w.deps, { config: w.config });
+  assert.equal(failed.exitCode, 1);
+  assert.equal(k8sResources(w).size, 0);
+  w.aai.state.faults = undefined;
+  const ok = await runSync(w.deps, { config: w.config });
+  assert.equal(ok.exitCode, 0);
+  const objects = k8sResources(w);
+  assert.equal(objects.size, 9);
+  for (const id of ["app-1", "app-2", "app-3"]) {
+    assert.ok(
+      objects.has(
+        expectedPath(id, "Deployment", "apps", "v1", `${id}-web`).path,
+      ),
+    );
+    assert.ok(
+      objects.has(expectedPath(id, "Service", "", "v1", `${id}-web`).path),
+    );
+    assert.ok(
+      objects.has(
+        expectedPath(id, "Pod", "", "v1", `${id}-web-5d8f7c6b9-aaaaa`).path,
+      ),
+    );
+  }
+  w.aai.state.resetCounts();
+  await runSync(w.deps, { config: w.config });
+  assert.equal(w.aai.state.counts.total, 0);
+});
+
+Deno.test("runSync() moves a corrupt snapshot aside and rebuilds it from A&AI without duplicates", async () => {
+  await using w = await world(
+    scenario([[healthy("app-1"), healthy("app-2")]], [VF]),
+  );
+  await runSync(w.deps, { config: w.config });
+  await Deno.writeTextFile(w.config.snapshot, '{"schema":1,"objects":{"x"');
+  w.aai.state.resetCounts();
+  const report = await runSync(w.deps, { config: w.config });
+  assert.equal(report.exitCode, 0);
+  assert.ok(
+    report.snapshotMovedAside?.startsWith(`${w.config.snapshot}.corrupt-`),
+  );
+  assert.equal(
+    await Deno.readTextFile(report.snapshotMovedAside!),
+    '{"schema":1,"objects":{"x"',
+  );
+  assert.equal(
+    w.aai.state.counts.byMethod.PUT + w.aai.state.counts.byMethod.PATCH +
+      w.aai.state.counts.byMethod.DELETE,
+    0,
+    "nothing rewritten",
+  );
+  assert.equal(k8sResources(w).size, 6);
+  w.aai.state.resetCounts();
+  await runSync(w.deps, { config: w.config });
+  assert.equal(w.aai.state.counts.total, 0, "the rebuilt snapshot is complete");
+});
+
+Deno.test("runSync() leaves an object owned by CnfAdapter alone with a warning", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  const dep = expectedPath("app-1", "Deployment", "apps", "v1", "app-1-web");
+  w.aai.state.put(dep.path, {
+    id: dep.id,
+    name: "app-1-web",
+    group: "apps",
+    version: "v1",
+    kind: "Deployment",
+    namespace: NS,
+    labels: ["app=app-1-web"],
+    selflink:
+      "http://so-cnf-adapter:8090/api/cnf-adapter/v1/instance/app-1/query",
+    "data-owner": "CnfAdapter",
+    "data-source": "K8sPlugin",
+    "data-source-version": "1",
+  });
+  const before = structuredClone(w.aai.state.get(dep.path));
+  const report = await runSync(w.deps, { config: w.config });
+  assert.equal(report.exitCode, 0);
+  assert.equal(report.writes.skipped, 1);
+  assert.match(report.warnings.join("\n"), /CnfAdapter/);
+  assert.deepEqual(w.aai.state.get(dep.path), before);
+  assert.equal(k8sResources(w).size, 3);
+  w.aai.state.resetCounts();
+  await runSync(w.deps, { config: w.config });
+  assert.equal(w.aai.state.counts.total, 0, "not retried every run");
+  const taken = await runSync(w.deps, {
+    config: w.config,
+    verify: true,
+    takeOwnership: true,
+  });
+  assert.equal(taken.exitCode, 0);
+  assert.equal(w.aai.state.get(dep.path)!["data-owner"], "k8s-aai-sync");
+});
+
+Deno.test("runSync({verify}) repairs objects edited or deleted in A&AI", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  await runSync(w.deps, { config: w.config });
+  const dep =
+    expectedPath("app-1", "Deployment", "apps", "v1", "app-1-web").path;
+  const svc = expectedPath("app-1", "Service", "", "v1", "app-1-web").path;
+  const edited = w.aai.state.get(dep)!;
+  w.aai.state.put(dep, { ...edited, labels: ["someone=else"] });
+  w.aai.state.remove(svc);
+  const plain = await runSync(w.deps, { config: w.config });
+  assert.deepEqual(
+    plain.operations,
+    [],
+    "without --verify the snapshot is trusted",
+  );
+  const report = await runSync(w.deps, { config: w.config, verify: true });
+  assert.equal(report.exitCode, 0);
+  assert.deepEqual([report.writes.create, report.writes.update], [1, 1]);
+  assert.equal(readiness(w.aai.state.get(dep)).verdict, "Ready");
+  assert.ok(w.aai.state.get(svc));
+});
+
+Deno.test("runSync({dryRun}) plans the operations and sends nothing", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  const report = await runSync(w.deps, { config: w.config, dryRun: true });
+  assert.equal(report.operations.length, 3);
+  assert.ok(report.operations.every((o) => o.method === "PUT" && o.body));
+  assert.equal(w.aai.state.counts.byMethod.PUT, 0);
+  await assert.rejects(
+    () => Deno.stat(w.config.snapshot),
+    Deno.errors.NotFound,
+  );
+});
+
+Deno.test("runSync() adds the relationships once the vf-module shows up in A&AI", async () => {
+  await using w = await world(scenario([[healthy("app-1")]]), {
+    vfModuleRetry: 0,
+  });
+  await runSync(w.deps, { config: w.config });
+  const dep =
+    expectedPath("app-1", "Deployment", "apps", "v1", "app-1-web").path;
+  assert.equal(w.aai.state.get(dep)!["relationship-list"], undefined);
+  w.aai.state.put("/network/generic-vnfs/generic-vnf/vnf-9", {
+    "vnf-id": "vnf-9",
+    "vnf-type": "t",
+    "in-maint": false,
+    "is-closed-loop-disabled": false,
+  });
+  w.aai.state.put(
+    "/network/generic-vnfs/generic-vnf/vnf-9/vf-modules/vf-module/vfm-9",
+    {
+      "vf-module-id": "vfm-9",
+      "heat-stack-id": "app-1",
+      "is-base-vf-module": true,
+      "automated-assignment": false,
+    },
+  );
+  const report = await runSync(w.deps, { config: w.config });
+  assert.equal(report.exitCode, 0);
+  assert.equal(report.writes.relate, 3);
+  const rels =
+    (w.aai.state.get(dep)!["relationship-list"] as { relationship: unknown[] })
+      .relationship;
+  assert.equal(rels.length, 2);
+});
+
+Deno.test("runSync() with bulk: true publishes through single transactions", async () => {
+  await using w = await world(
+    scenario([[healthy("app-1"), healthy("app-2")], [
+      healthy("app-1", "bbbbb"),
+    ]], [VF]),
+    {
+      aai: { url: "http://placeholder", bulk: true },
+    },
+  );
+  w.config.aai.url = w.aai.url;
+  const first = await runSync(w.deps, { config: w.config });
+  assert.equal(first.exitCode, 0);
+  assert.equal(k8sResources(w).size, 6);
+  assert.ok(w.aai.state.counts.byMethod.POST >= 1);
+  assert.equal(w.aai.state.counts.byRoute["PUT k8s-resource"] ?? 0, 0);
+});
+
+Deno.test("runSync() reports an ambiguous tenant for that region only", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  w.aai.state.put(
+    "/cloud-infrastructure/cloud-regions/cloud-region/CloudOwner/k8sregionone/tenants/tenant/tenant-2",
+    { "tenant-id": "tenant-2", "tenant-name": "x" },
+  );
+  const report = await runSync(w.deps, { config: w.config });
+  assert.equal(report.exitCode, 1);
+  assert.match(
+    report.instances.failed[0]!.error,
+    /2 tenants .*"tenant-1", "tenant-2".*regions\.k8sregionone\.tenantId/,
+  );
+  assert.equal(k8sResources(w).size, 0);
 });
