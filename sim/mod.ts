@@ -9,3 +9,4 @@ export * from "./faults.ts";
 export * from "./scenario.ts";
 export * from "./k8splugin.ts";
 export * from "./aai.ts";
+export * from "./kube.ts";
