@@ -17,12 +17,13 @@ import {
   getJsonLinesFormatter,
   getLogger,
   getTextFormatter,
+  type Logger,
   type LogRecord,
   type Sink,
 } from "@logtape/logtape";
 import { redactByField } from "@logtape/redaction";
 import {
-  type Exchange,
+  type AaiExchange,
   HttpAaiClient,
   HttpK8spluginClient,
 } from "../adapters/mod.ts";
@@ -172,6 +173,21 @@ function setupLogging(format: "json" | "text", verbose: boolean): void {
   });
 }
 
+/** Escapes braces so logtape prints messages literally (they are not templates). */
+function escapeBraces(message: string): string {
+  return message.replace(/[{}]/g, (c) => c + c);
+}
+
+/** A {@linkcode SyncLogger} over a logtape logger that logs messages literally. */
+function literalLogger(logger: Logger): SyncLogger {
+  return {
+    debug: (m, p) => logger.debug(escapeBraces(m), p ?? {}),
+    info: (m, p) => logger.info(escapeBraces(m), p ?? {}),
+    warn: (m, p) => logger.warn(escapeBraces(m), p ?? {}),
+    error: (m, p) => logger.error(escapeBraces(m), p ?? {}),
+  };
+}
+
 /** Builds the kube source of each region on demand (config kubeconfig or k8splugin connectivity-info). */
 function kubeProvider(
   config: Config,
@@ -209,25 +225,27 @@ async function onePass(
 ): Promise<{ code: ExitCode; report?: RunReport }> {
   await using _lock = await acquireStateLock(config.snapshot);
   const source = options.source ?? config.source;
-  const writeLog = getLogger(["k8s-aai-sync", "aai"]);
-  function onAaiExchange(exchange: Exchange): void {
-    if (exchange.method === "GET") {
-      writeLog.debug("A&AI {method} {url} → {status}", { ...exchange });
-      return;
+  const writeLog = literalLogger(getLogger(["k8s-aai-sync", "aai"]));
+  function onAaiExchange(exchange: AaiExchange): void {
+    const summary = `A&AI ${exchange.method} ${exchange.url} → ${
+      exchange.status ?? exchange.error ?? "no response"
+    }`;
+    const properties = {
+      method: exchange.method,
+      url: exchange.url,
+      status: exchange.status,
+      attempt: exchange.attempt,
+      durationMs: Math.round(exchange.durationMs),
+      transactionId: exchange.transactionId,
+      ...(exchange.error ? { error: exchange.error } : {}),
+    };
+    if (exchange.method === "GET") writeLog.debug(summary, properties);
+    else {
+      writeLog.info(
+        `${summary} (X-TransactionId ${exchange.transactionId})`,
+        properties,
+      );
     }
-    writeLog.info(
-      "A&AI {method} {url} → {status} (X-TransactionId {transactionId})",
-      {
-        method: exchange.method,
-        url: exchange.url,
-        status: exchange.status,
-        attempt: exchange.attempt,
-        durationMs: exchange.durationMs,
-        transactionId: exchange.requestHeaders["X-TransactionId"] ??
-          exchange.requestHeaders["x-transactionid"],
-        ...(exchange.error ? { error: exchange.error } : {}),
-      },
-    );
   }
   const k8splugin = new HttpK8spluginClient({
     baseUrl: config.k8splugin.url,
@@ -310,7 +328,7 @@ export async function main(
     return EXIT.USAGE;
   }
   setupLogging(options.logFormat, options.verbose ?? false);
-  const log: SyncLogger = getLogger(["k8s-aai-sync", "sync"]);
+  const log = literalLogger(getLogger(["k8s-aai-sync", "sync"]));
   try {
     if (options.watch && options.once) {
       throw new ConfigError(

@@ -1,0 +1,188 @@
+import assert from "node:assert/strict";
+import { acquireStateLock } from "../../sync/mod.ts";
+import {
+  deployment,
+  expectedPath,
+  healthy,
+  instance,
+  k8sResources,
+  pod,
+  readiness,
+  scenario,
+  service,
+  type World,
+  world,
+} from "../sync/_scenario.ts";
+
+const SYNC = new URL("../../tasks/sync.ts", import.meta.url).pathname;
+const VF = { vnfId: "vnf-1", vfModuleId: "vfm-1", heatStackId: "app-1" };
+
+function env(
+  w: World,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    K8SPLUGIN_URL: w.k8s.url,
+    AAI_URL: w.aai.url,
+    K8S_AAI_SYNC_SNAPSHOT: w.config.snapshot,
+    NO_COLOR: "1",
+    ...extra,
+  };
+}
+
+function command(
+  args: string[],
+  environment: Record<string, string>,
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", SYNC, ...args],
+    env: environment,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+async function sync(
+  args: string[],
+  environment: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await command(args, environment).output();
+  const decoder = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+}
+
+/** A bigger scenario: `n` instances of a Service, a Deployment with 3 pods. */
+function many(n: number, state: "ready" | "crash" = "ready") {
+  const instances = [];
+  for (let i = 0; i < n; i++) {
+    const id = `app-${i}`;
+    instances.push(instance(id, [
+      service(`${id}-web`),
+      deployment(`${id}-web`, 3),
+      pod(id, `${id}-web`, "aaaaa", state),
+      pod(id, `${id}-web`, "bbbbb"),
+      pod(id, `${id}-web`, "ccccc"),
+    ]));
+  }
+  return instances;
+}
+
+Deno.test("sync task: exits 2 naming K8SPLUGIN_URL and AAI_URL when unconfigured", async () => {
+  const result = await sync(["--once"], { NO_COLOR: "1" });
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /Set K8SPLUGIN_URL and AAI_URL/);
+});
+
+Deno.test("sync task: exits 2 on a usage error", async () => {
+  const result = await sync(["--no-such-flag"], { NO_COLOR: "1" });
+  assert.equal(result.code, 2);
+});
+
+Deno.test("sync task: one pass prints a summary line, logs JSON lines with transaction ids, writes metrics", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  const metrics = `${w.dir}/sync.prom`;
+  const result = await sync(
+    ["--once", "--metrics-file", metrics],
+    env(w, { AAI_PASSWORD: "hunter2-secret" }),
+  );
+  assert.equal(result.code, 0, result.stderr);
+  const lines = result.stdout.trim().split("\n");
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /1\/1 instances .* 3 create/);
+  const logs = result.stderr.trim().split("\n").map((l) => JSON.parse(l));
+  const writes = logs.filter((l) => /A&AI PUT/.test(l.message));
+  assert.equal(writes.length, 3);
+  for (const l of writes) {
+    assert.match(l.properties.transactionId, /^[0-9a-f-]{36}$/);
+  }
+  assert.doesNotMatch(result.stderr, /hunter2/);
+  const text = await Deno.readTextFile(metrics);
+  assert.match(text, /k8s_aai_sync_resources\{verdict="Ready"\} 3/);
+  assert.match(text, /k8s_aai_sync_writes\{op="create"\} 3/);
+  assert.match(text, /k8s_aai_sync_last_success_timestamp_seconds \d/);
+  assert.equal((await Deno.stat(w.config.snapshot)).mode! & 0o777, 0o600);
+});
+
+Deno.test("sync task: --dry-run prints method, URI and body and sends nothing", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  const result = await sync(["--dry-run"], env(w));
+  assert.equal(result.code, 0, result.stderr);
+  const puts = result.stdout.split("\n").filter((l) =>
+    l.startsWith("PUT /cloud-infrastructure/")
+  );
+  assert.equal(puts.length, 3);
+  assert.match(puts[0]!, /"data-owner":"k8s-aai-sync"/);
+  assert.equal(w.aai.state.counts.byMethod.PUT, 0);
+});
+
+Deno.test("sync task: a second run while one holds the lock exits 75 and touches nothing", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  const lock = await acquireStateLock(w.config.snapshot);
+  try {
+    const result = await sync(["--once"], env(w));
+    assert.equal(result.code, 75);
+    assert.match(result.stderr, /another sync run holds it/);
+    assert.equal(w.aai.state.counts.total, 0);
+    assert.equal(w.k8s.state.requests.total, 0);
+    await assert.rejects(
+      () => Deno.stat(w.config.snapshot),
+      Deno.errors.NotFound,
+    );
+  } finally {
+    await lock.release();
+  }
+  assert.equal((await sync(["--once"], env(w))).code, 0);
+});
+
+Deno.test("sync task: a run killed with SIGKILL mid-publish is completed by the next run without duplicates or losses", async () => {
+  await using w = await world(scenario([many(12), many(12, "crash")]), {
+    vfModuleRetry: "1h",
+  });
+  w.aai.state.faults = { latencyMs: 40 };
+  const child = command(
+    ["--once"],
+    env(w, { K8S_AAI_SYNC_SNAPSHOT: w.config.snapshot }),
+  ).spawn();
+  const deadline = Date.now() + 20_000;
+  while (w.aai.state.counts.byMethod.PUT < 15 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  child.kill("SIGKILL");
+  const status = await child.status;
+  assert.equal(status.signal, "SIGKILL");
+  await child.stdout.cancel();
+  await child.stderr.cancel();
+  const partial = k8sResources(w).size;
+  assert.ok(
+    partial > 0 && partial < 60,
+    `killed mid-publish (${partial} of 60 written)`,
+  );
+  w.aai.state.faults = undefined;
+  const next = await sync(["--once"], env(w));
+  assert.equal(next.code, 0, next.stderr);
+  const objects = k8sResources(w);
+  assert.equal(objects.size, 60, "every resource exactly once");
+  for (let i = 0; i < 12; i++) {
+    assert.ok(
+      objects.has(
+        expectedPath(`app-${i}`, "Deployment", "apps", "v1", `app-${i}-web`)
+          .path,
+      ),
+    );
+  }
+  w.aai.state.resetCounts();
+  assert.equal((await sync(["--once"], env(w))).code, 0);
+  assert.equal(w.aai.state.counts.total, 0, "converged: nothing left to send");
+  // And the next change still flows through.
+  w.k8s.state.setStep(1);
+  assert.equal((await sync(["--once"], env(w))).code, 0);
+  const crashed = k8sResources(w).get(
+    expectedPath("app-3", "Pod", "", "v1", "app-3-web-5d8f7c6b9-aaaaa").path,
+  );
+  assert.equal(readiness(crashed).verdict, "Failed");
+});
