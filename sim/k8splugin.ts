@@ -392,26 +392,38 @@ function matchesSelector(
   return true;
 }
 
-/** A kubeconfig that points nowhere in particular (no kube sim given). */
-function placeholderKubeconfig(region: string): string {
+/**
+ * A kubeconfig for one region pointing at `server` (e.g. the Kubernetes API
+ * simulator). Plain `http://` servers get `insecure-skip-tls-verify: true`,
+ * which `@kubernetes/client-node` needs to accept them; `caCert` (PEM) is
+ * embedded for HTTPS.
+ */
+export function simKubeconfig(
+  cloudRegion: string,
+  server: string,
+  options: { token?: string; caCert?: string } = {},
+): string {
+  const cluster = options.caCert
+    ? `    certificate-authority-data: ${base64(options.caCert)}`
+    : "    insecure-skip-tls-verify: true";
   return [
     "apiVersion: v1",
     "kind: Config",
     "clusters:",
-    `- name: ${region}`,
+    `- name: ${cloudRegion}`,
     "  cluster:",
-    "    server: https://kubernetes.default.svc:443",
-    "    insecure-skip-tls-verify: true",
+    `    server: ${server}`,
+    cluster,
     "contexts:",
-    `- name: ${region}`,
+    `- name: ${cloudRegion}`,
     "  context:",
-    `    cluster: ${region}`,
-    `    user: ${region}-admin`,
-    `current-context: ${region}`,
+    `    cluster: ${cloudRegion}`,
+    `    user: ${cloudRegion}-admin`,
+    `current-context: ${cloudRegion}`,
     "users:",
-    `- name: ${region}-admin`,
+    `- name: ${cloudRegion}-admin`,
     "  user:",
-    "    token: sim-token",
+    `    token: ${options.token ?? "sim-token"}`,
     "",
   ].join("\n");
 }
@@ -690,7 +702,8 @@ export function startK8splugin(
       );
     }
     const kubeconfig = known.kubeconfig ??
-      options.kubeconfigFor?.(region) ?? placeholderKubeconfig(region);
+      options.kubeconfigFor?.(region) ??
+      simKubeconfig(region, "https://kubernetes.default.svc:443");
     return goJson({
       "cloud-region": known.cloudRegion,
       "cloud-owner": known.cloudOwner,

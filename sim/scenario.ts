@@ -69,8 +69,8 @@ const kubeObjectSchema = z.looseObject({
   kind: z.string().min(1),
   metadata: z.looseObject({
     name: z.string().min(1),
-    namespace: z.string().optional(),
-    labels: stringMap.optional(),
+    namespace: z.string().exactOptional(),
+    labels: stringMap.exactOptional(),
   }),
 });
 
@@ -78,24 +78,24 @@ const requestSchema = z.looseObject({
   "rb-name": z.string().min(1),
   "rb-version": z.string().min(1),
   "profile-name": z.string().min(1),
-  "release-name": z.string().optional(),
+  "release-name": z.string().exactOptional(),
   "cloud-region": z.string().min(1),
-  labels: stringMap.nullable().optional(),
-  "override-values": stringMap.nullable().optional(),
+  labels: stringMap.nullable().exactOptional(),
+  "override-values": stringMap.nullable().exactOptional(),
 });
 
 const instanceSchema = z.strictObject({
   id: z.string().min(1),
   request: requestSchema,
   namespace: z.string().min(1),
-  releaseName: z.string().optional(),
+  releaseName: z.string().exactOptional(),
   objects: z.array(kubeObjectSchema),
   missing: z.array(z.strictObject({
     apiVersion: z.string().min(1),
     kind: z.string().min(1),
     name: z.string().min(1),
-  })).optional(),
-  statusError: z.string().nullable().optional(),
+  })).exactOptional(),
+  statusError: z.string().nullable().exactOptional(),
 });
 
 const stepSchema = z.strictObject({
@@ -105,12 +105,12 @@ const stepSchema = z.strictObject({
 });
 
 const scenarioSchema = z.strictObject({
-  description: z.string().optional(),
+  description: z.string().exactOptional(),
   regions: z.array(z.strictObject({
     cloudRegion: z.string().min(1),
     cloudOwner: z.string().min(1),
     /** Kubeconfig text served by connectivity-info (default: one pointing at the kube sim). */
-    kubeconfig: z.string().optional(),
+    kubeconfig: z.string().exactOptional(),
   })).default([]),
   aai: z.strictObject({
     cloudRegions: z.array(z.strictObject({
@@ -118,7 +118,7 @@ const scenarioSchema = z.strictObject({
       cloudRegionId: z.string().min(1),
       tenants: z.array(z.strictObject({
         tenantId: z.string().min(1),
-        tenantName: z.string().optional(),
+        tenantName: z.string().exactOptional(),
       })).default([]),
     })).default([]),
     vfModules: z.array(z.strictObject({
@@ -126,7 +126,7 @@ const scenarioSchema = z.strictObject({
       vfModuleId: z.string().min(1),
       heatStackId: z.string().min(1),
     })).default([]),
-  }).optional(),
+  }).exactOptional(),
   steps: z.array(stepSchema).min(1),
 });
 
