@@ -78,6 +78,12 @@ export interface HttpRequestInit {
   headers?: Record<string, string>;
   /** Cancels the request and its retries. */
   signal?: AbortSignal;
+  /**
+   * Decides whether a 5xx is worth another attempt (default: always). Return
+   * false for answers that will not change, e.g. k8splugin's 500 for an
+   * unknown instance; such a response is returned at once.
+   */
+  retryStatus?: (response: { status: number; text: string }) => boolean;
 }
 
 /** A complete HTTP response (body already read). */
@@ -352,7 +358,10 @@ export class HttpClient {
             attempt,
             init.signal,
           );
-          if (response.status >= 500 && attempt <= retries) {
+          if (
+            response.status >= 500 && attempt <= retries &&
+            (init.retryStatus?.(response) ?? true)
+          ) {
             throw new RetryableStatus(response);
           }
           return response;

@@ -238,6 +238,9 @@ function segment(value: string, what: string): string {
   return encodeURIComponent(value);
 }
 
+/** Error texts of k8splugin 500s that a retry will not change. */
+const PERMANENT_500 = /no documents in result|Getting Resources Status:/;
+
 /** The first line of an error body (the query handler appends JSON after it), quoted. */
 function quoteBody(text: string): string {
   let shown = text.replace(/\n\{[\s\S]*$/, "").trimEnd();
@@ -435,6 +438,10 @@ export class HttpK8spluginClient implements K8spluginClient {
       response = await this.#http.request("GET", path, {
         headers: { Accept: "application/json" },
         ...(query ? { query } : {}),
+        // k8splugin's deterministic 500s (unknown id, missing resource, empty
+        // database) will not change on a retry.
+        retryStatus: ({ status, text }) =>
+          !(empty?.(status, text) || PERMANENT_500.test(text)),
       });
     } catch (error) {
       if (error instanceof HttpTransportError) {

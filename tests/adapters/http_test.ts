@@ -70,6 +70,24 @@ Deno.test("HttpClient.request() returns a persistent 5xx after the retries", asy
   assert.equal(calls, 3);
 });
 
+Deno.test("HttpClient.request() returns a 5xx at once when retryStatus says it will not change", async () => {
+  let calls = 0;
+  await using server = serve(() => {
+    calls++;
+    return new Response("permanent\n", { status: 500 });
+  });
+  using client = new HttpClient({
+    baseUrl: server.url,
+    peer: "test",
+    minBackoffMs: 1,
+  });
+  const response = await client.request("GET", "/", {
+    retryStatus: ({ text }) => !text.startsWith("permanent"),
+  });
+  assert.equal(response.status, 500);
+  assert.equal(calls, 1);
+});
+
 Deno.test("HttpClient.request() never retries a 404", async () => {
   let calls = 0;
   await using server = serve(() => {

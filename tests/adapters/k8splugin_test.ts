@@ -105,10 +105,12 @@ Deno.test("HttpK8spluginClient.listInstances() normalises the demo instance", as
 
 Deno.test("HttpK8spluginClient.listInstances() reads a null body and the empty-database 500 as []", async () => {
   await using sim = startK8splugin();
-  using k8s = client(sim.url);
+  using k8s = client(sim.url, { retries: 3 });
   assert.deepEqual(await k8s.listInstances({ rbName: "nothing" }), []);
   sim.state.setStep(4);
   assert.deepEqual(await k8s.listInstances(), []);
+  // The empty-database 500 is final: no retries.
+  assert.equal(sim.state.requests.byRoute["GET /v1/instance"], 2);
 });
 
 Deno.test("HttpK8spluginClient.getInstance() returns the chart resources with their GVK", async () => {
@@ -204,8 +206,9 @@ Deno.test("HttpK8spluginClient reads the verbatim El Alto row and Guilin status 
 
 Deno.test("HttpK8spluginClient reports an unknown instance as NotFound (500 and 404 forms)", async () => {
   await using sim = startK8splugin();
-  using k8s = client(sim.url);
+  using k8s = client(sim.url, { retries: 3 });
   const error = await expectError(k8s.getStatus("ghost"), "NotFound");
+  assert.equal(sim.state.requests.total, 1, "a NotFound is not retried");
   assert.equal(error.status, 500);
   assert.equal(error.instanceId, "ghost");
   assert.equal(
@@ -241,6 +244,11 @@ Deno.test("HttpK8spluginClient reports a resource deleted by hand as ResourceMis
   await using sim = startK8splugin({ scenario });
   using k8s = client(sim.url, { retries: 2 });
   const error = await expectError(k8s.getStatus("inst"), "ResourceMissing");
+  assert.equal(
+    sim.state.requests.total,
+    1,
+    "a missing resource is not retried",
+  );
   assert.equal(
     error.body,
     'Getting Resources Status:\nGetting object status: deployments.apps "x" not found\n',
