@@ -48,31 +48,37 @@ export type SimAaiObject = Record<string, unknown>;
 /** What the simulator starts with: a scenario file's `aai` block. */
 export interface AaiSimSeed {
   /** Cloud regions with their tenants. */
-  cloudRegions?: {
-    cloudOwner: string;
-    cloudRegionId: string;
-    tenants?: { tenantId: string; tenantName?: string }[];
-  }[];
+  cloudRegions?:
+    | {
+      cloudOwner: string;
+      cloudRegionId: string;
+      tenants?:
+        | { tenantId: string; tenantName?: string | undefined }[]
+        | undefined;
+    }[]
+    | undefined;
   /** Generic-vnfs with one vf-module each whose heat-stack-id is a k8splugin instance id. */
-  vfModules?: {
-    vnfId: string;
-    vfModuleId: string;
-    heatStackId: string;
-    vnfName?: string;
-    vfModuleName?: string;
-  }[];
+  vfModules?:
+    | {
+      vnfId: string;
+      vfModuleId: string;
+      heatStackId: string;
+      vnfName?: string | undefined;
+      vfModuleName?: string | undefined;
+    }[]
+    | undefined;
 }
 
 /** Options of {@linkcode startAai}. */
 export interface AaiSimOptions {
   /** TCP port on 127.0.0.1; 0 or absent picks a free one. */
-  port?: number;
+  port?: number | undefined;
   /** Objects to create before serving. */
-  seed?: AaiSimSeed;
+  seed?: AaiSimSeed | undefined;
   /** Faults to inject (mutable later through `state.faults`). */
-  faults?: Faults;
+  faults?: Faults | undefined;
   /** Versions served (default v11…v32); `latest` is always accepted. */
-  apiVersions?: string[];
+  apiVersions?: string[] | undefined;
   /**
    * Check basic auth (aai-resources' `one-way-ssl` profile): `true` accepts
    * AAI/AAI, or give the accepted user. Default off, as in OOM.

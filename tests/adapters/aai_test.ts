@@ -432,3 +432,56 @@ Deno.test("HttpAaiClient relationship calls are idempotent and typed when the ta
   assert.equal(missing.code, "ERR.5.4.6129");
   assert.match(missing.message, /^Cannot relate k8s-resource "abc" to /);
 });
+
+Deno.test("HttpAaiClient reports refused credentials as 403 ERR.5.1.3300 without echoing them", async () => {
+  await using sim = await startAai({
+    seed: SEED,
+    requireAuth: { username: "AAI", password: "right-pass" },
+  });
+  using aai = new HttpAaiClient({
+    baseUrl: sim.url,
+    password: "wrong-pass",
+    retries: 0,
+  });
+  const error = await aai.listTenants("CloudOwner", "r1").catch((e) => e);
+  assert.ok(error instanceof AaiError);
+  assert.equal(error.status, 403);
+  assert.equal(error.code, "ERR.5.1.3300");
+  assert.equal(error.messageId, "POL3300");
+  assert.match(error.message, /HTTP 403 ERR\.5\.1\.3300 unauthorized$/);
+  assert.doesNotMatch(error.message, /pass/);
+  using good = new HttpAaiClient({
+    baseUrl: sim.url,
+    password: "right-pass",
+    retries: 0,
+  });
+  assert.deepEqual(await good.listTenants("CloudOwner", "r1"), ["t1", "t2"]);
+});
+
+Deno.test("HttpAaiClient records exchanges as fixtures with the credentials redacted", async () => {
+  await using sim = await startAai({ seed: SEED });
+  const dir = await Deno.makeTempDir({ prefix: "aai-record-" });
+  try {
+    using aai = new HttpAaiClient({
+      baseUrl: sim.url,
+      password: "very-secret",
+      retries: 0,
+      recordDir: dir,
+    });
+    const { transactionId } = await aai.put(k8sPath("abc"), pod("abc"));
+    const files = [];
+    for await (const entry of Deno.readDir(dir)) files.push(entry.name);
+    assert.equal(files.length, 1);
+    const text = await Deno.readTextFile(`${dir}/${files[0]}`);
+    assert.doesNotMatch(text, /very-secret/);
+    assert.doesNotMatch(text, new RegExp(btoa("AAI:very-secret")));
+    const record = JSON.parse(text);
+    assert.equal(record.peer, "A&AI");
+    assert.equal(record.request.method, "PUT");
+    assert.equal(record.request.headers["X-TransactionId"], transactionId);
+    assert.equal(record.request.headers["Authorization"], "REDACTED");
+    assert.equal(record.response.status, 201);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
