@@ -49,9 +49,15 @@ import {
 } from "./_related.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
-/** ReplicaFailure messages that mean the pods will never be admitted as specified. */
+/**
+ * ReplicaFailure messages that mean the pods will never be admitted as
+ * specified: quota, LimitRange, PodSecurity, admission webhooks, invalid pod
+ * templates. A missing ServiceAccount ("error looking up service account")
+ * is excluded: the same apply usually creates it a moment later.
+ */
 export const ADMISSION_FAILURE =
-  /exceeded quota|forbidden|denied|admission webhook|is invalid/i;
+  /exceeded quota|denied the request|violates PodSecurity|is invalid|is forbidden: (?!error looking up service account)/i;
+/exceeded quota|forbidden|denied|admission webhook|is invalid/i;
 
 /** Decides the readiness of a Deployment. */
 export function deploymentRule(
