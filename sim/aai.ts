@@ -887,10 +887,14 @@ class Engine {
   ): void {
     if (rule.multiplicity !== "ONE2MANY") return;
     const [from, to] = a.type.name === rule.from ? [a, b] : [b, a];
-    const existing = [...this.store.edgesOf(to.path)].filter(([other, label]) =>
-      label === rule.label && other !== from.path && other !== replacing &&
-      this.store.ref(other)?.type.name === rule.from
-    ).map(([other]) => other);
+    // When `to` itself is being given a new relationship-list, its current
+    // edges are about to go and do not count.
+    const existing = replacing === to.path
+      ? []
+      : [...this.store.edgesOf(to.path)].filter(([other, label]) =>
+        label === rule.label && other !== from.path &&
+        this.store.ref(other)?.type.name === rule.from
+      ).map(([other]) => other);
     const others = [...existing, ...planned.filter((p) => p !== from.path)];
     if (others.length > 0) {
       throw new SimError(
@@ -1532,7 +1536,6 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
           parsed,
           body,
           url.searchParams.get("resource-version"),
-          v,
         ),
       );
     } catch (error) {
@@ -1739,7 +1742,6 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
     parsed: ParsedPath,
     body: unknown,
     rv: string | null,
-    version: string,
   ): Reply {
     if (parsed.kind === "object") {
       if (method === "PUT") {
@@ -1761,7 +1763,6 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
         return engine.deleteEdge(parsed.ref, body, method);
       }
     }
-    void version;
     throw new SimError("3000", `${method} is not supported on this path`);
   }
 
@@ -1813,7 +1814,7 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
           throw new SimError("6115", `the simulator does not model ${path}`);
         }
         const rv = new URLSearchParams(queryPart).get("resource-version");
-        const result = write(method, parsed, operation.body, rv, version);
+        const result = write(method, parsed, operation.body, rv);
         responses.push({
           action,
           uri,

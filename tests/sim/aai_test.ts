@@ -484,6 +484,58 @@ Deno.test("startAai() refuses a second vf-module Uses edge onto one k8s-resource
   assert.equal(codeOf(fromModule), "ERR.5.4.6140");
 });
 
+Deno.test("startAai() lets a PUT's relationship-list move a k8s-resource to another vf-module but not to two", async () => {
+  await using sim = await startAai({ seed: SEED });
+  const VFM2 = `${VNF}/vf-modules/vf-module/vfm-2`;
+  await call(sim, "PUT", `${K8S}/abc`, {
+    body: {
+      ...pod(),
+      "relationship-list": {
+        relationship: [{ "related-link": `/aai/v24${VFM}` }],
+      },
+    },
+  });
+  let current = (await call(sim, "GET", `${K8S}/abc`)).json;
+  const moved = await call(sim, "PUT", `${K8S}/abc`, {
+    body: {
+      ...pod(),
+      "resource-version": current["resource-version"],
+      "relationship-list": {
+        relationship: [{ "related-link": `/aai/v24${VFM2}` }],
+      },
+    },
+  });
+  assert.equal(moved.status, 200);
+  current = (await call(sim, "GET", `${K8S}/abc`)).json;
+  assert.deepEqual(
+    current["relationship-list"].relationship.map((
+      r: { [key: string]: string },
+    ) => r["related-link"]),
+    [`/aai/v24${VFM2}`],
+  );
+  assert.equal(sim.state.get(VFM)?.["relationship-list"], undefined);
+  const two = await call(sim, "PUT", `${K8S}/abc`, {
+    body: {
+      ...pod(),
+      "resource-version": current["resource-version"],
+      "relationship-list": {
+        relationship: [
+          { "related-link": `/aai/v24${VFM}` },
+          { "related-link": `/aai/v24${VFM2}` },
+        ],
+      },
+    },
+  });
+  assert.equal(two.status, 400);
+  assert.equal(codeOf(two), "ERR.5.4.6140");
+  const unchanged = (await call(sim, "GET", `${K8S}/abc`)).json;
+  assert.equal(
+    unchanged["resource-version"],
+    current["resource-version"],
+    "a refused PUT writes nothing",
+  );
+});
+
 Deno.test("startAai() answers 404 ERR.5.4.6129 for an edge to a missing target and 400 for a body-less edge delete", async () => {
   await using sim = await startAai({ seed: SEED });
   await call(sim, "PUT", `${K8S}/abc`, { body: pod() });
