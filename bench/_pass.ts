@@ -10,10 +10,11 @@
  * the process is the same for both.
  *
  * Permissions: `--allow-net` (loopback), `--allow-read`/`--allow-write`
- * (snapshot, subscriptions, `/proc/self/status`), `--allow-env`.
+ * (snapshot, subscriptions), `--allow-env`.
  *
  * @module
  */
+import process from "node:process";
 import { HttpAaiClient, HttpK8spluginClient } from "../adapters/mod.ts";
 import type { VfModuleRef } from "../adapters/mod.ts";
 import { makeConfig, runSync } from "../sync/mod.ts";
@@ -22,6 +23,8 @@ import { type BaselineWriteMode, runBaseline } from "./baseline.ts";
 /** What one pass needs to know. */
 export interface PassJob {
   algorithm: "ours" | "baseline";
+  /** Which run this pass belongs to (names profiles). */
+  label?: string;
   k8spluginUrl: string;
   aaiUrl: string;
   /** Where the pass keeps state between passes (our snapshot, the baseline's subscriptions). */
@@ -42,7 +45,7 @@ export interface PassJob {
 /** What one pass measured and did. */
 export interface PassResult {
   wallMs: number;
-  /** Peak RSS of this process: the kernel's high-water mark (VmHWM) when readable, else the sampled peak. */
+  /** Peak RSS of this process: the kernel's high-water mark (`ru_maxrss` = VmHWM) when available, else the sampled peak. */
   peakRssBytes: number;
   /** Peak of `Deno.memoryUsage().rss` sampled every `sampleIntervalMs` during the pass. */
   sampledPeakRssBytes: number;
@@ -57,12 +60,15 @@ export interface PassResult {
   errors: string[];
 }
 
-/** Reads the kernel's peak-RSS figure of this process, in bytes (Linux only). */
-async function highWaterMark(): Promise<number | undefined> {
+/**
+ * The kernel's peak-RSS figure of this process (`getrusage` `ru_maxrss`, the
+ * same number as `VmHWM` and `/usr/bin/time -v`), in bytes; needs no
+ * permission, unlike reading `/proc/self/status`.
+ */
+function highWaterMark(): number | undefined {
   try {
-    const status = await Deno.readTextFile("/proc/self/status");
-    const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status);
-    return match ? Number(match[1]) * 1024 : undefined;
+    const kib = process.resourceUsage().maxRSS;
+    return Number.isFinite(kib) && kib > 0 ? kib * 1024 : undefined;
   } catch {
     return undefined;
   }
@@ -167,7 +173,7 @@ export async function runPass(
   }
   const wallMs = performance.now() - started;
   const sampled = sampler.stop();
-  const hwm = inProcess ? undefined : await highWaterMark();
+  const hwm = inProcess ? undefined : highWaterMark();
   return {
     wallMs: Math.round(wallMs),
     peakRssBytes: hwm ?? sampled,

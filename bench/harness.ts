@@ -9,7 +9,7 @@
  * simulators stay in this process, so the peak RSS reported is the sync
  * process's own — the simulators hold the whole scenario and every A&AI
  * object, which would otherwise dwarf the figure. The child reports the
- * kernel's high-water mark (`VmHWM` of `/proc/self/status`), which includes
+ * kernel's high-water mark (`getrusage` `ru_maxrss`, the same figure as `VmHWM` or `/usr/bin/time -v`), which includes
  * runtime start-up and module loading, as a real `deno task sync` process
  * pays them, and also the peak of `Deno.memoryUsage().rss` sampled every
  * 20 ms during the pass. Wall time is measured inside the child around the
@@ -100,6 +100,8 @@ export interface BenchOptions {
   secondScale?: number;
   /** Passes of the delete run before giving up (default 3: `deleteAfterMisses` 2 + 1). */
   maxDeletePasses?: number;
+  /** Write a V8 CPU profile of every subprocess pass into this directory (`--cpu-prof`). */
+  profileDir?: string;
   /** Progress messages (stderr in the CLI). */
   progress?: (message: string) => void;
 }
@@ -188,7 +190,10 @@ async function stopWorld(world: World): Promise<void> {
 }
 
 /** Runs a job in a fresh `deno` subprocess and parses its result. */
-async function runPassInSubprocess(job: PassJob): Promise<PassResult> {
+async function runPassInSubprocess(
+  job: PassJob,
+  profileDir: string | undefined,
+): Promise<PassResult> {
   const root = new URL("../", import.meta.url);
   const command = new Deno.Command(Deno.execPath(), {
     args: [
@@ -201,6 +206,13 @@ async function runPassInSubprocess(job: PassJob): Promise<PassResult> {
       "--allow-write",
       "--allow-env",
       "--allow-sys",
+      ...(profileDir
+        ? [
+          "--cpu-prof",
+          `--cpu-prof-dir=${profileDir}`,
+          `--cpu-prof-name=${job.algorithm}-${job.label ?? "pass"}.cpuprofile`,
+        ]
+        : []),
       new URL("bench/_pass.ts", root).pathname,
     ],
     cwd: root.pathname,
@@ -235,6 +247,7 @@ interface PassContext {
       "concurrency" | "isolation" | "baselineWriteMode"
     >
   >;
+  profileDir?: string;
   vfModules: Record<string, { vnfId: string; vfModuleId: string }>;
 }
 
@@ -244,6 +257,7 @@ async function measure(
   scenario: Scenario,
   step: number,
   context: PassContext,
+  label: string,
 ): Promise<PassFigures> {
   (world.k8splugin.state as unknown as { setStep(n: number): void }).setStep(
     step,
@@ -252,6 +266,7 @@ async function measure(
   world.aai.state.resetCounts();
   const job: PassJob = {
     algorithm: context.algorithm,
+    label,
     k8spluginUrl: world.k8splugin.url,
     aaiUrl: world.aai.url,
     stateDir: world.stateDir,
@@ -266,7 +281,7 @@ async function measure(
       : {}),
   };
   const pass = context.options.isolation === "subprocess"
-    ? await runPassInSubprocess(job)
+    ? await runPassInSubprocess(job, context.profileDir)
     : await runPass(job, true);
   return {
     wallMs: pass.wallMs,
@@ -321,16 +336,22 @@ async function runAlgorithm(
             : ""
         }`,
       );
-    const cold = await measure(world, scenario, 0, context);
+    const cold = await measure(world, scenario, 0, context, "cold");
     say("cold", cold);
-    const steady = await measure(world, scenario, 0, context);
+    const steady = await measure(world, scenario, 0, context, "steady");
     say("steady", steady);
-    const churn = await measure(world, scenario, 1, context);
+    const churn = await measure(world, scenario, 1, context, "churn");
     say("churn", churn);
     const deletePasses: PassFigures[] = [];
     let deleting: PassFigures | undefined;
     for (let i = 0; i < maxDeletePasses; i++) {
-      const pass = await measure(world, scenario, 2, context);
+      const pass = await measure(
+        world,
+        scenario,
+        2,
+        context,
+        `delete-${i + 1}`,
+      );
       deletePasses.push(pass);
       say(`delete pass ${i + 1}`, pass);
       if (pass.aaiRequests.DELETE > 0 || pass.pass.writes.delete! > 0) {
@@ -413,6 +434,7 @@ export async function runBench(
   const { scenario, stats } = scenarioAt(instances, resourcesPerInstance);
   const base: Omit<PassContext, "algorithm"> = {
     options: settings,
+    ...(options.profileDir ? { profileDir: options.profileDir } : {}),
     vfModules: vfModulesOf(scenario),
   };
   const ours = await runAlgorithm(
@@ -453,8 +475,20 @@ export async function runBench(
         vfModules: {},
         algorithm: "ours",
       };
-      const cold = await measure(world, second.scenario, 0, context);
-      const steady = await measure(world, second.scenario, 0, context);
+      const cold = await measure(
+        world,
+        second.scenario,
+        0,
+        context,
+        "second-cold",
+      );
+      const steady = await measure(
+        world,
+        second.scenario,
+        0,
+        context,
+        "second-steady",
+      );
       progress(
         `ours at ${secondInstances}: cold ${cold.wallMs} ms, steady ${steady.wallMs} ms`,
       );

@@ -353,7 +353,7 @@ export function formatReport(
   lines.push("");
   lines.push(
     settings.isolation === "subprocess"
-      ? "Peak RSS: each pass runs in its own `deno` subprocess (the simulators stay in the parent), figure = the kernel's VmHWM of that process (start-up and module loading included); wall time is measured inside it around the pass only."
+      ? "Peak RSS: each pass runs in its own `deno` subprocess (the simulators stay in the parent), figure = the kernel's peak RSS of that process (ru_maxrss = VmHWM) (start-up and module loading included); wall time is measured inside it around the pass only."
       : "Peak RSS: in-process run; the figure includes the simulators and is not the sync's own.",
   );
   lines.push(

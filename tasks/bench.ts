@@ -94,6 +94,10 @@ function program() {
       "run passes in this process (RSS then includes the simulators)",
     )
     .option("--json", "print only the JSON document on stdout")
+    .option(
+      "--profile <dir>",
+      "write a V8 CPU profile of every pass (subprocess mode) into this directory",
+    )
     .addHelpText(
       "after",
       "\nExit codes:\n  0   the benchmark ran (missed targets are printed as FAIL)\n  1   a pass or the harness failed\n  2   usage error",
@@ -136,6 +140,7 @@ async function main(args: string[]): Promise<number> {
     baselineWriteMode: o.baselineWrites,
     isolation: o.inProcess ? "in-process" : "subprocess",
     ...(o.secondScale === undefined ? {} : { secondScale: o.secondScale }),
+    ...(o.profile ? { profileDir: o.profile } : {}),
     progress: (message) => console.error(message),
   });
   const targets = checkTargets(result);
