@@ -15,6 +15,15 @@
  * `rejectUnauthorized: false` instead (checked against a self-signed
  * `Deno.serve` in tests/adapters/http_test.ts).
  *
+ * Recording (`recordDir`): one JSON file per exchange, named
+ * `<time>-<seq>-<method>-<path>.json`, holding `{peer, request: {method, url,
+ * headers, body?}, response: {status, headers, body}}` with the bodies as the
+ * exact text received. Credentials are replaced by `REDACTED` (headers,
+ * URL, the password wherever it appears) and so are JSON values under keys
+ * like `password`, `token` or `kubeconfig`. This is the format of
+ * `fixtures/peers/<peer>/<case>.json`, so recordings from a real ONAP can be
+ * contributed as fixtures.
+ *
  * @module
  */
 import https from "node:https";
