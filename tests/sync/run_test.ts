@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { runSync } from "../../sync/mod.ts";
+import { HttpK8spluginClient } from "../../adapters/mod.ts";
+import { planInstance, runSync } from "../../sync/mod.ts";
 import {
   deployment,
   expectedPath,
@@ -452,4 +453,83 @@ Deno.test("runSync() reports an ambiguous tenant for that region only", async ()
     /2 tenants .*"tenant-1", "tenant-2".*regions\.k8sregionone\.tenantId/,
   );
   assert.equal(k8sResources(w).size, 0);
+});
+
+Deno.test("runSync() limited by --instance/--region touches only that scope and never counts misses outside it", async () => {
+  await using w = await world(
+    scenario([[healthy("app-1"), healthy("app-2")], [healthy("app-2")]], [VF]),
+  );
+  const only = await runSync(w.deps, {
+    config: w.config,
+    instances: ["app-2"],
+  });
+  assert.equal(only.instances.listed, 1);
+  assert.deepEqual([
+    ...new Set(
+      [...k8sResources(w).values()].map((o) =>
+        (o.labels as string[]).find((l) => l.startsWith("k8splugin.io/"))
+      ),
+    ),
+  ], ["k8splugin.io/rb-instance-id=app-2"]);
+  await runSync(w.deps, { config: w.config });
+  w.k8s.state.setStep(1);
+  for (let i = 0; i < 3; i++) {
+    await runSync(w.deps, { config: w.config, instances: ["app-2"] });
+  }
+  assert.equal(
+    k8sResources(w).size,
+    6,
+    "app-1 is out of scope: no misses counted",
+  );
+  const other = await runSync(w.deps, {
+    config: w.config,
+    regions: ["elsewhere"],
+  });
+  assert.equal(other.instances.listed, 0);
+  assert.equal(
+    other.exitCode,
+    0,
+    "an empty scope is not a suspicious empty list",
+  );
+  assert.equal(k8sResources(w).size, 6);
+});
+
+Deno.test("runSync() reports exit code 75 when k8splugin is unreachable, touching nothing", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  const deps = {
+    ...w.deps,
+    k8splugin: new HttpK8spluginClient({
+      baseUrl: "http://127.0.0.1:9",
+      retries: 0,
+      timeoutMs: 1000,
+    }),
+  };
+  const report = await runSync(deps, { config: w.config });
+  assert.equal(report.exitCode, 75);
+  assert.match(report.errors[0]!, /Cannot list instances from k8splugin/);
+  assert.equal(w.aai.state.counts.total, 0);
+});
+
+Deno.test("planInstance() evaluates one instance and plans its operations without writing", async () => {
+  await using w = await world(
+    scenario([[healthy("app-1"), healthy("app-2")]], [VF]),
+  );
+  const plan = await planInstance(w.deps, { config: w.config }, "app-1");
+  assert.equal(plan.instance.id, "app-1");
+  assert.equal(plan.resources.length, 3);
+  assert.equal(plan.rollup.verdict, "Ready");
+  assert.deepEqual(plan.planned.map((p) => p.op), [
+    "create",
+    "create",
+    "create",
+  ]);
+  assert.equal(plan.aai.length, 3);
+  assert.equal(w.aai.state.counts.byMethod.PUT, 0);
+  await runSync(w.deps, { config: w.config });
+  const after = await planInstance(w.deps, { config: w.config }, "app-1");
+  assert.deepEqual(after.planned, []);
+  await assert.rejects(
+    () => planInstance(w.deps, { config: w.config }, "nope"),
+    /Cannot find instance "nope"/,
+  );
 });

@@ -186,3 +186,30 @@ Deno.test("sync task: a run killed with SIGKILL mid-publish is completed by the 
   );
   assert.equal(readiness(crashed).verdict, "Failed");
 });
+
+Deno.test("sync task: --watch repeats passes until SIGTERM and sends nothing once converged", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  const child = command([
+    "--watch",
+    "--interval",
+    "50ms",
+    "--log-format",
+    "text",
+  ], env(w)).spawn();
+  const deadline = Date.now() + 15_000;
+  while (
+    w.k8s.state.requests.byRoute["GET /v1/instance"] === undefined ||
+    w.k8s.state.requests.byRoute["GET /v1/instance"]! < 4
+  ) {
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill("SIGTERM");
+  const out = await child.output();
+  assert.equal(out.code, 0);
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  assert.ok(lines.length >= 3, `several passes (${lines.length})`);
+  assert.match(lines[0]!, /3 create/);
+  assert.match(lines[lines.length - 1]!, /0 create, 0 update, 0 delete/);
+  assert.equal(w.aai.state.counts.byMethod.PUT, 3);
+});

@@ -1,0 +1,299 @@
+import assert from "node:assert/strict";
+import type {
+  AaiClient,
+  AaiObject,
+  BulkOperation,
+} from "../../adapters/aai.ts";
+import {
+  type DesiredObject,
+  type OperationResult,
+  type PlannedOperation,
+  publish,
+} from "../../sync/mod.ts";
+
+/** An AaiError-like error (status + code), as the HTTP client throws. */
+function aaiError(status: number, code = ""): Error {
+  return Object.assign(new Error(`HTTP ${status} ${code}`), {
+    name: "AaiError",
+    status,
+    code,
+  });
+}
+
+/** A plain in-memory A&AI with scripted failures. */
+class FakeAai implements AaiClient {
+  objects = new Map<string, AaiObject>();
+  calls: string[] = [];
+  failures: ((method: string, path: string) => Error | undefined)[] = [];
+  #rv = 1;
+  #fail(method: string, path: string): void {
+    this.calls.push(`${method} ${path}`);
+    for (const f of this.failures) {
+      const error = f(method, path);
+      if (error) throw error;
+    }
+  }
+  get(path: string): Promise<AaiObject | undefined> {
+    this.#fail("GET", path);
+    const o = this.objects.get(path);
+    return Promise.resolve(o ? structuredClone(o) : undefined);
+  }
+  put(path: string, body: AaiObject): Promise<{ status: number }> {
+    this.#fail("PUT", path);
+    if (this.objects.has(path)) {
+      return Promise.reject(aaiError(412, "ERR.5.4.6130"));
+    }
+    this.objects.set(path, { ...body, "resource-version": String(this.#rv++) });
+    return Promise.resolve({ status: 201 });
+  }
+  patch(path: string, body: AaiObject): Promise<void> {
+    this.#fail("PATCH", path);
+    const o = this.objects.get(path);
+    if (!o) return Promise.reject(aaiError(404, "ERR.5.4.6114"));
+    this.objects.set(path, {
+      ...o,
+      ...body,
+      "resource-version": String(this.#rv++),
+    });
+    return Promise.resolve();
+  }
+  delete(path: string, rv: string): Promise<boolean> {
+    this.#fail("DELETE", path);
+    const o = this.objects.get(path);
+    if (!o) return Promise.resolve(false);
+    if (o["resource-version"] !== rv) {
+      return Promise.reject(aaiError(412, "ERR.5.4.6131"));
+    }
+    this.objects.delete(path);
+    return Promise.resolve(true);
+  }
+  putRelationship(path: string): Promise<void> {
+    this.#fail("PUT", `${path}/relationship-list/relationship`);
+    return Promise.resolve();
+  }
+  deleteRelationship(): Promise<void> {
+    return Promise.resolve();
+  }
+  findVfModules(): Promise<[]> {
+    return Promise.resolve([]);
+  }
+  listTenants(): Promise<string[]> {
+    return Promise.resolve(["t"]);
+  }
+  bulk(operations: BulkOperation[]): Promise<number[]> {
+    this.#fail("POST", "/bulk/single-transaction");
+    const before = new Map(this.objects);
+    const statuses: number[] = [];
+    try {
+      for (const op of operations) {
+        const [path, query] = op.uri.split("?");
+        if (op.action === "put") {
+          if (this.objects.has(path!)) throw aaiError(412, "ERR.5.4.6130");
+          this.objects.set(path!, {
+            ...op.body,
+            "resource-version": String(this.#rv++),
+          });
+          statuses.push(201);
+        } else if (op.action === "patch") {
+          const o = this.objects.get(path!);
+          if (!o) throw aaiError(404);
+          this.objects.set(path!, { ...o, ...op.body });
+          statuses.push(200);
+        } else {
+          const rv = new URLSearchParams(query).get("resource-version");
+          if (this.objects.get(path!)?.["resource-version"] !== rv) {
+            throw aaiError(412, "ERR.5.4.6131");
+          }
+          this.objects.delete(path!);
+          statuses.push(204);
+        }
+      }
+    } catch (error) {
+      this.objects = before;
+      return Promise.reject(error);
+    }
+    return Promise.resolve(statuses);
+  }
+}
+
+function desired(n: number, owner = "k8s-aai-sync"): DesiredObject {
+  return {
+    path: `/p/${n}`,
+    instanceId: "i",
+    cloudRegion: "r",
+    key: `k${n}`,
+    fields: {
+      id: String(n),
+      name: `n${n}`,
+      group: "",
+      version: "v1",
+      kind: "Pod",
+      namespace: "ns",
+      labels: ["x/readiness=Ready"],
+      selflink: "s",
+      "data-owner": owner,
+      "data-source": "k8splugin",
+    },
+    sourceVersion: "1",
+    verdict: "Ready",
+    reason: "Running",
+  };
+}
+
+function create(n: number): PlannedOperation {
+  const d = desired(n);
+  return {
+    op: "create",
+    path: d.path,
+    instanceId: "i",
+    body: { ...d.fields, "data-source-version": "1" },
+    desired: d,
+    relationships: [],
+    why: "new",
+  };
+}
+
+async function run(
+  aai: FakeAai,
+  ops: PlannedOperation[],
+  extra: { bulk?: boolean; takeOwnership?: boolean } = {},
+): Promise<OperationResult[]> {
+  return await publish(ops, {
+    aai,
+    concurrency: 4,
+    owner: "k8s-aai-sync",
+    takeOwnership: extra.takeOwnership ?? false,
+    bulk: extra.bulk ?? false,
+    onResult() {},
+    conflictBackoffMs: 1,
+  });
+}
+
+Deno.test("publish() adopts an existing object of ours after a 412 and patches only what differs", async () => {
+  const aai = new FakeAai();
+  aai.objects.set("/p/1", {
+    ...desired(1).fields,
+    labels: ["x/readiness=Pending"],
+    "resource-version": "9",
+  });
+  const [result] = await run(aai, [create(1)]);
+  assert.equal(result!.outcome, "adopted");
+  assert.deepEqual(aai.calls, ["PUT /p/1", "GET /p/1", "PATCH /p/1"]);
+  assert.deepEqual(aai.objects.get("/p/1")!.labels, ["x/readiness=Ready"]);
+});
+
+Deno.test("publish() skips an existing object of another owner unless taking ownership", async () => {
+  const aai = new FakeAai();
+  aai.objects.set("/p/1", {
+    ...desired(1, "CnfAdapter").fields,
+    "resource-version": "9",
+  });
+  const [skipped] = await run(aai, [create(1)]);
+  assert.equal(skipped!.outcome, "skipped");
+  assert.equal(skipped!.foreignOwner, "CnfAdapter");
+  assert.equal(aai.objects.get("/p/1")!["data-owner"], "CnfAdapter");
+  const [taken] = await run(aai, [create(1)], { takeOwnership: true });
+  assert.equal(taken!.outcome, "adopted");
+  assert.equal(aai.objects.get("/p/1")!["data-owner"], "k8s-aai-sync");
+});
+
+Deno.test("publish() re-creates an object whose PATCH answers 404", async () => {
+  const aai = new FakeAai();
+  const d = desired(1);
+  const [result] = await run(aai, [{
+    op: "update",
+    path: d.path,
+    instanceId: "i",
+    body: { labels: d.fields.labels },
+    desired: d,
+    relationships: [],
+    why: "x",
+  }]);
+  assert.equal(result!.outcome, "created");
+  assert.deepEqual(aai.calls, ["PATCH /p/1", "PUT /p/1"]);
+});
+
+Deno.test("publish() re-reads and retries a DELETE answered 412, within a bound", async () => {
+  const aai = new FakeAai();
+  aai.objects.set("/p/1", { ...desired(1).fields, "resource-version": "1" });
+  let conflicts = 1;
+  aai.failures.push((method) =>
+    method === "DELETE" && conflicts-- > 0
+      ? aaiError(412, "ERR.5.4.6131")
+      : undefined
+  );
+  const [ok] = await run(aai, [{
+    op: "delete",
+    path: "/p/1",
+    instanceId: "i",
+    why: "gone",
+  }]);
+  assert.equal(ok!.outcome, "deleted");
+  assert.deepEqual(aai.calls, [
+    "GET /p/1",
+    "DELETE /p/1",
+    "GET /p/1",
+    "DELETE /p/1",
+  ]);
+  aai.objects.set("/p/2", { ...desired(2).fields, "resource-version": "1" });
+  aai.failures.push((method) =>
+    method === "DELETE" ? aaiError(412, "ERR.5.4.6131") : undefined
+  );
+  const [failed] = await run(aai, [{
+    op: "delete",
+    path: "/p/2",
+    instanceId: "i",
+    why: "gone",
+  }]);
+  assert.equal(failed!.outcome, "failed");
+  assert.ok(aai.objects.has("/p/2"));
+});
+
+Deno.test("publish() treats a DELETE of an object already gone as done", async () => {
+  const aai = new FakeAai();
+  const [result] = await run(aai, [{
+    op: "delete",
+    path: "/p/1",
+    instanceId: "i",
+    why: "gone",
+  }]);
+  assert.equal(result!.outcome, "gone");
+  assert.deepEqual(aai.calls, ["GET /p/1"]);
+});
+
+Deno.test("publish() batches in single transactions of at most 30 and isolates a failing operation", async () => {
+  const aai = new FakeAai();
+  aai.objects.set("/p/7", { ...desired(7).fields, "resource-version": "1" });
+  const ops = Array.from({ length: 45 }, (_, i) => create(i));
+  const results = await run(aai, ops, { bulk: true });
+  assert.equal(aai.objects.size, 45);
+  assert.ok(
+    results.every((r) => r.outcome === "created" || r.outcome === "adopted"),
+  );
+  assert.equal(results[7]!.outcome, "adopted");
+  const posts = aai.calls.filter((c) => c.startsWith("POST"));
+  assert.equal(
+    posts.length,
+    2,
+    "30 + 15; the failing chunk fell back to single operations",
+  );
+  assert.equal(
+    aai.calls.filter((c) => c.startsWith("PUT")).length,
+    30,
+    "only the failed chunk was replayed",
+  );
+});
+
+Deno.test("publish() reports transient failures without throwing", async () => {
+  const aai = new FakeAai();
+  aai.failures.push((method, path) =>
+    method === "PUT" && path === "/p/2" ? aaiError(503) : undefined
+  );
+  const results = await run(aai, [create(1), create(2), create(3)]);
+  assert.deepEqual(results.map((r) => r.outcome), [
+    "created",
+    "failed",
+    "created",
+  ]);
+  assert.match(results[1]!.error!, /503/);
+});
