@@ -7,3 +7,4 @@
 export * from "./http.ts";
 export * from "./k8splugin.ts";
 export * from "./aai.ts";
+export * from "./kube.ts";
