@@ -15,13 +15,29 @@
  * @module
  */
 
-import { Command, Option } from "@commander-js/extra-typings";
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import Table from "cli-table3";
 import { styleText } from "node:util";
 import { stringify as stringifyYaml } from "yaml";
-import type { AaiObject } from "../adapters/aai.ts";
-import type { Readiness, Verdict } from "../rules/types.ts";
-import { parseDuration } from "../sync/config.ts";
+import {
+  type AaiClient,
+  type AaiObject,
+  HttpAaiClient,
+  HttpK8spluginClient,
+  type K8spluginClient,
+} from "../adapters/mod.ts";
+import { type Readiness, rollup, type Verdict } from "../rules/mod.ts";
+import {
+  type Config,
+  ConfigError,
+  describeError,
+  type InstancePlan,
+  k8sResourcePath,
+  loadConfig,
+  parseDuration,
+  planInstance,
+  type PlannedOperation,
+} from "../sync/mod.ts";
 
 /** Exit code of `check` for each roll-up verdict. */
 export const VERDICT_EXIT_CODES: Readonly<Record<Verdict, number>> = {
@@ -237,19 +253,21 @@ export function renderTable(
   return render(table);
 }
 
-/** Shortens an A&AI object path for people: `…/tenant/t1/k8s-resources/k8s-resource/3f2a9c1e…`. */
+/**
+ * Shortens an A&AI object path for people: a k8s-resource path becomes
+ * `…/k8s-resource/3f2a9c1e7b5d…` (plus any sub-path and query), long hex ids
+ * elsewhere are cut to 12 characters.
+ */
 export function shortPath(path: string, idLength = 12): string {
-  const withoutQuery = path.split("?")[0] ?? path;
-  const query = path.includes("?") ? path.slice(path.indexOf("?")) : "";
-  const tenant = withoutQuery.indexOf("/tenants/tenant/");
-  let short = tenant >= 0
-    ? "…" + withoutQuery.slice(tenant + "/tenants".length)
-    : withoutQuery;
-  short = short.replace(
-    /\/([0-9a-f]{64})(?=\/|$)/g,
+  const marker = "/k8s-resources/k8s-resource/";
+  const at = path.indexOf(marker);
+  const short = at >= 0
+    ? "…/k8s-resource/" + path.slice(at + marker.length)
+    : path;
+  return short.replace(
+    /\/([0-9a-f]{64})(?=[/?]|$)/g,
     (_all, id: string) => `/${id.slice(0, idLength)}…`,
   );
-  return short + query;
 }
 
 /** The `--aai` part of the table output: the objects A&AI holds, then the planned requests. */
@@ -395,6 +413,12 @@ export interface PlanLike {
 /** Builds the view (and JSON/YAML document) of a plan; `aai` keeps the A&AI part. */
 export function toView(plan: PlanLike, now: Date, aai: boolean): CheckView {
   const i = plan.instance;
+  // Rolled up again with names, so the message says which resource decided.
+  const named = rollup(plan.resources.map((r) => ({
+    ...r.readiness,
+    resource: `${r.gvk.kind}/${r.name}`,
+  })));
+  const total = plan.resources.length > 0 ? named : plan.rollup;
   const view: CheckView = {
     instance: {
       id: i.id,
@@ -406,9 +430,9 @@ export function toView(plan: PlanLike, now: Date, aai: boolean): CheckView {
       namespace: i.namespace,
     },
     checkedAt: now.toISOString(),
-    verdict: plan.rollup.verdict,
-    reason: plan.rollup.reason,
-    message: plan.rollup.message,
+    verdict: total.verdict,
+    reason: total.reason,
+    message: total.message,
     resources: plan.resources.map((r) => {
       const metadata = r.object.metadata as
         | { creationTimestamp?: unknown }
@@ -588,4 +612,254 @@ export function parseArgs(
     ...(options.source === undefined ? {} : { source: options.source }),
     ...(now === undefined ? {} : { now }),
   };
+}
+
+/** The HTTP request a planned operation becomes (what `sync` would send). */
+export function toOperation(op: PlannedOperation): CheckOperation {
+  switch (op.op) {
+    case "create":
+      return { method: "PUT", path: op.path, why: op.why, body: op.body };
+    case "update":
+      return { method: "PATCH", path: op.path, why: op.why, body: op.body };
+    case "relate":
+      return {
+        method: "PUT",
+        path: `${op.path}/relationship-list/relationship`,
+        why: op.why,
+        body: op.relationships,
+      };
+    case "delete":
+      return { method: "DELETE", path: op.path, why: op.why };
+  }
+}
+
+/** The peers `check` talks to, plus what it noticed on the way. */
+interface Peers {
+  k8splugin: K8spluginClient;
+  aai: AaiClient;
+  /** k8splugin's own ready flag per instance, seen in status answers. */
+  readyFlags: Map<string, boolean>;
+  /** The ids of the last instance list, to tell "unknown id" from other errors. */
+  listed: Set<string> | undefined;
+  close(): void;
+}
+
+/** Builds the HTTP clients (the one place `check` picks implementations). */
+function openPeers(config: Config): Peers {
+  const http = new HttpK8spluginClient({
+    baseUrl: config.k8splugin.url,
+    timeoutMs: config.k8splugin.timeout,
+  });
+  const aai = new HttpAaiClient({
+    baseUrl: config.aai.url,
+    apiVersion: config.aai.apiVersion,
+    username: config.aai.username,
+    password: config.aai.password,
+    appId: config.aai.appId,
+    timeoutMs: config.aai.timeout,
+    insecure: config.aai.insecure,
+    ...(config.aai.caFile ? { caFile: config.aai.caFile } : {}),
+  });
+  const peers: Peers = {
+    // Delegates to the HTTP client and notes what check shows besides the plan.
+    k8splugin: {
+      async listInstances(filter) {
+        const list = await http.listInstances(filter);
+        peers.listed = new Set(list.map((i) => i.id));
+        return list;
+      },
+      getInstance: (id) => http.getInstance(id),
+      async getStatus(id) {
+        const status = await http.getStatus(id);
+        peers.readyFlags.set(id, status.ready);
+        return status;
+      },
+      query: (id, query) => http.query(id, query),
+      getConnectivityInfo: (region) => http.getConnectivityInfo(region),
+    },
+    aai,
+    readyFlags: new Map(),
+    listed: undefined,
+    close() {
+      http.close();
+      aai.close();
+    },
+  };
+  return peers;
+}
+
+/** Reads, evaluates and plans the instance, and with `--aai` reads what A&AI holds. */
+async function inspect(
+  peers: Peers,
+  config: Config,
+  args: CheckArgs,
+  now: Date,
+  warn: (message: string) => void,
+): Promise<CheckView> {
+  peers.listed = undefined;
+  const plan: InstancePlan = await planInstance(
+    { k8splugin: peers.k8splugin, aai: peers.aai, now: () => now },
+    {
+      config,
+      dryRun: true,
+      ...(args.source === undefined ? {} : { source: args.source }),
+    },
+    args.instanceId,
+  );
+  if (plan.error) warn(plan.error);
+  const operations = plan.planned.map(toOperation);
+  const view = toView(
+    {
+      instance: plan.instance,
+      resources: plan.resources,
+      rollup: plan.rollup,
+      planned: operations,
+      aai: [],
+      ...(peers.readyFlags.has(args.instanceId)
+        ? { k8spluginReady: peers.readyFlags.get(args.instanceId)! }
+        : {}),
+    },
+    now,
+    args.aai,
+  );
+  if (args.aai && view.aai) {
+    const paths = new Set<string>();
+    if (plan.placement) {
+      for (const body of plan.aai) {
+        paths.add(k8sResourcePath(plan.placement, String(body.id)));
+      }
+    }
+    for (const op of plan.planned) if (op.op === "delete") paths.add(op.path);
+    const held = await Promise.all(
+      [...paths].map((path) => peers.aai.get(path)),
+    );
+    view.aai.objects = held.filter((o): o is AaiObject => o !== undefined);
+  }
+  return view;
+}
+
+/** A one-line error for `check`, naming the instance and k8splugin when the id is unknown. */
+function errorLine(
+  error: unknown,
+  peers: Peers,
+  args: CheckArgs,
+  config: Config,
+): string {
+  if (peers.listed && !peers.listed.has(args.instanceId)) {
+    return `Cannot find instance "${args.instanceId}": k8splugin at ${config.k8splugin.url} does not list it (${peers.listed.size} instance(s) listed)`;
+  }
+  return `Cannot check instance "${args.instanceId}": ${describeError(error)}`;
+}
+
+/** Sleeps `ms`, or less when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done);
+  });
+}
+
+/** The real terminal: stdout/stderr, the environment, Ctrl-C ends `--watch`. */
+function denoIo(): CheckIo {
+  const encoder = new TextEncoder();
+  const stop = new AbortController();
+  Deno.addSignalListener("SIGINT", () => stop.abort());
+  return {
+    out: (text) => Deno.stdout.writeSync(encoder.encode(text + "\n")),
+    err: (text) => Deno.stderr.writeSync(encoder.encode(text + "\n")),
+    env: Deno.env.toObject(),
+    isTerminal: Deno.stdout.isTerminal(),
+    signal: stop.signal,
+  };
+}
+
+/**
+ * Runs `check` with these arguments; returns the exit code (0 Ready,
+ * 3 Pending, 4 Failed, 1 error, 2 usage or configuration).
+ */
+export async function main(
+  args: string[],
+  io: CheckIo = denoIo(),
+): Promise<number> {
+  let parsed: CheckArgs;
+  try {
+    parsed = parseArgs(args, io);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (error instanceof UsageError) {
+      io.err(`error: ${error.message}`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+  let config: Config;
+  try {
+    config = await loadConfig(parsed.config, io.env);
+  } catch (error) {
+    io.err(`error: ${describeError(error)}`);
+    return error instanceof ConfigError ? EXIT_USAGE : EXIT_ERROR;
+  }
+  const offset = parsed.now ? parsed.now.getTime() - Date.now() : 0;
+  const clock = io.now ?? (() => new Date(Date.now() + offset));
+  const color = (parsed.output === "table" || parsed.output === "wide") &&
+    useColor(parsed.color, {
+      noColor: io.env.NO_COLOR,
+      isTerminal: io.isTerminal,
+    });
+  const tableOptions: TableOptions = { headers: parsed.headers, color };
+  const warn = (message: string) => io.err(`warning: ${message}`);
+  const wait = io.sleep ?? sleep;
+  const peers = openPeers(config);
+  try {
+    let view: CheckView;
+    try {
+      view = await inspect(peers, config, parsed, clock(), warn);
+    } catch (error) {
+      io.err(`error: ${errorLine(error, peers, parsed, config)}`);
+      return EXIT_ERROR;
+    }
+    if (parsed.watch && parsed.output === "json") {
+      io.out(JSON.stringify(view));
+    } else {
+      io.out(renderView(view, parsed.output, tableOptions));
+    }
+    while (parsed.watch && view.verdict === "Pending" && !io.signal?.aborted) {
+      await wait(parsed.intervalMs, io.signal);
+      if (io.signal?.aborted) break;
+      let next: CheckView;
+      try {
+        next = await inspect(peers, config, parsed, clock(), warn);
+      } catch (error) {
+        // A watch outlives a blip: report it and poll again.
+        io.err(
+          `${clock().toISOString()}  error: ${
+            errorLine(error, peers, parsed, config)
+          }`,
+        );
+        continue;
+      }
+      const lines = watchLines(view, next);
+      if (lines.length > 0) {
+        if (parsed.output === "json") io.out(JSON.stringify(next));
+        else if (parsed.output === "yaml") {
+          io.out(`---\n${renderView(next, "yaml")}`);
+        } else for (const line of lines) io.out(line);
+      }
+      view = next;
+    }
+    return VERDICT_EXIT_CODES[view.verdict];
+  } finally {
+    peers.close();
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
 }

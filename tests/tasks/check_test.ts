@@ -154,7 +154,7 @@ Deno.test("renderView() with --aai lists A&AI's objects and the planned requests
   assert.match(text, /A sync pass would send 1 request\(s\):/);
   assert.match(
     text,
-    /PATCH\s+…\/tenant\/t1\/k8s-resources\/k8s-resource\/3f2a9c1e7b5d…\s+readiness Ready → Failed/,
+    /PATCH\s+…\/k8s-resource\/3f2a9c1e7b5d…\s+readiness Ready → Failed/,
   );
   const none = renderView(
     sampleView({ aai: { objects: [], operations: [] } }),
@@ -164,14 +164,22 @@ Deno.test("renderView() with --aai lists A&AI's objects and the planned requests
   assert.match(none, /would send A&AI nothing/);
 });
 
-Deno.test("shortPath() keeps the tenant onwards and shortens ids", () => {
+Deno.test("shortPath() keeps the k8s-resource part and shortens ids", () => {
+  assert.equal(
+    shortPath(
+      `/cloud-infrastructure/x/k8s-resources/k8s-resource/${
+        "b".repeat(64)
+      }/relationship-list/relationship`,
+    ),
+    "…/k8s-resource/bbbbbbbbbbbb…/relationship-list/relationship",
+  );
   assert.equal(
     shortPath(
       `/cloud-infrastructure/cloud-regions/cloud-region/o/r/tenants/tenant/t/k8s-resources/k8s-resource/${
         "a".repeat(64)
       }?resource-version=12`,
     ),
-    "…/tenant/t/k8s-resources/k8s-resource/aaaaaaaaaaaa…?resource-version=12",
+    "…/k8s-resource/aaaaaaaaaaaa…?resource-version=12",
   );
   assert.equal(shortPath("/nodes/vf-modules"), "/nodes/vf-modules");
 });
