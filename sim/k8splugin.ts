@@ -268,7 +268,11 @@ function podReady(pod: ScenarioObject): boolean {
 }
 
 /** Thrown by the ready check to reproduce k8splugin's Job nil-pointer panic. */
-class JobPanic extends Error {}
+class JobPanic extends Error {
+  constructor(readonly job: string) {
+    super(`Job "${job}" has no spec.completions`);
+  }
+}
 
 /**
  * Helm 3.5's `ReadyChecker` as ported into k8splugin (PausedAsReady, CheckJobs),
@@ -280,7 +284,7 @@ function helmReady(object: ScenarioObject, cluster: ScenarioObject[]): boolean {
       return podReady(object);
     case "Job": {
       const completions = numberAt(object, "spec.completions");
-      if (completions === undefined) throw new JobPanic();
+      if (completions === undefined) throw new JobPanic(object.metadata.name);
       const backoffLimit = numberAt(object, "spec.backoffLimit") ?? 6;
       return (numberAt(object, "status.failed") ?? 0) <= backoffLimit &&
         (numberAt(object, "status.succeeded") ?? 0) >= completions;
@@ -436,12 +440,17 @@ function base64(text: string): string {
   return btoa(binary);
 }
 
-/** A response body that errors at once: the client sees the connection drop. */
-function droppedConnection(): Response {
+/**
+ * A response whose body errors at once: the client sees the connection drop.
+ * Deno logs the (string) reason once, like Go's `http: panic serving …` line.
+ */
+function droppedConnection(detail: string): Response {
   return new Response(
     new ReadableStream({
       start(controller) {
-        controller.error(new Error("simulated k8splugin panic"));
+        controller.error(
+          `k8splugin sim: http: panic serving: runtime error: invalid memory address or nil pointer dereference (${detail})`,
+        );
       },
     }),
   );
@@ -623,7 +632,7 @@ export function startK8splugin(
       try {
         if (!helmReady(object, cluster)) ready = false;
       } catch (error) {
-        if (error instanceof JobPanic) return droppedConnection();
+        if (error instanceof JobPanic) return droppedConnection(error.message);
         throw error;
       }
       entries.push(
