@@ -110,6 +110,7 @@ export type AaiErrorKind =
 
 /** An A&AI call failed; carries what callers decide on (`status`, `code`, `retryable`). */
 export class AaiError extends Error {
+  /** How the call failed: `Http`, `Transport` or `InvalidResponse`. */
   readonly kind: AaiErrorKind;
   /** HTTP status, when A&AI answered. */
   readonly status?: number;
@@ -117,6 +118,7 @@ export class AaiError extends Error {
   readonly code?: string;
   /** The error body's `messageId`, e.g. `SVC3000`. */
   readonly messageId?: string;
+  /** The HTTP method of the call. */
   readonly method: string;
   /** The object path (without `/aai/{v}`). */
   readonly path: string;
@@ -185,6 +187,7 @@ const errorBodySchema = z.object({
 export interface AaiErrorBody {
   /** The last variable when it looks like `ERR.x.y.zzzz`. */
   code?: string;
+  /** e.g. `SVC3001`, `POL3300`. */
   messageId?: string;
   /** The variables as sent (A&AI's own words are in variables[2]). */
   variables: string[];
@@ -312,7 +315,9 @@ export interface HttpAaiClientOptions {
 
 /** What a write returns besides the contract's fields: the X-TransactionId it was sent with. */
 export interface AaiWriteResult {
+  /** 201 for a create, 200 for a replace. */
   status: number;
+  /** The X-TransactionId the write was sent with. */
   transactionId: string;
 }
 

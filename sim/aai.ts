@@ -92,6 +92,7 @@ export interface AaiSimOptions {
 
 /** Request counters, for tests and the benchmark. */
 export interface AaiRequestCounts {
+  /** Requests per HTTP method (bulk counts once as POST). */
   byMethod: {
     GET: number;
     PUT: number;
@@ -101,6 +102,7 @@ export interface AaiRequestCounts {
   };
   /** Keyed `"<METHOD> <route>"`, e.g. `"PUT k8s-resource"`, `"GET nodes/vf-modules"`. */
   byRoute: Record<string, number>;
+  /** All requests, faulted ones included. */
   total: number;
   /** Operations carried inside bulk requests. */
   bulkOperations: number;
@@ -108,15 +110,23 @@ export interface AaiRequestCounts {
 
 /** One request as the simulator saw it (recent ones are kept in `state.requests`). */
 export interface AaiRequestRecord {
+  /** HTTP method as sent. */
   method: string;
   /** Path and query as received. */
   url: string;
+  /** Route name as in `counts.byRoute` (without the method). */
   route: string;
+  /** Status answered. */
   status: number;
+  /** X-TransactionId (or an accepted alternative), null when absent. */
   transactionId: string | null;
+  /** X-FromAppId (or an accepted alternative), null when absent. */
   fromAppId: string | null;
+  /** The Accept header, null when absent. */
   accept: string | null;
+  /** The Content-Type header, null when absent. */
   contentType: string | null;
+  /** Whether an Authorization header was sent (its value is never kept). */
   authorization: boolean;
 }
 
@@ -154,6 +164,7 @@ export interface AaiSimState {
 export interface AaiSim {
   /** Base URL, e.g. `http://127.0.0.1:40123` (append `/aai/v24/...`). */
   url: string;
+  /** Objects, counters and faults, mutable by tests. */
   state: AaiSimState;
   /** Stops serving. */
   close(): Promise<void>;
@@ -669,7 +680,11 @@ export class AaiObjectStore extends Map<string, SimAaiObject> {
     this.#byType.get(ref.type.name)?.delete(path);
   }
 
-  /** The parsed path of a stored object. */
+  /**
+   * The parsed path of a stored object (simulator-internal).
+   *
+   * @internal
+   */
   ref(path: string): ObjectRef | undefined {
     return this.#refs.get(path);
   }
