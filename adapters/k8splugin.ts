@@ -226,10 +226,10 @@ function fieldPath(path: readonly PropertyKey[]): string {
 
 /**
  * Percent-encodes one path segment. `.` and `..` cannot be sent at all: URL
- * parsers resolve them (even encoded), which would change the request's target.
+ * parsers resolve them even as `%2E`, which would change the request's target.
  */
 function segment(value: string, what: string): string {
-  if (value === "" || /^(\.|%2e){1,2}$/i.test(value)) {
+  if (value === "" || value === "." || value === "..") {
     throw new K8spluginError(
       `Cannot use ${what} "${value}" in a k8splugin URL: it would change the request path`,
       { kind: "BadRequest" },
