@@ -5,6 +5,7 @@ import { CommanderError } from "@commander-js/extra-typings";
 import {
   type CheckView,
   humanDuration,
+  main,
   parseArgs,
   renderView,
   shortPath,
@@ -12,6 +13,14 @@ import {
   useColor,
   watchLines,
 } from "../../tasks/check.ts";
+import { HttpAaiClient, HttpK8spluginClient } from "../../adapters/mod.ts";
+import {
+  DEMO_SCENARIO_URL,
+  loadScenario,
+  startAai,
+  startK8splugin,
+} from "../../sim/mod.ts";
+import { makeConfig, runSync } from "../../sync/mod.ts";
 
 function sampleView(overrides: Partial<CheckView> = {}): CheckView {
   return {
@@ -282,4 +291,237 @@ Deno.test("parseArgs() rejects bad usage with a CommanderError or UsageError", (
   assert.match(help, /Exit codes/);
   assert.match(help, /0 {2}the instance is Ready/);
   assert.match(help, /4 {2}the instance is Failed/);
+});
+
+// ---------------------------------------------------------------------------
+// Against the simulators: the real command, HTTP all the way.
+
+const demo = await loadScenario(DEMO_SCENARIO_URL);
+
+/** Runs `check` in-process and captures what it prints. */
+async function runCheck(
+  args: string[],
+  env: Record<string, string | undefined>,
+  extra: { sleep?: (ms: number) => Promise<void>; isTerminal?: boolean } = {},
+): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await main(args, {
+    out: (text) => (out += text + "\n"),
+    err: (text) => (err += text + "\n"),
+    env,
+    isTerminal: extra.isTerminal ?? false,
+    ...(extra.sleep ? { sleep: extra.sleep } : {}),
+  });
+  return { code, out, err };
+}
+
+/** Starts both simulators on the demo scenario at `step`, with a fresh state dir. */
+async function simulators(step: number) {
+  const k8splugin = startK8splugin({ scenario: demo, step });
+  const aai = await startAai({ seed: demo.aai ?? {} });
+  const dir = await Deno.makeTempDir({ prefix: "check-test-" });
+  const env = {
+    K8SPLUGIN_URL: k8splugin.url,
+    AAI_URL: aai.url,
+    K8S_AAI_SYNC_SNAPSHOT: `${dir}/snapshot.json`,
+  };
+  return {
+    k8splugin,
+    aai,
+    env,
+    now: demo.steps[step]!.now,
+    async [Symbol.asyncDispose]() {
+      await k8splugin.close();
+      await aai.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("check exits 3 and shows Pending resources while the rollout runs", async () => {
+  await using sims = await simulators(0);
+  const { code, out, err } = await runCheck(
+    ["edgex-1", "--now", sims.now],
+    sims.env,
+  );
+  assert.equal(err, "");
+  assert.equal(code, 3);
+  assert.match(out, /^Instance edgex-1: edgex v1, profile profile2/);
+  assert.match(out, /Verdict: Pending/);
+  assert.match(out, /Deployment\.apps\s+edgex-ui\s+testns2\s+Pending/);
+  assert.match(out, /Service\s+edgex-core-data\s+testns2\s+Ready/);
+});
+
+Deno.test("check exits 0 when every resource is Ready", async () => {
+  await using sims = await simulators(1);
+  const { code, out } = await runCheck([
+    "edgex-1",
+    "--now",
+    sims.now,
+    "-o",
+    "wide",
+  ], sims.env);
+  assert.equal(code, 0);
+  assert.match(out, /Verdict: Ready \(AllReady\)/);
+  assert.doesNotMatch(out, /Pending|Failed/);
+  assert.match(out, /MESSAGE\s+K8SPLUGIN-READY/);
+});
+
+Deno.test("check -o json exits 4 and names the crash-looping pod", async () => {
+  await using sims = await simulators(2);
+  const { code, out } = await runCheck([
+    "edgex-1",
+    "--now",
+    sims.now,
+    "-o",
+    "json",
+  ], sims.env);
+  assert.equal(code, 4);
+  const doc = JSON.parse(out);
+  assert.equal(doc.verdict, "Failed");
+  assert.equal(doc.instance.id, "edgex-1");
+  const pod = doc.resources.find((r: { kind: string; name: string }) =>
+    r.kind === "Pod" && r.name.startsWith("edgex-core-data-")
+  );
+  assert.equal(pod.verdict, "Failed");
+  assert.equal(pod.reason, "CrashLoopBackOff");
+  assert.equal(typeof doc.k8spluginReady, "boolean");
+});
+
+Deno.test("check -o yaml prints one YAML document", async () => {
+  await using sims = await simulators(2);
+  const { code, out } = await runCheck([
+    "edgex-1",
+    "--now",
+    sims.now,
+    "-o",
+    "yaml",
+  ], sims.env);
+  assert.equal(code, 4);
+  const doc = parseYaml(out) as CheckView;
+  assert.equal(doc.verdict, "Failed");
+  assert.equal(doc.resources.length, 5);
+});
+
+Deno.test("check names the id and the k8splugin URL for an unknown instance", async () => {
+  await using sims = await simulators(0);
+  const { code, out, err } = await runCheck(["no-such-instance"], sims.env);
+  assert.equal(code, 1);
+  assert.equal(out, "");
+  assert.equal(err.trim().split("\n").length, 1);
+  assert.match(err, /"no-such-instance"/);
+  assert.ok(err.includes(sims.k8splugin.url), err);
+  assert.doesNotMatch(err, /^\s+at /m);
+});
+
+Deno.test("check exits 2 without configuration and 1 when k8splugin is unreachable", async () => {
+  const usage = await runCheck(["edgex-1"], {});
+  assert.equal(usage.code, 2);
+  assert.match(usage.err, /K8SPLUGIN_URL/);
+  const down = await runCheck(["edgex-1"], {
+    K8SPLUGIN_URL: "http://127.0.0.1:9",
+    AAI_URL: "http://127.0.0.1:9",
+  });
+  assert.equal(down.code, 1);
+  assert.equal(down.err.trim().split("\n").length, 1);
+});
+
+Deno.test("check --aai shows A&AI's objects and what a sync would send", async () => {
+  await using sims = await simulators(0);
+  const before = await runCheck(
+    ["edgex-1", "--now", sims.now, "--aai"],
+    sims.env,
+  );
+  assert.equal(before.code, 3);
+  assert.match(before.out, /A&AI holds no k8s-resource for this instance\./);
+  assert.match(before.out, /A sync pass would send 5 request\(s\):/);
+  assert.equal(before.out.match(/^PUT\s+…\/k8s-resource\//gm)?.length, 5);
+
+  // One real pass publishes them; then nothing is left to send.
+  const k8splugin = new HttpK8spluginClient({ baseUrl: sims.k8splugin.url });
+  const aai = new HttpAaiClient({ baseUrl: sims.aai.url });
+  try {
+    const config = makeConfig({
+      k8splugin: { url: sims.k8splugin.url },
+      aai: { url: sims.aai.url },
+      snapshot: sims.env.K8S_AAI_SYNC_SNAPSHOT,
+    });
+    const now = new Date(sims.now);
+    const report = await runSync({ k8splugin, aai, now: () => now }, {
+      config,
+    });
+    assert.equal(report.writes.create, 5);
+  } finally {
+    k8splugin.close();
+    aai.close();
+  }
+  const after = await runCheck([
+    "edgex-1",
+    "--now",
+    sims.now,
+    "--aai",
+    "-o",
+    "json",
+  ], sims.env);
+  const doc = JSON.parse(after.out) as CheckView;
+  assert.equal(doc.aai?.objects.length, 5);
+  assert.deepEqual(doc.aai?.operations, []);
+  assert.ok(
+    doc.aai?.objects.every((o) =>
+      (o.labels as string[]).includes("k8s-aai-sync/readiness=Pending") ||
+      (o.labels as string[]).includes("k8s-aai-sync/readiness=Ready")
+    ),
+  );
+});
+
+Deno.test("check --watch appends a line per change until the instance is Ready", async () => {
+  await using sims = await simulators(0);
+  let polls = 0;
+  const { code, out } = await runCheck(
+    ["edgex-1", "--now", demo.steps[1]!.now, "--watch", "--interval", "10ms"],
+    sims.env,
+    {
+      sleep: () => {
+        // The cluster moves on between two polls.
+        if (++polls === 2) sims.k8splugin.state.setStep(1);
+        return Promise.resolve();
+      },
+    },
+  );
+  assert.equal(code, 0);
+  assert.equal(polls, 2);
+  const lines = out.trimEnd().split("\n");
+  assert.match(out, /Verdict: Pending/);
+  assert.ok(
+    lines.some((l) => /Deployment\.apps\/edgex-ui {2}Pending → Ready/.test(l)),
+    out,
+  );
+  assert.match(
+    lines.at(-1)!,
+    /instance edgex-1 {2}Pending → Ready {2}AllReady/,
+  );
+});
+
+Deno.test("check colours the table only on a terminal, and NO_COLOR wins", async () => {
+  await using sims = await simulators(0);
+  const tty = await runCheck(["edgex-1", "--now", sims.now], sims.env, {
+    isTerminal: true,
+  });
+  assert.ok(tty.out.includes("\x1b[33mPending\x1b[39m"));
+  const noColor = await runCheck(["edgex-1", "--now", sims.now], {
+    ...sims.env,
+    NO_COLOR: "1",
+  }, { isTerminal: true });
+  assert.ok(!noColor.out.includes("\x1b["));
+  const json = await runCheck([
+    "edgex-1",
+    "--now",
+    sims.now,
+    "-o",
+    "json",
+    "--color",
+    "always",
+  ], sims.env);
+  assert.ok(!json.out.includes("\x1b["));
 });
