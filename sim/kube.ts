@@ -93,6 +93,11 @@ export interface KubeSimState {
    * `" in <namespace>"` (`"list pods in testns2"`).
    */
   forbidden: Set<string>;
+  /**
+   * RBAC allow-list, same syntax as {@linkcode forbidden}: when set, only the
+   * requests some entry matches are allowed (e.g. built from a ClusterRole).
+   */
+  allowed: Set<string> | undefined;
   /** Faults injected (sim/faults.ts), read on every request. */
   faults: Faults | undefined;
   /** The current resourceVersion of the store (a decimal string on the wire). */
@@ -131,7 +136,7 @@ export interface StartKubeOptions {
   tls?: boolean | KubeSimTls;
   /** When set, every request needs `Authorization: Bearer <token>` (else 401). */
   token?: string;
-  /** User named in 403 messages (default `system:serviceaccount:onap:k8s-aai-sync`, or `system:anonymous` without a token). */
+  /** User named in 403 messages (default `system:serviceaccount:onap-k8s-aai-sync:k8s-aai-sync`, deploy/rbac.yaml's, or `system:anonymous` without a token). */
   user?: string;
   /** Reported by `/version` as `gitVersion` (default `v1.31.4`). */
   version?: string;
@@ -763,7 +768,7 @@ export async function startKube(
   const user = options.user ??
     (options.token === undefined
       ? "system:anonymous"
-      : "system:serviceaccount:onap:k8s-aai-sync");
+      : "system:serviceaccount:onap-k8s-aai-sync:k8s-aai-sync");
   const gitVersion = options.version ?? "v1.31.4";
 
   function checkStep(n: number): number {
@@ -823,6 +828,7 @@ export async function startKube(
       resourceVersion++;
     },
     forbidden: new Set<string>(),
+    allowed: undefined,
     faults: options.faults,
     get resourceVersion() {
       return resourceVersion;
@@ -863,7 +869,9 @@ export async function startKube(
         `${verb} ${name} in ${namespace}`,
       );
     }
-    return candidates.some((c) => state.forbidden.has(c));
+    return candidates.some((c) => state.forbidden.has(c)) ||
+      (state.allowed !== undefined &&
+        !candidates.some((c) => state.allowed!.has(c)));
   }
 
   function forbiddenResponse(

@@ -14,6 +14,7 @@ import {
 import { type KubeSimObject, startKube } from "../../sim/kube.ts";
 import { startK8splugin } from "../../sim/k8splugin.ts";
 import { DEMO_SCENARIO_URL, loadScenario } from "../../sim/scenario.ts";
+import { parseAllDocuments } from "yaml";
 
 const POD = { group: "", version: "v1", kind: "Pod" };
 const DEPLOYMENT = { group: "apps", version: "v1", kind: "Deployment" };
@@ -544,6 +545,87 @@ Deno.test("KubeClients hands out one client per region, from config or k8splugin
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
+  } finally {
+    k8splugin.close();
+  }
+});
+
+/** The ClusterRole of deploy/rbac.yaml as kube-sim allow-list entries (`"list deployments.apps"`). */
+async function rbacAllowList(): Promise<Set<string>> {
+  const text = await Deno.readTextFile(
+    new URL("../../deploy/rbac.yaml", import.meta.url),
+  );
+  const documents = parseAllDocuments(text).map((d) => d.toJS());
+  const kinds = documents.map((d) => d.kind).sort();
+  assert.deepEqual(kinds, [
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ServiceAccount",
+  ]);
+  const role = documents.find((d) => d.kind === "ClusterRole");
+  const allowed = new Set<string>();
+  for (
+    const rule of role.rules as {
+      apiGroups: string[];
+      resources: string[];
+      verbs: string[];
+    }[]
+  ) {
+    assert.deepEqual(rule.verbs, ["get", "list"]);
+    for (const group of rule.apiGroups) {
+      for (const resource of rule.resources) {
+        for (const verb of rule.verbs) {
+          allowed.add(`${verb} ${group ? `${resource}.${group}` : resource}`);
+        }
+      }
+    }
+  }
+  return allowed;
+}
+
+Deno.test("deploy/rbac.yaml grants what related() and readInstances() read on the demo scenario, and nothing else", async () => {
+  const allowed = await rbacAllowList();
+  const scenario = await loadScenario(DEMO_SCENARIO_URL);
+  scenario.steps[1]!.instances[0]!.missing = [{
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    name: "edgex-ui",
+  }];
+  await using kube = await startKube({ scenario, step: 1, token: "tok" });
+  kube.state.allowed = allowed;
+  await using k8s = startK8splugin({ scenario, step: 1 });
+  const k8splugin = new HttpK8spluginClient({ baseUrl: k8s.url });
+  try {
+    await using client = KubeClient.fromKubeconfig(
+      "k8sregionone",
+      kubeconfig(kube.url, { token: "tok" }),
+    );
+    const instances = [await k8splugin.getInstance("edgex-1")];
+    // The unlabelled-or-deleted check GETs the missing Deployment: get is used too.
+    const read = await client.readInstances(instances);
+    assert.equal(read.get("edgex-1")!.missing.length, 1);
+    await client.related(["testns2"]);
+    const used = new Set(
+      Object.keys(kube.state.requests.byResource).map((key) =>
+        key.replace(/^get /, "list ")
+      ),
+    );
+    const granted = new Set(
+      [...allowed].filter((a) => a.startsWith("list ")),
+    );
+    assert.deepEqual([...used].sort(), [...granted].sort());
+    // Anything else is refused by the sim under this allow-list.
+    const secrets = await kubeError(() =>
+      client.list({ group: "", version: "v1", kind: "Secret" }, {
+        namespace: "testns2",
+      })
+    );
+    assert.deepEqual(secrets.permission, {
+      verb: "list",
+      resource: "secrets",
+      group: "",
+      namespace: "testns2",
+    });
   } finally {
     k8splugin.close();
   }

@@ -340,13 +340,13 @@ Deno.test("startKube() answers 401 without the bearer token and 403 with kube-ap
     assert.equal(pods.status, 403);
     assert.equal(
       pods.body.message,
-      'pods is forbidden: User "system:serviceaccount:onap:k8s-aai-sync" cannot list resource "pods" in API group "" in the namespace "testns2"',
+      'pods is forbidden: User "system:serviceaccount:onap-k8s-aai-sync:k8s-aai-sync" cannot list resource "pods" in API group "" in the namespace "testns2"',
     );
     assert.deepEqual(pods.body.details, { kind: "pods" });
     const nodes = await getJson(kube.url, "/api/v1/nodes", auth);
     assert.equal(
       nodes.body.message,
-      'nodes is forbidden: User "system:serviceaccount:onap:k8s-aai-sync" cannot list resource "nodes" in API group "" at the cluster scope',
+      'nodes is forbidden: User "system:serviceaccount:onap-k8s-aai-sync:k8s-aai-sync" cannot list resource "nodes" in API group "" at the cluster scope',
     );
     const deployment = await getJson(
       kube.url,
@@ -356,7 +356,7 @@ Deno.test("startKube() answers 401 without the bearer token and 403 with kube-ap
     assert.equal(deployment.status, 403);
     assert.equal(
       deployment.body.message,
-      'deployments.apps "edgex-ui" is forbidden: User "system:serviceaccount:onap:k8s-aai-sync" cannot get resource "deployments" in API group "apps" in the namespace "testns2"',
+      'deployments.apps "edgex-ui" is forbidden: User "system:serviceaccount:onap-k8s-aai-sync:k8s-aai-sync" cannot get resource "deployments" in API group "apps" in the namespace "testns2"',
     );
     // Other verbs, namespaces and kinds stay allowed.
     assert.equal((await getJson(kube.url, "/api/v1/pods", auth)).status, 200);
