@@ -893,3 +893,42 @@ Deno.test("startAai() holds 30,000 k8s-resources and still answers one GET quick
   const perGet = (performance.now() - before) / 50;
   assert.ok(perGet < 20, `a GET took ${perGet} ms on average`);
 });
+
+Deno.test("startAai() accepts a relationship given by related-to and relationship-data, and PATCH through X-HTTP-Method-Override", async () => {
+  await using sim = await startAai({ seed: SEED });
+  await call(sim, "PUT", `${K8S}/abc`, { body: pod() });
+  const related = await call(
+    sim,
+    "PUT",
+    `${K8S}/abc/relationship-list/relationship`,
+    {
+      body: {
+        "related-to": "generic-vnf",
+        "relationship-data": [
+          {
+            "relationship-key": "generic-vnf.vnf-id",
+            "relationship-value": "vnf-1",
+          },
+        ],
+      },
+    },
+  );
+  assert.equal(related.status, 200);
+  const vnf = sim.state.get(VNF);
+  assert.deepEqual(
+    (vnf?.["relationship-list"] as { relationship: { [k: string]: unknown }[] })
+      .relationship.map((r) => [r["related-to"], r["relationship-label"]]),
+    [["k8s-resource", "tosca.relationships.HostedOn"]],
+  );
+  const overridden = await call(sim, "POST", `${K8S}/abc`, {
+    body: { kind: "Job" },
+    headers: {
+      "X-HTTP-Method-Override": "PATCH",
+      "Content-Type": "application/merge-patch+json",
+    },
+  });
+  assert.equal(overridden.status, 200);
+  assert.equal(sim.state.objects.get(`${K8S}/abc`)?.kind, "Job");
+  const count = await call(sim, "GET", `${TENANT}/k8s-resources?format=count`);
+  assert.deepEqual(count.json, { results: [{ "k8s-resource": 1 }] });
+});
