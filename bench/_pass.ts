@@ -15,6 +15,7 @@
  * @module
  */
 import process from "node:process";
+import pLimit from "p-limit";
 import { HttpAaiClient, HttpK8spluginClient } from "../adapters/mod.ts";
 import type { VfModuleRef } from "../adapters/mod.ts";
 import { makeConfig, runSync } from "../sync/mod.ts";
@@ -22,7 +23,11 @@ import { type BaselineWriteMode, runBaseline } from "./baseline.ts";
 
 /** What one pass needs to know. */
 export interface PassJob {
-  algorithm: "ours" | "baseline";
+  /**
+   * `floor` measures the transport floor: the k8splugin list plus every
+   * instance's status read raw (body read, not parsed), at `concurrency`.
+   */
+  algorithm: "ours" | "baseline" | "floor";
   /** Which run this pass belongs to (names profiles). */
   label?: string;
   k8spluginUrl: string;
@@ -144,6 +149,27 @@ export async function runPass(
         errorCount: report.errors.length,
         errors: report.errors.slice(0, 5),
       };
+    } else if (job.algorithm === "floor") {
+      const instances = await k8splugin.listInstances();
+      const limit = pLimit(job.concurrency);
+      await Promise.all(instances.map((instance) =>
+        limit(async () => {
+          const response = await fetch(
+            `${job.k8spluginUrl}/v1/instance/${
+              encodeURIComponent(instance.id)
+            }/status`,
+          );
+          await response.arrayBuffer();
+        })
+      ));
+      result = {
+        changedObjects: 0,
+        writes: {},
+        deletesHeld: 0,
+        exitCode: 0,
+        errorCount: 0,
+        errors: [],
+      };
     } else {
       const file = `${job.stateDir}/subscriptions.json`;
       const report = await runBaseline({ k8splugin, aai }, {
@@ -168,8 +194,8 @@ export async function runPass(
       };
     }
   } finally {
-    closeQuietly(k8splugin);
-    closeQuietly(aai);
+    k8splugin.close();
+    aai.close();
   }
   const wallMs = performance.now() - started;
   const sampled = sampler.stop();
@@ -181,12 +207,6 @@ export async function runPass(
     rssSource: hwm === undefined ? "sampled" : "VmHWM",
     ...result,
   };
-}
-
-/** Calls `close()` on a client that has one. */
-function closeQuietly(client: unknown): void {
-  const close = (client as { close?: () => void }).close;
-  if (typeof close === "function") close.call(client);
 }
 
 /** Subprocess entry: job JSON on stdin, result JSON on stdout. */

@@ -72,6 +72,12 @@ export interface PassFigures extends RunFigures {
 /** The results of one algorithm at one scale. */
 export interface AlgorithmResult {
   runs: Record<RunName, PassFigures>;
+  /**
+   * The transport floor of the steady run on this machine: the k8splugin
+   * list and every status read raw at the same concurrency, nothing else
+   * (ours only).
+   */
+  floor?: PassFigures;
   /** Every pass of the delete run (ours needs `deleteAfterMisses` passes). */
   deletePasses: PassFigures[];
   /** The delete run's passes summed (wall, requests, changes; peak RSS is the max). */
@@ -240,7 +246,7 @@ async function runPassInSubprocess(
 
 /** Everything a pass needs besides the world. */
 interface PassContext {
-  algorithm: "ours" | "baseline";
+  algorithm: "ours" | "baseline" | "floor";
   options: Required<
     Pick<
       BenchOptions,
@@ -340,6 +346,16 @@ async function runAlgorithm(
     say("cold", cold);
     const steady = await measure(world, scenario, 0, context, "steady");
     say("steady", steady);
+    const floor = context.algorithm === "ours"
+      ? await measure(
+        world,
+        scenario,
+        0,
+        { ...context, algorithm: "floor" },
+        "floor",
+      )
+      : undefined;
+    if (floor) say("transport floor (steady)", floor);
     const churn = await measure(world, scenario, 1, context, "churn");
     say("churn", churn);
     const deletePasses: PassFigures[] = [];
@@ -367,6 +383,7 @@ async function runAlgorithm(
         churn,
         delete: deleting ?? deletePasses[deletePasses.length - 1]!,
       },
+      ...(floor ? { floor } : {}),
       deletePasses,
       deleteTotal: total(deletePasses),
     };
