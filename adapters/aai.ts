@@ -11,6 +11,8 @@
  *
  * @module
  */
+import { z } from "zod";
+import { type Exchange, HttpClient, HttpTransportError } from "./http.ts";
 
 /** An A&AI object as JSON (`resource-version` and `relationship-list` included when present). */
 export type AaiObject = Record<string, unknown>;
@@ -68,9 +70,6 @@ export interface AaiClient {
 //
 // Permissions: `--allow-net` for A&AI; `--allow-read` for `caFile`;
 // `--allow-write` for `recordDir`.
-
-import { z } from "zod";
-import { type Exchange, HttpClient, HttpTransportError } from "./http.ts";
 
 /** Operations A&AI accepts in one bulk single-transaction (OOM `config.bulk.limit`). */
 export const AAI_BULK_LIMIT = 30;
@@ -286,31 +285,31 @@ export interface HttpAaiClientOptions {
   /** e.g. `http://aai.onap:80` or `https://aai.onap:8443` (without `/aai/v24`). */
   baseUrl: string;
   /** Schema version in paths (default `v24`, the first with k8s-resource). */
-  apiVersion?: string;
+  apiVersion?: string | undefined;
   /** Basic auth user (default `AAI`). */
-  username?: string;
+  username?: string | undefined;
   /** Basic auth password (default `AAI`); never logged. */
-  password?: string;
+  password?: string | undefined;
   /** X-FromAppId (default `k8s-aai-sync`). */
-  appId?: string;
+  appId?: string | undefined;
   /** PEM file of the CA of A&AI's certificate. */
-  caFile?: string;
+  caFile?: string | undefined;
   /** Skip TLS verification (only when exactly `true`). */
-  insecure?: boolean;
+  insecure?: boolean | undefined;
   /** Per-attempt timeout in ms (default 30 000). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Extra attempts for 5xx and transport errors (default 3; never 4xx, so never 412). */
-  retries?: number;
+  retries?: number | undefined;
   /** First backoff in ms (default 200). */
-  minBackoffMs?: number;
+  minBackoffMs?: number | undefined;
   /** Backoff cap in ms (default 5 000). */
-  maxBackoffMs?: number;
+  maxBackoffMs?: number | undefined;
   /** Record every exchange as a JSON fixture in this directory (secrets redacted). */
-  recordDir?: string;
+  recordDir?: string | undefined;
   /** Called after each attempt (for logs and metrics), with the transaction id. */
-  onExchange?: (exchange: AaiExchange) => void;
+  onExchange?: ((exchange: AaiExchange) => void) | undefined;
   /** Operations per bulk request (default {@linkcode AAI_BULK_LIMIT}). */
-  bulkLimit?: number;
+  bulkLimit?: number | undefined;
 }
 
 /** What a write returns besides the contract's fields: the X-TransactionId it was sent with. */
