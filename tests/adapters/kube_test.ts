@@ -630,3 +630,39 @@ Deno.test("deploy/rbac.yaml grants what related() and readInstances() read on th
     k8splugin.close();
   }
 });
+
+Deno.test("KubeClient times out a hanging API server and rejects unusable kubeconfigs without echoing them", async () => {
+  await using kube = await startKube({ step: 1 });
+  await using client = KubeClient.fromKubeconfig("r1", kubeconfig(kube.url), {
+    timeoutMs: 100,
+    retries: 0,
+  });
+  await client.discover(POD);
+  kube.state.faults = { hangRate: 1, match: "/api/v1/namespaces" };
+  const timeout = await kubeError(() =>
+    client.list(POD, { namespace: "testns2" })
+  );
+  assert.equal(timeout.reason, "Transport");
+  assert.match(timeout.message, /timed out/);
+  assert.equal(timeout.retryable, true);
+  kube.state.faults = undefined;
+
+  await using otherContext = KubeClient.fromKubeconfig(
+    "r1",
+    kubeconfig(kube.url),
+    {
+      context: "elsewhere",
+    },
+  );
+  const context = await kubeError(() => otherContext.list(POD));
+  assert.equal(context.reason, "Config");
+  assert.match(context.message, /context "elsewhere" not found/);
+
+  await using garbage = KubeClient.fromKubeconfig(
+    "r1",
+    "secret-looking: [unclosed",
+  );
+  const invalid = await kubeError(() => garbage.list(POD));
+  assert.equal(invalid.reason, "Config");
+  assert.ok(!invalid.message.includes("secret-looking"));
+});
