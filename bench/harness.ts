@@ -123,6 +123,8 @@ export interface BenchResult {
     baselineWriteMode: BaselineWriteMode;
   };
   stats: ScenarioStats;
+  /** The machine: CPUs and load averages (1 min) when the bench started and ended; timings are only comparable on a quiet machine. */
+  environment: { cpus: number; loadStart: number; loadEnd: number };
   ours: AlgorithmResult;
   baseline?: AlgorithmResult;
   /** Our cold and steady runs at the second scale. */
@@ -403,6 +405,15 @@ function vfModulesOf(
   return out;
 }
 
+/** The 1-minute load average (0 when the platform does not tell). */
+function loadAverage(): number {
+  try {
+    return Deno.loadavg()[0] ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** Generates and validates a scenario at a scale. */
 function scenarioAt(
   instances: number,
@@ -444,6 +455,7 @@ export async function runBench(
     baselineWriteMode: options.baselineWriteMode ?? "bulk",
   };
   const progress = options.progress ?? (() => {});
+  const loadStart = loadAverage();
   const maxDeletePasses = options.maxDeletePasses ?? 3;
   progress(
     `Generating ${instances} instances × ${resourcesPerInstance} resources`,
@@ -472,6 +484,11 @@ export async function runBench(
     scale: { instances, resourcesPerInstance },
     settings,
     stats,
+    environment: {
+      cpus: navigator.hardwareConcurrency,
+      loadStart,
+      loadEnd: loadStart,
+    },
     ours,
     ...(baseline ? { baseline } : {}),
   };
@@ -517,5 +534,6 @@ export async function runBench(
       await stopWorld(world);
     }
   }
+  result.environment.loadEnd = loadAverage();
   return result;
 }

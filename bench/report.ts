@@ -30,6 +30,7 @@ export interface BenchDocument {
   runs: Record<RunName, RunFigures>;
   baseline?: Record<RunName, RunFigures>;
   settings: BenchResult["settings"];
+  environment: BenchResult["environment"];
   /** What the generated scenario changes in each step. */
   scenario: BenchResult["stats"];
   /** The delete run: every pass and their sum, ours and the baseline's. */
@@ -195,6 +196,7 @@ export function toDocument(
     runs: runsOf(result.ours),
     ...(result.baseline ? { baseline: runsOf(result.baseline) } : {}),
     settings: { ...result.settings },
+    environment: { ...result.environment },
     scenario: result.stats,
     ...(result.ours.floor
       ? { transportFloor: figures(result.ours.floor) }
@@ -362,6 +364,19 @@ export function formatReport(
     );
   }
   lines.push("");
+  const { cpus, loadStart, loadEnd } = result.environment;
+  if (Math.max(loadStart, loadEnd) > cpus) {
+    lines.push(
+      styleText(
+        ["yellow", "bold"],
+        `Warning: the machine was busy (load ${
+          loadStart.toFixed(1)
+        } at start, ${
+          loadEnd.toFixed(1)
+        } at end, ${cpus} CPUs): wall times are inflated by other processes.`,
+      ),
+    );
+  }
   lines.push(
     settings.isolation === "subprocess"
       ? "Peak RSS: each pass runs in its own `deno` subprocess (the simulators stay in the parent), figure = the kernel's peak RSS of that process (ru_maxrss = VmHWM) (start-up and module loading included); wall time is measured inside it around the pass only."

@@ -32,6 +32,9 @@ Deno.test("runBench() ours: steady sends A&AI nothing and k8splugin 1 + instance
   assert.equal(aaiTotal(steady.aaiRequests), 0);
   assert.equal(steady.k8spluginRequests, 1 + scale.instances);
   assert.equal(steady.changedObjects, 0);
+  // The transport floor reads exactly what the steady run must read.
+  assert.equal(ours.floor?.k8spluginRequests, 1 + scale.instances);
+  assert.equal(aaiTotal(ours.floor!.aaiRequests), 0);
   for (const name of RUN_NAMES) {
     assert.equal(ours.runs[name].pass.errorCount, 0);
   }
