@@ -55,6 +55,8 @@ export interface OperationResult {
   error?: string;
   /** Requests sent for this operation. */
   requests: number;
+  /** A&AI no longer has the vf-module/generic-vnf (ERR.5.4.6129): forget it. */
+  edgeTargetMissing?: boolean;
 }
 
 /** Settings of {@linkcode publish}. */
@@ -209,6 +211,7 @@ export async function publish(
           edges: false,
           status,
           requests: requests + 1,
+          edgeTargetMissing: true,
         });
       }
       throw error;
@@ -224,14 +227,41 @@ export async function publish(
       if (statusOf(error) === 404) return await create(op, 1);
       throw error;
     }
-    const requests = 1 + await relate(op.path, op.relationships);
-    return done({
-      op,
-      outcome: "updated",
-      edges: op.relationships.length > 0,
-      status: 200,
-      requests,
-    });
+    if (op.relationships.length === 0) {
+      return done({
+        op,
+        outcome: "updated",
+        edges: false,
+        status: 200,
+        requests: 1,
+      });
+    }
+    try {
+      const requests = 1 + await relate(op.path, op.relationships);
+      return done({
+        op,
+        outcome: "updated",
+        edges: true,
+        status: 200,
+        requests,
+      });
+    } catch (error) {
+      // The patch is in; the edges are retried later.
+      options.warn?.(
+        `Cannot relate ${op.desired.key} to its vf-module in A&AI: ${
+          describeError(error)
+        }`,
+        { path: op.path },
+      );
+      return done({
+        op,
+        outcome: "updated",
+        edges: false,
+        status: 200,
+        requests: 1 + op.relationships.length,
+        ...(statusOf(error) === 404 ? { edgeTargetMissing: true } : {}),
+      });
+    }
   }
 
   async function remove(
@@ -310,6 +340,9 @@ export async function publish(
         edges: false,
         error: describeError(error),
         ...(statusOf(error) === undefined ? {} : { status: statusOf(error)! }),
+        ...(op.op === "relate" && statusOf(error) === 404
+          ? { edgeTargetMissing: true }
+          : {}),
         requests: 0,
       });
     }

@@ -33,12 +33,8 @@ import {
   type SnapshotObject,
   SnapshotWriter,
 } from "./snapshot.ts";
-import {
-  describeError,
-  type InstanceRead,
-  type KubeSource,
-  readInstances,
-} from "./source.ts";
+import type { KubeSource } from "../adapters/kube.ts";
+import { describeError, type InstanceRead, readInstances } from "./source.ts";
 
 /** The logger sync writes to (a @logtape/logtape `Logger` fits). */
 export interface SyncLogger {
@@ -679,6 +675,13 @@ export async function runSync(
     },
     onResult: (result) => {
       commit(pass, result);
+      if (result.edgeTargetMissing) {
+        const known = pass.snapshot.instances[result.op.instanceId];
+        if (known) {
+          known.vfModule = null;
+          known.vfModuleCheckedAt = pass.now.toISOString();
+        }
+      }
       writer.schedule();
       const reported = toReported(result.op);
       reported.outcome = result.outcome;
@@ -815,7 +818,12 @@ export async function planInstance(
   const { reads, placements } = await gather(pass, [summary]);
   const read = reads[0]!;
   if (!read.ok) throw new Error(read.error, { cause: read.cause });
-  const roll = rollup(read.resources.map((r) => r.readiness));
+  const roll = rollup(
+    read.resources.map((r) => ({
+      ...r.readiness,
+      resource: `${r.gvk.kind}/${r.name}`,
+    })),
+  );
   const placement = placements.get(summary.cloudRegion)!;
   if ("error" in placement) {
     return {

@@ -19,26 +19,10 @@ import type {
   K8spluginClient,
   ResourceStatus,
 } from "../adapters/k8splugin.ts";
-import { evaluate } from "../rules/mod.ts";
+import type { KubeSource } from "../adapters/kube.ts";
+import { createEvaluator } from "../rules/mod.ts";
 import type { KubeObject, RuleOptions } from "../rules/types.ts";
 import type { EvaluatedResource } from "./mapping.ts";
-
-/**
- * What sync needs from a cluster (structurally `KubeSource` of
- * adapters/kube.ts): context objects for the rules and instances read from
- * the cluster itself.
- */
-export interface KubeSource {
-  /** StorageClasses, Nodes, CRDs plus ReplicaSets and Pods of these namespaces. */
-  related(namespaces: string[]): Promise<Record<string, unknown>[]>;
-  /** Each instance's resources (k8splugin's shape) and the chart resources the cluster lacks. */
-  readInstances(instances: Instance[]): Promise<
-    Map<
-      string,
-      { resources: ResourceStatus[]; missing: { gvk: Gvk; name: string }[] }
-    >
-  >;
-}
 
 /** How one instance was read. */
 export type InstanceRead =
@@ -136,6 +120,12 @@ export function evaluateInstance(
     object: completeObject(s, summary.namespace),
   }));
   const related = [...objects.map((o) => o.object), ...context.related];
+  // One evaluator per instance: options resolved and `related` indexed once.
+  const judge = createEvaluator({
+    now: context.now,
+    related,
+    options: context.ruleOptions,
+  });
   const out: EvaluatedResource[] = [];
   const seen = new Set<string>();
   for (const { status, object } of objects) {
@@ -150,11 +140,7 @@ export function evaluateInstance(
       name: status.name,
       namespace,
       object,
-      readiness: evaluate(object, {
-        now: context.now,
-        related,
-        options: context.ruleOptions,
-      }),
+      readiness: judge(object),
     });
   }
   for (const m of missing) {

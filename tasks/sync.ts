@@ -26,12 +26,13 @@ import {
   type AaiExchange,
   HttpAaiClient,
   HttpK8spluginClient,
+  KubeClients,
+  type KubeRegionConfig,
 } from "../adapters/mod.ts";
 import {
   acquireStateLock,
   type Config,
   ConfigError,
-  type KubeSource,
   loadConfig,
   parseDuration,
   type RunReport,
@@ -188,33 +189,27 @@ function literalLogger(logger: Logger): SyncLogger {
   };
 }
 
-/** Builds the kube source of each region on demand (config kubeconfig or k8splugin connectivity-info). */
-function kubeProvider(
+/**
+ * The kube clients of a run: a region's configured kubeconfig, else (with
+ * `source: kube` or `enrich`) the one k8splugin's connectivity-info holds.
+ */
+function kubeClients(
   config: Config,
   k8splugin: HttpK8spluginClient,
   source: "k8splugin" | "kube",
-  log: SyncLogger,
-): (region: string) => Promise<KubeSource | undefined> {
-  const cache = new Map<string, Promise<KubeSource | undefined>>();
-  async function build(region: string): Promise<KubeSource | undefined> {
-    const rc = config.regions[region];
-    let kubeconfig = rc?.kubeconfigInline;
-    if (!kubeconfig && rc?.kubeconfig) {
-      kubeconfig = await Deno.readTextFile(rc.kubeconfig);
+): KubeClients {
+  const regions: Record<string, KubeRegionConfig> = {};
+  for (const [name, region] of Object.entries(config.regions)) {
+    if (region.kubeconfigInline) {
+      regions[name] = { kubeconfig: region.kubeconfigInline };
+    } else if (region.kubeconfig) {
+      regions[name] = { kubeconfigPath: region.kubeconfig };
     }
-    if (!kubeconfig && (source === "kube" || config.enrich)) {
-      kubeconfig = (await k8splugin.getConnectivityInfo(region)).kubeconfig;
-    }
-    if (!kubeconfig) return undefined;
-    log.debug(`Using a kube client for region "${region}"`, { region });
-    // TODO(#6): KubeClient.fromKubeconfig(region, kubeconfig) once adapters/kube.ts lands.
-    return undefined;
   }
-  return (region) => {
-    let pending = cache.get(region);
-    if (!pending) cache.set(region, pending = build(region));
-    return pending;
-  };
+  return new KubeClients({
+    regions,
+    ...(source === "kube" || config.enrich ? { k8splugin } : {}),
+  });
 }
 
 /** Runs one locked pass and reports it; returns the exit code. */
@@ -262,11 +257,12 @@ async function onePass(
     ...(config.aai.caFile ? { caFile: config.aai.caFile } : {}),
     onExchange: onAaiExchange,
   });
+  await using kube = kubeClients(config, k8splugin, source);
   try {
     const report = await runSync({
       k8splugin,
       aai,
-      kube: kubeProvider(config, k8splugin, source, log),
+      kube: (region) => kube.get(region),
       log,
     }, {
       config,

@@ -9,9 +9,11 @@
 
 import { createHash } from "node:crypto";
 import { HttpAaiClient, HttpK8spluginClient } from "../../adapters/mod.ts";
+import { KubeClients } from "../../adapters/kube.ts";
+import { startKube } from "../../sim/kube.ts";
 import { parseScenario, type Scenario } from "../../sim/scenario.ts";
 import { type AaiSimSeed, startAai } from "../../sim/aai.ts";
-import { startK8splugin } from "../../sim/k8splugin.ts";
+import { simKubeconfig, startK8splugin } from "../../sim/k8splugin.ts";
 import { type Config, makeConfig, type SyncDeps } from "../../sync/mod.ts";
 
 export const OWNER = "CloudOwner";
@@ -252,14 +254,25 @@ export interface World extends AsyncDisposable {
   dir: string;
   /** The scenario time of the current step. */
   now: () => Date;
+  /** The Kubernetes API simulator, when started with `{ kube: true }`. */
+  kube?: Awaited<ReturnType<typeof startKube>>;
+  /** Serves step `n` on every simulator. */
+  setStep(n: number): void;
 }
 
 /** Starts both simulators on loopback with the scenario and builds the real clients. */
 export async function world(
   sc: Scenario,
   configOverrides: Record<string, unknown> = {},
+  options: { kube?: boolean } = {},
 ): Promise<World> {
-  const k8s = await startK8splugin({ scenario: sc });
+  const kube = options.kube ? await startKube({ scenario: sc }) : undefined;
+  const k8s = await startK8splugin({
+    scenario: sc,
+    ...(kube
+      ? { kubeconfigFor: (region: string) => simKubeconfig(region, kube.url) }
+      : {}),
+  });
   const aai = await startAai({ seed: (sc.aai ?? {}) as AaiSimSeed });
   const dir = await Deno.makeTempDir({ prefix: "sync-test-" });
   const config = makeConfig(
@@ -271,12 +284,17 @@ export async function world(
     } as Parameters<typeof makeConfig>[0],
   );
   const now = () => new Date(k8s.state.current.now);
+  const k8splugin = new HttpK8spluginClient({
+    baseUrl: k8s.url,
+    retries: 0,
+    timeoutMs: 5_000,
+  });
+  const clients = kube
+    ? new KubeClients({ k8splugin, retries: 0, timeoutMs: 5_000 })
+    : undefined;
   const deps: SyncDeps = {
-    k8splugin: new HttpK8spluginClient({
-      baseUrl: k8s.url,
-      retries: 0,
-      timeoutMs: 5_000,
-    }),
+    k8splugin,
+    ...(clients ? { kube: (region: string) => clients.get(region) } : {}),
     aai: new HttpAaiClient({
       baseUrl: aai.url,
       retries: 2,
@@ -293,7 +311,14 @@ export async function world(
     config,
     dir,
     now,
+    ...(kube ? { kube } : {}),
+    setStep(n: number) {
+      k8s.state.setStep(n);
+      kube?.state.setStep(n);
+    },
     async [Symbol.asyncDispose]() {
+      await clients?.close();
+      await kube?.close();
       await k8s.close();
       await aai.close();
       await Deno.remove(dir, { recursive: true });
