@@ -263,7 +263,7 @@ export function shortPath(path: string, idLength = 12): string {
   const at = path.indexOf(marker);
   const short = at >= 0
     ? "…/k8s-resource/" + path.slice(at + marker.length)
-    : path;
+    : path.replace(/^\/cloud-infrastructure\/cloud-regions\//, "…/");
   return short.replace(
     /\/([0-9a-f]{64})(?=[/?]|$)/g,
     (_all, id: string) => `/${id.slice(0, idLength)}…`,

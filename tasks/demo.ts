@@ -1,0 +1,424 @@
+/**
+ * `deno task demo`: the embedded default. With no configuration at all it
+ * starts the k8splugin and A&AI simulators in-process on the demo scenario
+ * (fixtures/scenarios/demo.yaml: the `edgex` instance rolls out, a pod
+ * crash-loops, recovers, the instance is deleted), runs one real sync pass per
+ * step — over HTTP, through the real adapters, in a temporary state directory
+ * — and prints what changed and every request sent to A&AI, and why.
+ *
+ * Permissions: `--allow-net` (loopback simulators), `--allow-read` and
+ * `--allow-write` (scenario file, temporary snapshot), `--allow-env`.
+ *
+ * @module
+ */
+
+import { styleText } from "node:util";
+import {
+  type AaiExchange,
+  HttpAaiClient,
+  HttpK8spluginClient,
+} from "../adapters/mod.ts";
+import {
+  type AaiSim,
+  DEMO_SCENARIO_URL,
+  loadScenario,
+  type Scenario,
+  startAai,
+  startK8splugin,
+} from "../sim/mod.ts";
+import {
+  type Config,
+  describeError,
+  makeConfig,
+  planInstance,
+  type RunReport,
+  runSync,
+} from "../sync/mod.ts";
+import { type CheckView, kindLabel, shortPath, toView } from "./check.ts";
+
+/** One sync pass of the demo: the scenario step it serves and how it is introduced. */
+export interface DemoPass {
+  /** Index into `scenario.steps`. */
+  step: number;
+  /** Heading. */
+  title: string;
+  /** One sentence saying what happens in the cluster. */
+  story: string;
+  /** Minutes after the step's `now` (for repeated passes). */
+  laterMinutes: number;
+  /** Run as `sync --allow-mass-delete` (an operator confirmed). */
+  allowMassDelete: boolean;
+}
+
+/** What the well-known demo steps mean, by step name. */
+const STORIES: Record<string, { title: string; story: string }> = {
+  "rollout-started": {
+    title: "Rollout started",
+    story:
+      "k8splugin has just instantiated the edgex Resource Bundle: its pods are still being created.",
+  },
+  "rolled-out": {
+    title: "Rollout complete",
+    story: "Every replica is up and every container ready.",
+  },
+  "crash-loop": {
+    title: "A pod starts crash-looping",
+    story:
+      "The edgex-core-data container keeps exiting; Kubernetes backs off restarting it.",
+  },
+  recovered: {
+    title: "The pod recovered",
+    story:
+      "The container has been running without a restart for longer than the stability window.",
+  },
+  deleted: {
+    title: "The instance is deleted",
+    story: "k8splugin no longer lists edgex-1.",
+  },
+};
+
+/**
+ * The passes the demo runs: one per scenario step, the second step once more
+ * a minute later (nothing changed: zero A&AI requests), and for a last step
+ * that deletes instances the passes deletion safety needs (DESIGN §8): an
+ * empty list is held back until an operator confirms with
+ * `--allow-mass-delete`, and an instance's objects go only after
+ * `deleteAfterMisses` lists in a row omit it.
+ */
+export function demoPasses(
+  scenario: Scenario,
+  deleteAfterMisses = 2,
+): DemoPass[] {
+  const passes: DemoPass[] = [];
+  scenario.steps.forEach((step, index) => {
+    const known = STORIES[step.name];
+    passes.push({
+      step: index,
+      title: known?.title ?? step.name,
+      story: known?.story ?? "",
+      laterMinutes: 0,
+      allowMassDelete: false,
+    });
+    if (index === 1) {
+      passes.push({
+        step: index,
+        title: "A minute later: nothing changed",
+        story:
+          "Only status heartbeats (new resourceVersions) moved; nothing A&AI holds would change.",
+        laterMinutes: 1,
+        allowMassDelete: false,
+      });
+    }
+  });
+  const last = scenario.steps.length - 1;
+  const lastStep = scenario.steps[last]!;
+  const gone = (scenario.steps[last - 1]?.instances ?? []).filter((i) =>
+    !lastStep.instances.some((j) => j.id === i.id)
+  );
+  if (gone.length === 0) return passes;
+  const confirm = lastStep.instances.length === 0;
+  if (confirm) {
+    passes[passes.length - 1]!.story +=
+      " An empty list while A&AI still holds objects looks like an outage, so sync deletes nothing and exits 1.";
+  }
+  for (let miss = confirm ? 1 : 2; miss <= deleteAfterMisses; miss++) {
+    passes.push({
+      step: last,
+      title: confirm && miss === 1
+        ? "The operator confirms: sync --allow-mass-delete"
+        : `Next pass: still gone`,
+      story: confirm && miss === 1
+        ? "Having checked that the instance is really gone, an operator reruns sync with --allow-mass-delete."
+        : "",
+      laterMinutes: miss - (confirm ? 0 : 1),
+      allowMassDelete: confirm,
+    });
+  }
+  return passes;
+}
+
+/** Makes sync's reason readable: `apps/v1/Deployment/ns/web` becomes `Deployment/web`. */
+export function readableWhy(why: string): string {
+  const key =
+    /(?:[a-z0-9.-]+)?\/v[0-9a-z]+\/([A-Za-z]+)\/[a-z0-9.-]*\/([a-z0-9.-]+)/g;
+  const created = /^new ([A-Za-z]+) (\S+) \(([^/]+)\/([^)]+)\)$/.exec(why);
+  if (created) {
+    return `create ${created[2]!.replace(key, "$1/$2")} (${created[3]}, ${
+      created[4]
+    })`;
+  }
+  return why.replace(key, "$1/$2");
+}
+
+/** One A&AI request as the demo prints it. */
+export interface DemoRequest {
+  method: string;
+  /** Path under `/aai/{version}`, shortened for reading. */
+  path: string;
+  status: number | undefined;
+  why: string;
+}
+
+/** The A&AI path of an exchange's URL (without origin and `/aai/{v}`). */
+function aaiPathOf(url: string): string {
+  const { pathname, search } = new URL(url);
+  return decodeURIComponent(pathname.replace(/^\/aai\/[^/]+/, "")) +
+    decodeURIComponent(search);
+}
+
+/** Explains each A&AI exchange of a pass with the reason sync reported for it. */
+export function explainRequests(
+  exchanges: AaiExchange[],
+  report: RunReport,
+): DemoRequest[] {
+  const reasons = new Map<string, string>();
+  for (const op of report.operations) {
+    reasons.set(`${op.method} ${decodeURIComponent(op.path)}`, op.why);
+  }
+  const deleted = new Set(
+    exchanges.filter((e) => e.method === "DELETE").map((e) =>
+      aaiPathOf(e.url).split("?")[0]
+    ),
+  );
+  return exchanges.map((exchange) => {
+    const full = aaiPathOf(exchange.url);
+    const path = full.split("?")[0]!;
+    let why = reasons.get(`${exchange.method} ${path}`) ??
+      reasons.get(`${exchange.method} ${full}`);
+    if (!why && exchange.method === "GET") {
+      if (path.startsWith("/nodes/vf-modules")) {
+        why = "find the vf-module whose heat-stack-id is the instance id";
+      } else if (path.endsWith("/tenants")) {
+        why = "find the cloud region's tenant";
+      } else if (deleted.has(path)) {
+        why = "read the current resource-version before deleting";
+      } else {
+        why = "read what A&AI holds";
+      }
+    }
+    return {
+      method: exchange.method,
+      path: shortPath(full),
+      status: exchange.status,
+      why: readableWhy(why ?? ""),
+    };
+  });
+}
+
+/** Bold, and the verdict colours, only on a terminal without NO_COLOR. */
+function paint(format: Parameters<typeof styleText>[0], text: string): string {
+  return styleText(format, text);
+}
+
+/** A verdict coloured like `check` does. */
+function verdict(text: string): string {
+  return paint(
+    text === "Ready" ? "green" : text === "Pending" ? "yellow" : "red",
+    text,
+  );
+}
+
+/** The verdict lines of one instance: all resources the first time, then only changes. */
+export function verdictLines(
+  before: CheckView | undefined,
+  after: CheckView,
+): string[] {
+  const lines: string[] = [];
+  const rollupChange = before && before.verdict !== after.verdict
+    ? `${verdict(before.verdict)} → ${verdict(after.verdict)}`
+    : verdict(after.verdict);
+  lines.push(
+    `${after.instance.id}: ${rollupChange} (${after.reason})`,
+  );
+  const width = Math.max(
+    ...after.resources.map((r) => `${kindLabel(r)}/${r.name}`.length),
+  );
+  const old = new Map(
+    (before?.resources ?? []).map((r) => [`${kindLabel(r)}/${r.name}`, r]),
+  );
+  let changes = 0;
+  for (const r of after.resources) {
+    const name = `${kindLabel(r)}/${r.name}`;
+    const was = old.get(name);
+    if (was && was.verdict === r.verdict && was.reason === r.reason) continue;
+    changes++;
+    const change = was
+      ? `${verdict(was.verdict)} → ${verdict(r.verdict)}`
+      : verdict(r.verdict);
+    const reason = r.verdict === "Ready"
+      ? r.reason
+      : `${r.reason}: ${r.message}`;
+    lines.push(`  ${name.padEnd(width)}  ${change}  ${reason}`);
+  }
+  if (before && changes === 0) lines.push("  no verdict changed");
+  return lines;
+}
+
+/** Where the demo writes (tests capture it). */
+export interface DemoOptions {
+  out?: (line: string) => void;
+  /** Another scenario than the demo's (tests). */
+  scenario?: Scenario;
+}
+
+/** The A&AI sim's k8s-resource objects (for the closing line). */
+function k8sResourceCount(aai: AaiSim): number {
+  let count = 0;
+  for (const path of aai.state.objects.keys()) {
+    if (/\/k8s-resources\/k8s-resource\/[^/]+$/.test(path)) count++;
+  }
+  return count;
+}
+
+/**
+ * Runs the whole demo and returns the exit code (0 unless a pass failed in
+ * a way the scenario does not intend).
+ */
+export async function runDemo(options: DemoOptions = {}): Promise<number> {
+  const out = options.out ?? ((line: string) => console.log(line));
+  const scenario = options.scenario ?? await loadScenario(DEMO_SCENARIO_URL);
+  await using k8sSim = startK8splugin({ scenario });
+  await using aaiSim = await startAai({ seed: scenario.aai ?? {} });
+  const stateDir = await Deno.makeTempDir({ prefix: "k8s-aai-sync-demo-" });
+  const exchanges: AaiExchange[] = [];
+  const k8splugin = new HttpK8spluginClient({ baseUrl: k8sSim.url });
+  const aai = new HttpAaiClient({
+    baseUrl: aaiSim.url,
+    onExchange: (exchange) => exchanges.push(exchange),
+  });
+  // `check`'s view of each instance; its A&AI reads are not part of the story.
+  const quietAai = new HttpAaiClient({ baseUrl: aaiSim.url });
+  const config: Config = makeConfig({
+    k8splugin: { url: k8sSim.url },
+    aai: { url: aaiSim.url },
+    snapshot: `${stateDir}/snapshot.json`,
+  });
+  let code = 0;
+  try {
+    const first = scenario.steps[0]?.instances[0];
+    out(paint("bold", "k8s-aai-sync demo"));
+    out(
+      `k8splugin simulator ${k8sSim.url} · A&AI simulator ${aaiSim.url} · state ${stateDir}`,
+    );
+    if (first) {
+      out(
+        `Instance ${first.id}: Resource Bundle ${first.request["rb-name"]} ${
+          first.request["rb-version"]
+        }, profile ${first.request["profile-name"]}, region ${
+          first.request["cloud-region"]
+        }, namespace ${first.namespace}.`,
+      );
+    }
+    out(
+      "Each step changes what the cluster shows; then one real sync pass runs:",
+    );
+    out(
+      "k8splugin → readiness rules → A&AI k8s-resource objects, sending only what changed.",
+    );
+    const passes = demoPasses(scenario, config.deleteAfterMisses);
+    const views = new Map<string, CheckView>();
+    const misses = new Map<string, number>();
+    let total = 0;
+    for (const [n, pass] of passes.entries()) {
+      const step = scenario.steps[pass.step]!;
+      k8sSim.state.setStep(pass.step);
+      const now = new Date(
+        Date.parse(step.now) + pass.laterMinutes * 60_000,
+      );
+      out("");
+      out(paint(
+        "bold",
+        `── Pass ${n + 1}/${passes.length} · step "${step.name}" · ${
+          now.toISOString().replace(".000Z", "Z")
+        } · ${pass.title}`,
+      ));
+      if (pass.story) out(pass.story);
+      exchanges.length = 0;
+      const report = await runSync({ k8splugin, aai, now: () => now }, {
+        config,
+        allowMassDelete: pass.allowMassDelete,
+      });
+      // What k8splugin shows now, judged by the rules (as `check` would).
+      const present = new Set(step.instances.map((i) => i.id));
+      for (const instance of step.instances) {
+        try {
+          const plan = await planInstance(
+            { k8splugin, aai: quietAai, now: () => now },
+            { config, dryRun: true },
+            instance.id,
+          );
+          const view = toView(
+            { ...plan, planned: [], aai: [] },
+            now,
+            false,
+          );
+          for (const line of verdictLines(views.get(instance.id), view)) {
+            out(line);
+          }
+          views.set(instance.id, view);
+          misses.delete(instance.id);
+        } catch (error) {
+          out(`${instance.id}: cannot be read (${describeError(error)})`);
+        }
+      }
+      for (const id of views.keys()) {
+        if (present.has(id)) continue;
+        // A held-back pass (empty list) counts no miss.
+        const count = (misses.get(id) ?? 0) +
+          (report.errors.length === 0 ? 1 : 0);
+        misses.set(id, count);
+        out(
+          count === 0
+            ? `${id}: gone from k8splugin's list, but the list is empty: deletion held back`
+            : count < config.deleteAfterMisses
+            ? `${id}: gone from k8splugin's list (miss ${count} of ${config.deleteAfterMisses}): its A&AI objects are kept for now`
+            : `${id}: gone from k8splugin's list ${count} times in a row: its A&AI objects are deleted`,
+        );
+      }
+      for (const warning of report.warnings) out(`note: ${warning}`);
+      for (const error of report.errors) out(`sync says: ${error}`);
+      const requests = explainRequests(exchanges, report);
+      total += requests.length;
+      if (requests.length === 0) {
+        out(
+          paint("bold", "A&AI: 0 requests") +
+            " — nothing A&AI holds changed, so nothing is sent.",
+        );
+      } else {
+        out(paint("bold", `A&AI: ${requests.length} request(s)`));
+        const width = Math.max(...requests.map((r) => r.path.length));
+        for (const r of requests) {
+          out(
+            `  ${r.method.padEnd(6)} ${r.path.padEnd(width)}  ${
+              r.status ?? "---"
+            }  ${r.why}`,
+          );
+        }
+      }
+      // The held-back empty list exits 1 on purpose; anything else is a bug.
+      const intended = !pass.allowMassDelete &&
+        scenario.steps[pass.step]!.instances.length === 0;
+      if (report.exitCode !== 0 && !intended) code = 1;
+    }
+    out("");
+    out(paint("bold", "Done."));
+    out(
+      `${passes.length} passes, ${total} A&AI requests in all; A&AI now holds ${
+        k8sResourceCount(aaiSim)
+      } k8s-resource object(s).`,
+    );
+    out(
+      "Next: `deno task check <instance-id>` against a real k8splugin, `deno task sync --help`, and README.md.",
+    );
+  } finally {
+    k8splugin.close();
+    aai.close();
+    quietAai.close();
+    await Deno.remove(stateDir, { recursive: true });
+  }
+  return code;
+}
+
+if (import.meta.main) {
+  Deno.exit(await runDemo());
+}
