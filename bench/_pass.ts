@@ -54,6 +54,8 @@ export interface PassResult {
   peakRssBytes: number;
   /** Peak of `Deno.memoryUsage().rss` sampled every `sampleIntervalMs` during the pass. */
   sampledPeakRssBytes: number;
+  /** Peak of the V8 heap in use (`heapUsed`), sampled likewise: tells retained objects from runtime overhead. */
+  sampledPeakHeapBytes: number;
   rssSource: "VmHWM" | "sampled";
   /** Objects created, updated, adopted or deleted. */
   changedObjects: number;
@@ -79,16 +81,24 @@ function highWaterMark(): number | undefined {
   }
 }
 
-/** Samples `Deno.memoryUsage().rss` until stopped; returns the peak. */
-function sampleRss(intervalMs: number): { stop(): number } {
-  let peak = Deno.memoryUsage().rss;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, Deno.memoryUsage().rss);
-  }, intervalMs);
+/** Samples `Deno.memoryUsage()` until stopped; returns the peaks of RSS and of the V8 heap in use. */
+function sampleRss(
+  intervalMs: number,
+): { stop(): { rss: number; heap: number } } {
+  let rss = 0;
+  let heap = 0;
+  function sample(): void {
+    const usage = Deno.memoryUsage();
+    rss = Math.max(rss, usage.rss);
+    heap = Math.max(heap, usage.heapUsed);
+  }
+  sample();
+  const timer = setInterval(sample, intervalMs);
   return {
     stop() {
       clearInterval(timer);
-      return Math.max(peak, Deno.memoryUsage().rss);
+      sample();
+      return { rss, heap };
     },
   };
 }
@@ -121,7 +131,11 @@ export async function runPass(
   const started = performance.now();
   let result: Omit<
     PassResult,
-    "wallMs" | "peakRssBytes" | "sampledPeakRssBytes" | "rssSource"
+    | "wallMs"
+    | "peakRssBytes"
+    | "sampledPeakRssBytes"
+    | "sampledPeakHeapBytes"
+    | "rssSource"
   >;
   try {
     if (job.algorithm === "ours") {
@@ -202,8 +216,9 @@ export async function runPass(
   const hwm = inProcess ? undefined : highWaterMark();
   return {
     wallMs: Math.round(wallMs),
-    peakRssBytes: hwm ?? sampled,
-    sampledPeakRssBytes: sampled,
+    peakRssBytes: hwm ?? sampled.rss,
+    sampledPeakRssBytes: sampled.rss,
+    sampledPeakHeapBytes: sampled.heap,
     rssSource: hwm === undefined ? "sampled" : "VmHWM",
     ...result,
   };

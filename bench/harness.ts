@@ -338,7 +338,9 @@ async function runAlgorithm(
       progress(
         `${context.algorithm} ${run}: ${f.wallMs} ms, k8splugin ${f.k8spluginRequests}, A&AI ${
           JSON.stringify(f.aaiRequests)
-        }, changed ${f.changedObjects}${
+        }, changed ${f.changedObjects}, peak RSS ${
+          (f.peakRssBytes / 1048576).toFixed(0)
+        } MiB (heap ${(f.pass.sampledPeakHeapBytes / 1048576).toFixed(0)} MiB)${
           f.pass.errorCount
             ? `, ${f.pass.errorCount} errors: ${f.pass.errors[0]}`
             : ""
