@@ -55,6 +55,8 @@ export interface OperationResult {
   error?: string;
   /** Requests sent for this operation. */
   requests: number;
+  /** The X-TransactionId of the decisive request, when the client reports it. */
+  transactionId?: string;
   /** A&AI no longer has the vf-module/generic-vnf (ERR.5.4.6129): forget it. */
   edgeTargetMissing?: boolean;
 }
@@ -89,6 +91,20 @@ function statusOf(error: unknown): number | undefined {
 function codeOf(error: unknown): string {
   const code = (error as { code?: unknown })?.code;
   return typeof code === "string" ? code : "";
+}
+
+/** `{ transactionId }` when known (HttpAaiClient reports it on PUT and on errors). */
+function txid(value: unknown): { transactionId?: string } {
+  return typeof value === "string" && value ? { transactionId: value } : {};
+}
+
+/** PUT, with the transaction id when the client reports one (HttpAaiClient does). */
+async function putWithId(
+  aai: AaiClient,
+  path: string,
+  body: AaiObject,
+): Promise<{ status: number; transactionId?: unknown }> {
+  return await aai.put(path, body);
 }
 
 /** Sleeps `ms` milliseconds. */
@@ -137,7 +153,8 @@ export async function publish(
     requests++;
     if (!actual) {
       // Deleted between our PUT and GET: create once more.
-      const { status } = await aai.put(
+      const { status, transactionId } = await putWithId(
+        aai,
         op.path,
         createBody(op.desired, op.relationships),
       );
@@ -146,6 +163,7 @@ export async function publish(
         outcome: "created",
         edges: op.relationships.length > 0,
         status,
+        ...txid(transactionId),
         requests: requests + 1,
       });
     }
@@ -185,7 +203,8 @@ export async function publish(
     requests: number,
   ): Promise<OperationResult> {
     try {
-      const { status } = await aai.put(
+      const { status, transactionId } = await putWithId(
+        aai,
         op.path,
         createBody(op.desired, op.relationships),
       );
@@ -194,6 +213,7 @@ export async function publish(
         outcome: "created",
         edges: op.relationships.length > 0,
         status,
+        ...txid(transactionId),
         requests: requests + 1,
       });
     } catch (error) {
@@ -204,12 +224,17 @@ export async function publish(
         op.relationships.length > 0
       ) {
         // The vf-module/generic-vnf is gone: publish without the edges.
-        const { status } = await aai.put(op.path, createBody(op.desired, []));
+        const { status, transactionId } = await putWithId(
+          aai,
+          op.path,
+          createBody(op.desired, []),
+        );
         return done({
           op,
           outcome: "created",
           edges: false,
           status,
+          ...txid(transactionId),
           requests: requests + 1,
           edgeTargetMissing: true,
         });
@@ -340,6 +365,7 @@ export async function publish(
         edges: false,
         error: describeError(error),
         ...(statusOf(error) === undefined ? {} : { status: statusOf(error)! }),
+        ...txid((error as { transactionId?: unknown })?.transactionId),
         ...(op.op === "relate" && statusOf(error) === 404
           ? { edgeTargetMissing: true }
           : {}),

@@ -687,6 +687,7 @@ export async function runSync(
       reported.outcome = result.outcome;
       if (result.status !== undefined) reported.status = result.status;
       if (result.error !== undefined) reported.error = result.error;
+      if (result.transactionId) reported.transactionId = result.transactionId;
       report.operations.push(reported);
       switch (result.outcome) {
         case "created":
@@ -725,6 +726,9 @@ export async function runSync(
           outcome: result.outcome,
           why: result.op.why,
           status: result.status,
+          ...(result.transactionId
+            ? { transactionId: result.transactionId }
+            : {}),
         });
       }
     },

@@ -56,15 +56,59 @@ Deno.test("runSync() first run creates every resource with the right ids, labels
     "/network/generic-vnfs/generic-vnf/vnf-1",
     "/network/generic-vnfs/generic-vnf/vnf-1/vf-modules/vf-module/vfm-1",
   ]);
-  const podPath = expectedPath(
-    "app-1",
-    "Pod",
-    "",
-    "v1",
-    "app-1-web-5d8f7c6b9-aaaaa",
+  // Every object of both instances, field by field (ids by node:crypto).
+  const expected = [
+    ["Service", "", "web", "ClusterIP", "300", ["app=ID-web"]],
+    ["Deployment", "apps", "web", "Available", "200", [
+      "app=ID-web",
+      "release=r",
+    ]],
+    ["Pod", "", "web-5d8f7c6b9-aaaaa", "Running", "100", [
+      "app=ID-web",
+      "pod-template-hash=5d8f7c6b9",
+    ]],
+  ] as const;
+  for (const id of ["app-1", "app-2"]) {
+    for (const [kind, group, suffix, reason, rv, labels] of expected) {
+      const name = `${id}-${suffix}`;
+      const { path, id: objectId } = expectedPath(id, kind, group, "v1", name);
+      const actual = { ...objects.get(path) };
+      assert.ok(objects.has(path), `${kind} ${name} published`);
+      delete actual["resource-version"];
+      delete actual["relationship-list"];
+      assert.deepEqual(actual, {
+        id: objectId,
+        name,
+        group,
+        version: "v1",
+        kind,
+        namespace: NS,
+        labels: [
+          ...labels.map((l) => l.replace("ID", id)),
+          "k8s-aai-sync/readiness=Ready",
+          `k8s-aai-sync/reason=${reason}`,
+          `k8splugin.io/rb-instance-id=${id}`,
+        ].sort(),
+        selflink: `${w.k8s.url}/v1/instance/${id}/query?ApiVersion=${
+          group ? `${group}%2Fv1` : "v1"
+        }&Kind=${kind}&Name=${name}&Namespace=${NS}`,
+        "data-owner": "k8s-aai-sync",
+        "data-source": "k8splugin",
+        "data-source-version": rv,
+      });
+      const edges = objects.get(path)!["relationship-list"];
+      assert.equal(
+        edges !== undefined,
+        id === "app-1",
+        "edges only where A&AI has a vf-module",
+      );
+    }
+  }
+  assert.ok(
+    first.operations.every((o) =>
+      /^[0-9a-f-]{36}$/.test(o.transactionId ?? "")
+    ),
   );
-  assert.equal(readiness(objects.get(podPath.path)).verdict, "Ready");
-
   w.aai.state.resetCounts();
   const second = await runSync(w.deps, { config: w.config });
   assert.equal(second.exitCode, 0);
