@@ -25,6 +25,8 @@ import {
   HttpAaiClient,
   HttpK8spluginClient,
   type K8spluginClient,
+  KubeClients,
+  type KubeRegionConfig,
 } from "../adapters/mod.ts";
 import { type Readiness, rollup, type Verdict } from "../rules/mod.ts";
 import {
@@ -641,11 +643,17 @@ interface Peers {
   readyFlags: Map<string, boolean>;
   /** The ids of the last instance list, to tell "unknown id" from other errors. */
   listed: Set<string> | undefined;
-  close(): void;
+  /** Kube clients per region (configured kubeconfig, else connectivity-info). */
+  kube: KubeClients;
+  close(): Promise<void>;
 }
 
-/** Builds the HTTP clients (the one place `check` picks implementations). */
-function openPeers(config: Config): Peers {
+/**
+ * Builds the clients (the one place `check` picks implementations), like
+ * `sync`: a region's kube client comes from its configured kubeconfig, else,
+ * with `source: kube` or `enrich`, from k8splugin's connectivity-info.
+ */
+function openPeers(config: Config, source: "k8splugin" | "kube"): Peers {
   const http = new HttpK8spluginClient({
     baseUrl: config.k8splugin.url,
     timeoutMs: config.k8splugin.timeout,
@@ -659,6 +667,18 @@ function openPeers(config: Config): Peers {
     timeoutMs: config.aai.timeout,
     insecure: config.aai.insecure,
     ...(config.aai.caFile ? { caFile: config.aai.caFile } : {}),
+  });
+  const regions: Record<string, KubeRegionConfig> = {};
+  for (const [name, region] of Object.entries(config.regions)) {
+    if (region.kubeconfigInline) {
+      regions[name] = { kubeconfig: region.kubeconfigInline };
+    } else if (region.kubeconfig) {
+      regions[name] = { kubeconfigPath: region.kubeconfig };
+    }
+  }
+  const kube = new KubeClients({
+    regions,
+    ...(source === "kube" || config.enrich ? { k8splugin: http } : {}),
   });
   const peers: Peers = {
     // Delegates to the HTTP client and notes what check shows besides the plan.
@@ -680,7 +700,9 @@ function openPeers(config: Config): Peers {
     aai,
     readyFlags: new Map(),
     listed: undefined,
-    close() {
+    kube,
+    async close() {
+      await kube.close();
       http.close();
       aai.close();
     },
@@ -698,7 +720,12 @@ async function inspect(
 ): Promise<CheckView> {
   peers.listed = undefined;
   const plan: InstancePlan = await planInstance(
-    { k8splugin: peers.k8splugin, aai: peers.aai, now: () => now },
+    {
+      k8splugin: peers.k8splugin,
+      aai: peers.aai,
+      kube: (region) => peers.kube.get(region),
+      now: () => now,
+    },
     {
       config,
       dryRun: true,
@@ -816,7 +843,7 @@ export async function main(
   const tableOptions: TableOptions = { headers: parsed.headers, color };
   const warn = (message: string) => io.err(`warning: ${message}`);
   const wait = io.sleep ?? sleep;
-  const peers = openPeers(config);
+  const peers = openPeers(config, parsed.source ?? config.source);
   try {
     let view: CheckView;
     try {
@@ -856,7 +883,7 @@ export async function main(
     }
     return VERDICT_EXIT_CODES[view.verdict];
   } finally {
-    peers.close();
+    await peers.close();
   }
 }
 

@@ -17,8 +17,10 @@ import { HttpAaiClient, HttpK8spluginClient } from "../../adapters/mod.ts";
 import {
   DEMO_SCENARIO_URL,
   loadScenario,
+  simKubeconfig,
   startAai,
   startK8splugin,
+  startKube,
 } from "../../sim/mod.ts";
 import { makeConfig, runSync } from "../../sync/mod.ts";
 
@@ -524,4 +526,23 @@ Deno.test("check colours the table only on a terminal, and NO_COLOR wins", async
     "always",
   ], sims.env);
   assert.ok(!json.out.includes("\x1b["));
+});
+
+Deno.test("check --source kube reads the instance from the cluster", async () => {
+  await using kube = await startKube({ scenario: demo, step: 2 });
+  await using k8splugin = startK8splugin({
+    scenario: demo,
+    step: 2,
+    kubeconfigFor: (region) => simKubeconfig(region, kube.url),
+  });
+  await using aai = await startAai({ seed: demo.aai ?? {} });
+  const { code, out, err } = await runCheck(
+    ["edgex-1", "--now", demo.steps[2]!.now, "--source", "kube", "-o", "json"],
+    { K8SPLUGIN_URL: k8splugin.url, AAI_URL: aai.url },
+  );
+  assert.equal(err, "");
+  assert.equal(code, 4);
+  const doc = JSON.parse(out) as CheckView;
+  assert.equal(doc.verdict, "Failed");
+  assert.ok(kube.state.requests.list > 0, "the cluster was read");
 });
