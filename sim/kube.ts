@@ -454,6 +454,142 @@ function qualifiedName(resource: { name: string; group: string }): string {
 }
 
 // ---------------------------------------------------------------------------
+// Server-side printing (`kubectl get` asks for `as=Table`)
+
+/** True when the client asks for a `meta.k8s.io` Table (kubectl get without -o). */
+function wantsTable(request: Request): boolean {
+  return /(^|[;,\s])as=Table([;,\s]|$)/.test(
+    request.headers.get("accept") ?? "",
+  );
+}
+
+/** kubectl-style age of a timestamp: `45s`, `12m`, `5h`, `3d`. */
+function ageOf(timestamp: unknown, now: number): string {
+  const time = typeof timestamp === "string" ? Date.parse(timestamp) : NaN;
+  if (Number.isNaN(time)) return "<unknown>";
+  const seconds = Math.max(0, Math.floor((now - time) / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 48 * 3600) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86400)}d`;
+}
+
+/** A number at `path`, or `fallback`. */
+function numberAt(
+  object: unknown,
+  fallback: number,
+  ...path: string[]
+): number {
+  const value = dig(object, ...path);
+  return typeof value === "number" ? value : fallback;
+}
+
+/** Kind-specific columns between NAME and AGE, like kubectl's printers. */
+const TABLE_COLUMNS: Record<
+  string,
+  { names: string[]; cells: (object: KubeSimObject) => (string | number)[] }
+> = {
+  Pod: {
+    names: ["Ready", "Status", "Restarts"],
+    cells(pod) {
+      const statuses = dig(pod, "status", "containerStatuses");
+      const list = Array.isArray(statuses) ? statuses : [];
+      const containers = dig(pod, "spec", "containers");
+      const total = Array.isArray(containers) ? containers.length : list.length;
+      const ready = list.filter((c) => dig(c, "ready") === true).length;
+      const restarts = list.reduce(
+        (sum, c) => sum + numberAt(c, 0, "restartCount"),
+        0,
+      );
+      let status = String(dig(pod, "status", "phase") ?? "Unknown");
+      for (const c of list) {
+        const reason = dig(c, "state", "waiting", "reason") ??
+          dig(c, "state", "terminated", "reason");
+        if (typeof reason === "string") status = reason;
+      }
+      if (dig(pod, "metadata", "deletionTimestamp")) status = "Terminating";
+      return [`${ready}/${total}`, status, restarts];
+    },
+  },
+  Deployment: {
+    names: ["Ready", "Up-to-date", "Available"],
+    cells: (d) => [
+      `${numberAt(d, 0, "status", "readyReplicas")}/${
+        numberAt(d, 1, "spec", "replicas")
+      }`,
+      numberAt(d, 0, "status", "updatedReplicas"),
+      numberAt(d, 0, "status", "availableReplicas"),
+    ],
+  },
+  ReplicaSet: {
+    names: ["Desired", "Current", "Ready"],
+    cells: (r) => [
+      numberAt(r, 1, "spec", "replicas"),
+      numberAt(r, 0, "status", "replicas"),
+      numberAt(r, 0, "status", "readyReplicas"),
+    ],
+  },
+  Service: {
+    names: ["Type", "Cluster-IP", "Port(s)"],
+    cells(service) {
+      const ports = dig(service, "spec", "ports");
+      return [
+        String(dig(service, "spec", "type") ?? "ClusterIP"),
+        String(dig(service, "spec", "clusterIP") ?? "<none>"),
+        Array.isArray(ports) && ports.length > 0
+          ? ports.map((p) => `${dig(p, "port")}/${dig(p, "protocol") ?? "TCP"}`)
+            .join(",")
+          : "<none>",
+      ];
+    },
+  },
+};
+
+/** A `meta.k8s.io/v1` Table of `objects` (kubectl's default `get` output). */
+function tableOf(
+  objects: KubeSimObject[],
+  metadata: Record<string, unknown>,
+  includeObject: string | null,
+): Record<string, unknown> {
+  const now = Date.now();
+  const kind = objects[0]?.kind ?? "";
+  const extra = TABLE_COLUMNS[kind];
+  const column = (name: string, format = "") => ({
+    name,
+    type: "string",
+    format,
+    description: "",
+    priority: 0,
+  });
+  return {
+    kind: "Table",
+    apiVersion: "meta.k8s.io/v1",
+    metadata,
+    columnDefinitions: [
+      column("Name", "name"),
+      ...(extra?.names ?? []).map((name) => column(name)),
+      column("Age"),
+    ],
+    rows: objects.map((object) => ({
+      cells: [
+        object.metadata.name,
+        ...(extra?.cells(object) ?? []),
+        ageOf(object.metadata.creationTimestamp, now),
+      ],
+      object: includeObject === "Object"
+        ? object
+        : includeObject === "None"
+        ? undefined
+        : {
+          kind: "PartialObjectMetadata",
+          apiVersion: "meta.k8s.io/v1",
+          metadata: object.metadata,
+        },
+    })),
+  };
+}
+
+// ---------------------------------------------------------------------------
 // Certificates
 
 /** Runs openssl in `dir`; throws naming the failed subcommand. */
@@ -1036,6 +1172,7 @@ export async function startKube(
   }
 
   function list(
+    request: Request,
     url: URL,
     resource: KubeSimResource,
     namespace: string | undefined,
@@ -1089,6 +1226,7 @@ export async function startKube(
         [];
     const prefix = namespace === undefined ? "" : `${namespace}/`;
     const items: Record<string, unknown>[] = [];
+    const matched: KubeSimObject[] = [];
     let last = "";
     let remaining = 0;
     for (const entry of bucket) {
@@ -1105,6 +1243,7 @@ export async function startKube(
         continue;
       }
       items.push(asListItem(object, resource));
+      matched.push(withType(object, resource));
       last = entry.key;
     }
     const metadata: Record<string, unknown> = {
@@ -1113,6 +1252,11 @@ export async function startKube(
     if (remaining > 0) {
       metadata.continue = encodeContinue(snapshot.resourceVersion, last);
       metadata.remainingItemCount = remaining;
+    }
+    if (wantsTable(request)) {
+      return Response.json(
+        tableOf(matched, metadata, params.get("includeObject")),
+      );
     }
     return Response.json({
       kind: `${resource.kind}List`,
@@ -1125,6 +1269,8 @@ export async function startKube(
   }
 
   function get(
+    request: Request,
+    url: URL,
     resource: KubeSimResource,
     namespace: string | undefined,
     name: string,
@@ -1135,7 +1281,17 @@ export async function startKube(
     const key = `${namespace ?? ""}/${name}`;
     const entry = bucket.find((e) => e.key === key);
     if (!entry) return notFound(resource, name);
-    return Response.json(withType(entry.object, resource));
+    const object = withType(entry.object, resource);
+    if (wantsTable(request)) {
+      return Response.json(
+        tableOf(
+          [object],
+          { resourceVersion: String(resourceVersion) },
+          url.searchParams.get("includeObject"),
+        ),
+      );
+    }
+    return Response.json(object);
   }
 
   function handle(request: Request): Response {
@@ -1194,8 +1350,8 @@ export async function startKube(
       return forbiddenResponse(verb, resource, namespace, name);
     }
     return name === undefined
-      ? list(url, resource, namespace)
-      : get(resource, namespace, name);
+      ? list(request, url, resource, namespace)
+      : get(request, url, resource, namespace, name);
   }
 
   const handler = withFaults(handle, () => state.faults);

@@ -568,8 +568,21 @@ Deno.test({
         }
         try {
           const table = await run("get", "pods");
-          assert.match(table, /^NAME\s+AGE/m);
-          assert.match(table, /edgex-ui-7f9d8b5c46-tz9wp/);
+          assert.match(table, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/m);
+          assert.match(
+            table,
+            /^edgex-ui-7f9d8b5c46-tz9wp\s+1\/1\s+Running\s+0\s+\S+$/m,
+          );
+          const wide = await run("get", "deploy", "-A");
+          assert.match(
+            wide,
+            /^NAMESPACE\s+NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/m,
+          );
+          assert.match(wide, /^testns2\s+edgex-ui\s+1\/1\s+1\s+1\s+\S+$/m);
+          assert.match(
+            await run("get", "svc", "edgex-core-data"),
+            /^edgex-core-data\s+ClusterIP\s+10\.233\.12\.34\s+48080\/TCP\s+\S+$/m,
+          );
           assert.equal(
             (await run("get", "deploy", "-A", "-o", "name")).trim(),
             "deployment.apps/edgex-core-data\ndeployment.apps/edgex-ui",
