@@ -44,6 +44,15 @@ export interface Condition {
 
 const SPLIT_PATHS = new Map<string, readonly string[]>();
 
+/**
+ * Parsed conditions per raw list: the preamble and the Kind rule both read
+ * them, and owner rules re-read pods. Rules treat objects as immutable.
+ */
+const PARSED_CONDITIONS = new WeakMap<
+  readonly Fields[],
+  { path: string; conditions: Condition[] }
+>();
+
 /** True for a non-null, non-array object. */
 export function isRecord(value: unknown): value is Fields {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -219,6 +228,9 @@ export function conditionsAt(
   path = "status.conditions",
 ): Condition[] {
   const list = recordsAt(object, path);
+  if (list.length === 0) return [];
+  const cached = PARSED_CONDITIONS.get(list);
+  if (cached !== undefined && cached.path === path) return cached.conditions;
   const out: Condition[] = [];
   for (let i = 0; i < list.length; i++) {
     const entry = list[i] as Fields;
@@ -237,6 +249,7 @@ export function conditionsAt(
           : undefined,
     });
   }
+  PARSED_CONDITIONS.set(list, { path, conditions: out });
   return out;
 }
 

@@ -35,14 +35,18 @@ export interface RelatedEntry {
   labels: Record<string, string>;
   /** Owner keys (`namespace/Kind/name`) with the uid each reference carries. */
   owners: { key: string; uid: string }[];
+  /** No owner reference, or none whose owner is among the related objects. */
+  orphan: boolean;
 }
 
 /** The lookups a rule can make into `related`. */
 export interface RelatedIndex {
   /** Objects keyed by the owner they reference (`namespace/Kind/name`). */
   byOwner: Map<string, RelatedEntry[]>;
-  /** Pods keyed by namespace, for label-selector fallbacks. */
-  podsByNamespace: Map<string, RelatedEntry[]>;
+  /** Orphan pods keyed by namespace, for label-selector fallbacks. */
+  orphanPodsByNamespace: Map<string, RelatedEntry[]>;
+  /** Orphan pods keyed by `namespace\u0000label=value`, to narrow selector matching. */
+  orphanPodsByLabel: Map<string, RelatedEntry[]>;
   /** Every related object's `namespace/Kind/name`, to tell present owners from absent ones. */
   present: Set<string>;
   /** StorageClasses by name. */
@@ -84,7 +88,8 @@ export function objectKey(
 function buildIndex(related: readonly KubeObject[]): RelatedIndex {
   const index: RelatedIndex = {
     byOwner: new Map(),
-    podsByNamespace: new Map(),
+    orphanPodsByNamespace: new Map(),
+    orphanPodsByLabel: new Map(),
     present: new Set(),
     storageClasses: new Map(),
     defaultStorageClass: undefined,
@@ -92,19 +97,36 @@ function buildIndex(related: readonly KubeObject[]): RelatedIndex {
     crds: new Map(),
     podVerdicts: new WeakMap(),
   };
+  const pods: RelatedEntry[] = [];
   for (const object of related) {
     try {
-      addToIndex(index, object);
+      const entry = addToIndex(index, object);
+      if (entry?.kind === "Pod") pods.push(entry);
     } catch (error) {
       if (!(error instanceof FieldError)) throw error;
       // A malformed related object is skipped; it is judged on its own.
     }
   }
+  for (const pod of pods) {
+    pod.orphan = !pod.owners.some((owner) => index.present.has(owner.key));
+    if (!pod.orphan) continue;
+    push(index.orphanPodsByNamespace, pod.namespace, pod);
+    for (const key in pod.labels) {
+      push(
+        index.orphanPodsByLabel,
+        `${pod.namespace}\u0000${key}=${pod.labels[key]}`,
+        pod,
+      );
+    }
+  }
   return index;
 }
 
-function addToIndex(index: RelatedIndex, object: unknown): void {
-  if (!isRecord(object)) return;
+function addToIndex(
+  index: RelatedIndex,
+  object: unknown,
+): RelatedEntry | undefined {
+  if (!isRecord(object)) return undefined;
   const kind = stringAt(object, "kind");
   const namespace = stringAt(object, "metadata.namespace");
   const name = stringAt(object, "metadata.name");
@@ -120,13 +142,11 @@ function addToIndex(index: RelatedIndex, object: unknown): void {
     uid: stringAt(object, "metadata.uid"),
     labels: stringMapAt(object, "metadata.labels"),
     owners,
+    orphan: false,
   };
   index.present.add(objectKey(namespace, kind, name));
   for (const owner of owners) push(index.byOwner, owner.key, entry);
   switch (kind) {
-    case "Pod":
-      push(index.podsByNamespace, namespace, entry);
-      break;
     case "StorageClass":
       index.storageClasses.set(name, object);
       if (
@@ -149,6 +169,7 @@ function addToIndex(index: RelatedIndex, object: unknown): void {
       );
       break;
   }
+  return entry;
 }
 
 function nodeIsReady(node: Fields): boolean {
@@ -205,15 +226,20 @@ export function ownedPods(
 ): RelatedEntry[] {
   const pods = ownedBy(index, owner, "Pod");
   const selector = parseSelector(owner, selectorPath);
-  if (selector === undefined) return pods;
+  if (selector === undefined || index.orphanPodsByNamespace.size === 0) {
+    return pods;
+  }
+  const namespace = stringAt(owner, "metadata.namespace");
+  let candidates = index.orphanPodsByNamespace.get(namespace) ?? [];
+  for (const key in selector.matchLabels) {
+    const list = index.orphanPodsByLabel.get(
+      `${namespace}\u0000${key}=${selector.matchLabels[key]}`,
+    ) ?? [];
+    if (list.length < candidates.length) candidates = list;
+  }
   const seen = new Set(pods);
-  for (
-    const pod
-      of index.podsByNamespace.get(stringAt(owner, "metadata.namespace")) ?? []
-  ) {
-    if (seen.has(pod)) continue;
-    if (pod.owners.some((o) => index.present.has(o.key))) continue;
-    if (matches(selector, pod.labels)) pods.push(pod);
+  for (const pod of candidates) {
+    if (!seen.has(pod) && matches(selector, pod.labels)) pods.push(pod);
   }
   return pods;
 }
