@@ -8,7 +8,8 @@
  * `AAI_CLOUD_OWNER`, `AAI_TENANT_ID`, `AAI_CA_FILE`, `AAI_INSECURE`,
  * `K8S_AAI_SYNC_SNAPSHOT`, `K8S_AAI_SYNC_CONFIG` (the file itself),
  * `K8S_AAI_SYNC_SOURCE`, `K8S_AAI_SYNC_OWNER`, `K8S_AAI_SYNC_BULK`,
- * `K8S_AAI_SYNC_DELETE_AFTER_MISSES`, `K8S_AAI_SYNC_MAX_DELETES`.
+ * `K8S_AAI_SYNC_DELETE_AFTER_MISSES`, `K8S_AAI_SYNC_MAX_DELETES`; without a
+ * configured snapshot, systemd's `STATE_DIRECTORY` gives its folder.
  *
  * @module
  */
@@ -277,6 +278,12 @@ export async function loadConfig(
     if (value === undefined || value === "") continue;
     setKey(data, key, value);
     origins[key] = name;
+  }
+  // Under systemd, StateDirectory= gives the state folder (DESIGN §6).
+  const stateDirectory = env.STATE_DIRECTORY?.split(":")[0];
+  if (data.snapshot === undefined && stateDirectory) {
+    data.snapshot = `${stateDirectory.replace(/\/+$/, "")}/snapshot.json`;
+    origins.snapshot = "STATE_DIRECTORY";
   }
   const config = parseConfig(
     data,

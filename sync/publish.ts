@@ -55,6 +55,8 @@ export interface OperationResult {
   error?: string;
   /** Requests sent for this operation. */
   requests: number;
+  /** The failure was A&AI being unreachable (no HTTP response after retries). */
+  unreachable?: boolean;
   /** The X-TransactionId of the decisive request, when the client reports it. */
   transactionId?: string;
   /** A&AI no longer has the vf-module/generic-vnf (ERR.5.4.6129): forget it. */
@@ -96,6 +98,15 @@ function codeOf(error: unknown): string {
 /** `{ transactionId }` when known (HttpAaiClient reports it on PUT and on errors). */
 function txid(value: unknown): { transactionId?: string } {
   return typeof value === "string" && value ? { transactionId: value } : {};
+}
+
+/** Whether an error means no HTTP response came back (after the retries). */
+export function isTransportError(error: unknown): boolean {
+  const e = error as { name?: unknown; kind?: unknown; status?: unknown };
+  if (e?.name === "HttpTransportError") return true;
+  if (e?.name === "AaiError") return e.kind === "Transport";
+  return e?.name === "K8spluginError" && e.kind === "Transient" &&
+    typeof e.status !== "number";
 }
 
 /** PUT, with the transaction id when the client reports one (HttpAaiClient does). */
@@ -366,6 +377,7 @@ export async function publish(
         error: describeError(error),
         ...(statusOf(error) === undefined ? {} : { status: statusOf(error)! }),
         ...txid((error as { transactionId?: unknown })?.transactionId),
+        ...(isTransportError(error) ? { unreachable: true } : {}),
         ...(op.op === "relate" && statusOf(error) === 404
           ? { edgeTargetMissing: true }
           : {}),

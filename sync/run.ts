@@ -24,7 +24,7 @@ import {
   type Placement,
   relationshipsFor,
 } from "./mapping.ts";
-import { type OperationResult, publish } from "./publish.ts";
+import { isTransportError, type OperationResult, publish } from "./publish.ts";
 import {
   emptySnapshot,
   loadSnapshot,
@@ -131,14 +131,6 @@ const QUIET: SyncLogger = {
 /** The default delete cap: max(20, 10 % of owned objects). */
 export function defaultMaxDeletes(owned: number): number {
   return Math.max(20, Math.ceil(owned * 0.1));
-}
-
-/** Whether an error means the peer could not be reached at all. */
-function isUnreachable(error: unknown): boolean {
-  const e = error as { name?: unknown; kind?: unknown };
-  return e?.name === "HttpTransportError" ||
-    (e?.kind === "Transient" && !("status" in (e as object) &&
-      typeof (e as { status?: unknown }).status === "number"));
 }
 
 /** State shared by the steps of one pass. */
@@ -455,7 +447,7 @@ export async function runSync(
       `Cannot list instances from k8splugin: ${describeError(error)}`,
     );
     log.error(report.errors[0]!);
-    report.exitCode = isUnreachable(error) ? 75 : 1;
+    report.exitCode = isTransportError(error) ? 75 : 1;
     return await finish();
   }
   const regionFilter = options.regions?.length
@@ -734,6 +726,14 @@ export async function runSync(
     },
   });
 
+  // A&AI unreachable for every write: a temporary failure (exit 75).
+  if (
+    results.length > 0 &&
+    results.every((r) => r.outcome === "failed" && r.unreachable)
+  ) {
+    report.exitCode = 75;
+  }
+
   // 6. Forget instances whose objects are all gone.
   for (const [id, known] of scopedKnown) {
     if (listedIds.has(id) || known.misses < config.deleteAfterMisses) continue;
@@ -747,7 +747,6 @@ export async function runSync(
       }
     }
   }
-  void results;
   return await finish();
 }
 

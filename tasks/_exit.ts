@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ConfigError, LockHeldError } from "../sync/mod.ts";
+import { ConfigError, isTransportError, LockHeldError } from "../sync/mod.ts";
 
 /** Exit codes of the CLI tasks. */
 export const EXIT = {
@@ -33,18 +33,10 @@ function isUsageError(error: unknown): boolean {
   return e?.name === "CommanderError" && typeof e.code === "string";
 }
 
-/** Whether an error means a peer could not be reached at all. */
-function isUnreachable(error: unknown): boolean {
-  const e = error as { name?: unknown; kind?: unknown; status?: unknown };
-  if (e?.name === "HttpTransportError") return true;
-  return e?.name === "K8spluginError" && e.kind === "Transient" &&
-    typeof e.status !== "number";
-}
-
 /** The exit code for an error that ended a task. */
 export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof ConfigError || isUsageError(error)) return EXIT.USAGE;
   if (error instanceof LockHeldError) return EXIT.TEMPFAIL;
-  if (isUnreachable(error)) return EXIT.TEMPFAIL;
+  if (isTransportError(error)) return EXIT.TEMPFAIL;
   return EXIT.FAILED;
 }

@@ -83,3 +83,22 @@ Deno.test("parseDuration() reads ms, s, m, h", () => {
   assert.equal(parseDuration(5), 5);
   assert.equal(parseDuration("soon"), undefined);
 });
+
+Deno.test("loadConfig() puts the snapshot in systemd's STATE_DIRECTORY unless configured", async () => {
+  const base = { K8SPLUGIN_URL: "http://k", AAI_URL: "http://a" };
+  assert.equal(
+    (await loadConfig(undefined, {
+      ...base,
+      STATE_DIRECTORY: "/var/lib/k8s-aai-sync",
+    })).snapshot,
+    "/var/lib/k8s-aai-sync/snapshot.json",
+  );
+  assert.equal(
+    (await loadConfig(undefined, {
+      ...base,
+      STATE_DIRECTORY: "/s",
+      K8S_AAI_SYNC_SNAPSHOT: "/x/s.json",
+    })).snapshot,
+    "/x/s.json",
+  );
+});

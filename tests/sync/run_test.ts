@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HttpK8spluginClient } from "../../adapters/mod.ts";
+import { HttpAaiClient, HttpK8spluginClient } from "../../adapters/mod.ts";
 import { planInstance, runSync } from "../../sync/mod.ts";
 import {
   deployment,
@@ -575,5 +575,30 @@ Deno.test("planInstance() evaluates one instance and plans its operations withou
   await assert.rejects(
     () => planInstance(w.deps, { config: w.config }, "nope"),
     /Cannot find instance "nope"/,
+  );
+});
+
+Deno.test("runSync() reports exit code 75 when A&AI cannot be reached for any write, and commits nothing", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]), {
+    regions: {
+      k8sregionone: { cloudOwner: "CloudOwner", tenantId: "tenant-1" },
+    },
+  });
+  const deps = {
+    ...w.deps,
+    aai: new HttpAaiClient({
+      baseUrl: "http://127.0.0.1:9",
+      retries: 0,
+      timeoutMs: 1000,
+    }),
+  };
+  const report = await runSync(deps, { config: w.config });
+  assert.equal(report.exitCode, 75);
+  assert.equal(report.errors.length, 3);
+  const next = await runSync(w.deps, { config: w.config });
+  assert.equal(
+    next.writes.create,
+    3,
+    "nothing was committed, so everything is sent again",
   );
 });
