@@ -42,23 +42,28 @@ import type {
 const DEFAULT_INSTANCE_LABEL = "k8splugin.io/rb-instance-id";
 
 /** A Kubernetes object as JSON (this adapter fills apiVersion and kind). */
-type KubeObject = Record<string, unknown>;
+export type KubeJsonObject = Record<string, unknown>;
 
 /** What discovery says about a GVK. */
 export interface KubeResource {
+  /** API group (`""` for core). */
   group: string;
+  /** API version. */
   version: string;
+  /** Kind, e.g. `Deployment`. */
   kind: string;
   /** Plural resource name used in paths, e.g. `deployments`. */
   resource: string;
+  /** True for namespaced kinds, false for cluster-scoped ones. */
   namespaced: boolean;
+  /** Verbs the API server allows on it (`get`, `list`, …). */
   verbs: string[];
 }
 
 /** One page of a LIST. */
 export interface KubeListPage {
   /** Items with apiVersion/kind filled in. */
-  items: KubeObject[];
+  items: KubeJsonObject[];
   /** The list's `metadata.resourceVersion`. */
   resourceVersion: string;
   /** Token for the next page; undefined on the last page. */
@@ -69,7 +74,9 @@ export interface KubeListPage {
 export interface KubeListOptions {
   /** Namespace of a namespaced kind; undefined lists all namespaces (or a cluster-scoped kind). */
   namespace?: string;
+  /** Label selector, e.g. `app=x,tier in (a,b)`. */
   labelSelector?: string;
+  /** Field selector, e.g. `metadata.name=x`. */
   fieldSelector?: string;
   /** Page size (`limit`); {@linkcode KubeClient.list} defaults to the client's `pageSize`. */
   limit?: number;
@@ -80,7 +87,7 @@ export interface KubeListOptions {
 /** The seam between sync/ and the cluster; {@linkcode KubeClient} implements it. */
 export interface KubeSource {
   /** Context for rules, fetched once per run: StorageClasses, Nodes, CRDs (cluster) + ReplicaSets and Pods of these namespaces. */
-  related(namespaces: string[]): Promise<KubeObject[]>;
+  related(namespaces: string[]): Promise<KubeJsonObject[]>;
   /**
    * Reads instances from the cluster: one LIST per (namespace, GVK) with
    * `k8splugin.io/rb-instance-id in (ids)`. For each instance id: its chart
@@ -122,8 +129,11 @@ export type KubeErrorReason =
 
 /** The permission a 403 says is missing. */
 export interface KubePermission {
+  /** The verb refused (`get`, `list`). */
   verb: string;
+  /** Plural resource name, e.g. `replicasets`. */
   resource: string;
+  /** API group (`""` for core). */
   group: string;
   /** Undefined for cluster-scoped requests. */
   namespace?: string;
@@ -135,11 +145,13 @@ export class KubeError extends Error {
   readonly region: string;
   /** The GVK the call was about, when there was one. */
   readonly gvk?: Gvk;
+  /** The namespace of the request, if namespaced. */
   readonly namespace?: string;
   /** The object's name (`name` is the error class name, as for every Error). */
   readonly objectName?: string;
   /** HTTP status, when the API server answered. */
   readonly status?: number;
+  /** Why it failed (see {@linkcode KubeErrorReason}). */
   readonly reason: KubeErrorReason;
   /** For 403: the permission to grant (see deploy/rbac.yaml). */
   readonly permission?: KubePermission;
@@ -199,12 +211,17 @@ export interface KubeClientOptions {
 
 /** One HTTP exchange with the API server, as reported to `onRequest`. */
 export interface KubeExchange {
+  /** The cloud region of the client. */
   region: string;
+  /** Always `GET` (the adapter only reads). */
   method: string;
+  /** Path and query (never credentials). */
   path: string;
   /** Undefined when no answer came. */
   status?: number;
+  /** Time from request to full body, in ms. */
   durationMs: number;
+  /** 0 for the first attempt, then 1, 2, … for retries. */
   attempt: number;
 }
 
@@ -238,7 +255,7 @@ function stringAt(value: unknown, key: string): string | undefined {
 }
 
 /** Metadata of an object (empty when absent). */
-function metadataOf(object: KubeObject): Record<string, unknown> {
+function metadataOf(object: KubeJsonObject): Record<string, unknown> {
   const metadata = object.metadata;
   return metadata !== null && typeof metadata === "object"
     ? metadata as Record<string, unknown>
@@ -682,7 +699,7 @@ export class KubeClient implements KubeSource {
     gvk: Gvk,
     namespace: string | undefined,
     name: string,
-  ): Promise<KubeObject> {
+  ): Promise<KubeJsonObject> {
     const resource = await this.discover(gvk);
     if (resource.namespaced && namespace === undefined) {
       throw new TypeError(
@@ -738,7 +755,7 @@ export class KubeClient implements KubeSource {
     const metadata = body.metadata ?? {};
     const next = stringAt(metadata, "continue");
     return {
-      items: items.filter((item): item is KubeObject =>
+      items: items.filter((item): item is KubeJsonObject =>
         item !== null && typeof item === "object"
       ).map((item) => withType(item, gvk)),
       resourceVersion: stringAt(metadata, "resourceVersion") ?? "",
@@ -751,10 +768,13 @@ export class KubeClient implements KubeSource {
    * When a continue token expires (410) it starts over once from the first
    * page, like client-go's pager.
    */
-  async list(gvk: Gvk, options: KubeListOptions = {}): Promise<KubeObject[]> {
+  async list(
+    gvk: Gvk,
+    options: KubeListOptions = {},
+  ): Promise<KubeJsonObject[]> {
     const limit = options.limit ?? this.#options.pageSize ?? 500;
     for (let restart = 0;; restart++) {
-      const items: KubeObject[] = [];
+      const items: KubeJsonObject[] = [];
       let token: string | undefined;
       try {
         do {
@@ -781,7 +801,7 @@ export class KubeClient implements KubeSource {
    * Context for rules, one LIST per kind: StorageClasses, Nodes and CRDs of
    * the cluster, ReplicaSets and Pods of each namespace given.
    */
-  async related(namespaces: string[]): Promise<KubeObject[]> {
+  async related(namespaces: string[]): Promise<KubeJsonObject[]> {
     const limit = pLimit(this.#options.concurrency ?? 4);
     const cluster: Gvk[] = [
       { group: "storage.k8s.io", version: "v1", kind: "StorageClass" },
@@ -860,7 +880,7 @@ export class KubeClient implements KubeSource {
     }
     const limit = pLimit(this.#options.concurrency ?? 4);
     // found: "<namespace>|<gvk>" → id → name → object
-    const found = new Map<string, Map<string, Map<string, KubeObject>>>();
+    const found = new Map<string, Map<string, Map<string, KubeJsonObject>>>();
     await settleAll(
       [...queries].flatMap(([key, query]) =>
         chunked([...query.ids].sort(), this.#options.idsPerSelector ?? 50).map(
@@ -941,7 +961,7 @@ export class KubeClient implements KubeSource {
 }
 
 /** Adds apiVersion/kind (LIST items of built-in kinds have none). */
-function withType(object: Record<string, unknown>, gvk: Gvk): KubeObject {
+function withType(object: Record<string, unknown>, gvk: Gvk): KubeJsonObject {
   return { ...object, apiVersion: apiVersionOf(gvk), kind: gvk.kind };
 }
 

@@ -48,14 +48,21 @@ export type KubeSimObject = Record<string, unknown> & {
 
 /** One entry of a discovery `APIResourceList`. */
 export interface KubeSimResource {
+  /** API group (`""` for core). */
   group: string;
+  /** API version. */
   version: string;
   /** Plural resource name, e.g. `deployments`. */
   name: string;
+  /** Singular name, e.g. `deployment`. */
   singularName: string;
+  /** Kind, e.g. `Deployment`. */
   kind: string;
+  /** True for namespaced kinds. */
   namespaced: boolean;
+  /** Verbs advertised (`get`, `list`). */
   verbs: string[];
+  /** kubectl short names, e.g. `deploy`. */
   shortNames?: string[];
   /** Built-in kinds omit apiVersion/kind in LIST items; custom resources keep them. */
   builtin: boolean;
@@ -63,6 +70,7 @@ export interface KubeSimResource {
 
 /** Counters of what the simulator answered, for tests and benchmarks. */
 export interface KubeSimRequests {
+  /** Every request received (faulty ones included). */
   total: number;
   /** `GET`s of single objects. */
   get: number;
@@ -114,7 +122,9 @@ export interface KubeSimState {
 
 /** TLS material for the simulator (PEM). */
 export interface KubeSimTls {
+  /** Server certificate (PEM). */
   cert: string;
+  /** Its private key (PEM). */
   key: string;
   /** The CA that signed `cert` (returned as `caCert` by {@linkcode startKube}). */
   caCert?: string;
@@ -1213,7 +1223,7 @@ export async function startKube(
         return statusResponse(
           400,
           "BadRequest",
-          `continue key is not valid: illegal base64 data at input byte 0`,
+          "invalid continue token: continue key is not valid: illegal base64 data at input byte 0",
         );
       }
       const old = snapshots.get(token.rv);
