@@ -713,15 +713,18 @@ export async function runSync(
         }
       }
       if (result.outcome !== "failed") {
-        log.info(`${reported.method} ${result.op.path}: ${result.outcome}`, {
-          instanceId: result.op.instanceId,
-          outcome: result.outcome,
-          why: result.op.why,
-          status: result.status,
-          ...(result.transactionId
-            ? { transactionId: result.transactionId }
-            : {}),
-        });
+        log.info(
+          `${reported.method} ${result.op.path}: ${result.outcome} (${result.op.why})`,
+          {
+            instanceId: result.op.instanceId,
+            outcome: result.outcome,
+            why: result.op.why,
+            status: result.status,
+            ...(result.transactionId
+              ? { transactionId: result.transactionId }
+              : {}),
+          },
+        );
       }
     },
   });

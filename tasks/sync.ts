@@ -242,9 +242,21 @@ async function onePass(
       );
     }
   }
+  const k8spluginLog = literalLogger(getLogger(["k8s-aai-sync", "k8splugin"]));
   const k8splugin = new HttpK8spluginClient({
     baseUrl: config.k8splugin.url,
     timeoutMs: config.k8splugin.timeout,
+    onExchange: (e) =>
+      k8spluginLog.debug(
+        `k8splugin ${e.method} ${e.url} → ${
+          e.status ?? e.error ?? "no response"
+        }`,
+        {
+          status: e.status,
+          attempt: e.attempt,
+          durationMs: Math.round(e.durationMs),
+        },
+      ),
   });
   const aai = new HttpAaiClient({
     baseUrl: config.aai.url,
@@ -284,6 +296,17 @@ async function onePass(
       }
     }
     console.log(summaryLine(report));
+    log.info(summaryLine(report), {
+      instances: report.instances.listed,
+      synced: report.instances.synced,
+      unknown: report.instances.unknown,
+      resources: report.resources,
+      writes: report.writes,
+      errors: report.errors.length,
+      deletesHeld: report.deletesHeld,
+      durationMs: report.durationMs,
+      exitCode: report.exitCode,
+    });
     if (options.metricsFile) await writeMetrics(options.metricsFile, report);
     return { code: report.exitCode as ExitCode, report };
   } finally {
