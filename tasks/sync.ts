@@ -288,8 +288,12 @@ async function onePass(
     });
     if (options.dryRun) {
       for (const op of report.operations) {
+        // DELETE's resource-version is read from A&AI just before sending.
+        const query = op.method === "DELETE"
+          ? "?resource-version=<current>"
+          : "";
         console.log(
-          `${op.method} ${op.path}${
+          `${op.method} /aai/${config.aai.apiVersion}${op.path}${query}${
             op.body ? ` ${JSON.stringify(op.body)}` : ""
           }  # ${op.why}`,
         );

@@ -113,7 +113,7 @@ Deno.test("sync task: --dry-run prints method, URI and body and sends nothing", 
   const result = await sync(["--dry-run"], env(w));
   assert.equal(result.code, 0, result.stderr);
   const puts = result.stdout.split("\n").filter((l) =>
-    l.startsWith("PUT /cloud-infrastructure/")
+    l.startsWith("PUT /aai/v24/cloud-infrastructure/")
   );
   assert.equal(puts.length, 3);
   assert.match(puts[0]!, /"data-owner":"k8s-aai-sync"/);
