@@ -130,6 +130,11 @@ const configSchema = z.strictObject({
   enrich: boolish.default(false),
   snapshot: z.string().min(1).default("./state/snapshot.json"),
   deleteAfterMisses: positiveInt.default(2),
+  /**
+   * An empty instance list while the snapshot holds at least this many
+   * instances (with objects) is suspicious: nothing is deleted, exit 1.
+   */
+  emptyListGuard: positiveInt.default(2),
   /** Absent: max(20, 10 % of owned objects). */
   maxDeletesPerRun: z.coerce.number().int().nonnegative().optional(),
   /** How long to wait before asking A&AI again for a vf-module it did not have. */

@@ -592,9 +592,9 @@ export async function runSync(
   const scopedKnown = Object.entries(pass.snapshot.instances).filter((
     [id, i],
   ) => inScope(id, i.cloudRegion));
-  const suspicious = listed.length === 0 &&
-    scopedKnown.some(([id]) => instanceObjects.has(id)) &&
-    !options.allowMassDelete;
+  const suspicious = listed.length === 0 && !options.allowMassDelete &&
+    scopedKnown.filter(([id]) => instanceObjects.has(id)).length >=
+      config.emptyListGuard;
   if (suspicious) {
     const message =
       `k8splugin listed no instances while the snapshot holds ${scopedKnown.length}: deleting nothing (rerun with --allow-mass-delete if they are really gone)`;

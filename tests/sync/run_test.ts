@@ -602,3 +602,16 @@ Deno.test("runSync() reports exit code 75 when A&AI cannot be reached for any wr
     "nothing was committed, so everything is sent again",
   );
 });
+
+Deno.test("runSync() deletes the last instance after its misses (one instance is not a suspicious empty list)", async () => {
+  await using w = await world(scenario([[healthy("app-1")], []], [VF]));
+  await runSync(w.deps, { config: w.config });
+  w.k8s.state.setStep(1);
+  const first = await runSync(w.deps, { config: w.config });
+  assert.equal(first.exitCode, 0);
+  assert.equal(k8sResources(w).size, 3);
+  const second = await runSync(w.deps, { config: w.config });
+  assert.equal(second.exitCode, 0);
+  assert.equal(second.writes.delete, 3);
+  assert.equal(k8sResources(w).size, 0);
+});
