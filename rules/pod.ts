@@ -373,9 +373,8 @@ function judgeRunning(
       } in total`,
     ]
     : [];
-  return ready(
-    "Running",
-    `${apps} container${apps === 1 ? "" : "s"} ready`,
-    warnings,
-  );
+  const message = apps === 0
+    ? "Ready condition is True (no container statuses reported)"
+    : `${apps} container${apps === 1 ? "" : "s"} ready`;
+  return ready("Running", message, warnings);
 }

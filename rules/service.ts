@@ -2,7 +2,8 @@
  * Readiness of a Service (reference §2.8, §4 "Service").
  *
  * Fields read: `spec.type` (default ClusterIP), `spec.clusterIP`,
- * `status.loadBalancer.ingress[]` (`ip`, `hostname`, `ports[].error`).
+ * `spec.externalIPs`, `status.loadBalancer.ingress[]` (`ip`, `hostname`,
+ * `ports[].error`).
  *
  * | Situation | Verdict | Reason |
  * |---|---|---|
@@ -10,6 +11,7 @@
  * | `spec` present and `clusterIP` empty | Pending | `NoClusterIP` |
  * | LoadBalancer with any `ingress[].ports[].error` | Failed | `PortError` |
  * | LoadBalancer with an `ingress[]` entry having `ip` or `hostname` | Ready | `LoadBalancerReady` |
+ * | LoadBalancer without one but with `spec.externalIPs` (Helm's rule) | Ready + warning | `ExternalIPs` |
  * | LoadBalancer without address, `requireLoadBalancerAddress` (default) | Pending | `NoLoadBalancerAddress` |
  * | LoadBalancer without address, `requireLoadBalancerAddress: false` | Ready + warning | `NoLoadBalancerAddress` |
  * | otherwise | Ready | `ClusterIP` (`Headless` for `clusterIP: None`) |
@@ -21,7 +23,7 @@
  *
  * @module
  */
-import { recordAt, recordsAt, stringAt } from "./_fields.ts";
+import { recordAt, recordsAt, stringAt, valueAt } from "./_fields.ts";
 import { failed, pending, ready } from "./_readiness.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
@@ -70,6 +72,14 @@ function loadBalancer(service: KubeObject, context: RuleContext): Readiness {
     return ready(
       "LoadBalancerReady",
       `load balancer at ${addresses.join(", ")}`,
+    );
+  }
+  const externalIPs = valueAt(service, "spec.externalIPs");
+  if (Array.isArray(externalIPs) && externalIPs.length > 0) {
+    return ready(
+      "ExternalIPs",
+      `reachable on spec.externalIPs ${externalIPs.join(", ")}`,
+      ["no load balancer address published; relying on spec.externalIPs"],
     );
   }
   if (!context.options.requireLoadBalancerAddress) {
