@@ -203,6 +203,7 @@ export async function loadSnapshot(
   path: string,
   now: Date,
 ): Promise<LoadedSnapshot> {
+  await removeStaleTempFiles(path);
   try {
     return { snapshot: await readSnapshot(path) };
   } catch (error) {
@@ -212,6 +213,24 @@ export async function loadSnapshot(
     }`;
     await Deno.rename(path, movedAside);
     return { snapshot: emptySnapshot(now), movedAside, error };
+  }
+}
+
+/**
+ * Removes `<snapshot>.tmp-*` files a killed run left behind (the caller holds
+ * the state lock, so no other writer owns them).
+ */
+async function removeStaleTempFiles(path: string): Promise<void> {
+  const dir = dirOf(path);
+  const prefix = `${path.slice(path.lastIndexOf("/") + 1)}.tmp-`;
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && entry.name.startsWith(prefix)) {
+        await Deno.remove(`${dir}/${entry.name}`).catch(() => {});
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 }
 

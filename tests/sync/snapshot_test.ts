@@ -72,3 +72,17 @@ Deno.test("acquireStateLock() refuses a second holder until released", async () 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("loadSnapshot() removes temp files a killed run left behind", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/snapshot.json.tmp-123-abcd`, "{");
+    await Deno.writeTextFile(`${dir}/other.txt`, "keep");
+    await loadSnapshot(`${dir}/snapshot.json`, new Date());
+    const names: string[] = [];
+    for await (const e of Deno.readDir(dir)) names.push(e.name);
+    assert.deepEqual(names, ["other.txt"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
