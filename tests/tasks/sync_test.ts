@@ -213,3 +213,17 @@ Deno.test("sync task: --watch repeats passes until SIGTERM and sends nothing onc
   assert.match(lines[lines.length - 1]!, /0 create, 0 update, 0 delete/);
   assert.equal(w.aai.state.counts.byMethod.PUT, 3);
 });
+
+Deno.test("sync task: --source kube reads resources from the cluster (kubeconfig from connectivity-info)", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]), {}, {
+    kube: true,
+  });
+  const result = await sync(["--once", "--source", "kube"], env(w));
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(k8sResources(w).size, 3);
+  assert.equal(
+    w.k8s.state.requests.byRoute["GET /v1/instance/{id}/status"] ?? 0,
+    0,
+  );
+  assert.ok(w.kube!.state.requests.total > 0);
+});
