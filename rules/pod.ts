@@ -96,11 +96,11 @@ export function podRule(pod: KubeObject, context: RuleContext): Readiness {
 
   const startedAt = timeAt(pod, "status.startTime") ??
     timeAt(pod, "metadata.creationTimestamp");
-  let waiting: Readiness | undefined;
+  let waiting: { result: Readiness; role: ContainerView["role"] } | undefined;
   for (const container of containers) {
-    const verdict = judgeWaiting(container, startedAt, context);
-    if (verdict?.verdict === "Failed") return verdict;
-    waiting ??= verdict;
+    const result = judgeWaiting(container, startedAt, context);
+    if (result?.verdict === "Failed") return result;
+    if (result !== undefined) waiting ??= { result, role: container.role };
   }
 
   const conditions = conditionsAt(pod);
@@ -144,9 +144,20 @@ export function podRule(pod: KubeObject, context: RuleContext): Readiness {
     );
   }
 
-  if (waiting !== undefined) return waiting;
+  if (waiting !== undefined && waiting.role !== "app") return waiting.result;
+  const init = containers.find((c) =>
+    c.role === "init" && intAt(c.status, "state.terminated.exitCode", -1) !== 0
+  );
+  if (init !== undefined && phase !== "Running") {
+    return pending("Initializing", `waiting for ${label(init)} to complete`);
+  }
+  if (waiting !== undefined) return waiting.result;
   if (phase === "") return pending("NoStatus", "no status.phase reported yet");
-  if (phase === "Pending") return pendingPhase(containers, scheduled?.status);
+  if (phase === "Pending") {
+    return scheduled?.status !== "True" && containers.length === 0
+      ? pending("Scheduling", "waiting to be scheduled")
+      : pending("ContainersStarting", "containers starting");
+  }
   if (phase !== "Running") {
     return pending("UnknownPhase", `unrecognised phase "${phase}"`);
   }
@@ -155,17 +166,22 @@ export function podRule(pod: KubeObject, context: RuleContext): Readiness {
 
 function containerViews(pod: KubeObject): ContainerView[] {
   const sidecars = new Set<string>();
+  const specified = new Set<string>();
   for (const spec of recordsAt(pod, "spec.initContainers")) {
-    if (
-      spec["restartPolicy"] === "Always" && typeof spec["name"] === "string"
-    ) sidecars.add(spec["name"]);
+    const name = spec["name"];
+    if (typeof name !== "string") continue;
+    specified.add(name);
+    if (spec["restartPolicy"] === "Always") sidecars.add(name);
   }
   const views: ContainerView[] = [];
   for (const status of recordsAt(pod, "status.initContainerStatuses")) {
     const name = stringAt(status, "name");
-    // Without the spec (bare status documents) a running init container can only be a sidecar.
-    const sidecar = sidecars.has(name) ||
-      valueAt(status, "state.running") !== undefined;
+    // Without the spec (bare status documents) a running init container that
+    // reports `started` is taken for a sidecar; regular ones are not "started".
+    const sidecar = specified.has(name)
+      ? sidecars.has(name)
+      : valueAt(status, "state.running") !== undefined &&
+        valueAt(status, "started") === true;
     views.push({ name, role: sidecar ? "sidecar" : "init", status });
   }
   for (const status of recordsAt(pod, "status.containerStatuses")) {
@@ -292,22 +308,6 @@ function terminalMessage(
     }
   }
   return message === "" ? "the pod failed" : message;
-}
-
-function pendingPhase(
-  containers: readonly ContainerView[],
-  scheduled: string | undefined,
-): Readiness {
-  if (scheduled !== "True" && containers.length === 0) {
-    return pending("Scheduling", "waiting to be scheduled");
-  }
-  const init = containers.find((c) =>
-    c.role === "init" && valueAt(c.status, "state.terminated") === undefined
-  );
-  if (init !== undefined) {
-    return pending("Initializing", `waiting for ${label(init)} to complete`);
-  }
-  return pending("ContainersStarting", "containers starting");
 }
 
 function judgeRunning(
