@@ -24,7 +24,9 @@ export class LockHeldError extends Error {
 
 /** A held lock; `release()` (or `await using`) frees it. */
 export interface StateLock extends AsyncDisposable {
+  /** The lock file. */
   path: string;
+  /** Frees the lock (idempotent). */
   release(): Promise<void>;
 }
 

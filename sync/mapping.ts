@@ -21,34 +21,51 @@ import type { KubeObject, Readiness, Verdict } from "../rules/types.ts";
 
 /** Where an instance's objects live in A&AI. */
 export interface Placement {
+  /** A&AI `cloud-owner`. */
   cloudOwner: string;
+  /** A&AI `cloud-region-id` (k8splugin's `cloud-region`). */
   cloudRegion: string;
+  /** A&AI `tenant-id`. */
   tenantId: string;
 }
 
 /** A resource of an instance with its verdict, ready to be mapped. */
 export interface EvaluatedResource {
+  /** The k8splugin instance it belongs to. */
   instanceId: string;
+  /** Group/version/kind (`group` is `""` for core). */
   gvk: Gvk;
+  /** `metadata.name`. */
   name: string;
   /** `""` for cluster-scoped resources. */
   namespace: string;
   /** The Kubernetes object (for a missing resource: a stub with metadata only). */
   object: KubeObject;
+  /** The rules' verdict. */
   readiness: Readiness;
 }
 
 /** The `k8s-resource` fields we own and compare (not `data-source-version`). */
 export interface OwnedFields {
+  /** SHA-256 id (SO CNF adapter formula). */
   id: string;
+  /** Kubernetes name. */
   name: string;
+  /** API group, `""` for core. */
   group: string;
+  /** GVK version (not the resourceVersion). */
   version: string;
+  /** Kind. */
   kind: string;
+  /** Namespace, `""` when cluster-scoped. */
   namespace: string;
+  /** Sorted `key=value` labels plus the readiness labels. */
   labels: string[];
+  /** k8splugin query URL of the resource. */
   selflink: string;
+  /** Who owns the object (ours: `k8s-aai-sync`). */
   "data-owner": string;
+  /** Always `k8splugin`. */
   "data-source": string;
 }
 
@@ -56,14 +73,19 @@ export interface OwnedFields {
 export interface DesiredObject {
   /** A&AI object path without `/aai/{v}`, segments percent-encoded. */
   path: string;
+  /** The k8splugin instance it belongs to. */
   instanceId: string;
+  /** Its cloud region. */
   cloudRegion: string;
   /** `group/version/kind/namespace/name`, for messages. */
   key: string;
+  /** The owned fields (compared). */
   fields: OwnedFields;
   /** Kubernetes `metadata.resourceVersion` (published, never compared). */
   sourceVersion: string;
+  /** Verdict carried in the readiness label. */
   verdict: Verdict;
+  /** Reason carried in the reason label. */
   reason: string;
 }
 

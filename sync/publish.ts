@@ -44,7 +44,9 @@ export type Outcome =
 
 /** The result of one operation, as committed to the snapshot and reported. */
 export interface OperationResult {
+  /** The operation this result is about. */
   op: PlannedOperation;
+  /** What happened (`failed` results are not committed). */
   outcome: Outcome;
   /** Whether the object now has its relationships (create/update/relate/adopt). */
   edges: boolean;
@@ -52,6 +54,7 @@ export interface OperationResult {
   status?: number;
   /** Set when the object belongs to another `data-owner`. */
   foreignOwner?: string;
+  /** Why it failed (one line, no response dump). */
   error?: string;
   /** Requests sent for this operation. */
   requests: number;
@@ -65,14 +68,19 @@ export interface OperationResult {
 
 /** Settings of {@linkcode publish}. */
 export interface PublishOptions {
+  /** Where to send the operations. */
   aai: AaiClient;
+  /** Operations in flight at once. */
   concurrency: number;
   /** Our `data-owner`. */
   owner: string;
+  /** Adopt/delete objects of another `data-owner` too. */
   takeOwnership: boolean;
+  /** Send creates, patches and deletes in single transactions. */
   bulk: boolean;
   /** Called for each result as soon as A&AI confirmed it (commit point). */
   onResult: (result: OperationResult) => void;
+  /** Called for warnings (foreign owners, bulk fallbacks). */
   warn?: (message: string, properties?: Record<string, unknown>) => void;
   /** Bound of 412 retries (default 3). */
   maxConflictRetries?: number;

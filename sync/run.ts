@@ -38,26 +38,35 @@ import { describeError, type InstanceRead, readInstances } from "./source.ts";
 
 /** The logger sync writes to (a @logtape/logtape `Logger` fits). */
 export interface SyncLogger {
+  /** Detail for `-v`. */
   debug(message: string, properties?: Record<string, unknown>): void;
+  /** Normal progress (each write). */
   info(message: string, properties?: Record<string, unknown>): void;
+  /** Something skipped or degraded. */
   warn(message: string, properties?: Record<string, unknown>): void;
+  /** Something failed (the pass exits non-zero). */
   error(message: string, properties?: Record<string, unknown>): void;
 }
 
 /** The peers and clock a run uses; tasks/ chooses the implementations. */
 export interface SyncDeps {
+  /** The source of instances and statuses. */
   k8splugin: K8spluginClient;
+  /** Where objects are published. */
   aai: AaiClient;
   /** The kube client of a region, if it has one (called once per region per run). */
   kube?: (
     cloudRegion: string,
   ) => KubeSource | undefined | Promise<KubeSource | undefined>;
+  /** The clock (default: the wall clock); rules and the snapshot use it. */
   now?: () => Date;
+  /** Where progress goes (default: nowhere). */
   log?: SyncLogger;
 }
 
 /** What a run does. */
 export interface SyncOptions {
+  /** The validated configuration (see {@linkcode loadConfig}). */
   config: Config;
   /** Plan only: print operations, send no writes, keep the snapshot. */
   dryRun?: boolean;
@@ -77,30 +86,46 @@ export interface SyncOptions {
 
 /** One A&AI operation as reported (planned, or sent with its outcome). */
 export interface ReportedOperation {
+  /** HTTP method of the write. */
   method: "PUT" | "PATCH" | "DELETE";
+  /** A&AI object path without `/aai/{v}` (relationship path for relate). */
   path: string;
+  /** Request body (PUT/PATCH), as planned. */
   body?: Record<string, unknown>;
+  /** Why it is sent, for humans. */
   why: string;
+  /** The k8splugin instance the object belongs to. */
   instanceId: string;
+  /** What happened (absent in a dry run). */
   outcome?: OperationResult["outcome"];
+  /** HTTP status of the decisive request, when known. */
   status?: number;
+  /** X-TransactionId of the decisive request, when the client reports it. */
   transactionId?: string;
+  /** Why it failed. */
   error?: string;
 }
 
 /** The outcome of one pass. */
 export interface RunReport {
+  /** ISO time the pass started (scenario time when `now` is given). */
   startedAt: string;
+  /** Wall-clock duration of the pass. */
   durationMs: number;
+  /** Whether nothing was sent. */
   dryRun: boolean;
+  /** Instances in scope: listed, synced, unknown this run and why. */
   instances: {
     listed: number;
     synced: number;
     unknown: string[];
     failed: { id: string; error: string }[];
   };
+  /** Resources evaluated, by verdict. */
   resources: Record<Verdict, number>;
+  /** Every planned (dry run) or sent operation with its outcome. */
   operations: ReportedOperation[];
+  /** Confirmed writes by kind (planned ones in a dry run). */
   writes: {
     create: number;
     update: number;
@@ -109,8 +134,9 @@ export interface RunReport {
     relate: number;
     skipped: number;
   };
-  /** A&AI requests sent by publishing (GETs of lookups not included). */
+  /** Errors, one line each; any makes the exit code non-zero. */
   errors: string[];
+  /** Things skipped or degraded that did not fail the pass. */
   warnings: string[];
   /** Deletes held back by the safety rules (DESIGN §8). */
   deletesHeld: number;
@@ -137,6 +163,7 @@ export function defaultMaxDeletes(owned: number): number {
 interface Pass {
   deps: Required<Pick<SyncDeps, "k8splugin" | "aai">> & SyncDeps;
   options: SyncOptions;
+  /** The validated configuration (see {@linkcode loadConfig}). */
   config: Config;
   log: SyncLogger;
   now: Date;
@@ -772,13 +799,19 @@ function touchInstance(pass: Pass, summary: InstanceSummary): void {
 
 /** What `check` shows for one instance. */
 export interface InstancePlan {
+  /** The instance as k8splugin lists it. */
   instance: InstanceSummary;
+  /** Its resources with their verdicts. */
   resources: EvaluatedResource[];
+  /** The instance verdict (worst resource decides). */
   rollup: Readiness;
+  /** What a sync would send for it now. */
   planned: PlannedOperation[];
   /** The desired A&AI objects (create bodies). */
   aai: Record<string, unknown>[];
+  /** Where its objects live in A&AI. */
   placement?: Placement;
+  /** Why it cannot be placed in A&AI, when it cannot. */
   error?: string;
 }
 

@@ -21,7 +21,9 @@ export const SNAPSHOT_SCHEMA = 1;
 
 /** One A&AI object we own (or found owned by someone else). */
 export interface SnapshotObject {
+  /** The k8splugin instance it belongs to. */
   instanceId: string;
+  /** Its cloud region. */
   cloudRegion: string;
   /** `group/version/kind/namespace/name`. */
   key: string;
@@ -29,7 +31,9 @@ export interface SnapshotObject {
   fields: OwnedFields;
   /** `data-source-version` last published. */
   sourceVersion: string;
+  /** Verdict last published. */
   verdict: Verdict;
+  /** Reason last published. */
   reason: string;
   /** ISO time of the last confirmed write. */
   publishedAt: string;
@@ -41,6 +45,7 @@ export interface SnapshotObject {
 
 /** What we remember about one k8splugin instance. */
 export interface SnapshotInstance {
+  /** Region of the instance. */
   cloudRegion: string;
   /** ISO time of the last successful list that contained it. */
   lastSeen: string;
@@ -48,19 +53,25 @@ export interface SnapshotInstance {
   misses: number;
   /** Its vf-module, `null` when A&AI had none at `vfModuleCheckedAt`. */
   vfModule?: VfModuleRef | null;
+  /** ISO time of the last vf-module lookup. */
   vfModuleCheckedAt?: string;
 }
 
 /** Placement cached per region (looked up in k8splugin/A&AI). */
 export interface SnapshotRegion {
+  /** A&AI cloud owner of the region. */
   cloudOwner: string;
+  /** Tenant of the region. */
   tenantId: string;
+  /** ISO time of the lookup. */
   checkedAt: string;
 }
 
 /** The whole state file. */
 export interface Snapshot {
+  /** Schema version (a newer file is refused). */
   schema: typeof SNAPSHOT_SCHEMA;
+  /** ISO time of the last write. */
   updatedAt: string;
   /** Keyed by A&AI object path. */
   objects: Record<string, SnapshotObject>;
@@ -187,6 +198,7 @@ export async function readSnapshot(path: string): Promise<Snapshot> {
 
 /** The result of {@linkcode loadSnapshot}. */
 export interface LoadedSnapshot {
+  /** The snapshot (empty when the file was absent or corrupt). */
   snapshot: Snapshot;
   /** Where a corrupt file was moved, when it was. */
   movedAside?: string;

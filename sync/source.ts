@@ -37,12 +37,17 @@ export type InstanceRead =
 
 /** What {@linkcode readInstances} needs. */
 export interface ReadOptions {
+  /** The instance source. */
   k8splugin: K8spluginClient;
   /** The kube source of a region, if any (already resolved). */
   kubeFor: (cloudRegion: string) => KubeSource | undefined;
+  /** Where resources are read from. */
   source: "k8splugin" | "kube";
+  /** Parallel reads. */
   concurrency: number;
+  /** Evaluation time. */
   now: Date;
+  /** Rule tunables from the config. */
   ruleOptions: Partial<RuleOptions>;
   /** Called when a kube fallback or read problem is worth a warning. */
   warn?: (message: string, properties?: Record<string, unknown>) => void;
