@@ -242,6 +242,16 @@ export function parseConfig(
  * `aai.passwordFile` is read here (trailing newline removed).
  *
  * @throws {ConfigError} for an unreadable file, bad syntax or a bad value.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "./config.ts";
+ * const config = await loadConfig(undefined, {
+ *   K8SPLUGIN_URL: "http://multicloud-k8s:9015",
+ *   AAI_URL: "http://aai:80",
+ * });
+ * console.assert(config.aai.apiVersion === "v24");
+ * ```
  */
 export async function loadConfig(
   path?: string,

@@ -423,6 +423,22 @@ function newReport(now: Date, dryRun: boolean): RunReport {
  * Runs one pass of the sync loop and returns its report. Does not take the
  * lock (tasks/sync.ts does). Throws only for programmer errors and snapshot
  * I/O failures; peer problems end up in the report (`exitCode` 1 or 75).
+ *
+ * @param deps The peers (interfaces), the clock and the logger.
+ * @param options The config and what this pass does (dry run, verify, scope…).
+ * @returns What was read, evaluated and sent, and the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { HttpAaiClient, HttpK8spluginClient } from "../adapters/mod.ts";
+ * import { loadConfig, runSync, summaryLine } from "./mod.ts";
+ * const config = await loadConfig(undefined, Deno.env.toObject());
+ * const report = await runSync({
+ *   k8splugin: new HttpK8spluginClient({ baseUrl: config.k8splugin.url }),
+ *   aai: new HttpAaiClient({ baseUrl: config.aai.url }),
+ * }, { config });
+ * console.log(summaryLine(report));
+ * ```
  */
 export async function runSync(
   deps: SyncDeps,
