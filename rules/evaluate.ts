@@ -10,13 +10,10 @@ import { preamble } from "./_preamble.ts";
 import { pending, withWarnings } from "./_readiness.ts";
 import { genericRule } from "./generic.ts";
 import { resolveRuleOptions } from "./options.ts";
-import {
-  RULE_ALIASES,
-  ruleFailure,
-  RULES,
-  STATUSLESS_RULE_KEYS,
-} from "./registry.ts";
+import { ruleFailure } from "./_guard.ts";
+import { RULE_ALIASES, RULES } from "./registry.ts";
 import { ruleKeyOf } from "./rule_key.ts";
+import { STATUSLESS_KEYS } from "./statusless.ts";
 import type {
   KubeObject,
   Readiness,
@@ -47,6 +44,9 @@ export interface EvaluateContext {
 
 /** Judges one object against a fixed context (see {@linkcode createEvaluator}). */
 export type Evaluator = (object: unknown) => Readiness;
+
+/** Keys whose rule ignores `status` (a `status: null` there is harmless). */
+const STATUSLESS_RULE_KEYS: ReadonlySet<string> = new Set(STATUSLESS_KEYS);
 
 /** Bare Kind → registry key, for objects that arrive without `apiVersion`. */
 const KEY_BY_KIND: ReadonlyMap<string, string> = keysByKind(RULES);

@@ -60,7 +60,7 @@ const TERMINAL_WAITING: ReadonlySet<string> = new Set([
 
 /** Registry answers that mean retrying the pull cannot help. */
 const PERMANENT_PULL_ERROR =
-  /not found|manifest unknown|unauthorized|authentication required|denied|forbidden|no such host|invalid reference/i;
+  /not found|manifest unknown|unauthorized|authentication required|denied|forbidden|invalid reference/i;
 
 /** One container status with where it came from. */
 interface ContainerView {

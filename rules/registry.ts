@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { FieldError } from "./_fields.ts";
-import { pending } from "./_readiness.ts";
+import { guardRule } from "./_guard.ts";
 import { apiServiceRule } from "./apiservice.ts";
 import { certificateRule } from "./certificate.ts";
 import { cronJobRule } from "./cronjob.ts";
@@ -23,7 +22,7 @@ import { replicaSetRule } from "./replicaset.ts";
 import { serviceRule } from "./service.ts";
 import { statefulSetRule } from "./statefulset.ts";
 import { STATUSLESS_KEYS, statuslessRule } from "./statusless.ts";
-import type { Readiness, Rule } from "./types.ts";
+import type { Rule } from "./types.ts";
 
 /** One line per Kind: the canonical key and its rule. */
 const TABLE: readonly (readonly [string, Rule])[] = [
@@ -60,38 +59,6 @@ export const RULE_ALIASES: ReadonlyMap<string, string> = new Map([
   ["extensions/NetworkPolicy", "networking.k8s.io/NetworkPolicy"],
 ]);
 
-/** Keys whose rule ignores `status` (a `status: null` there is harmless). */
-export const STATUSLESS_RULE_KEYS: ReadonlySet<string> = new Set(
-  STATUSLESS_KEYS,
-);
-
-/**
- * Wraps a rule so that it never throws: a {@linkcode FieldError} becomes
- * Pending `InvalidObject`, anything else Pending `RuleError`.
- */
-export function guardRule(rule: Rule): Rule {
-  return function guarded(object, context) {
-    try {
-      return rule(object, context);
-    } catch (error) {
-      return ruleFailure(error);
-    }
-  };
-}
-
-/** The verdict for an exception raised while judging an object. */
-export function ruleFailure(error: unknown): Readiness {
-  if (error instanceof FieldError) {
-    return pending("InvalidObject", error.message);
-  }
-  return pending(
-    "RuleError",
-    `the rule failed on this object: ${
-      error instanceof Error ? error.message : String(error)
-    }`,
-  );
-}
-
 function buildRules(): ReadonlyMap<string, Rule> {
   const rules = new Map<string, Rule>();
   const guarded = new Map<Rule, Rule>();
@@ -113,6 +80,6 @@ function buildRules(): ReadonlyMap<string, Rule> {
 /**
  * Every built-in rule, keyed `"group/Kind"` (`"apps/Deployment"`) or bare
  * Kind for the core group (`"Pod"`). Each rule already runs behind
- * {@linkcode guardRule}; `evaluate()` adds the shared preamble in front.
+ * a guard that turns exceptions into Pending verdicts; `evaluate()` adds the shared preamble in front.
  */
 export const RULES: ReadonlyMap<string, Rule> = buildRules();
