@@ -53,14 +53,19 @@ export function onNotReadyNode(index: RelatedIndex, pod: KubeObject): boolean {
   return node !== "" && index.nodeReady.get(node) === false;
 }
 
+const NO_REASONS: ReadonlySet<string> = new Set();
+
 /**
  * Returns a Failed verdict naming the first failing pod (and how many fail),
- * or `undefined` when no live pod of the owner is Failed.
+ * or `undefined` when no live pod of the owner is Failed. Pod reasons in
+ * `ignoredReasons` are left to the owner's own accounting (a Job's
+ * `backoffLimit` counts container restarts).
  */
 export function ownedPodFailure(
   index: RelatedIndex,
   pods: readonly RelatedEntry[],
   context: RuleContext,
+  ignoredReasons: ReadonlySet<string> = NO_REASONS,
 ): Readiness | undefined {
   let first: { name: string; result: Readiness } | undefined;
   let failing = 0;
@@ -69,7 +74,9 @@ export function ownedPodFailure(
     if (!isLive(entry.object) || onNotReadyNode(index, entry.object)) continue;
     live++;
     const result = podVerdict(index, entry.object, context);
-    if (result.verdict !== "Failed") continue;
+    if (result.verdict !== "Failed" || ignoredReasons.has(result.reason)) {
+      continue;
+    }
     failing++;
     first ??= { name: entry.name, result };
   }

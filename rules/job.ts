@@ -12,7 +12,7 @@
  * | `Complete=True` or `SuccessCriteriaMet=True` | Ready | `Complete` / `SuccessCriteriaMet` |
  * | `spec.suspend` and `Suspended=True` | Ready + warning | `Suspended` |
  * | `spec.suspend` without `Suspended=True` yet | Pending | `Suspending` |
- * | a live owned pod is Failed by the Pod rules (image pull, config error…) | Failed | the pod's reason |
+ * | a live owned pod is Failed by the Pod rules (image pull, config error…), except CrashLoopBackOff (counted by `backoffLimit`) | Failed | the pod's reason |
  * | `status.active > 0` | Pending | `Running` |
  * | otherwise | Pending; Failed `NoProgress` after `stallTimeoutMs` without a status change | `Starting` |
  *
@@ -21,7 +21,8 @@
  * before pods finish terminating; failure is never derived from
  * `status.failed` vs `backoffLimit` (wrong with `restartPolicy: OnFailure`);
  * a pod in ImagePullBackOff, which never counts towards `backoffLimit`, fails
- * the Job instead of leaving it active forever; a suspended Job is Ready by
+ * the Job instead of leaving it active forever, while a crash loop, which
+ * the Job retries by design, is left to `backoffLimit`; a suspended Job is Ready by
  * declaration rather than waiting forever (Helm 4).
  *
  * @module
@@ -39,6 +40,14 @@ import { escalateIfStalled } from "./_preamble.ts";
 import { failed, pending, ready } from "./_readiness.ts";
 import { ownedPods, relatedIndex } from "./_related.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
+
+/**
+ * Pod reasons the Job controller itself counts towards `backoffLimit`
+ * (container restarts under `restartPolicy: OnFailure`): a migration Job that
+ * crashes until its database is up may still succeed, and `Failed=True`
+ * arrives when the limit is reached.
+ */
+const RETRIED_BY_JOB: ReadonlySet<string> = new Set(["CrashLoopBackOff"]);
 
 /** Decides the readiness of a Job. */
 export function jobRule(job: KubeObject, context: RuleContext): Readiness {
@@ -74,7 +83,12 @@ export function jobRule(job: KubeObject, context: RuleContext): Readiness {
     );
   }
   const index = relatedIndex(context.related);
-  const podFailure = ownedPodFailure(index, ownedPods(index, job), context);
+  const podFailure = ownedPodFailure(
+    index,
+    ownedPods(index, job),
+    context,
+    RETRIED_BY_JOB,
+  );
   if (podFailure !== undefined) return podFailure;
   if (intAt(job, "status.active", 0) > 0) {
     return pending("Running", progress(job));

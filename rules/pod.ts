@@ -324,9 +324,7 @@ function judgeRunning(
     }
     if (valueAt(container.status, "ready") !== true) {
       const terminated = stringAt(container.status, "state.terminated.reason");
-      const why = terminated === ""
-        ? "is not ready"
-        : `exited (${terminated}) and will restart`;
+      const why = terminated === "" ? "is not ready" : `exited (${terminated})`;
       return pending("ContainersNotReady", `${label(container)} ${why}`);
     }
   }
