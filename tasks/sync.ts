@@ -43,24 +43,39 @@ import {
 } from "../sync/mod.ts";
 import { EXIT, EXIT_CODES_HELP, type ExitCode, exitCodeFor } from "./_exit.ts";
 
-/** Parsed command-line options. */
+/** Parsed command-line options (see `--help`). */
 export interface SyncCliOptions {
+  /** `--config FILE`. */
   config?: string;
+  /** `--once`: one pass (the default). */
   once?: boolean;
+  /** `--watch`: repeat passes until SIGINT/SIGTERM. */
   watch?: boolean;
+  /** `--interval DUR` between `--watch` passes. */
   interval?: string;
+  /** `--dry-run`: plan, print, send nothing. */
   dryRun?: boolean;
+  /** `--verify`: GET every owned object and repair drift. */
   verify?: boolean;
+  /** `--region R`, repeatable. */
   region: string[];
+  /** `--instance ID`, repeatable. */
   instance: string[];
+  /** `--take-ownership`. */
   takeOwnership?: boolean;
+  /** `--allow-mass-delete`. */
   allowMassDelete?: boolean;
+  /** `--metrics-file FILE`. */
   metricsFile?: string;
+  /** `--log-format json|text`. */
   logFormat: "json" | "text";
+  /** `-v`: debug logs. */
   verbose?: boolean;
+  /** `--source k8splugin|kube`. */
   source?: "k8splugin" | "kube";
 }
 
+/** Accumulates a repeatable option's values. */
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { acquireStateLock } from "../../sync/mod.ts";
+import { HttpTransportError } from "../../adapters/mod.ts";
+import {
+  acquireStateLock,
+  ConfigError,
+  LockHeldError,
+} from "../../sync/mod.ts";
+import { exitCodeFor } from "../../tasks/_exit.ts";
 import {
   deployment,
   expectedPath,
@@ -226,4 +232,31 @@ Deno.test("sync task: --source kube reads resources from the cluster (kubeconfig
     0,
   );
   assert.ok(w.kube!.state.requests.total > 0);
+});
+
+Deno.test("exitCodeFor() maps config, usage, lock and transport errors to 2, 2, 75, 75 and the rest to 1", () => {
+  assert.equal(exitCodeFor(new ConfigError("bad")), 2);
+  assert.equal(
+    exitCodeFor(
+      Object.assign(new Error("x"), {
+        name: "CommanderError",
+        code: "commander.unknownOption",
+      }),
+    ),
+    2,
+  );
+  assert.equal(exitCodeFor(new LockHeldError("/s/.lock")), 75);
+  assert.equal(
+    exitCodeFor(
+      new HttpTransportError({
+        peer: "A&AI",
+        method: "GET",
+        url: "u",
+        kind: "Refused",
+        detail: "refused",
+      }),
+    ),
+    75,
+  );
+  assert.equal(exitCodeFor(new Error("boom")), 1);
 });
