@@ -12,7 +12,7 @@
  * @module
  */
 
-import { styleText } from "node:util";
+import { stripVTControlCharacters, styleText } from "node:util";
 import {
   type AaiExchange,
   HttpAaiClient,
@@ -48,6 +48,8 @@ export interface DemoPass {
   laterMinutes: number;
   /** Run as `sync --allow-mass-delete` (an operator confirmed). */
   allowMassDelete: boolean;
+  /** Deletion safety holds this pass back on purpose (exit 1 expected). */
+  heldBack: boolean;
 }
 
 /** What the well-known demo steps mean, by step name. */
@@ -87,7 +89,10 @@ const STORIES: Record<string, { title: string; story: string }> = {
  */
 export function demoPasses(
   scenario: Scenario,
-  deleteAfterMisses = 2,
+  safety: { deleteAfterMisses: number; emptyListGuard: number } = {
+    deleteAfterMisses: 2,
+    emptyListGuard: 2,
+  },
 ): DemoPass[] {
   const passes: DemoPass[] = [];
   scenario.steps.forEach((step, index) => {
@@ -98,6 +103,7 @@ export function demoPasses(
       story: known?.story ?? "",
       laterMinutes: 0,
       allowMassDelete: false,
+      heldBack: false,
     });
     if (index === 1) {
       passes.push({
@@ -107,6 +113,7 @@ export function demoPasses(
           "Only status heartbeats (new resourceVersions) moved; nothing A&AI holds would change.",
         laterMinutes: 1,
         allowMassDelete: false,
+        heldBack: false,
       });
     }
   });
@@ -116,10 +123,17 @@ export function demoPasses(
     !lastStep.instances.some((j) => j.id === i.id)
   );
   if (gone.length === 0) return passes;
-  const confirm = lastStep.instances.length === 0;
+  const { deleteAfterMisses, emptyListGuard } = safety;
+  const previous = scenario.steps[last - 1]?.instances.length ?? 0;
+  const confirm = lastStep.instances.length === 0 &&
+    previous >= emptyListGuard;
   if (confirm) {
+    passes[passes.length - 1]!.heldBack = true;
     passes[passes.length - 1]!.story +=
-      " An empty list while A&AI still holds objects looks like an outage, so sync deletes nothing and exits 1.";
+      ` An empty list while A&AI holds ${previous} instances looks like an outage, so sync deletes nothing and exits 1.`;
+  } else {
+    passes[passes.length - 1]!.story +=
+      ` An instance is deleted from A&AI only after ${deleteAfterMisses} successful lists in a row omit it.`;
   }
   for (let miss = confirm ? 1 : 2; miss <= deleteAfterMisses; miss++) {
     passes.push({
@@ -132,6 +146,7 @@ export function demoPasses(
         : "",
       laterMinutes: miss - (confirm ? 0 : 1),
       allowMassDelete: confirm,
+      heldBack: false,
     });
   }
   return passes;
@@ -236,20 +251,30 @@ export function verdictLines(
   const old = new Map(
     (before?.resources ?? []).map((r) => [`${kindLabel(r)}/${r.name}`, r]),
   );
-  let changes = 0;
+  const rows: [string, string, string][] = [];
   for (const r of after.resources) {
     const name = `${kindLabel(r)}/${r.name}`;
     const was = old.get(name);
     if (was && was.verdict === r.verdict && was.reason === r.reason) continue;
-    changes++;
     const change = was
       ? `${verdict(was.verdict)} → ${verdict(r.verdict)}`
       : verdict(r.verdict);
     const reason = r.verdict === "Ready"
       ? r.reason
       : `${r.reason}: ${r.message}`;
-    lines.push(`  ${name.padEnd(width)}  ${change}  ${reason}`);
+    rows.push([name, change, reason]);
   }
+  const changeWidth = Math.max(
+    0,
+    ...rows.map(([, change]) => stripVTControlCharacters(change).length),
+  );
+  for (const [name, change, reason] of rows) {
+    const pad = changeWidth - stripVTControlCharacters(change).length;
+    lines.push(
+      `  ${name.padEnd(width)}  ${change}${" ".repeat(pad)}  ${reason}`,
+    );
+  }
+  const changes = rows.length;
   if (before && changes === 0) lines.push("  no verdict changed");
   return lines;
 }
@@ -259,6 +284,8 @@ export interface DemoOptions {
   out?: (line: string) => void;
   /** Another scenario than the demo's (tests). */
   scenario?: Scenario;
+  /** Overrides the config's `emptyListGuard` (tests show the guard with 1). */
+  emptyListGuard?: number;
 }
 
 /** The A&AI sim's k8s-resource objects (for the closing line). */
@@ -292,13 +319,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     k8splugin: { url: k8sSim.url },
     aai: { url: aaiSim.url },
     snapshot: `${stateDir}/snapshot.json`,
+    ...(options.emptyListGuard === undefined
+      ? {}
+      : { emptyListGuard: options.emptyListGuard }),
   });
   let code = 0;
   try {
     const first = scenario.steps[0]?.instances[0];
     out(paint("bold", "k8s-aai-sync demo"));
     out(
-      `k8splugin simulator ${k8sSim.url} · A&AI simulator ${aaiSim.url} · state ${stateDir}`,
+      `Simulators in this process: k8splugin ${k8sSim.url} · A&AI ${aaiSim.url}`,
     );
     if (first) {
       out(
@@ -310,12 +340,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       );
     }
     out(
-      "Each step changes what the cluster shows; then one real sync pass runs:",
+      "Each step changes what the cluster shows; then one real sync pass runs over HTTP:",
     );
     out(
-      "k8splugin → readiness rules → A&AI k8s-resource objects, sending only what changed.",
+      "k8splugin → readiness rules (Ready | Pending | Failed) → A&AI k8s-resource objects.",
     );
-    const passes = demoPasses(scenario, config.deleteAfterMisses);
+    out(
+      "Shown per pass: the verdicts that changed, then every A&AI request (method, path, status, why).",
+    );
+    const passes = demoPasses(scenario, config);
     const views = new Map<string, CheckView>();
     const misses = new Map<string, number>();
     let total = 0;
@@ -395,10 +428,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
           );
         }
       }
-      // The held-back empty list exits 1 on purpose; anything else is a bug.
-      const intended = !pass.allowMassDelete &&
-        scenario.steps[pass.step]!.instances.length === 0;
-      if (report.exitCode !== 0 && !intended) code = 1;
+      // A held-back pass exits 1 on purpose; anything else is a bug.
+      if (report.exitCode !== 0 && !pass.heldBack) code = 1;
     }
     out("");
     out(paint("bold", "Done."));

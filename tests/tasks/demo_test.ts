@@ -6,35 +6,49 @@ import { demoPasses, readableWhy, runDemo } from "../../tasks/demo.ts";
 const demo = await loadScenario(DEMO_SCENARIO_URL);
 
 /** The demo's output split into passes (heading line first). */
-async function demoOutput(): Promise<
+async function demoOutput(emptyListGuard?: number): Promise<
   { code: number; text: string; passes: string[] }
 > {
   const lines: string[] = [];
   const code = await runDemo({
     out: (line) => lines.push(stripVTControlCharacters(line)),
+    ...(emptyListGuard === undefined ? {} : { emptyListGuard }),
   });
   const text = lines.join("\n");
   const passes = text.split(/\n(?=── Pass )/).slice(1);
   return { code, text, passes };
 }
 
-Deno.test("demoPasses() plays every step, one unchanged pass, and the deletion safety passes", () => {
-  const passes = demoPasses(demo, 2);
+Deno.test("demoPasses() plays every step, one unchanged pass, and the misses before a delete", () => {
+  const passes = demoPasses(demo, { deleteAfterMisses: 2, emptyListGuard: 2 });
   assert.deepEqual(
     passes.map((
       p,
-    ) => [demo.steps[p.step]!.name, p.laterMinutes, p.allowMassDelete]),
+    ) => [
+      demo.steps[p.step]!.name,
+      p.laterMinutes,
+      p.allowMassDelete,
+      p.heldBack,
+    ]),
     [
-      ["rollout-started", 0, false],
-      ["rolled-out", 0, false],
-      ["rolled-out", 1, false],
-      ["crash-loop", 0, false],
-      ["recovered", 0, false],
-      ["deleted", 0, false],
-      ["deleted", 1, true],
-      ["deleted", 2, true],
+      ["rollout-started", 0, false, false],
+      ["rolled-out", 0, false, false],
+      ["rolled-out", 1, false, false],
+      ["crash-loop", 0, false, false],
+      ["recovered", 0, false, false],
+      ["deleted", 0, false, false],
+      ["deleted", 1, false, false],
     ],
   );
+});
+
+Deno.test("demoPasses() shows the empty-list guard and the operator's --allow-mass-delete when it applies", () => {
+  const passes = demoPasses(demo, { deleteAfterMisses: 2, emptyListGuard: 1 });
+  assert.deepEqual(
+    passes.slice(5).map((p) => [p.laterMinutes, p.allowMassDelete, p.heldBack]),
+    [[0, false, true], [1, true, false], [2, true, false]],
+  );
+  assert.match(passes[6]!.title, /--allow-mass-delete/);
 });
 
 Deno.test("readableWhy() names resources Kind/name", () => {
@@ -56,26 +70,17 @@ Deno.test("readableWhy() names resources Kind/name", () => {
 Deno.test("runDemo() tells the whole story over HTTP and exits 0", async () => {
   const { code, text, passes } = await demoOutput();
   assert.equal(code, 0, text);
-  assert.equal(passes.length, 8, text);
-  const [
-    rollout,
-    rolledOut,
-    unchanged,
-    crash,
-    recovered,
-    held,
-    confirmed,
-    deleted,
-  ] = passes as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  assert.equal(passes.length, 7, text);
+  const [rollout, rolledOut, unchanged, crash, recovered, firstMiss, deleted] =
+    passes as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
 
   // 1: the rollout starts: every resource is created in A&AI, Pending or Ready.
   assert.match(rollout, /edgex-1: Pending/);
@@ -109,12 +114,19 @@ Deno.test("runDemo() tells the whole story over HTTP and exits 0", async () => {
   // 5: recovery.
   assert.match(recovered, /edgex-1: Failed → Ready/);
 
-  // 6–8: deletion safety: held back, then one miss, then deleted.
-  assert.match(held, /deletion held back/);
-  assert.match(held, /A&AI: 0 requests/);
-  assert.match(confirmed, /--allow-mass-delete/);
-  assert.match(confirmed, /miss 1 of 2/);
-  assert.match(confirmed, /A&AI: 0 requests/);
+  // 6–7: deletion safety: kept after one miss, deleted after the second.
+  assert.match(firstMiss, /miss 1 of 2/);
+  assert.match(firstMiss, /A&AI: 0 requests/);
   assert.equal(deleted.match(/^ {2}DELETE .* 204 /gm)?.length, 5, deleted);
   assert.match(text, /A&AI now holds 0 k8s-resource object\(s\)\./);
+});
+
+Deno.test("runDemo() shows an empty list held back until the operator confirms", async () => {
+  const { code, text, passes } = await demoOutput(1);
+  assert.equal(code, 0, text);
+  assert.equal(passes.length, 8, text);
+  assert.match(passes[5]!, /deletion held back/);
+  assert.match(passes[5]!, /A&AI: 0 requests/);
+  assert.match(passes[6]!, /miss 1 of 2/);
+  assert.equal(passes[7]!.match(/^ {2}DELETE .* 204 /gm)?.length, 5);
 });
