@@ -615,3 +615,33 @@ Deno.test("runSync() deletes the last instance after its misses (one instance is
   assert.equal(second.writes.delete, 3);
   assert.equal(k8sResources(w).size, 0);
 });
+
+Deno.test("runSync() converges through a flaky A&AI (random 503s and resets) to exactly the expected objects", async () => {
+  const ids = ["app-1", "app-2", "app-3", "app-4"];
+  await using w = await world(
+    scenario([
+      ids.map((id) => healthy(id)),
+      ids.map((id) => healthy(id, "bbbbb")),
+    ], [VF]),
+  );
+  w.aai.state.faults = { errorRates: { 503: 0.4 }, resetRate: 0.1, seed: 7 };
+  for (const step of [0, 1]) {
+    w.k8s.state.setStep(step);
+    let runs = 0;
+    for (; runs < 20; runs++) {
+      if ((await runSync(w.deps, { config: w.config })).exitCode === 0) break;
+    }
+    assert.ok(runs < 20, "converged");
+  }
+  w.aai.state.faults = undefined;
+  const objects = k8sResources(w);
+  const expected = new Set(ids.flatMap((id) => [
+    expectedPath(id, "Service", "", "v1", `${id}-web`).path,
+    expectedPath(id, "Deployment", "apps", "v1", `${id}-web`).path,
+    expectedPath(id, "Pod", "", "v1", `${id}-web-5d8f7c6b9-bbbbb`).path,
+  ]));
+  assert.deepEqual(new Set(objects.keys()), expected);
+  w.aai.state.resetCounts();
+  await runSync(w.deps, { config: w.config });
+  assert.equal(w.aai.state.counts.total, 0);
+});
