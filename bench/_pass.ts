@@ -14,7 +14,6 @@
  *
  * @module
  */
-import process from "node:process";
 import pLimit from "p-limit";
 import { HttpAaiClient, HttpK8spluginClient } from "../adapters/mod.ts";
 import type { VfModuleRef } from "../adapters/mod.ts";
@@ -50,13 +49,17 @@ export interface PassJob {
 /** What one pass measured and did. */
 export interface PassResult {
   wallMs: number;
-  /** Peak RSS of this process: the kernel's high-water mark (`ru_maxrss` = VmHWM) when available, else the sampled peak. */
+  /**
+   * Peak RSS of the pass: the sampled peak here; the harness replaces it with
+   * the kernel's figure for the whole subprocess (`/usr/bin/time`) when it can.
+   */
   peakRssBytes: number;
   /** Peak of `Deno.memoryUsage().rss` sampled every `sampleIntervalMs` during the pass. */
   sampledPeakRssBytes: number;
   /** Peak of the V8 heap in use (`heapUsed`), sampled likewise: tells retained objects from runtime overhead. */
   sampledPeakHeapBytes: number;
-  rssSource: "VmHWM" | "sampled";
+  /** `time`: the kernel's peak for the whole subprocess (`/usr/bin/time -f %M`); `sampled`: `Deno.memoryUsage().rss` every 20 ms. */
+  rssSource: "time" | "sampled";
   /** Objects created, updated, adopted or deleted. */
   changedObjects: number;
   writes: Record<string, number>;
@@ -65,20 +68,6 @@ export interface PassResult {
   errorCount: number;
   /** The first few errors. */
   errors: string[];
-}
-
-/**
- * The kernel's peak-RSS figure of this process (`getrusage` `ru_maxrss`, the
- * same number as `VmHWM` and `/usr/bin/time -v`), in bytes; needs no
- * permission, unlike reading `/proc/self/status`.
- */
-function highWaterMark(): number | undefined {
-  try {
-    const kib = process.resourceUsage().maxRSS;
-    return Number.isFinite(kib) && kib > 0 ? kib * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Samples `Deno.memoryUsage()` until stopped; returns the peaks of RSS and of the V8 heap in use. */
@@ -114,14 +103,10 @@ async function loadSubscriptions(file: string): Promise<Set<string>> {
 }
 
 /**
- * Runs one pass and measures it. `inProcess` says whether the caller shares
- * this process with the simulators (then only the sampled RSS is
- * meaningful, and it includes theirs).
+ * Runs one pass and measures it. In-process (tests), the sampled RSS
+ * includes the simulators'.
  */
-export async function runPass(
-  job: PassJob,
-  inProcess = false,
-): Promise<PassResult> {
+export async function runPass(job: PassJob): Promise<PassResult> {
   const k8splugin = new HttpK8spluginClient({
     baseUrl: job.k8spluginUrl,
     peer: "k8splugin",
@@ -213,13 +198,12 @@ export async function runPass(
   }
   const wallMs = performance.now() - started;
   const sampled = sampler.stop();
-  const hwm = inProcess ? undefined : highWaterMark();
   return {
     wallMs: Math.round(wallMs),
-    peakRssBytes: hwm ?? sampled.rss,
+    peakRssBytes: sampled.rss,
     sampledPeakRssBytes: sampled.rss,
     sampledPeakHeapBytes: sampled.heap,
-    rssSource: hwm === undefined ? "sampled" : "VmHWM",
+    rssSource: "sampled",
     ...result,
   };
 }

@@ -8,11 +8,11 @@
  * Memory: each pass runs in its own subprocess (`bench/_pass.ts`) while the
  * simulators stay in this process, so the peak RSS reported is the sync
  * process's own — the simulators hold the whole scenario and every A&AI
- * object, which would otherwise dwarf the figure. The child reports the
- * kernel's high-water mark (`getrusage` `ru_maxrss`, the same figure as `VmHWM` or `/usr/bin/time -v`), which includes
- * runtime start-up and module loading, as a real `deno task sync` process
- * pays them, and also the peak of `Deno.memoryUsage().rss` sampled every
- * 20 ms during the pass. Wall time is measured inside the child around the
+ * object, which would otherwise dwarf the figure. The subprocess runs under
+ * GNU `time -f %M`: the kernel's peak RSS of that process, runtime start-up
+ * and module loading included, as a real `deno task sync` process pays them
+ * (without GNU time: the peak of `Deno.memoryUsage().rss` sampled every
+ * 20 ms during the pass). Wall time is measured inside the child around the
  * pass alone (no process start-up).
  *
  * Permissions: `--allow-net`, `--allow-read`, `--allow-write` (temporary
@@ -197,32 +197,56 @@ async function stopWorld(world: World): Promise<void> {
   await Deno.remove(world.stateDir, { recursive: true }).catch(() => {});
 }
 
-/** Runs a job in a fresh `deno` subprocess and parses its result. */
+/** `/usr/bin/time` (GNU time), when installed. */
+const GNU_TIME = "/usr/bin/time";
+
+/** Whether GNU time is available to measure a subprocess's peak RSS. */
+async function hasGnuTime(): Promise<boolean> {
+  try {
+    return (await Deno.stat(GNU_TIME)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs a job in a fresh `deno` subprocess and parses its result. Under GNU
+ * `time -f %M` the peak RSS is the kernel's figure for that process alone:
+ * `getrusage`'s `ru_maxrss` read inside a child spawned directly by this
+ * (large) process would include this process's RSS, because Linux carries
+ * the high-water mark over `fork` + `exec`; GNU time's own small fork does
+ * not.
+ */
 async function runPassInSubprocess(
   job: PassJob,
   profileDir: string | undefined,
 ): Promise<PassResult> {
   const root = new URL("../", import.meta.url);
-  const command = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--config",
-      new URL("deno.json", root).pathname,
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      ...(profileDir
-        ? [
-          "--cpu-prof",
-          `--cpu-prof-dir=${profileDir}`,
-          `--cpu-prof-name=${job.algorithm}-${job.label ?? "pass"}.cpuprofile`,
-        ]
-        : []),
-      new URL("bench/_pass.ts", root).pathname,
-    ],
+  const timeFile = `${job.stateDir}/maxrss-${job.label ?? "pass"}.txt`;
+  const timed = await hasGnuTime();
+  const denoArgs = [
+    "run",
+    "--quiet",
+    "--config",
+    new URL("deno.json", root).pathname,
+    "--allow-net",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-sys",
+    ...(profileDir
+      ? [
+        "--cpu-prof",
+        `--cpu-prof-dir=${profileDir}`,
+        `--cpu-prof-name=${job.algorithm}-${job.label ?? "pass"}.cpuprofile`,
+      ]
+      : []),
+    new URL("bench/_pass.ts", root).pathname,
+  ];
+  const command = new Deno.Command(timed ? GNU_TIME : Deno.execPath(), {
+    args: timed
+      ? ["-f", "%M", "-o", timeFile, Deno.execPath(), ...denoArgs]
+      : denoArgs,
     cwd: root.pathname,
     stdin: "piped",
     stdout: "piped",
@@ -243,7 +267,19 @@ async function runPassInSubprocess(
       }`,
     );
   }
-  return JSON.parse(last) as PassResult;
+  const result = JSON.parse(last) as PassResult;
+  if (timed) {
+    const kib = Number(
+      (await Deno.readTextFile(timeFile)).trim().split("\n").pop(),
+    );
+    if (Number.isFinite(kib) && kib > 0) {
+      // The kernel's per-thread RSS counters lag by a few pages: never report
+      // less than what the process saw itself.
+      result.peakRssBytes = Math.max(kib * 1024, result.sampledPeakRssBytes);
+      result.rssSource = "time";
+    }
+  }
+  return result;
 }
 
 /** Everything a pass needs besides the world. */
@@ -290,7 +326,7 @@ async function measure(
   };
   const pass = context.options.isolation === "subprocess"
     ? await runPassInSubprocess(job, context.profileDir)
-    : await runPass(job, true);
+    : await runPass(job);
   return {
     wallMs: pass.wallMs,
     k8spluginRequests: k8spluginCount(world) - k8sBefore,

@@ -379,7 +379,7 @@ export function formatReport(
   }
   lines.push(
     settings.isolation === "subprocess"
-      ? "Peak RSS: each pass runs in its own `deno` subprocess (the simulators stay in the parent), figure = the kernel's peak RSS of that process (ru_maxrss = VmHWM) (start-up and module loading included); wall time is measured inside it around the pass only."
+      ? "Peak RSS: each pass runs in its own `deno` subprocess (the simulators stay in the parent), figure = the kernel's peak RSS of that process from GNU time -f %M (start-up and module loading included; sampled Deno.memoryUsage().rss when GNU time is missing); wall time is measured inside it around the pass only."
       : "Peak RSS: in-process run; the figure includes the simulators and is not the sync's own.",
   );
   lines.push(

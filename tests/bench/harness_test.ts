@@ -175,8 +175,12 @@ Deno.test("runBench() in subprocess mode measures each pass's own peak RSS", asy
     maxDeletePasses: 1,
   });
   const cold = result.ours.runs.cold;
-  assert.equal(cold.pass.rssSource, "VmHWM");
+  const timed = await Deno.stat("/usr/bin/time").then(() => true, () => false);
+  assert.equal(cold.pass.rssSource, timed ? "time" : "sampled");
   assert.ok(cold.peakRssBytes >= cold.pass.sampledPeakRssBytes);
+  // The child's own figure, far below this test process (which holds the simulators) is not required,
+  // but it must be a plausible Deno process size.
+  assert.ok(cold.peakRssBytes > 10 * 1024 * 1024);
   assert.equal(cold.changedObjects, 12);
   assert.equal(result.baseline, undefined);
 });
