@@ -280,6 +280,23 @@ function entryTime(
   );
 }
 
+/**
+ * Runs `read` on a nested entry, prefixing the path of any
+ * {@linkcode FieldError} with `prefix` (e.g. `status.containerStatuses[0]`)
+ * so the message names the full field.
+ */
+export function within<T>(prefix: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof FieldError)) throw error;
+    throw new FieldError(
+      `${prefix}.${error.path}`,
+      `${prefix}.${error.message}`,
+    );
+  }
+}
+
 /** Finds the condition of the given type, if any. */
 export function findCondition(
   conditions: readonly Condition[],

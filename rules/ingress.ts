@@ -19,7 +19,8 @@
  *
  * @module
  */
-import { recordsAt, stringAt } from "./_fields.ts";
+import { stringAt } from "./_fields.ts";
+import { loadBalancerStatus } from "./_load_balancer.ts";
 import { failed, pending, ready } from "./_readiness.ts";
 import { annotationsOf } from "./_related.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
@@ -29,17 +30,8 @@ export function ingressRule(
   ingress: KubeObject,
   context: RuleContext,
 ): Readiness {
-  const addresses: string[] = [];
-  for (const entry of recordsAt(ingress, "status.loadBalancer.ingress")) {
-    for (const port of recordsAt(entry, "ports")) {
-      const error = stringAt(port, "error");
-      if (error !== "") {
-        return failed("PortError", `port ${String(port["port"])}: ${error}`);
-      }
-    }
-    const address = stringAt(entry, "ip") || stringAt(entry, "hostname");
-    if (address !== "") addresses.push(address);
-  }
+  const { addresses, portError } = loadBalancerStatus(ingress);
+  if (portError !== undefined) return failed("PortError", `port ${portError}`);
   if (addresses.length > 0) {
     return ready("Address", `served at ${addresses.join(", ")}`);
   }

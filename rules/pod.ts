@@ -34,16 +34,20 @@
  * @module
  */
 import {
+  boolAt,
+  type Condition,
   conditionsAt,
   type Fields,
   findCondition,
   formatDuration,
   intAt,
   isReasonCode,
+  isRecord,
+  optionalIntAt,
   recordsAt,
   stringAt,
   timeAt,
-  valueAt,
+  within,
 } from "./_fields.ts";
 import { failed, pending, ready } from "./_readiness.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
@@ -62,14 +66,26 @@ const TERMINAL_WAITING: ReadonlySet<string> = new Set([
 const PERMANENT_PULL_ERROR =
   /not found|manifest unknown|unauthorized|authentication required|denied|forbidden|invalid reference/i;
 
-/** One container status with where it came from. */
+/** One container status, read once (field errors name the full path). */
 interface ContainerView {
   /** Container name. */
   name: string;
   /** `init`, `sidecar` (init container with restartPolicy Always) or `app`. */
   role: "init" | "sidecar" | "app";
-  /** The raw status entry. */
-  status: Fields;
+  /** `ready` is `true`. */
+  ready: boolean;
+  /** `restartCount` (0 when absent). */
+  restarts: number;
+  /** `state.waiting.reason` and `.message` ("" when absent). */
+  waitingReason: string;
+  waitingMessage: string;
+  /** `state.terminated`: reason and exit code. */
+  terminatedReason: string;
+  exitCode: number | undefined;
+  /** `lastState.terminated`: reason, exit code and `finishedAt` (epoch ms). */
+  lastReason: string;
+  lastExitCode: number | undefined;
+  lastFinishedMs: number | undefined;
 }
 
 /** Decides the readiness of a Pod. */
@@ -145,9 +161,7 @@ export function podRule(pod: KubeObject, context: RuleContext): Readiness {
   }
 
   if (waiting !== undefined && waiting.role !== "app") return waiting.result;
-  const init = containers.find((c) =>
-    c.role === "init" && intAt(c.status, "state.terminated.exitCode", -1) !== 0
-  );
+  const init = containers.find((c) => c.role === "init" && c.exitCode !== 0);
   if (init !== undefined && phase !== "Running") {
     return pending("Initializing", `waiting for ${label(init)} to complete`);
   }
@@ -174,20 +188,41 @@ function containerViews(pod: KubeObject): ContainerView[] {
     if (spec["restartPolicy"] === "Always") sidecars.add(name);
   }
   const views: ContainerView[] = [];
-  for (const status of recordsAt(pod, "status.initContainerStatuses")) {
-    const name = stringAt(status, "name");
+  recordsAt(pod, "status.initContainerStatuses").forEach((status, i) => {
+    const view = within(
+      `status.initContainerStatuses[${i}]`,
+      () => readView(status, "init"),
+    );
     // Without the spec (bare status documents) a running init container that
     // reports `started` is taken for a sidecar; regular ones are not "started".
-    const sidecar = specified.has(name)
-      ? sidecars.has(name)
-      : valueAt(status, "state.running") !== undefined &&
-        valueAt(status, "started") === true;
-    views.push({ name, role: sidecar ? "sidecar" : "init", status });
-  }
-  for (const status of recordsAt(pod, "status.containerStatuses")) {
-    views.push({ name: stringAt(status, "name"), role: "app", status });
-  }
+    const sidecar = specified.has(view.name)
+      ? sidecars.has(view.name)
+      : isRecord(status["state"]) && status["state"]["running"] !== undefined &&
+        status["started"] === true;
+    views.push(sidecar ? { ...view, role: "sidecar" } : view);
+  });
+  recordsAt(pod, "status.containerStatuses").forEach((status, i) => {
+    views.push(
+      within(`status.containerStatuses[${i}]`, () => readView(status, "app")),
+    );
+  });
   return views;
+}
+
+function readView(status: Fields, role: ContainerView["role"]): ContainerView {
+  return {
+    name: stringAt(status, "name"),
+    role,
+    ready: boolAt(status, "ready", false),
+    restarts: intAt(status, "restartCount", 0),
+    waitingReason: stringAt(status, "state.waiting.reason"),
+    waitingMessage: stringAt(status, "state.waiting.message"),
+    terminatedReason: stringAt(status, "state.terminated.reason"),
+    exitCode: optionalIntAt(status, "state.terminated.exitCode"),
+    lastReason: stringAt(status, "lastState.terminated.reason"),
+    lastExitCode: optionalIntAt(status, "lastState.terminated.exitCode"),
+    lastFinishedMs: timeAt(status, "lastState.terminated.finishedAt"),
+  };
 }
 
 function label(container: ContainerView): string {
@@ -204,9 +239,9 @@ function judgeWaiting(
   startedAt: number | undefined,
   context: RuleContext,
 ): Readiness | undefined {
-  const reason = stringAt(container.status, "state.waiting.reason");
+  const reason = container.waitingReason;
   if (reason === "") return undefined;
-  const message = stringAt(container.status, "state.waiting.message");
+  const message = container.waitingMessage;
   const detail = message === "" ? "" : `: ${message}`;
   const who = label(container);
   const elapsed = startedAt === undefined
@@ -214,9 +249,9 @@ function judgeWaiting(
     : context.now.getTime() - startedAt;
   switch (reason) {
     case "CrashLoopBackOff": {
-      const restarts = intAt(container.status, "restartCount", 0);
-      const last = stringAt(container.status, "lastState.terminated.reason");
-      const exit = valueAt(container.status, "lastState.terminated.exitCode");
+      const restarts = container.restarts;
+      const last = container.lastReason;
+      const exit = container.lastExitCode;
       const cause = last === ""
         ? ""
         : `; last exit ${last}${
@@ -280,14 +315,14 @@ function terminalReason(
 ): string {
   const reason = stringAt(pod, "status.reason");
   if (isReasonCode(reason)) return reason;
-  for (const container of containers) {
-    const terminated = stringAt(container.status, "state.terminated.reason");
-    const exit = valueAt(container.status, "state.terminated.exitCode");
+  for (const { terminatedReason, exitCode } of containers) {
     if (
-      terminated !== "Completed" && isReasonCode(terminated) &&
-      terminated !== "Error"
-    ) return terminated;
-    if (typeof exit === "number" && exit !== 0) return "PodFailed";
+      isReasonCode(terminatedReason) && terminatedReason !== "Completed" &&
+      terminatedReason !== "Error"
+    ) {
+      return terminatedReason;
+    }
+    if (exitCode !== undefined && exitCode !== 0) return "PodFailed";
   }
   return "PodFailed";
 }
@@ -298,33 +333,32 @@ function terminalMessage(
 ): string {
   const message = stringAt(pod, "status.message");
   for (const container of containers) {
-    const exit = valueAt(container.status, "state.terminated.exitCode");
-    if (typeof exit === "number" && exit !== 0) {
-      const reason = stringAt(container.status, "state.terminated.reason");
-      const text = `${label(container)} exited with code ${exit}${
-        reason === "" ? "" : ` (${reason})`
-      }`;
-      return message === "" ? text : `${message}; ${text}`;
-    }
+    if (container.exitCode === undefined || container.exitCode === 0) continue;
+    const reason = container.terminatedReason;
+    const text = `${label(container)} exited with code ${container.exitCode}${
+      reason === "" ? "" : ` (${reason})`
+    }`;
+    return message === "" ? text : `${message}; ${text}`;
   }
   return message === "" ? "the pod failed" : message;
 }
 
 function judgeRunning(
   containers: readonly ContainerView[],
-  conditions: ReturnType<typeof conditionsAt>,
+  conditions: readonly Condition[],
   context: RuleContext,
 ): Readiness {
   for (const container of containers) {
     if (container.role === "init") {
-      if (intAt(container.status, "state.terminated.exitCode", -1) !== 0) {
+      if (container.exitCode !== 0) {
         return pending("Initializing", `${label(container)} has not completed`);
       }
       continue;
     }
-    if (valueAt(container.status, "ready") !== true) {
-      const terminated = stringAt(container.status, "state.terminated.reason");
-      const why = terminated === "" ? "is not ready" : `exited (${terminated})`;
+    if (!container.ready) {
+      const why = container.terminatedReason === ""
+        ? "is not ready"
+        : `exited (${container.terminatedReason})`;
       return pending("ContainersNotReady", `${label(container)} ${why}`);
     }
   }
@@ -334,22 +368,19 @@ function judgeRunning(
     return pending("ContainersNotReady", "no container status reported yet");
   }
   if (readyCondition !== undefined && readyCondition.status !== "True") {
+    const why = readyCondition.reason === ""
+      ? ""
+      : ` (${readyCondition.reason})`;
     return pending(
       "NotReady",
-      `Ready condition is ${readyCondition.status}${
-        readyCondition.reason === "" ? "" : ` (${readyCondition.reason})`
-      }`,
+      `Ready condition is ${readyCondition.status}${why}`,
     );
   }
   for (const container of containers) {
-    const finished = timeAt(
-      container.status,
-      "lastState.terminated.finishedAt",
-    );
-    if (finished === undefined) continue;
-    const since = context.now.getTime() - finished;
+    if (container.lastFinishedMs === undefined) continue;
+    const since = context.now.getTime() - container.lastFinishedMs;
     if (since < context.options.restartStabilityMs) {
-      const restarts = intAt(container.status, "restartCount", 0);
+      const restarts = container.restarts;
       return pending(
         "RecentlyRestarted",
         `${label(container)} restarted ${
@@ -360,10 +391,7 @@ function judgeRunning(
       );
     }
   }
-  const restarts = containers.reduce(
-    (sum, c) => sum + intAt(c.status, "restartCount", 0),
-    0,
-  );
+  const restarts = containers.reduce((sum, c) => sum + c.restarts, 0);
   const warnings = restarts > 0
     ? [
       `containers restarted ${restarts} time${

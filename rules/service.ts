@@ -23,7 +23,8 @@
  *
  * @module
  */
-import { recordAt, recordsAt, stringAt, valueAt } from "./_fields.ts";
+import { recordAt, stringAt, valueAt } from "./_fields.ts";
+import { loadBalancerStatus } from "./_load_balancer.ts";
 import { failed, pending, ready } from "./_readiness.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
@@ -51,22 +52,9 @@ export function serviceRule(
 }
 
 function loadBalancer(service: KubeObject, context: RuleContext): Readiness {
-  const ingress = recordsAt(service, "status.loadBalancer.ingress");
-  const addresses: string[] = [];
-  for (const entry of ingress) {
-    for (const port of recordsAt(entry, "ports")) {
-      const error = stringAt(port, "error");
-      if (error !== "") {
-        return failed(
-          "PortError",
-          `load balancer port ${String(port["port"])}/${
-            stringAt(port, "protocol", "TCP")
-          }: ${error}`,
-        );
-      }
-    }
-    const address = stringAt(entry, "ip") || stringAt(entry, "hostname");
-    if (address !== "") addresses.push(address);
+  const { addresses, portError } = loadBalancerStatus(service);
+  if (portError !== undefined) {
+    return failed("PortError", `load balancer port ${portError}`);
   }
   if (addresses.length > 0) {
     return ready(

@@ -112,7 +112,9 @@ function counts(statefulSet: KubeObject): Readiness {
     }
     return ready(
       "PartitionRolledOut",
-      `${updated} replicas updated, as partition ${partition} asks`,
+      `${updated} replica${
+        updated === 1 ? "" : "s"
+      } updated, as partition ${partition} asks`,
       [`${
         replicas - updated
       } replica(s) below partition ${partition} keep the old revision`],
