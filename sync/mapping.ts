@@ -127,6 +127,21 @@ export function resourceId(
   );
 }
 
+/** The A&AI path of a tenant's `k8s-resources` collection. */
+export function k8sResourcesPath(placement: Placement): string {
+  return aaiPath(
+    "cloud-infrastructure",
+    "cloud-regions",
+    "cloud-region",
+    placement.cloudOwner,
+    placement.cloudRegion,
+    "tenants",
+    "tenant",
+    placement.tenantId,
+    "k8s-resources",
+  );
+}
+
 /** The A&AI path of a `k8s-resource` (each segment percent-encoded). */
 export function k8sResourcePath(placement: Placement, id: string): string {
   return aaiPath(

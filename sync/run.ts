@@ -20,7 +20,11 @@ import {
   createBody,
   type DesiredObject,
   type EvaluatedResource,
+  k8sResourcePath,
+  k8sResourcesPath,
   mapResource,
+  type OwnedFields,
+  ownedFieldsOf,
   type Placement,
   relationshipsFor,
 } from "./mapping.ts";
@@ -517,6 +521,15 @@ export async function runSync(
     if (!map) instanceObjects.set(object.instanceId, map = {});
     map[path] = object;
   }
+  if (pass.rebuild) {
+    await discoverOwned(
+      pass,
+      placements,
+      instanceObjects,
+      inScope,
+      (region) => !regionFilter || regionFilter.has(region),
+    );
+  }
 
   await Promise.all(reads.map(async (read) => {
     const id = read.summary.id;
@@ -794,6 +807,100 @@ export async function runSync(
     }
   }
   return await finish();
+}
+
+/** The label k8splugin puts on every object it creates. */
+const INSTANCE_LABEL = "k8splugin.io/rb-instance-id=";
+
+/**
+ * Rebuild/verify: finds the objects A&AI holds under our `data-owner` in
+ * each region's tenant (one collection GET per tenant) and adds those the
+ * snapshot does not know, keyed to their instance by the
+ * `k8splugin.io/rb-instance-id` label. Vanished resources of instances read
+ * this run are then deleted, and objects of instances k8splugin no longer
+ * lists go through the usual misses (DESIGN §8), so a lost snapshot loses
+ * nothing.
+ */
+async function discoverOwned(
+  pass: Pass,
+  placements: Map<string, Placement | { error: string }>,
+  instanceObjects: Map<string, Record<string, SnapshotObject>>,
+  inScope: (id: string, region: string) => boolean,
+  regionInScope: (region: string) => boolean,
+): Promise<void> {
+  const regions = new Set([
+    ...placements.keys(),
+    ...Object.keys(pass.config.regions),
+  ]);
+  const extra = [...regions].filter((r) =>
+    !placements.has(r) && regionInScope(r)
+  );
+  const more = await resolvePlacements(pass, extra);
+  for (const [region, placement] of [...placements, ...more]) {
+    if ("error" in placement) continue;
+    const collection = k8sResourcesPath(placement);
+    let found: Record<string, unknown>[];
+    try {
+      const body = await pass.deps.aai.get(
+        `${collection}?data-owner=${encodeURIComponent(pass.config.owner)}`,
+      );
+      const list = body?.["k8s-resource"];
+      found = Array.isArray(list) ? list : [];
+    } catch (error) {
+      pass.report.warnings.push(
+        `Cannot list our objects in A&AI for region "${region}": ${
+          describeError(error)
+        }`,
+      );
+      continue;
+    }
+    for (const object of found) {
+      const fields = ownedFieldsOf(object);
+      if (!fields.id || object["data-owner"] !== pass.config.owner) continue;
+      const label = fields.labels?.find((l) => l.startsWith(INSTANCE_LABEL));
+      if (!label) continue;
+      const instanceId = label.slice(INSTANCE_LABEL.length);
+      if (!inScope(instanceId, region)) continue;
+      const path = k8sResourcePath(placement, fields.id);
+      if (pass.snapshot.objects[path]) continue;
+      const readiness = (key: string) =>
+        fields.labels?.find((l) =>
+          l.startsWith(`${pass.config.labelPrefix}${key}=`)
+        )
+          ?.split("=").slice(1).join("=") ?? "";
+      const verdict = readiness("readiness");
+      const entry: SnapshotObject = {
+        instanceId,
+        cloudRegion: region,
+        key:
+          `${fields.group}/${fields.version}/${fields.kind}/${fields.namespace}/${fields.name}`,
+        fields: fields as OwnedFields,
+        sourceVersion: String(object["data-source-version"] ?? ""),
+        verdict: verdict === "Ready" || verdict === "Failed"
+          ? verdict
+          : "Pending",
+        reason: readiness("reason"),
+        publishedAt: pass.now.toISOString(),
+        edges: hasEdges(object),
+      };
+      pass.snapshot.objects[path] = entry;
+      let map = instanceObjects.get(instanceId);
+      if (!map) instanceObjects.set(instanceId, map = {});
+      map[path] = entry;
+      pass.snapshot.instances[instanceId] ??= {
+        cloudRegion: region,
+        lastSeen: pass.now.toISOString(),
+        misses: 0,
+      };
+    }
+  }
+}
+
+/** Whether an A&AI object carries any relationship. */
+function hasEdges(object: Record<string, unknown>): boolean {
+  const list = (object["relationship-list"] as { relationship?: unknown })
+    ?.relationship;
+  return Array.isArray(list) && list.length > 0;
 }
 
 /** Marks an instance as seen in a successful list. */

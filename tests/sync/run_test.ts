@@ -645,3 +645,45 @@ Deno.test("runSync() converges through a flaky A&AI (random 503s and resets) to 
   await runSync(w.deps, { config: w.config });
   assert.equal(w.aai.state.counts.total, 0);
 });
+
+Deno.test("runSync() rebuilding a lost snapshot finds our orphans in A&AI: vanished pods go now, vanished instances after their misses", async () => {
+  await using w = await world(
+    scenario([[healthy("app-1"), healthy("app-2"), healthy("app-3")], [
+      healthy("app-1", "bbbbb"),
+      healthy("app-2"),
+    ]], [VF]),
+  );
+  await runSync(w.deps, { config: w.config });
+  // Someone else's object in the same tenant is never touched.
+  const foreign = expectedPath("other", "Pod", "", "v1", "x").path;
+  w.aai.state.put(foreign, {
+    id: foreign.split("/").pop(),
+    name: "x",
+    group: "",
+    version: "v1",
+    kind: "Pod",
+    namespace: NS,
+    labels: ["k8splugin.io/rb-instance-id=app-3"],
+    selflink: "s",
+    "data-owner": "CnfAdapter",
+  });
+  await Deno.writeTextFile(w.config.snapshot, "garbage");
+  w.k8s.state.setStep(1);
+  const rebuilt = await runSync(w.deps, { config: w.config });
+  assert.equal(rebuilt.exitCode, 0, rebuilt.errors.join("\n"));
+  assert.ok(rebuilt.snapshotMovedAside);
+  assert.deepEqual(
+    [rebuilt.writes.create, rebuilt.writes.delete],
+    [1, 1],
+    "new pod created, replaced pod deleted",
+  );
+  assert.equal(k8sResources(w).size, 10, "app-3 kept for now (first miss)");
+  const next = await runSync(w.deps, { config: w.config });
+  assert.equal(next.writes.delete, 3, "app-3 deleted after its second miss");
+  const left = k8sResources(w);
+  assert.equal(left.size, 7);
+  assert.ok(left.has(foreign));
+  w.aai.state.resetCounts();
+  await runSync(w.deps, { config: w.config });
+  assert.equal(w.aai.state.counts.total, 0);
+});
