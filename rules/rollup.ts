@@ -5,10 +5,17 @@
  */
 import type { Readiness, Verdict } from "./types.ts";
 
-/** A verdict with the resource it belongs to, e.g. `"Deployment/web"`. */
+/**
+ * A verdict with the resource it belongs to: `resource` (`"Deployment/web"`),
+ * or `kind` and `name` from which that label is built.
+ */
 export interface RollupItem extends Readiness {
   /** Names the resource in the roll-up's message and warnings. */
   resource?: string;
+  /** Kind of the resource, used with `name` when `resource` is absent. */
+  kind?: string;
+  /** Name of the resource, used with `kind` when `resource` is absent. */
+  name?: string;
 }
 
 /** The roll-up of several verdicts. */
@@ -28,7 +35,8 @@ export interface Rollup extends Readiness {
  * each prefixed with its resource. An empty list is Ready `NoResources` with
  * a warning.
  *
- * @param items Verdicts, optionally with `resource` names (`"Kind/name"`).
+ * @param items Verdicts, optionally named by `resource` (`"Kind/name"`) or
+ *   by `kind` and `name`.
  * @returns The instance verdict plus per-verdict counts.
  *
  * @example
@@ -50,7 +58,7 @@ export function rollup(items: Iterable<RollupItem>): Rollup {
   const warnings: string[] = [];
   list.forEach((item, i) => {
     counts[item.verdict]++;
-    const name = item.resource ?? `resource #${i + 1}`;
+    const name = labelOf(item) ?? `resource #${i + 1}`;
     if (
       item.verdict !== "Ready" &&
       (worst === undefined ||
@@ -92,6 +100,15 @@ export function rollup(items: Iterable<RollupItem>): Rollup {
     warnings: [...others, ...warnings],
     counts,
   };
-  if (item.resource !== undefined) result.resource = item.resource;
+  const label = labelOf(item);
+  if (label !== undefined) result.resource = label;
   return result;
+}
+
+function labelOf(item: RollupItem): string | undefined {
+  if (item.resource !== undefined) return item.resource;
+  if (item.kind !== undefined && item.name !== undefined) {
+    return `${item.kind}/${item.name}`;
+  }
+  return item.name;
 }

@@ -87,3 +87,22 @@ Deno.test("rollup() numbers unnamed items and accepts any iterable", () => {
   );
   assert.equal("resource" in result, false);
 });
+
+Deno.test("rollup() names items by kind and name when resource is absent", () => {
+  const result = rollup([
+    { verdict: "Ready", reason: "Available", message: "ok", warnings: [] },
+    {
+      verdict: "Pending",
+      reason: "LessReady",
+      message: "1/2 replicas ready",
+      warnings: [],
+      kind: "StatefulSet",
+      name: "db",
+    },
+  ]);
+  assert.equal(
+    result.message,
+    "StatefulSet/db: LessReady: 1/2 replicas ready (0 Failed, 1 Pending, 1 Ready)",
+  );
+  assert.equal(result.resource, "StatefulSet/db");
+});
