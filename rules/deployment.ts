@@ -1,7 +1,8 @@
 /**
  * Readiness of a Deployment (reference §2.2, §4 "Deployment").
  *
- * Fields read: `spec.replicas` (default 1), `spec.paused`,
+ * Fields read: `spec.replicas` (default 1; `status.replicas` for a bare status
+ * block, with a warning), `spec.paused`,
  * `status.replicas`, `status.updatedReplicas`, `status.readyReplicas`,
  * `status.availableReplicas`, `status.conditions[Progressing, ReplicaFailure]`,
  * `metadata.annotations["deployment.kubernetes.io/revision"]`; from
@@ -38,7 +39,8 @@ import {
   intAt,
 } from "./_fields.ts";
 import { ownedPodFailure } from "./_owned.ts";
-import { failed, pending, ready } from "./_readiness.ts";
+import { failed, pending, ready, withWarnings } from "./_readiness.ts";
+import { ADMISSION_FAILURE, desiredReplicas } from "./_replicas.ts";
 import {
   annotationsOf,
   ownedBy,
@@ -49,22 +51,21 @@ import {
 } from "./_related.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
-/**
- * ReplicaFailure messages that mean the pods will never be admitted as
- * specified: quota, LimitRange, PodSecurity, admission webhooks, invalid pod
- * templates. A missing ServiceAccount ("error looking up service account")
- * is excluded: the same apply usually creates it a moment later.
- */
-export const ADMISSION_FAILURE =
-  /exceeded quota|denied the request|violates PodSecurity|is invalid|is forbidden: (?!error looking up service account)/i;
-/exceeded quota|forbidden|denied|admission webhook|is invalid/i;
-
 /** Decides the readiness of a Deployment. */
 export function deploymentRule(
   deployment: KubeObject,
   context: RuleContext,
 ): Readiness {
-  const replicas = intAt(deployment, "spec.replicas", 1);
+  const warnings: string[] = [];
+  const replicas = desiredReplicas(deployment, warnings);
+  return withWarnings(decide(deployment, context, replicas), warnings);
+}
+
+function decide(
+  deployment: KubeObject,
+  context: RuleContext,
+  replicas: number,
+): Readiness {
   const conditions = conditionsAt(deployment);
   const progressing = findCondition(conditions, "Progressing");
   if (progressing?.reason === "ProgressDeadlineExceeded") {
@@ -95,13 +96,13 @@ export function deploymentRule(
 
   const updated = intAt(deployment, "status.updatedReplicas", 0);
   if (boolAt(deployment, "spec.paused", false)) {
-    const warnings = updated < replicas
+    const unfinished = updated < replicas
       ? [`rollout paused with ${updated}/${replicas} replicas updated`]
       : [];
     return ready(
       "Paused",
       "spec.paused is set; the rollout is paused by declaration",
-      warnings,
+      unfinished,
     );
   }
   if (replicaFailure?.status === "True") {

@@ -2,7 +2,8 @@
  * Readiness of a ReplicaSet, and of a ReplicationController through the same
  * function (reference §2.3, §4 "ReplicaSet").
  *
- * Fields read: `spec.replicas` (default 1), `spec.selector` (a LabelSelector,
+ * Fields read: `spec.replicas` (default 1; `status.replicas` for a bare status
+ * block, with a warning), `spec.selector` (a LabelSelector,
  * or a ReplicationController's plain map), `status.replicas`,
  * `status.availableReplicas`, `status.readyReplicas`,
  * `status.conditions[ReplicaFailure]`; from `related`: the pods it owns (by
@@ -27,9 +28,9 @@
  */
 import { conditionsAt, findCondition, intAt } from "./_fields.ts";
 import { ownedPodFailure } from "./_owned.ts";
-import { failed, pending, ready } from "./_readiness.ts";
+import { failed, pending, ready, withWarnings } from "./_readiness.ts";
+import { ADMISSION_FAILURE, desiredReplicas } from "./_replicas.ts";
 import { ownedPods, relatedIndex } from "./_related.ts";
-import { ADMISSION_FAILURE } from "./deployment.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
 /** Decides the readiness of a ReplicaSet or ReplicationController. */
@@ -37,7 +38,16 @@ export function replicaSetRule(
   replicaSet: KubeObject,
   context: RuleContext,
 ): Readiness {
-  const replicas = intAt(replicaSet, "spec.replicas", 1);
+  const warnings: string[] = [];
+  const replicas = desiredReplicas(replicaSet, warnings);
+  return withWarnings(decide(replicaSet, context, replicas), warnings);
+}
+
+function decide(
+  replicaSet: KubeObject,
+  context: RuleContext,
+  replicas: number,
+): Readiness {
   const replicaFailure = findCondition(
     conditionsAt(replicaSet),
     "ReplicaFailure",

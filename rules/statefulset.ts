@@ -1,7 +1,8 @@
 /**
  * Readiness of a StatefulSet (reference §2.4, §4 "StatefulSet").
  *
- * Fields read: `spec.replicas` (default 1), `spec.minReadySeconds`,
+ * Fields read: `spec.replicas` (default 1; `status.replicas` for a bare status
+ * block, with a warning), `spec.minReadySeconds`,
  * `spec.updateStrategy.type` (default RollingUpdate),
  * `spec.updateStrategy.rollingUpdate.partition` (default 0),
  * `status.replicas`, `status.readyReplicas`, `status.availableReplicas`,
@@ -32,7 +33,8 @@
 import { intAt, stringAt } from "./_fields.ts";
 import { ownedPodFailure } from "./_owned.ts";
 import { escalateIfStalled } from "./_preamble.ts";
-import { pending, ready } from "./_readiness.ts";
+import { pending, ready, withWarnings } from "./_readiness.ts";
+import { desiredReplicas } from "./_replicas.ts";
 import { ownedPods, relatedIndex } from "./_related.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
@@ -48,11 +50,15 @@ export function statefulSetRule(
     context,
   );
   if (podFailure !== undefined) return podFailure;
-  return escalateIfStalled(statefulSet, context, counts(statefulSet));
+  const warnings: string[] = [];
+  const replicas = desiredReplicas(statefulSet, warnings);
+  return withWarnings(
+    escalateIfStalled(statefulSet, context, counts(statefulSet, replicas)),
+    warnings,
+  );
 }
 
-function counts(statefulSet: KubeObject): Readiness {
-  const replicas = intAt(statefulSet, "spec.replicas", 1);
+function counts(statefulSet: KubeObject, replicas: number): Readiness {
   const total = intAt(statefulSet, "status.replicas", 0);
   if (total < replicas) {
     return pending("LessReplicas", `${total}/${replicas} replicas created`);
