@@ -391,3 +391,105 @@ Deno.test("the README's relative links point at files in the repository", async 
     assert.ok(stat, `README links to ${target}, which exists`);
   }
 });
+
+Deno.test("the deployment examples keep their safety settings", async () => {
+  const service = await Deno.readTextFile(
+    new URL("deploy/k8s-aai-sync.service", ROOT),
+  );
+  for (
+    const directive of [
+      "Type=oneshot",
+      "StateDirectory=k8s-aai-sync",
+      "DynamicUser=yes",
+      "NoNewPrivileges=yes",
+      "ProtectSystem=strict",
+      "ProtectHome=yes",
+      "PrivateTmp=yes",
+      "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+      "CapabilityBoundingSet=\n",
+      "SystemCallFilter=@system-service",
+      "LoadCredential=aai-password:",
+      "Environment=AAI_PASSWORD_FILE=%d/aai-password",
+      "--cached-only",
+    ]
+  ) {
+    assert.ok(
+      service.includes(directive),
+      `the service has ${directive.trim()}`,
+    );
+  }
+  assert.doesNotMatch(
+    service,
+    /^MemoryDenyWriteExecute=yes/m,
+    "V8's JIT needs W+X",
+  );
+  const timer = await Deno.readTextFile(
+    new URL("deploy/k8s-aai-sync.timer", ROOT),
+  );
+  assert.match(timer, /^Unit=k8s-aai-sync\.service$/m);
+  assert.match(timer, /^WantedBy=timers\.target$/m);
+
+  interface Container {
+    env: {
+      name: string;
+      value?: string;
+      valueFrom?: { secretKeyRef?: unknown };
+    }[];
+    volumeMounts: { mountPath: string }[];
+    securityContext: {
+      readOnlyRootFilesystem?: boolean;
+      allowPrivilegeEscalation?: boolean;
+      capabilities?: { drop?: string[] };
+    };
+  }
+  interface Manifest {
+    kind: string;
+    spec: {
+      concurrencyPolicy?: string;
+      jobTemplate: {
+        spec: {
+          template: {
+            spec: {
+              securityContext: { runAsNonRoot?: boolean };
+              containers: Container[];
+            };
+          };
+        };
+      };
+    };
+  }
+  const text = await Deno.readTextFile(
+    new URL("deploy/kubernetes/cronjob.yaml", ROOT),
+  );
+  const docs = text.split(/^---$/m).map((d) => parseYaml(d))
+    .filter(Boolean) as Manifest[];
+  const cronJob = docs.find((d) => d.kind === "CronJob")!;
+  assert.equal(cronJob.spec.concurrencyPolicy, "Forbid");
+  const pod = cronJob.spec.jobTemplate.spec.template.spec;
+  assert.equal(pod.securityContext.runAsNonRoot, true);
+  const container = pod.containers[0]!;
+  assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+  assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+  assert.deepEqual(container.securityContext.capabilities?.drop, ["ALL"]);
+  const env = new Map(container.env.map((e) => [e.name, e]));
+  assert.ok(
+    env.get("AAI_USERNAME")?.valueFrom?.secretKeyRef,
+    "the user comes from a Secret",
+  );
+  assert.equal(
+    env.get("AAI_PASSWORD"),
+    undefined,
+    "no password in the manifest",
+  );
+  const mounts = new Set(container.volumeMounts.map((m) => m.mountPath));
+  assert.ok(
+    mounts.has("/var/lib/k8s-aai-sync"),
+    "the snapshot directory is a volume",
+  );
+  const passwordFile = env.get("AAI_PASSWORD_FILE")?.value ?? "";
+  assert.ok(
+    [...mounts].some((m) => passwordFile.startsWith(`${m}/`)),
+    "the password file is mounted",
+  );
+  assert.ok(docs.some((d) => d.kind === "PersistentVolumeClaim"));
+});
