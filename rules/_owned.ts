@@ -49,6 +49,7 @@ export function podVerdict(
 
 /** True when the pod runs on a Node that `related` shows as not Ready. */
 export function onNotReadyNode(index: RelatedIndex, pod: KubeObject): boolean {
+  if (index.nodeReady.size === 0) return false;
   const node = nodeNameOf(pod);
   return node !== "" && index.nodeReady.get(node) === false;
 }

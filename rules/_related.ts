@@ -31,7 +31,7 @@ export interface RelatedEntry {
   name: string;
   /** `metadata.uid` ("" when absent, e.g. in rendered documents). */
   uid: string;
-  /** `metadata.labels`. */
+  /** `metadata.labels` (pods only; `{}` for other kinds). */
   labels: Record<string, string>;
   /** Owner keys (`namespace/Kind/name`) with the uid each reference carries. */
   owners: { key: string; uid: string }[];
@@ -47,7 +47,7 @@ export interface RelatedIndex {
   orphanPodsByNamespace: Map<string, RelatedEntry[]>;
   /** Orphan pods keyed by `namespace\u0000label=value`, to narrow selector matching. */
   orphanPodsByLabel: Map<string, RelatedEntry[]>;
-  /** Every related object's `namespace/Kind/name`, to tell present owners from absent ones. */
+  /** `namespace/Kind/name` of every related object but pods, to tell present owners from absent ones. */
   present: Set<string>;
   /** StorageClasses by name. */
   storageClasses: Map<string, KubeObject>;
@@ -128,29 +128,14 @@ function addToIndex(
 ): RelatedEntry | undefined {
   if (!isRecord(object)) return undefined;
   const kind = stringAt(object, "kind");
-  const namespace = stringAt(object, "metadata.namespace");
-  const name = stringAt(object, "metadata.name");
-  const owners = recordsAt(object, "metadata.ownerReferences").map((ref) => ({
-    key: objectKey(namespace, stringAt(ref, "kind"), stringAt(ref, "name")),
-    uid: stringAt(ref, "uid"),
-  }));
-  const entry: RelatedEntry = {
-    object,
-    kind,
-    namespace,
-    name,
-    uid: stringAt(object, "metadata.uid"),
-    labels: stringMapAt(object, "metadata.labels"),
-    owners,
-    orphan: false,
-  };
-  index.present.add(objectKey(namespace, kind, name));
-  for (const owner of owners) push(index.byOwner, owner.key, entry);
+  const metadata = recordAt(object, "metadata");
+  const namespace = stringAt(metadata, "namespace");
+  const name = stringAt(metadata, "name");
   switch (kind) {
     case "StorageClass":
       index.storageClasses.set(name, object);
       if (
-        stringMapAt(object, "metadata.annotations")[
+        stringMapAt(metadata, "annotations")[
           "storageclass.kubernetes.io/is-default-class"
         ] === "true"
       ) {
@@ -169,6 +154,24 @@ function addToIndex(
       );
       break;
   }
+  // Pods own nothing; every other object may be an owner.
+  if (kind !== "Pod") index.present.add(objectKey(namespace, kind, name));
+  const refs = recordsAt(metadata, "ownerReferences");
+  if (refs.length === 0 && kind !== "Pod") return undefined;
+  const entry: RelatedEntry = {
+    object,
+    kind,
+    namespace,
+    name,
+    uid: stringAt(metadata, "uid"),
+    labels: kind === "Pod" ? stringMapAt(metadata, "labels") : {},
+    owners: refs.map((ref) => ({
+      key: objectKey(namespace, stringAt(ref, "kind"), stringAt(ref, "name")),
+      uid: stringAt(ref, "uid"),
+    })),
+    orphan: false,
+  };
+  for (const owner of entry.owners) push(index.byOwner, owner.key, entry);
   return entry;
 }
 
@@ -225,10 +228,9 @@ export function ownedPods(
   selectorPath = "spec.selector",
 ): RelatedEntry[] {
   const pods = ownedBy(index, owner, "Pod");
+  if (index.orphanPodsByNamespace.size === 0) return pods;
   const selector = parseSelector(owner, selectorPath);
-  if (selector === undefined || index.orphanPodsByNamespace.size === 0) {
-    return pods;
-  }
+  if (selector === undefined) return pods;
   const namespace = stringAt(owner, "metadata.namespace");
   let candidates = index.orphanPodsByNamespace.get(namespace) ?? [];
   for (const key in selector.matchLabels) {
