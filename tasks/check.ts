@@ -101,7 +101,12 @@ export interface CheckView {
   k8spluginReady?: boolean;
   resources: CheckResource[];
   /** With `--aai`: what A&AI holds for the instance and what a sync would send. */
-  aai?: { objects: AaiObject[]; operations: CheckOperation[] };
+  aai?: {
+    objects: AaiObject[];
+    operations: CheckOperation[];
+    /** Why no operations could be planned (e.g. the region's tenant is unknown). */
+    error?: string;
+  };
 }
 
 /** How the table is drawn. */
@@ -302,7 +307,9 @@ export function renderAai(view: CheckView, options: TableOptions = {}): string {
     }
     parts.push(render(table));
   }
-  if (aai.operations.length === 0) {
+  if (aai.error) {
+    parts.push(`A sync pass cannot publish this instance: ${aai.error}`);
+  } else if (aai.operations.length === 0) {
     parts.push("A sync pass would send A&AI nothing: it is up to date.");
   } else {
     parts.push(`A sync pass would send ${aai.operations.length} request(s):`);
@@ -733,7 +740,8 @@ async function inspect(
     },
     args.instanceId,
   );
-  if (plan.error) warn(plan.error);
+  // With --aai the problem is part of the output; otherwise say it on stderr.
+  if (plan.error && !args.aai) warn(plan.error);
   const operations = plan.planned.map(toOperation);
   const view = toView(
     {
@@ -761,6 +769,7 @@ async function inspect(
       [...paths].map((path) => peers.aai.get(path)),
     );
     view.aai.objects = held.filter((o): o is AaiObject => o !== undefined);
+    if (plan.error) view.aai.error = plan.error;
   }
   return view;
 }

@@ -546,3 +546,24 @@ Deno.test("check --source kube reads the instance from the cluster", async () =>
   assert.equal(doc.verdict, "Failed");
   assert.ok(kube.state.requests.list > 0, "the cluster was read");
 });
+
+Deno.test("check says why a sync could not publish when A&AI lacks the region's tenant", async () => {
+  await using k8splugin = startK8splugin({ scenario: demo, step: 1 });
+  await using aai = await startAai({ seed: {} });
+  const env = { K8SPLUGIN_URL: k8splugin.url, AAI_URL: aai.url };
+  const plain = await runCheck(["edgex-1", "--now", demo.steps[1]!.now], env);
+  assert.equal(plain.code, 0, "the verdict does not depend on A&AI");
+  assert.match(plain.err, /^warning: .*k8sregionone/m);
+  const withAai = await runCheck([
+    "edgex-1",
+    "--now",
+    demo.steps[1]!.now,
+    "--aai",
+  ], env);
+  assert.equal(withAai.code, 0);
+  assert.match(
+    withAai.out,
+    /A sync pass cannot publish this instance: .*k8sregionone/,
+  );
+  assert.doesNotMatch(withAai.out, /up to date/);
+});
