@@ -154,7 +154,7 @@ Deno.test("sync task: a run killed with SIGKILL mid-publish is completed by the 
     ["--once"],
     env(w, { K8S_AAI_SYNC_SNAPSHOT: w.config.snapshot }),
   ).spawn();
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   while (w.aai.state.counts.byMethod.PUT < 15 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -202,7 +202,7 @@ Deno.test("sync task: --watch repeats passes until SIGTERM and sends nothing onc
     "--log-format",
     "text",
   ], env(w)).spawn();
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 60_000;
   while (
     w.k8s.state.requests.byRoute["GET /v1/instance"] === undefined ||
     w.k8s.state.requests.byRoute["GET /v1/instance"]! < 4
