@@ -9,6 +9,7 @@ import {
   parseArgs,
   renderView,
   shortPath,
+  toOperation,
   UsageError,
   useColor,
   watchLines,
@@ -566,4 +567,47 @@ Deno.test("check says why a sync could not publish when A&AI lacks the region's 
     /A sync pass cannot publish this instance: .*k8sregionone/,
   );
   assert.doesNotMatch(withAai.out, /up to date/);
+});
+
+Deno.test("toOperation() turns planned operations into the HTTP requests sync sends", () => {
+  const path = "/cloud-infrastructure/x/k8s-resources/k8s-resource/1";
+  const base = { path, instanceId: "i", why: "w" };
+  const desired = {} as never;
+  assert.deepEqual(
+    toOperation({
+      op: "create",
+      ...base,
+      body: { a: 1 },
+      desired,
+      relationships: [],
+    }),
+    { method: "PUT", path, why: "w", body: { a: 1 } },
+  );
+  assert.deepEqual(
+    toOperation({
+      op: "update",
+      ...base,
+      body: { labels: [] },
+      desired,
+      relationships: [],
+    }),
+    { method: "PATCH", path, why: "w", body: { labels: [] } },
+  );
+  const edge = {
+    "related-link": "/aai/v24/network/generic-vnfs/generic-vnf/v",
+  };
+  assert.deepEqual(
+    toOperation({ op: "relate", ...base, desired, relationships: [edge] }),
+    {
+      method: "PUT",
+      path: `${path}/relationship-list/relationship`,
+      why: "w",
+      body: [edge],
+    },
+  );
+  assert.deepEqual(toOperation({ op: "delete", ...base }), {
+    method: "DELETE",
+    path,
+    why: "w",
+  });
 });

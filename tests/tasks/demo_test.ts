@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { stripVTControlCharacters } from "node:util";
 import { DEMO_SCENARIO_URL, loadScenario } from "../../sim/mod.ts";
-import { demoPasses, readableWhy, runDemo } from "../../tasks/demo.ts";
+import type { AaiExchange } from "../../adapters/mod.ts";
+import type { RunReport } from "../../sync/mod.ts";
+import {
+  demoPasses,
+  explainRequests,
+  readableWhy,
+  runDemo,
+} from "../../tasks/demo.ts";
 
 const demo = await loadScenario(DEMO_SCENARIO_URL);
 
@@ -129,4 +136,80 @@ Deno.test("runDemo() shows an empty list held back until the operator confirms",
   assert.match(passes[5]!, /A&AI: 0 requests/);
   assert.match(passes[6]!, /miss 1 of 2/);
   assert.equal(passes[7]!.match(/^ {2}DELETE .* 204 /gm)?.length, 5);
+});
+
+Deno.test("explainRequests() gives every A&AI exchange its reason", () => {
+  const id = "ab".repeat(32);
+  const path =
+    `/cloud-infrastructure/cloud-regions/cloud-region/CloudOwner/r1/tenants/tenant/t1/k8s-resources/k8s-resource/${id}`;
+  function exchange(method: string, url: string, status: number): AaiExchange {
+    return {
+      peer: "A&AI",
+      method,
+      url: `http://127.0.0.1:1/aai/v24${url}`,
+      status,
+      durationMs: 1,
+      attempt: 1,
+      requestHeaders: {},
+      transactionId: crypto.randomUUID(),
+    };
+  }
+  const report = {
+    operations: [{
+      method: "DELETE",
+      path,
+      why:
+        "apps/v1/Deployment/ns/web: instance x gone from k8splugin for 2 runs",
+      instanceId: "x",
+    }, {
+      method: "PATCH",
+      path: path.replace(id, "cd".repeat(32)),
+      why:
+        "/v1/Pod/ns/web-1: readiness Ready/Running → Failed/CrashLoopBackOff",
+      instanceId: "x",
+    }],
+  } as unknown as RunReport;
+  const explained = explainRequests([
+    exchange(
+      "GET",
+      "/cloud-infrastructure/cloud-regions/cloud-region/CloudOwner/r1/tenants?nodes-only=",
+      200,
+    ),
+    exchange("GET", "/nodes/vf-modules?heat-stack-id=x", 404),
+    exchange("GET", path, 200),
+    exchange("DELETE", `${path}?resource-version=17`, 204),
+    exchange("PATCH", path.replace(id, "cd".repeat(32)), 200),
+  ], report);
+  assert.deepEqual(explained.map((r) => [r.method, r.path, r.status, r.why]), [
+    [
+      "GET",
+      "…/cloud-region/CloudOwner/r1/tenants?nodes-only=",
+      200,
+      "find the cloud region's tenant",
+    ],
+    [
+      "GET",
+      "/nodes/vf-modules?heat-stack-id=x",
+      404,
+      "find the vf-module whose heat-stack-id is the instance id",
+    ],
+    [
+      "GET",
+      "…/k8s-resource/abababababab…",
+      200,
+      "read the current resource-version before deleting",
+    ],
+    [
+      "DELETE",
+      "…/k8s-resource/abababababab…?resource-version=17",
+      204,
+      "Deployment/web: instance x gone from k8splugin for 2 runs",
+    ],
+    [
+      "PATCH",
+      "…/k8s-resource/cdcdcdcdcdcd…",
+      200,
+      "Pod/web-1: readiness Ready/Running → Failed/CrashLoopBackOff",
+    ],
+  ]);
 });
