@@ -37,7 +37,16 @@ export const DEFAULT_RULE_OPTIONS: Readonly<RuleOptions> = Object.freeze({
   }),
 });
 
-/** Fills the fields `options` leaves out with {@linkcode DEFAULT_RULE_OPTIONS}. */
+/**
+ * Fills the fields `options` leaves out with {@linkcode DEFAULT_RULE_OPTIONS}.
+ *
+ * @example
+ * ```ts
+ * import { resolveRuleOptions } from "./mod.ts";
+ * const options = resolveRuleOptions({ stallTimeoutMs: 1_800_000 });
+ * console.assert(options.stallTimeoutMs === 1_800_000 && options.crashLoopRestarts === 1);
+ * ```
+ */
 export function resolveRuleOptions(
   options: Partial<RuleOptions> = {},
 ): RuleOptions {

@@ -81,5 +81,12 @@ function buildRules(): ReadonlyMap<string, Rule> {
  * Every built-in rule, keyed `"group/Kind"` (`"apps/Deployment"`) or bare
  * Kind for the core group (`"Pod"`). Each rule already runs behind
  * a guard that turns exceptions into Pending verdicts; `evaluate()` adds the shared preamble in front.
+ *
+ * @example
+ * ```ts
+ * import { RULES } from "./mod.ts";
+ * const rule = RULES.get("apps/StatefulSet");
+ * console.assert(rule !== undefined && RULES.get("extensions/Deployment") === RULES.get("apps/Deployment"));
+ * ```
  */
 export const RULES: ReadonlyMap<string, Rule> = buildRules();

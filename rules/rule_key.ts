@@ -30,6 +30,14 @@ export function ruleKeyOf(object: unknown): string | undefined {
 /**
  * A short name for messages and roll-ups: `"Deployment/web"`, or
  * `"Deployment/ns/web"` with `withNamespace`. Tolerates any input.
+ *
+ * @example
+ * ```ts
+ * import { resourceLabel } from "./mod.ts";
+ * const object = { kind: "Service", metadata: { name: "web", namespace: "demo" } };
+ * console.assert(resourceLabel(object) === "Service/web");
+ * console.assert(resourceLabel(object, true) === "Service/demo/web");
+ * ```
  */
 export function resourceLabel(object: unknown, withNamespace = false): string {
   if (!isRecord(object)) return "(not an object)";
