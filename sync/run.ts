@@ -322,11 +322,8 @@ function commit(pass: Pass, result: OperationResult): void {
   const objects = pass.snapshot.objects;
   if (result.outcome === "failed") return;
   if (op.op === "delete") {
-    if (result.outcome === "skipped") {
-      delete objects[op.path]; // someone else's now: forget it
-    } else {
-      delete objects[op.path];
-    }
+    // Deleted, already gone, or someone else's now: forget it either way.
+    delete objects[op.path];
     return;
   }
   const d = op.desired;
