@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
+import { evaluate, type Rule } from "../rules/mod.ts";
 import { ENV_KEYS, loadConfig } from "../sync/mod.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -354,31 +355,30 @@ Deno.test("the README's CRD rule example works on its fixture", async () => {
     const file = `${dir}/backup.ts`;
     await Deno.writeTextFile(file, source);
     const { backupRule } = await import(`file://${file}`);
-    const { DEFAULT_RULE_OPTIONS } = await import("../rules/mod.ts");
     const doc = parseYaml(fixture.body) as {
       now: string;
       object: Record<string, unknown>;
       expect: { verdict: string; reason: string; message: string };
     };
-    const context = {
-      now: new Date(doc.now),
-      related: [],
-      options: DEFAULT_RULE_OPTIONS,
-    };
-    const result = backupRule(doc.object, context);
+    // Through the whole pipeline (preamble, registry lookup), as registered.
+    const rules = new Map<string, Rule>([["velero.io/Backup", backupRule]]);
+    const context = { now: new Date(doc.now), rules };
+    const result = evaluate(doc.object, context);
     assert.equal(result.verdict, doc.expect.verdict);
     assert.equal(result.reason, doc.expect.reason);
     assert.ok(result.message.includes(doc.expect.message));
-    const done = backupRule(
+    const done = evaluate(
       { ...doc.object, status: { phase: "Completed" } },
       context,
     );
     assert.equal(done.verdict, "Ready");
-    const running = backupRule({
+    const running = evaluate({
       ...doc.object,
       status: { phase: "InProgress" },
     }, context);
     assert.equal(running.verdict, "Pending");
+    const fresh = evaluate({ ...doc.object, status: undefined }, context);
+    assert.equal(fresh.reason, "NoStatus");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
