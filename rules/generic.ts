@@ -20,6 +20,7 @@
  * | no status, and the CRD in `related` declares a status subresource | Pending | `NoStatus` |
  * | no status, CRD without status subresource | Ready | `Exists` |
  * | no status, CRD not in `related` | Ready + warning | `Exists` |
+ * | no status, built-in kind (core group, `*.k8s.io`, `apps`, `batch`…) | Ready | `Exists` |
  * | status without any of these conditions | Ready | `NoReadinessConditions` |
  *
  * Traps avoided: kstatus lets `Reconciling` win when it precedes `Stalled`
@@ -100,7 +101,9 @@ function summary(
 }
 
 function noStatus(object: KubeObject, context: RuleContext): Readiness {
-  const crd = relatedIndex(context.related).crds.get(ruleKeyOf(object) ?? "");
+  const key = ruleKeyOf(object) ?? "";
+  if (isBuiltIn(key)) return ready("Exists", "no status reported");
+  const crd = relatedIndex(context.related).crds.get(key);
   if (crd === undefined) {
     return ready("Exists", "no status reported", [
       "no status and no CustomResourceDefinition among the related objects; cannot tell whether a status is expected",
@@ -120,3 +123,23 @@ function noStatus(object: KubeObject, context: RuleContext): Readiness {
   }
   return ready("Exists", "the CRD declares no status subresource");
 }
+
+/**
+ * Kinds served by Kubernetes itself (core group, `*.k8s.io`, `apps`,
+ * `batch`, `autoscaling`, `policy`, `extensions`): never backed by a CRD, so
+ * a missing status needs no warning.
+ */
+function isBuiltIn(key: string): boolean {
+  const slash = key.indexOf("/");
+  if (slash < 0) return true;
+  const group = key.slice(0, slash);
+  return group.endsWith(".k8s.io") || BUILT_IN_GROUPS.has(group);
+}
+
+const BUILT_IN_GROUPS: ReadonlySet<string> = new Set([
+  "apps",
+  "batch",
+  "autoscaling",
+  "policy",
+  "extensions",
+]);

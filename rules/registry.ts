@@ -16,6 +16,7 @@ import { deploymentRule } from "./deployment.ts";
 import { horizontalPodAutoscalerRule } from "./horizontalpodautoscaler.ts";
 import { ingressRule } from "./ingress.ts";
 import { jobRule } from "./job.ts";
+import { persistentVolumeRule } from "./persistentvolume.ts";
 import { persistentVolumeClaimRule } from "./persistentvolumeclaim.ts";
 import { podRule } from "./pod.ts";
 import { replicaSetRule } from "./replicaset.ts";
@@ -36,6 +37,7 @@ const TABLE: readonly (readonly [string, Rule])[] = [
   ["batch/CronJob", cronJobRule],
   ["Service", serviceRule],
   ["PersistentVolumeClaim", persistentVolumeClaimRule],
+  ["PersistentVolume", persistentVolumeRule],
   ["networking.k8s.io/Ingress", ingressRule],
   [
     "apiextensions.k8s.io/CustomResourceDefinition",

@@ -372,3 +372,24 @@ Deno.test("RULES covers every Kind issue 2 lists", () => {
     assert.ok(RULES.has(key), key);
   }
 });
+
+Deno.test("evaluate() calls a built-in kind without rule or status Ready without a CRD warning", () => {
+  const lease = {
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: { name: "l" },
+    spec: {},
+  };
+  assert.deepEqual(evaluate(lease, { now: NOW }), {
+    verdict: "Ready",
+    reason: "Exists",
+    message: "no status reported",
+    warnings: [],
+  });
+  const widget = {
+    apiVersion: "example.com/v1",
+    kind: "Widget",
+    metadata: { name: "w" },
+  };
+  assert.equal(evaluate(widget, { now: NOW }).warnings.length, 1);
+});
