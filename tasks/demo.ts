@@ -352,6 +352,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     const views = new Map<string, CheckView>();
     const misses = new Map<string, number>();
     let total = 0;
+    let shown = false;
     for (const [n, pass] of passes.entries()) {
       const step = scenario.steps[pass.step]!;
       k8sSim.state.setStep(pass.step);
@@ -428,6 +429,21 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
           );
         }
       }
+      // Once, show where readiness lands: the labels of an object just written.
+      const written = shown
+        ? undefined
+        : exchanges.findLast((e) => e.method === "PUT" && e.status === 201);
+      if (written) {
+        const held = aaiSim.state.get(
+          new URL(written.url).pathname.replace(/^\/aai\/[^/]+/, ""),
+        );
+        if (held) {
+          shown = true;
+          out(`What A&AI now holds for ${held.kind}/${held.name} (labels):`);
+          const labels = Array.isArray(held.labels) ? held.labels : [];
+          out(`  ${labels.join("  ")}`);
+        }
+      }
       // A held-back pass exits 1 on purpose; anything else is a bug.
       if (report.exitCode !== 0 && !pass.heldBack) code = 1;
     }
@@ -439,7 +455,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       } k8s-resource object(s).`,
     );
     out(
-      "Next: `deno task check <instance-id>` against a real k8splugin, `deno task sync --help`, and README.md.",
+      "A&AI heard only about changes: a PUT per new resource, a PATCH per changed verdict,",
+    );
+    out(
+      "nothing on an unchanged pass, and DELETEs only once the instance stayed gone.",
+    );
+    out(
+      "Next: README.md (configuration, deployment), `deno task check --help`, `deno task sync --help`.",
     );
   } finally {
     k8splugin.close();

@@ -91,6 +91,11 @@ Deno.test("runDemo() tells the whole story over HTTP and exits 0", async () => {
 
   // 1: the rollout starts: every resource is created in A&AI, Pending or Ready.
   assert.match(rollout, /edgex-1: Pending/);
+  // Where readiness lands in A&AI: the object's labels.
+  assert.match(
+    rollout,
+    /k8s-aai-sync\/readiness=(Pending|Ready) {2}k8s-aai-sync\/reason=\w+/,
+  );
   assert.equal(
     rollout.match(/^ {2}PUT .* 201 {2}create /gm)?.length,
     5,
