@@ -873,12 +873,16 @@ export async function main(
       try {
         next = await inspect(peers, config, parsed, clock(), warn);
       } catch (error) {
-        // A watch outlives a blip: report it and poll again.
         io.err(
           `${clock().toISOString()}  error: ${
             errorLine(error, peers, parsed, config)
           }`,
         );
+        // An instance k8splugin no longer lists will not become Ready.
+        if (peers.listed && !peers.listed.has(parsed.instanceId)) {
+          return EXIT_ERROR;
+        }
+        // Anything else may be a blip: poll again.
         continue;
       }
       const lines = watchLines(view, next);

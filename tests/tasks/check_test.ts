@@ -611,3 +611,19 @@ Deno.test("toOperation() turns planned operations into the HTTP requests sync se
     why: "w",
   });
 });
+
+Deno.test("check --watch stops with exit 1 when the instance disappears", async () => {
+  await using sims = await simulators(0);
+  const { code, err } = await runCheck(
+    ["edgex-1", "--now", sims.now, "--watch", "--interval", "10ms"],
+    sims.env,
+    {
+      sleep: () => {
+        sims.k8splugin.state.setStep(demo.steps.length - 1); // deleted
+        return Promise.resolve();
+      },
+    },
+  );
+  assert.equal(code, 1);
+  assert.match(err, /Cannot find instance "edgex-1"/);
+});
