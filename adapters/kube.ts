@@ -86,7 +86,7 @@ export interface KubeListOptions {
 
 /** The seam between sync/ and the cluster; {@linkcode KubeClient} implements it. */
 export interface KubeSource {
-  /** Context for rules, fetched once per run: StorageClasses, Nodes, CRDs (cluster) + ReplicaSets and Pods of these namespaces. */
+  /** Context for rules, fetched once per run: StorageClasses, Nodes, CRDs (cluster) + ReplicaSets of these namespaces. */
   related(namespaces: string[]): Promise<KubeJsonObject[]>;
   /**
    * Reads instances from the cluster: one LIST per (namespace, GVK) with
@@ -799,7 +799,9 @@ export class KubeClient implements KubeSource {
 
   /**
    * Context for rules, one LIST per kind: StorageClasses, Nodes and CRDs of
-   * the cluster, ReplicaSets and Pods of each namespace given.
+   * the cluster, ReplicaSets of each namespace given. Pods are not listed:
+   * the source (k8splugin's status or {@linkcode readInstances}) already
+   * brings every pod of an instance, and a second LIST would double the cost.
    */
   async related(namespaces: string[]): Promise<KubeJsonObject[]> {
     const limit = pLimit(this.#options.concurrency ?? 4);
@@ -814,7 +816,6 @@ export class KubeClient implements KubeSource {
     ];
     const namespaced: Gvk[] = [
       { group: "apps", version: "v1", kind: "ReplicaSet" },
-      { group: "", version: "v1", kind: "Pod" },
     ];
     const jobs = [
       ...cluster.map((gvk) => limit(() => this.list(gvk))),

@@ -14,7 +14,6 @@
 import pLimit from "p-limit";
 import type {
   Gvk,
-  Instance,
   InstanceSummary,
   K8spluginClient,
   ResourceStatus,
@@ -175,9 +174,69 @@ export function evaluateInstance(
   return out;
 }
 
+/** The label k8splugin puts on every object it creates (and on pod templates). */
+const INSTANCE_LABEL = "k8splugin.io/rb-instance-id";
+
+/**
+ * A region's cluster context split once per run so each instance indexes
+ * only its share: cluster-scoped objects (StorageClasses, Nodes, CRDs) go to
+ * every instance, namespaced objects to the instance their
+ * `k8splugin.io/rb-instance-id` label names, and unlabelled namespaced
+ * objects to every instance of that namespace. Giving every instance the
+ * whole region would make a run quadratic in the region's size.
+ */
+interface RegionContext {
+  cluster: KubeObject[];
+  byInstance: Map<string, KubeObject[]>;
+  unlabelledByNamespace: Map<string, KubeObject[]>;
+}
+
+/** Splits a region's cluster context (see {@linkcode RegionContext}). */
+function splitContext(objects: readonly KubeObject[]): RegionContext {
+  const context: RegionContext = {
+    cluster: [],
+    byInstance: new Map(),
+    unlabelledByNamespace: new Map(),
+  };
+  for (const object of objects) {
+    const metadata = object.metadata as
+      | { namespace?: unknown; labels?: Record<string, unknown> }
+      | undefined;
+    const namespace = metadata?.namespace;
+    if (typeof namespace !== "string" || namespace === "") {
+      context.cluster.push(object);
+      continue;
+    }
+    const id = metadata?.labels?.[INSTANCE_LABEL];
+    const [map, key] = typeof id === "string"
+      ? [context.byInstance, id]
+      : [context.unlabelledByNamespace, namespace];
+    const list = map.get(key);
+    if (list) list.push(object);
+    else map.set(key, [object]);
+  }
+  return context;
+}
+
+/** The cluster context one instance's rules see. */
+function contextFor(
+  context: RegionContext,
+  summary: InstanceSummary,
+): KubeObject[] {
+  return [
+    ...context.cluster,
+    ...(context.byInstance.get(summary.id) ?? []),
+    ...(context.unlabelledByNamespace.get(summary.namespace) ?? []),
+  ];
+}
+
 /**
  * Reads and evaluates the given instances. Never throws for one instance's
  * problem: each entry says `ok` or carries the error.
+ *
+ * With `source: "kube"`, each region's instances are read from the cluster
+ * in one batch (one LIST per namespace and kind, DESIGN §4), after k8splugin
+ * has named their chart resources.
  */
 export async function readInstances(
   summaries: InstanceSummary[],
@@ -185,9 +244,9 @@ export async function readInstances(
 ): Promise<InstanceRead[]> {
   const limit = pLimit(options.concurrency);
   // Cluster context, fetched once per run per region (+ its namespaces).
-  const relatedByRegion = new Map<string, Promise<KubeObject[]>>();
-  function relatedFor(region: string): Promise<KubeObject[]> {
-    let pending = relatedByRegion.get(region);
+  const contextByRegion = new Map<string, Promise<RegionContext>>();
+  function regionContext(region: string): Promise<RegionContext> {
+    let pending = contextByRegion.get(region);
     if (!pending) {
       const kube = options.kubeFor(region);
       const namespaces = [
@@ -199,7 +258,7 @@ export async function readInstances(
       ].sort();
       pending = kube
         ? kube.related(namespaces).then(
-          (objects) => objects as KubeObject[],
+          (objects) => splitContext(objects as KubeObject[]),
           (error) => {
             options.warn?.(
               `Cannot read cluster context of region "${region}": ${
@@ -207,78 +266,125 @@ export async function readInstances(
               }`,
               { region },
             );
-            return [];
+            return splitContext([]);
           },
         )
-        : Promise.resolve([]);
-      relatedByRegion.set(region, pending);
+        : Promise.resolve(splitContext([]));
+      contextByRegion.set(region, pending);
     }
     return pending;
   }
 
-  async function fromKube(
+  async function evaluated(
     summary: InstanceSummary,
-    instance: Instance,
-    kube: KubeSource,
+    statuses: ResourceStatus[],
+    missing: { gvk: Gvk; name: string }[],
+    via: "k8splugin" | "kube",
   ): Promise<InstanceRead> {
-    const read = await kube.readInstances([instance]);
-    const entry = read.get(summary.id) ?? { resources: [], missing: [] };
+    const context = await regionContext(summary.cloudRegion);
     return {
       ok: true,
       summary,
-      via: "kube",
-      resources: evaluateInstance(summary, entry.resources, entry.missing, {
+      via,
+      resources: evaluateInstance(summary, statuses, missing, {
         now: options.now,
-        related: await relatedFor(summary.cloudRegion),
+        related: contextFor(context, summary),
         ruleOptions: options.ruleOptions,
       }),
     };
   }
 
-  function readOne(summary: InstanceSummary): Promise<InstanceRead> {
+  function failure(summary: InstanceSummary, error: unknown): InstanceRead {
+    return {
+      ok: false,
+      summary,
+      error: `Cannot read instance "${summary.id}": ${describeError(error)}`,
+      cause: error,
+    };
+  }
+
+  /** Reads instances of one region from the cluster in one batch. */
+  async function fromKube(
+    batch: InstanceSummary[],
+    kube: KubeSource,
+  ): Promise<InstanceRead[]> {
+    const instances = await Promise.all(
+      batch.map((summary) =>
+        limit(() => options.k8splugin.getInstance(summary.id)).then(
+          (instance) => ({ summary, instance }),
+          (error) => ({ summary, error: error as unknown }),
+        )
+      ),
+    );
+    const found = instances.flatMap((r) => "instance" in r ? [r.instance] : []);
+    let read: Awaited<ReturnType<KubeSource["readInstances"]>>;
+    try {
+      read = found.length ? await kube.readInstances(found) : new Map();
+    } catch (error) {
+      return batch.map((summary) => failure(summary, error));
+    }
+    return await Promise.all(instances.map((r) => {
+      if ("error" in r) return failure(r.summary, r.error);
+      const entry = read.get(r.summary.id) ?? { resources: [], missing: [] };
+      return evaluated(r.summary, entry.resources, entry.missing, "kube");
+    }));
+  }
+
+  function fromK8splugin(summary: InstanceSummary): Promise<InstanceRead> {
     return limit(async (): Promise<InstanceRead> => {
-      const kube = options.kubeFor(summary.cloudRegion);
       try {
-        if (options.source === "kube" && kube) {
-          const instance = await options.k8splugin.getInstance(summary.id);
-          return await fromKube(summary, instance, kube);
-        }
-        let status;
-        try {
-          status = await options.k8splugin.getStatus(summary.id);
-        } catch (error) {
-          if (errorKind(error) === "ResourceMissing" && kube) {
-            options.warn?.(
-              `Reading instance "${summary.id}" from the cluster: k8splugin cannot read one of its resources`,
-              { instanceId: summary.id },
-            );
-            const instance = await options.k8splugin.getInstance(summary.id);
-            return await fromKube(summary, instance, kube);
-          }
-          throw error;
-        }
-        return {
-          ok: true,
-          summary,
-          via: "k8splugin",
-          resources: evaluateInstance(summary, status.resources, [], {
-            now: options.now,
-            related: await relatedFor(summary.cloudRegion),
-            ruleOptions: options.ruleOptions,
-          }),
-        };
+        const status = await options.k8splugin.getStatus(summary.id);
+        return await evaluated(summary, status.resources, [], "k8splugin");
       } catch (error) {
-        return {
-          ok: false,
-          summary,
-          error: `Cannot read instance "${summary.id}": ${
-            describeError(error)
-          }`,
-          cause: error,
-        };
+        const kube = options.kubeFor(summary.cloudRegion);
+        if (errorKind(error) !== "ResourceMissing" || !kube) {
+          return failure(summary, error);
+        }
+        options.warn?.(
+          `Reading instance "${summary.id}" from the cluster: k8splugin cannot read one of its resources`,
+          { instanceId: summary.id },
+        );
+        try {
+          const instance = await options.k8splugin.getInstance(summary.id);
+          const entry = (await kube.readInstances([instance])).get(
+            summary.id,
+          ) ?? { resources: [], missing: [] };
+          return await evaluated(
+            summary,
+            entry.resources,
+            entry.missing,
+            "kube",
+          );
+        } catch (fallbackError) {
+          return failure(summary, fallbackError);
+        }
       }
     });
   }
 
-  return await Promise.all(summaries.map(readOne));
+  const byRegion = new Map<
+    string,
+    { kube: KubeSource; batch: InstanceSummary[] }
+  >();
+  const reads: Promise<InstanceRead[]>[] = [];
+  for (const summary of summaries) {
+    const kube = options.source === "kube"
+      ? options.kubeFor(summary.cloudRegion)
+      : undefined;
+    if (!kube) {
+      reads.push(fromK8splugin(summary).then((read) => [read]));
+      continue;
+    }
+    const group = byRegion.get(summary.cloudRegion);
+    if (group) group.batch.push(summary);
+    else byRegion.set(summary.cloudRegion, { kube, batch: [summary] });
+  }
+  for (const { kube, batch } of byRegion.values()) {
+    reads.push(fromKube(batch, kube));
+  }
+  const results = (await Promise.all(reads)).flat();
+  const order = new Map(summaries.map((s, i) => [s.id, i]));
+  return results.sort((a, b) =>
+    (order.get(a.summary.id) ?? 0) - (order.get(b.summary.id) ?? 0)
+  );
 }

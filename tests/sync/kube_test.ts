@@ -46,6 +46,31 @@ Deno.test("runSync() gives identical A&AI results reading from k8splugin or from
   assert.deepEqual(k8sResources(w), published);
 });
 
+Deno.test("runSync() with source kube lists each kind once per region, not once per instance", async () => {
+  await using w = await world(
+    scenario([[healthy("app-1"), healthy("app-2"), healthy("app-3")]], [VF]),
+    {},
+    { kube: true },
+  );
+  const kube = w.kube;
+  assert.ok(kube);
+  kube.state.resetRequests();
+  const report = await runSync(w.deps, { config: w.config, source: "kube" });
+  assert.equal(report.exitCode, 0, report.errors.join("\n"));
+  assert.equal(k8sResources(w).size, 9);
+  const lists = Object.entries(kube.state.requests.byResource).filter((
+    [key],
+  ) => key.startsWith("list "));
+  assert.ok(lists.length > 0);
+  for (const [key, count] of lists) {
+    assert.equal(count, 1, `${key} was listed ${count} times for 3 instances`);
+  }
+  assert.equal(
+    w.k8s.state.requests.byRoute["GET /v1/instance/{id}/status"] ?? 0,
+    0,
+  );
+});
+
 Deno.test("runSync() reads an instance from the cluster when k8splugin cannot, and reports the missing resource Failed/NotFound", async () => {
   const broken = instance(
     "app-1",
