@@ -46,12 +46,19 @@ const SPLIT_PATHS = new Map<string, readonly string[]>();
 
 /**
  * Parsed conditions per raw list: the preamble and the Kind rule both read
- * them, and owner rules re-read pods. Rules treat objects as immutable.
+ * them, and owner rules re-read pods. The cache lives for one evaluator
+ * ({@linkcode startParsing} is called by `createEvaluator()`), so an object
+ * changed in place between two `evaluate()` calls is parsed afresh.
  */
-const PARSED_CONDITIONS = new WeakMap<
+let parsedConditions = new WeakMap<
   readonly Fields[],
   { path: string; conditions: Condition[] }
 >();
+
+/** Starts a fresh parse cache; called once per evaluator. */
+export function startParsing(): void {
+  parsedConditions = new WeakMap();
+}
 
 /** True for a non-null, non-array object. */
 export function isRecord(value: unknown): value is Fields {
@@ -229,7 +236,7 @@ export function conditionsAt(
 ): Condition[] {
   const list = recordsAt(object, path);
   if (list.length === 0) return [];
-  const cached = PARSED_CONDITIONS.get(list);
+  const cached = parsedConditions.get(list);
   if (cached !== undefined && cached.path === path) return cached.conditions;
   const out: Condition[] = [];
   for (let i = 0; i < list.length; i++) {
@@ -249,7 +256,7 @@ export function conditionsAt(
           : undefined,
     });
   }
-  PARSED_CONDITIONS.set(list, { path, conditions: out });
+  parsedConditions.set(list, { path, conditions: out });
   return out;
 }
 

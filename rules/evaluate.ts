@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { describe, isRecord } from "./_fields.ts";
+import { describe, isRecord, startParsing } from "./_fields.ts";
 import { preamble } from "./_preamble.ts";
 import { pending, withWarnings } from "./_readiness.ts";
 import { genericRule } from "./generic.ts";
@@ -28,8 +28,9 @@ export interface EvaluateContext {
   now?: Date;
   /**
    * Other objects of the instance or cluster: Pods, ReplicaSets,
-   * StorageClasses, CRDs, Nodes. Indexed once per array (reused while the
-   * same array is passed again).
+   * StorageClasses, CRDs, Nodes. Indexed once per array and reused while the
+   * same array is passed again, so treat the array and its objects as
+   * read-only once passed (build a new array when they change).
    */
   related?: readonly unknown[];
   /** Overrides of {@linkcode DEFAULT_RULE_OPTIONS}. */
@@ -113,6 +114,7 @@ export function createEvaluator(context: EvaluateContext = {}): Evaluator {
     options: resolveRuleOptions(context.options),
   };
   const extra = context.rules;
+  startParsing();
   return function judgeObject(object: unknown): Readiness {
     return judge(object, ruleContext, extra);
   };

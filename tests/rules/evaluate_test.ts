@@ -393,3 +393,17 @@ Deno.test("evaluate() calls a built-in kind without rule or status Ready without
   };
   assert.equal(evaluate(widget, { now: NOW }).warnings.length, 1);
 });
+
+Deno.test("evaluate() sees an object changed in place between two calls", () => {
+  const widget = {
+    apiVersion: "example.com/v1",
+    kind: "Widget",
+    metadata: { name: "w" },
+    status: {
+      conditions: [{ type: "Ready", status: "False", reason: "Waiting" }],
+    },
+  };
+  assert.equal(evaluate(widget, { now: NOW }).verdict, "Pending");
+  widget.status.conditions[0]!.status = "True";
+  assert.equal(evaluate(widget, { now: NOW }).verdict, "Ready");
+});
