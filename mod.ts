@@ -2,8 +2,35 @@
  * k8s-aai-sync: keeps ONAP A&AI in step with the live readiness of the
  * Kubernetes resources that k8splugin's Resource Bundle instances created.
  *
+ * The library API: the readiness rules ({@linkcode evaluate},
+ * {@linkcode rollup}), one sync pass ({@linkcode runSync}, also exported as
+ * `syncOnce`), the per-instance plan `check` shows ({@linkcode planInstance}),
+ * configuration loading, and the peers' client seams.
+ *
+ * @example
+ * ```ts
+ * import { evaluate, rollup } from "./mod.ts";
+ * const now = new Date("2026-11-25T10:00:00Z");
+ * const service = evaluate({
+ *   apiVersion: "v1",
+ *   kind: "Service",
+ *   metadata: { name: "web", namespace: "demo" },
+ *   spec: { type: "ClusterIP", clusterIP: "10.0.0.7" },
+ * }, { now });
+ * console.assert(service.verdict === "Ready");
+ * console.assert(rollup([service]).verdict === "Ready");
+ * ```
+ *
  * @module
  */
+export {
+  createEvaluator,
+  DEFAULT_RULE_OPTIONS,
+  evaluate,
+  evaluateAll,
+  rollup,
+  RULES,
+} from "./rules/mod.ts";
 export type {
   KubeObject,
   Readiness,
@@ -11,4 +38,21 @@ export type {
   RuleContext,
   RuleOptions,
   Verdict,
-} from "./rules/types.ts";
+} from "./rules/mod.ts";
+export {
+  ConfigError,
+  loadConfig,
+  planInstance,
+  runSync,
+  runSync as syncOnce,
+} from "./sync/mod.ts";
+export type {
+  Config,
+  InstancePlan,
+  RunReport,
+  SyncDeps,
+  SyncOptions,
+} from "./sync/mod.ts";
+export type { AaiClient } from "./adapters/aai.ts";
+export type { K8spluginClient } from "./adapters/k8splugin.ts";
+export type { KubeSource } from "./adapters/kube.ts";
