@@ -38,7 +38,13 @@ const CANNOT_FAIL: ReadonlySet<string> = new Set([
 ]);
 
 /** Known gaps: fixture path → why it is not expected to pass yet. */
-const IGNORED: ReadonlyMap<string, string> = new Map();
+const IGNORED: ReadonlyMap<string, string> = new Map([
+  [
+    "core/Pod/failed-stuck-container-creating",
+    "volume mount failures are only reported in Events, and a slow image pull looks the same in status; " +
+    "the Pod rule has no stall timeout (reference §4 step 5 lists none for Pods)",
+  ],
+]);
 
 interface Fixture {
   description: string;
