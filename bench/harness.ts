@@ -108,6 +108,8 @@ export interface BenchOptions {
   maxDeletePasses?: number;
   /** Write a V8 CPU profile of every subprocess pass into this directory (`--cpu-prof`). */
   profileDir?: string;
+  /** V8 flags for every subprocess pass, e.g. `--max-old-space-size=128` to see whether a pass fits a heap limit. */
+  v8Flags?: string;
   /** Progress messages (stderr in the CLI). */
   progress?: (message: string) => void;
 }
@@ -220,6 +222,7 @@ async function hasGnuTime(): Promise<boolean> {
 async function runPassInSubprocess(
   job: PassJob,
   profileDir: string | undefined,
+  v8Flags: string | undefined,
 ): Promise<PassResult> {
   const root = new URL("../", import.meta.url);
   const timeFile = `${job.stateDir}/maxrss-${job.label ?? "pass"}.txt`;
@@ -234,6 +237,7 @@ async function runPassInSubprocess(
     "--allow-write",
     "--allow-env",
     "--allow-sys",
+    ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []),
     ...(profileDir
       ? [
         "--cpu-prof",
@@ -292,6 +296,7 @@ interface PassContext {
     >
   >;
   profileDir?: string;
+  v8Flags?: string;
   vfModules: Record<string, { vnfId: string; vfModuleId: string }>;
 }
 
@@ -325,7 +330,7 @@ async function measure(
       : {}),
   };
   const pass = context.options.isolation === "subprocess"
-    ? await runPassInSubprocess(job, context.profileDir)
+    ? await runPassInSubprocess(job, context.profileDir, context.v8Flags)
     : await runPass(job);
   return {
     wallMs: pass.wallMs,
@@ -502,6 +507,7 @@ export async function runBench(
   const base: Omit<PassContext, "algorithm"> = {
     options: settings,
     ...(options.profileDir ? { profileDir: options.profileDir } : {}),
+    ...(options.v8Flags ? { v8Flags: options.v8Flags } : {}),
     vfModules: vfModulesOf(scenario),
   };
   const ours = await runAlgorithm(

@@ -95,6 +95,10 @@ function program() {
     )
     .option("--json", "print only the JSON document on stdout")
     .option(
+      "--pass-v8-flags <flags>",
+      "V8 flags for every pass subprocess, e.g. --max-old-space-size=128",
+    )
+    .option(
       "--profile <dir>",
       "write a V8 CPU profile of every pass (subprocess mode) into this directory",
     )
@@ -141,6 +145,7 @@ async function main(args: string[]): Promise<number> {
     isolation: o.inProcess ? "in-process" : "subprocess",
     ...(o.secondScale === undefined ? {} : { secondScale: o.secondScale }),
     ...(o.profile ? { profileDir: o.profile } : {}),
+    ...(o.passV8Flags ? { v8Flags: o.passV8Flags } : {}),
     progress: (message) => console.error(message),
   });
   const targets = checkTargets(result);
