@@ -153,25 +153,27 @@ function replicaCounts(
 
 /**
  * Pods of the Deployment's newest ReplicaSet (highest
- * `deployment.kubernetes.io/revision`), or — with no owned ReplicaSet in
- * `related` — every pod its selector matches whose owner is not present.
+ * `deployment.kubernetes.io/revision`); of every owned ReplicaSet when none
+ * carries a revision; or — with no owned ReplicaSet in `related` — every pod
+ * its selector matches whose owner is not present.
  */
 function podsOfDeployment(
   index: RelatedIndex,
   deployment: Fields,
 ): RelatedEntry[] {
   const replicaSets = ownedBy(index, deployment, "ReplicaSet");
+  if (replicaSets.length === 0) return ownedPods(index, deployment);
   let newest: RelatedEntry | undefined;
-  let newestRevision = -1;
+  let newestRevision = 0;
   for (const rs of replicaSets) {
     const revision = Number(
-      annotationsOf(rs.object)["deployment.kubernetes.io/revision"] ?? "0",
+      annotationsOf(rs.object)["deployment.kubernetes.io/revision"],
     );
-    if (Number.isFinite(revision) && revision > newestRevision) {
+    if (Number.isInteger(revision) && revision > newestRevision) {
       newest = rs;
       newestRevision = revision;
     }
   }
   if (newest !== undefined) return ownedPods(index, newest.object);
-  return ownedPods(index, deployment);
+  return replicaSets.flatMap((rs) => ownedPods(index, rs.object));
 }

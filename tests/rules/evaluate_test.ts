@@ -407,3 +407,25 @@ Deno.test("evaluate() sees an object changed in place between two calls", () => 
   widget.status.conditions[0]!.status = "True";
   assert.equal(evaluate(widget, { now: NOW }).verdict, "Ready");
 });
+
+Deno.test("evaluate() follows every owned ReplicaSet when none carries a revision", () => {
+  const rs = (name: string) => ({
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    metadata: {
+      name,
+      namespace: "demo",
+      ownerReferences: [{ kind: "Deployment", name: "web", uid: "d-1" }],
+    },
+    spec: { selector: { matchLabels: { app: "web", hash: name } } },
+  });
+  const owner = { kind: "ReplicaSet", name: "web-b" };
+  const related = [
+    rs("web-a"),
+    rs("web-b"),
+    crashingPod("web-b-1", "demo", { app: "web", hash: "web-b" }, owner),
+  ];
+  const result = evaluate(deployment(READY_COUNTS), { now: NOW, related });
+  assert.equal(result.reason, "CrashLoopBackOff");
+  assert.match(result.message, /web-b-1/);
+});
