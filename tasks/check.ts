@@ -58,15 +58,23 @@ export type OutputFormat = "table" | "wide" | "json" | "yaml";
 
 /** One resource of the instance as `check` shows it (and prints in JSON/YAML). */
 export interface CheckResource {
+  /** Kubernetes Kind, e.g. `Deployment`. */
   kind: string;
+  /** API group, `""` for core. */
   group: string;
+  /** API version of the group, e.g. `v1`. */
   version: string;
+  /** `metadata.name`. */
   name: string;
   /** `""` for cluster-scoped resources. */
   namespace: string;
+  /** Ready, Pending or Failed. */
   verdict: Verdict;
+  /** Short CamelCase code, e.g. `CrashLoopBackOff`. */
   reason: string;
+  /** Human sentence naming what decided. */
   message: string;
+  /** Things worth knowing that did not change the verdict. */
   warnings: string[];
   /** `metadata.creationTimestamp`, when the object has one. */
   createdAt?: string;
@@ -74,14 +82,19 @@ export interface CheckResource {
 
 /** A planned A&AI request, as a sync pass would send it. */
 export interface CheckOperation {
+  /** HTTP method: PUT, PATCH or DELETE. */
   method: string;
+  /** A&AI object path without `/aai/{version}`. */
   path: string;
+  /** Why sync would send it. */
   why: string;
+  /** The request body, when it has one. */
   body?: unknown;
 }
 
 /** The whole result of `check`, also the JSON/YAML document. */
 export interface CheckView {
+  /** The k8splugin instance: id, Resource Bundle, profile and placement. */
   instance: {
     id: string;
     rbName: string;
@@ -95,10 +108,13 @@ export interface CheckView {
   checkedAt: string;
   /** The roll-up of every resource's verdict. */
   verdict: Verdict;
+  /** Reason of the resource that decided the roll-up. */
   reason: string;
+  /** Message naming the resource that decided, with the counts per verdict. */
   message: string;
   /** k8splugin's own `ready` flag (Helm's checker), for comparison only. */
   k8spluginReady?: boolean;
+  /** Every resource k8splugin (or the cluster) reports for the instance, pods included. */
   resources: CheckResource[];
   /** With `--aai`: what A&AI holds for the instance and what a sync would send. */
   aai?: {
@@ -111,8 +127,11 @@ export interface CheckView {
 
 /** How the table is drawn. */
 export interface TableOptions {
+  /** Adds the MESSAGE and K8SPLUGIN-READY columns. */
   wide?: boolean;
+  /** Prints the header row and the roll-up lines (`--no-headers` turns them off). */
   headers?: boolean;
+  /** Colours the VERDICT column. */
   color?: boolean;
   /** Reference time for the AGE column; defaults to `view.checkedAt`. */
   now?: Date;
@@ -395,6 +414,7 @@ export function useColor(
 
 /** The parts of `planInstance()`'s result that `check` shows. */
 export interface PlanLike {
+  /** The k8splugin instance (`ready` is k8splugin's own flag, when known). */
   instance: {
     id: string;
     rbName: string;
@@ -405,6 +425,7 @@ export interface PlanLike {
     namespace: string;
     ready?: boolean;
   };
+  /** Each resource with its verdict. */
   resources: {
     gvk: { group: string; version: string; kind: string };
     name: string;
@@ -412,8 +433,11 @@ export interface PlanLike {
     object: Record<string, unknown>;
     readiness: Readiness;
   }[];
+  /** The roll-up of the resources' verdicts. */
   rollup: Readiness;
+  /** The requests a sync pass would send. */
   planned: { method: string; path: string; why: string; body?: unknown }[];
+  /** What A&AI holds for the instance. */
   aai: AaiObject[];
   /** k8splugin's own ready flag, when the plan carries it. */
   k8spluginReady?: boolean;
@@ -497,9 +521,13 @@ Examples:
 
 /** Where `check` writes; tests pass their own. */
 export interface CheckIo {
+  /** Writes one line (or block) to stdout. */
   out(text: string): void;
+  /** Writes one line to stderr. */
   err(text: string): void;
+  /** The environment (configuration variables, `NO_COLOR`). */
   env: Record<string, string | undefined>;
+  /** Whether stdout is a terminal (colour in `--color auto`). */
   isTerminal: boolean;
   /** The clock (tests and replays pass a fixed one). */
   now?: () => Date;
@@ -511,15 +539,25 @@ export interface CheckIo {
 
 /** The parsed command line of `check`. */
 export interface CheckArgs {
+  /** The k8splugin instance id. */
   instanceId: string;
+  /** `-o`: table, wide, json or yaml. */
   output: OutputFormat;
+  /** `--aai`: also show A&AI's side. */
   aai: boolean;
+  /** `--watch`: poll until Ready or Failed. */
   watch: boolean;
+  /** `--interval` in milliseconds. */
   intervalMs: number;
+  /** `false` with `--no-headers`. */
   headers: boolean;
+  /** `--color`. */
   color: "auto" | "never" | "always";
+  /** `--config`: the config file. */
   config?: string;
+  /** `--source`: where resources are read from. */
   source?: "k8splugin" | "kube";
+  /** `--now`: the time to judge at. */
   now?: Date;
 }
 

@@ -167,10 +167,13 @@ export function readableWhy(why: string): string {
 
 /** One A&AI request as the demo prints it. */
 export interface DemoRequest {
+  /** HTTP method. */
   method: string;
   /** Path under `/aai/{version}`, shortened for reading. */
   path: string;
+  /** HTTP status, absent when the attempt got no response. */
   status: number | undefined;
+  /** Why the request was sent. */
   why: string;
 }
 
@@ -281,6 +284,7 @@ export function verdictLines(
 
 /** Where the demo writes (tests capture it). */
 export interface DemoOptions {
+  /** Receives each output line (default: stdout). */
   out?: (line: string) => void;
   /** Another scenario than the demo's (tests). */
   scenario?: Scenario;
