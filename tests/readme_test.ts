@@ -183,6 +183,14 @@ Deno.test("`deno task demo` runs with no configuration and exits 0", async () =>
   assert.match(stdout, /Ready → Failed \(CrashLoopBackOff\)/);
   assert.match(stdout, /A&AI: 0 requests/);
   assert.match(stdout, /DELETE /);
+  // The excerpt the README quotes is what the demo prints.
+  const excerpt = codeBlocks(README).find((b) =>
+    b.lang === "text" && b.body.startsWith("── Pass ")
+  );
+  assert.ok(excerpt, "the README quotes the demo");
+  for (const line of excerpt.body.split("\n").filter(Boolean)) {
+    assert.ok(stdout.includes(line), `the demo prints: ${line}`);
+  }
 });
 
 Deno.test("the README's simulator walkthrough works as written", async () => {
@@ -492,4 +500,32 @@ Deno.test("the deployment examples keep their safety settings", async () => {
     "the password file is mounted",
   );
   assert.ok(docs.some((d) => d.kind === "PersistentVolumeClaim"));
+});
+
+Deno.test("the README's `check` example is what check prints", async () => {
+  const example = codeBlocks(README).find((b) =>
+    b.lang === "text" && b.body.startsWith("$ deno task check ")
+  );
+  assert.ok(example, "the README shows a check example");
+  const [command, ...expected] = example.body.trimEnd().split("\n");
+  const args = command!.replace(/\s+#.*$/, "").split(/\s+/).slice(4);
+  const step = Number(/--step (\d+)/.exec(command!)?.[1] ?? "0");
+  const { loadScenario, DEMO_SCENARIO_URL, startAai, startK8splugin } =
+    await import("../sim/mod.ts");
+  const { main } = await import("../tasks/check.ts");
+  const scenario = await loadScenario(DEMO_SCENARIO_URL);
+  await using k8splugin = startK8splugin({ scenario, step });
+  await using aai = await startAai({ seed: scenario.aai ?? {} });
+  let out = "";
+  await main(args, {
+    out: (text) => (out += text + "\n"),
+    err: () => {},
+    env: {
+      K8SPLUGIN_URL: k8splugin.url,
+      AAI_URL: aai.url,
+      K8S_AAI_SYNC_SNAPSHOT: "/nonexistent/snapshot.json",
+    },
+    isTerminal: false,
+  });
+  assert.equal(out.trimEnd(), expected.join("\n"));
 });
