@@ -93,6 +93,12 @@ const rulesSchema = z.strictObject({
   restartStability: duration.optional(),
   crashLoopRestarts: positiveInt.optional(),
   stallTimeout: duration.optional(),
+  imagePullGrace: duration.optional(),
+  terminatingTimeout: duration.optional(),
+  requireLoadBalancerAddress: boolish.optional(),
+  ingressClassesRequiringAddress: z.array(z.string().min(1)).optional(),
+  terminalReasons: z.record(z.string(), z.array(z.string().min(1)))
+    .optional(),
 });
 
 const configSchema = z.strictObject({
@@ -338,6 +344,19 @@ export function ruleOptions(config: Config): Partial<RuleOptions> {
     out.crashLoopRestarts = r.crashLoopRestarts;
   }
   if (r.stallTimeout !== undefined) out.stallTimeoutMs = r.stallTimeout;
+  if (r.imagePullGrace !== undefined) out.imagePullGraceMs = r.imagePullGrace;
+  if (r.terminatingTimeout !== undefined) {
+    out.terminatingTimeoutMs = r.terminatingTimeout;
+  }
+  if (r.requireLoadBalancerAddress !== undefined) {
+    out.requireLoadBalancerAddress = r.requireLoadBalancerAddress;
+  }
+  if (r.ingressClassesRequiringAddress !== undefined) {
+    out.ingressClassesRequiringAddress = r.ingressClassesRequiringAddress;
+  }
+  if (r.terminalReasons !== undefined) {
+    out.terminalReasons = r.terminalReasons;
+  }
   return out;
 }
 

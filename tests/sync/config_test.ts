@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig, parseDuration } from "../../sync/mod.ts";
+import {
+  ConfigError,
+  loadConfig,
+  parseDuration,
+  ruleOptions,
+} from "../../sync/mod.ts";
 
 Deno.test("loadConfig() needs K8SPLUGIN_URL and AAI_URL and says so", async () => {
   await assert.rejects(() => loadConfig(undefined, {}), (error: unknown) => {
@@ -101,4 +106,44 @@ Deno.test("loadConfig() puts the snapshot in systemd's STATE_DIRECTORY unless co
     })).snapshot,
     "/x/s.json",
   );
+});
+
+Deno.test("ruleOptions() turns every rules.* key into the rules' RuleOptions", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/c.yaml`,
+      [
+        'k8splugin: {url: "http://k:9015"}',
+        'aai: {url: "http://aai"}',
+        "rules:",
+        "  unschedulableGrace: 10m",
+        "  configErrorGrace: 30s",
+        "  restartStability: 2m",
+        "  crashLoopRestarts: 3",
+        "  stallTimeout: 1h",
+        "  imagePullGrace: 90s",
+        "  terminatingTimeout: 15m",
+        "  requireLoadBalancerAddress: false",
+        "  ingressClassesRequiringAddress: [nginx]",
+        "  terminalReasons: {example.com/Widget: [Broken]}",
+        "",
+      ].join("\n"),
+    );
+    const config = await loadConfig(`${dir}/c.yaml`, {});
+    assert.deepEqual(ruleOptions(config), {
+      unschedulableGraceMs: 600_000,
+      configErrorGraceMs: 30_000,
+      restartStabilityMs: 120_000,
+      crashLoopRestarts: 3,
+      stallTimeoutMs: 3_600_000,
+      imagePullGraceMs: 90_000,
+      terminatingTimeoutMs: 900_000,
+      requireLoadBalancerAddress: false,
+      ingressClassesRequiringAddress: ["nginx"],
+      terminalReasons: { "example.com/Widget": ["Broken"] },
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
