@@ -19,7 +19,9 @@ export type AaiObject = Record<string, unknown>;
 
 /** A relationship body for `…/relationship-list/relationship`. */
 export interface AaiRelationship {
+  /** Node type of the other end, e.g. `vf-module`. */
   "related-to"?: string;
+  /** Edge label; A&AI defaults it from the edge rules. */
   "relationship-label"?: string;
   /** Full link, e.g. `/aai/v24/network/generic-vnfs/generic-vnf/{id}`. */
   "related-link": string;
@@ -27,6 +29,7 @@ export interface AaiRelationship {
 
 /** One operation of `POST /aai/{v}/bulk/single-transaction`. */
 export interface BulkOperation {
+  /** Operation kind. */
   action: "put" | "patch" | "delete";
   /** Object path (as for the single calls); for delete include `?resource-version=`. */
   uri: string;
@@ -36,7 +39,9 @@ export interface BulkOperation {
 
 /** A vf-module found by the nodes query, with its generic-vnf. */
 export interface VfModuleRef {
+  /** The parent generic-vnf's `vnf-id`. */
   vnfId: string;
+  /** The vf-module's `vf-module-id`. */
   vfModuleId: string;
 }
 

@@ -17,32 +17,47 @@ import {
 
 /** Group/Version/Kind of a Kubernetes resource; `group` is `""` for core. */
 export interface Gvk {
+  /** API group; `""` for the core group. */
   group: string;
+  /** API version within the group, e.g. `v1`. */
   version: string;
+  /** Kind, e.g. `Deployment`. */
   kind: string;
 }
 
 /** Filter for `GET /v1/instance` (k8splugin matches each given field exactly). */
 export interface InstanceFilter {
+  /** Resource Bundle name (`rb-name`). */
   rbName?: string;
+  /** Resource Bundle version (`rb-version`). */
   rbVersion?: string;
+  /** Profile name (`profile-name`). */
   profileName?: string;
 }
 
 /** One entry of `GET /v1/instance`, normalised (null labels become `{}`, missing release-name `""`). */
 export interface InstanceSummary {
+  /** k8splugin instance id (also the vf-module `heat-stack-id` in SO flows). */
   id: string;
+  /** Resource Bundle name. */
   rbName: string;
+  /** Resource Bundle version. */
   rbVersion: string;
+  /** Profile the instance was created with. */
   profileName: string;
+  /** Helm release name (`""` when k8splugin omits it). */
   releaseName: string;
+  /** k8splugin cloud region (the A&AI `cloud-region-id`). */
   cloudRegion: string;
+  /** Namespace the profile deployed into. */
   namespace: string;
+  /** Request labels (metadata only; `{}` when k8splugin sends `null`). */
   labels: Record<string, string>;
 }
 
 /** `GET /v1/instance/{id}`: the summary plus the chart resources k8splugin created. */
 export interface Instance extends InstanceSummary {
+  /** The chart's resources as k8splugin recorded them (hooks excluded). */
   resources: { gvk: Gvk; name: string }[];
 }
 
@@ -53,8 +68,11 @@ export interface Instance extends InstanceSummary {
  * GVK becomes `{group:"", version:"v1", kind:"Pod"}`.
  */
 export interface ResourceStatus {
+  /** Resource name. */
   name: string;
+  /** Normalised GVK (a pod's empty GVK becomes `{"", "v1", "Pod"}`). */
   gvk: Gvk;
+  /** The whole Kubernetes object as k8splugin returned it. */
   object: Record<string, unknown>;
 }
 
@@ -62,7 +80,9 @@ export interface ResourceStatus {
 export interface InstanceStatus {
   /** k8splugin's own verdict (Helm's ready checker): kept for comparison only. */
   ready: boolean;
+  /** k8splugin's `resourceCount`. */
   resourceCount: number;
+  /** Every resource of the instance, pods included. */
   resources: ResourceStatus[];
 }
 
@@ -70,14 +90,19 @@ export interface InstanceStatus {
 export interface ResourceQuery {
   /** group/version, e.g. `apps/v1` or `v1`. */
   apiVersion: string;
+  /** Kind to query. */
   kind: string;
+  /** Only this name (k8splugin filters client-side). */
   name?: string;
+  /** Extra label selector, `a=b,c=d`. */
   labels?: string;
 }
 
 /** `GET /v1/connectivity-info/{region}`: never log `kubeconfig`. */
 export interface ConnectivityInfo {
+  /** The region key. */
   cloudRegion: string;
+  /** The A&AI cloud owner k8splugin recorded. */
   cloudOwner: string;
   /** The kubeconfig file's text (base64-decoded). Secret. */
   kubeconfig: string;

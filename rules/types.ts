@@ -13,11 +13,17 @@ export type Verdict = "Ready" | "Pending" | "Failed";
  * purpose: rules read it through tolerant helpers and never trust its shape.
  */
 export interface KubeObject {
+  /** `group/version`, or `v1` for core kinds. */
   apiVersion?: unknown;
+  /** Kind, e.g. `Deployment`. */
   kind?: unknown;
+  /** Name, namespace, labels, ownerReferences, generation… */
   metadata?: unknown;
+  /** Desired state. */
   spec?: unknown;
+  /** Observed state, as the controller reported it. */
   status?: unknown;
+  /** Any other top-level field (`data`, `rules`, `webhooks`…). */
   [key: string]: unknown;
 }
 
