@@ -412,6 +412,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
             ? `${id}: gone from k8splugin's list (miss ${count} of ${config.deleteAfterMisses}): its A&AI objects are kept for now`
             : `${id}: gone from k8splugin's list ${count} times in a row: its A&AI objects are deleted`,
         );
+        if (count >= config.deleteAfterMisses) {
+          views.delete(id);
+          misses.delete(id);
+        }
       }
       for (const warning of report.warnings) out(`note: ${warning}`);
       for (const error of report.errors) out(`sync says: ${error}`);
