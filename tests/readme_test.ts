@@ -531,3 +531,56 @@ Deno.test("the README's `check` example is what check prints", async () => {
   });
   assert.equal(out.trimEnd(), expected.join("\n"));
 });
+
+Deno.test("the README's A&AI object example is what a pass writes", async () => {
+  const block = codeBlocks(README).find((b) =>
+    b.lang === "json" && b.body.includes("k8s-aai-sync/readiness=")
+  );
+  assert.ok(block, "the README shows a k8s-resource");
+  const example = JSON.parse(block.body) as Record<string, unknown>;
+  const { loadScenario, DEMO_SCENARIO_URL, startAai, startK8splugin } =
+    await import("../sim/mod.ts");
+  const { HttpAaiClient, HttpK8spluginClient } = await import(
+    "../adapters/mod.ts"
+  );
+  const { makeConfig, runSync } = await import("../sync/mod.ts");
+  const scenario = await loadScenario(DEMO_SCENARIO_URL);
+  const step = scenario.steps.findIndex((s) => s.name === "crash-loop");
+  await using k8sSim = startK8splugin({ scenario, step });
+  await using aaiSim = await startAai({ seed: scenario.aai ?? {} });
+  const dir = await Deno.makeTempDir({ prefix: "readme-aai-" });
+  const k8splugin = new HttpK8spluginClient({ baseUrl: k8sSim.url });
+  const aai = new HttpAaiClient({ baseUrl: aaiSim.url });
+  try {
+    const config = makeConfig({
+      // The k8splugin URL as deployed in ONAP, as the example's selflink shows.
+      k8splugin: { url: "http://multicloud-k8s:9015" },
+      aai: { url: aaiSim.url },
+      snapshot: `${dir}/snapshot.json`,
+    });
+    const now = new Date(scenario.steps[step]!.now);
+    await runSync({ k8splugin, aai, now: () => now }, { config });
+    const path = [...aaiSim.state.objects.keys()].find((p) =>
+      p.endsWith(`/k8s-resource/${example.id}`)
+    );
+    assert.ok(path, "A&AI holds the example's id");
+    const actual = (await aai.get(path))!;
+    for (const [key, value] of Object.entries(example)) {
+      if (key === "resource-version") continue; // A&AI's clock
+      if (key === "relationship-list") {
+        const edges = (list: unknown) =>
+          (list as { relationship: Record<string, unknown>[] }).relationship
+            .map((
+              r,
+            ) => [r["related-to"], r["relationship-label"], r["related-link"]]);
+        assert.deepEqual(edges(actual[key]), edges(value));
+        continue;
+      }
+      assert.deepEqual(actual[key], value, key);
+    }
+  } finally {
+    k8splugin.close();
+    aai.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
