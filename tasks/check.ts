@@ -545,6 +545,8 @@ export interface CheckArgs {
   output: OutputFormat;
   /** `--aai`: also show A&AI's side. */
   aai: boolean;
+  /** `--verify`: plan against A&AI itself instead of the snapshot. */
+  verify: boolean;
   /** `--watch`: poll until Ready or Failed. */
   watch: boolean;
   /** `--interval` in milliseconds. */
@@ -619,6 +621,10 @@ export function parseArgs(
         .choices(["k8splugin", "kube"] as const),
     )
     .option(
+      "--verify",
+      "with --aai: plan against what A&AI holds instead of the snapshot (like sync --verify)",
+    )
+    .option(
       "--now <time>",
       "evaluate as if it were this ISO 8601 time (replaying scenarios)",
     )
@@ -651,6 +657,7 @@ export function parseArgs(
     instanceId,
     output: options.output,
     aai: options.aai ?? false,
+    verify: options.verify ?? false,
     watch: options.watch ?? false,
     intervalMs,
     headers: options.headers,
@@ -774,6 +781,7 @@ async function inspect(
     {
       config,
       dryRun: true,
+      verify: args.verify,
       ...(args.source === undefined ? {} : { source: args.source }),
     },
     args.instanceId,

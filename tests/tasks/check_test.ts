@@ -255,6 +255,7 @@ Deno.test("parseArgs() reads every option", () => {
     instanceId: "edgex-1",
     output: "wide",
     aai: true,
+    verify: false,
     watch: true,
     intervalMs: 500,
     headers: false,
@@ -626,4 +627,42 @@ Deno.test("check --watch stops with exit 1 when the instance disappears", async 
   );
   assert.equal(code, 1);
   assert.match(err, /Cannot find instance "edgex-1"/);
+});
+
+Deno.test("check --aai --verify plans against A&AI itself, not the snapshot", async () => {
+  await using sims = await simulators(1);
+  const k8splugin = new HttpK8spluginClient({ baseUrl: sims.k8splugin.url });
+  const aai = new HttpAaiClient({ baseUrl: sims.aai.url });
+  try {
+    const config = makeConfig({
+      k8splugin: { url: sims.k8splugin.url },
+      aai: { url: sims.aai.url },
+      snapshot: sims.env.K8S_AAI_SYNC_SNAPSHOT,
+    });
+    const now = new Date(sims.now);
+    await runSync({ k8splugin, aai, now: () => now }, { config });
+  } finally {
+    k8splugin.close();
+    aai.close();
+  }
+  // Someone deletes one object in A&AI behind the tool's back.
+  const gone = [...sims.aai.state.objects.keys()].find((p) =>
+    p.includes("/k8s-resource/")
+  )!;
+  sims.aai.state.remove(gone);
+  const args = ["edgex-1", "--now", sims.now, "--aai", "-o", "json"];
+  const trusting = JSON.parse(
+    (await runCheck(args, sims.env)).out,
+  ) as CheckView;
+  assert.deepEqual(
+    trusting.aai?.operations,
+    [],
+    "the snapshot says all is published",
+  );
+  const verifying = JSON.parse(
+    (await runCheck([...args, "--verify"], sims.env)).out,
+  ) as CheckView;
+  assert.equal(verifying.aai?.operations.length, 1);
+  assert.equal(verifying.aai?.operations[0]?.method, "PUT");
+  assert.equal(verifying.aai?.operations[0]?.path, gone);
 });
