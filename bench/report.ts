@@ -329,11 +329,11 @@ export function formatReport(
     }
   }
   table.push(row("delete total", "ours", result.ours.deleteTotal));
-  if (result.ours.floor) {
-    table.push(row("steady floor", "raw reads", result.ours.floor));
-  }
   if (result.baseline) {
     table.push(row("", "CNF adapter", result.baseline.deleteTotal));
+  }
+  if (result.ours.floor) {
+    table.push(row("steady floor", "raw reads", result.ours.floor));
   }
   if (result.second) {
     const s = result.second;
