@@ -1,13 +1,15 @@
 /**
  * `deno task demo`: the embedded default. With no configuration at all it
- * starts the k8splugin and A&AI simulators in-process on the demo scenario
- * (fixtures/scenarios/demo.yaml: the `edgex` instance rolls out, a pod
- * crash-loops, recovers, the instance is deleted), runs one real sync pass per
- * step — over HTTP, through the real adapters, in a temporary state directory
- * — and prints what changed and every request sent to A&AI, and why.
+ * starts the k8splugin, A&AI and Kubernetes API simulators in-process on the
+ * demo scenario (fixtures/scenarios/demo.yaml: the `edgex` instance rolls
+ * out, a pod crash-loops, recovers, the instance is deleted), runs one real
+ * sync pass per step — over HTTP, through the real adapters, with the
+ * cluster as rule context (`enrich: true`), in a temporary state directory —
+ * and prints what changed and every request sent to A&AI, and why.
  *
  * Permissions: `--allow-net` (loopback simulators), `--allow-read` and
- * `--allow-write` (scenario file, temporary snapshot), `--allow-env`.
+ * `--allow-write` (scenario file, temporary snapshot), `--allow-env` and
+ * `--allow-sys` (`@kubernetes/client-node`).
  *
  * @module
  */
@@ -17,14 +19,17 @@ import {
   type AaiExchange,
   HttpAaiClient,
   HttpK8spluginClient,
+  KubeClients,
 } from "../adapters/mod.ts";
 import {
   type AaiSim,
   DEMO_SCENARIO_URL,
   loadScenario,
   type Scenario,
+  simKubeconfig,
   startAai,
   startK8splugin,
+  startKube,
 } from "../sim/mod.ts";
 import {
   type Config,
@@ -308,7 +313,14 @@ function k8sResourceCount(aai: AaiSim): number {
 export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const out = options.out ?? ((line: string) => console.log(line));
   const scenario = options.scenario ?? await loadScenario(DEMO_SCENARIO_URL);
-  await using k8sSim = startK8splugin({ scenario });
+  // The region's cluster, reached through the kubeconfig k8splugin's
+  // connectivity-info hands out (`enrich: true`): the rules get its
+  // ReplicaSets, Nodes and StorageClasses as context.
+  await using kubeSim = await startKube({ scenario });
+  await using k8sSim = startK8splugin({
+    scenario,
+    kubeconfigFor: (region) => simKubeconfig(region, kubeSim.url),
+  });
   await using aaiSim = await startAai({ seed: scenario.aai ?? {} });
   const stateDir = await Deno.makeTempDir({ prefix: "k8s-aai-sync-demo-" });
   const exchanges: AaiExchange[] = [];
@@ -323,16 +335,21 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     k8splugin: { url: k8sSim.url },
     aai: { url: aaiSim.url },
     snapshot: `${stateDir}/snapshot.json`,
+    enrich: true,
     ...(options.emptyListGuard === undefined
       ? {}
       : { emptyListGuard: options.emptyListGuard }),
   });
+  await using kube = new KubeClients({ k8splugin });
+  function kubeFor(region: string) {
+    return kube.get(region);
+  }
   let code = 0;
   try {
     const first = scenario.steps[0]?.instances[0];
     out(paint("bold", "k8s-aai-sync demo"));
     out(
-      `Simulators in this process: k8splugin ${k8sSim.url} · A&AI ${aaiSim.url}`,
+      `Simulators in this process: k8splugin ${k8sSim.url} · A&AI ${aaiSim.url} · Kubernetes API ${kubeSim.url}`,
     );
     if (first) {
       out(
@@ -360,6 +377,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     for (const [n, pass] of passes.entries()) {
       const step = scenario.steps[pass.step]!;
       k8sSim.state.setStep(pass.step);
+      kubeSim.state.setStep(pass.step);
       const now = new Date(
         Date.parse(step.now) + pass.laterMinutes * 60_000,
       );
@@ -372,7 +390,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       ));
       if (pass.story) out(pass.story);
       exchanges.length = 0;
-      const report = await runSync({ k8splugin, aai, now: () => now }, {
+      const report = await runSync({
+        k8splugin,
+        aai,
+        kube: kubeFor,
+        now: () => now,
+      }, {
         config,
         allowMassDelete: pass.allowMassDelete,
       });
@@ -381,7 +404,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       for (const instance of step.instances) {
         try {
           const plan = await planInstance(
-            { k8splugin, aai: quietAai, now: () => now },
+            { k8splugin, aai: quietAai, kube: kubeFor, now: () => now },
             { config, dryRun: true },
             instance.id,
           );

@@ -78,6 +78,7 @@ Deno.test("runDemo() tells the whole story over HTTP and exits 0", async () => {
   const { code, text, passes } = await demoOutput();
   assert.equal(code, 0, text);
   assert.equal(passes.length, 7, text);
+  assert.match(text, /k8splugin http:.* · A&AI http:.* · Kubernetes API http:/);
   const [rollout, rolledOut, unchanged, crash, recovered, firstMiss, deleted] =
     passes as [
       string,
