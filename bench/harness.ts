@@ -108,7 +108,7 @@ export interface BenchOptions {
   maxDeletePasses?: number;
   /** Write a V8 CPU profile of every subprocess pass into this directory (`--cpu-prof`). */
   profileDir?: string;
-  /** V8 flags for every subprocess pass, e.g. `--max-old-space-size=128` to see whether a pass fits a heap limit. */
+  /** V8 flags for every subprocess pass, comma-separated (`--v8-flags=`), e.g. `--max-old-space-size=160,--heap-snapshot-on-oom` to see whether a pass fits a heap limit and what fills it. */
   v8Flags?: string;
   /** Progress messages (stderr in the CLI). */
   progress?: (message: string) => void;

@@ -96,7 +96,7 @@ function program() {
     .option("--json", "print only the JSON document on stdout")
     .option(
       "--pass-v8-flags <flags>",
-      "V8 flags for every pass subprocess, e.g. --max-old-space-size=128",
+      "V8 flags for every pass subprocess, comma-separated, e.g. --max-old-space-size=160,--heap-snapshot-on-oom",
     )
     .option(
       "--profile <dir>",
