@@ -584,3 +584,13 @@ Deno.test("the README's A&AI object example is what a pass writes", async () => 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the README's inline code never spans lines", () => {
+  let inBlock = false;
+  README.split("\n").forEach((line, i) => {
+    if (line.trim().startsWith("```")) inBlock = !inBlock;
+    else if (!inBlock) {
+      assert.equal(line.split("`").length % 2, 1, `line ${i + 1}: ${line}`);
+    }
+  });
+});
