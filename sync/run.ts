@@ -387,14 +387,13 @@ function mapAll(
   pass: Pass,
   resources: EvaluatedResource[],
   placement: Placement,
-): Promise<DesiredObject[]> {
-  return Promise.all(resources.map((r) =>
-    mapResource(r, placement, {
-      k8spluginUrl: pass.config.k8splugin.url,
-      owner: pass.config.owner,
-      labelPrefix: pass.config.labelPrefix,
-    })
-  ));
+): DesiredObject[] {
+  const options = {
+    k8spluginUrl: pass.config.k8splugin.url,
+    owner: pass.config.owner,
+    labelPrefix: pass.config.labelPrefix,
+  };
+  return resources.map((r) => mapResource(r, placement, options));
 }
 
 function newReport(now: Date, dryRun: boolean): RunReport {
@@ -551,7 +550,7 @@ export async function runSync(
     }
     touchInstance(pass, read.summary);
     for (const r of read.resources) report.resources[r.readiness.verdict]++;
-    const desired = await mapAll(pass, read.resources, placement);
+    const desired = mapAll(pass, read.resources, placement);
     const previous = instanceObjects.get(id) ?? {};
     const isNew = Object.keys(previous).length === 0;
     const needsLookup = isNew || pass.rebuild ||
@@ -994,7 +993,7 @@ export async function planInstance(
       error: placement.error,
     };
   }
-  const desired = await mapAll(pass, read.resources, placement);
+  const desired = mapAll(pass, read.resources, placement);
   const vf = await vfModuleOf(pass, instanceId);
   const relationships = vf ? relationshipsFor(vf, config.aai.apiVersion) : [];
   const previous: Record<string, SnapshotObject> = {};

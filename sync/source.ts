@@ -106,6 +106,27 @@ function namespaceOf(
 }
 
 /**
+ * What a run keeps of an object once it is judged: identity and the metadata
+ * the mapping and `check` read. Dropping `spec` and `status` keeps a run's
+ * memory proportional to the number of resources rather than to the bytes of
+ * every status document (measured by the bench at 2,000 instances).
+ */
+function retained(object: KubeObject): KubeObject {
+  const metadata = (object.metadata ?? {}) as Record<string, unknown>;
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    metadata: {
+      name: metadata.name,
+      namespace: metadata.namespace,
+      labels: metadata.labels,
+      resourceVersion: metadata.resourceVersion,
+      creationTimestamp: metadata.creationTimestamp,
+    },
+  };
+}
+
+/**
  * Evaluates an instance's resources: each against the others plus the
  * cluster context, with `missing` ones reported Failed/NotFound.
  */
@@ -143,7 +164,7 @@ export function evaluateInstance(
       gvk: status.gvk,
       name: status.name,
       namespace,
-      object,
+      object: retained(object),
       readiness: judge(object),
     });
   }

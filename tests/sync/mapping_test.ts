@@ -41,16 +41,16 @@ function resource(): EvaluatedResource {
   };
 }
 
-Deno.test("resourceId() is SO's sha256 of the plain concatenation", async () => {
+Deno.test("resourceId() is SO's sha256 of the plain concatenation", () => {
   const expected = createHash("sha256").update(
     "edgex-1" + "edgex-core" + "testns2" + "Deployment" + "apps" + "v1" +
       "CloudOwner" + "k8sregionone" + "tenant 1/x",
   ).digest("hex");
-  assert.equal(await resourceId("edgex-1", resource(), placement), expected);
+  assert.equal(resourceId("edgex-1", resource(), placement), expected);
 });
 
-Deno.test("mapResource() builds the k8s-resource with encoded path, sorted labels and provenance", async () => {
-  const d = await mapResource(resource(), placement, {
+Deno.test("mapResource() builds the k8s-resource with encoded path, sorted labels and provenance", () => {
+  const d = mapResource(resource(), placement, {
     k8spluginUrl: "http://k8s:9015/",
     owner: "k8s-aai-sync",
     labelPrefix: "k8s-aai-sync/",

@@ -39,10 +39,10 @@ function resource(
   };
 }
 
-async function committed(
+function committed(
   r: EvaluatedResource,
-): Promise<Record<string, SnapshotObject>> {
-  const d = await mapResource(r, placement, options);
+): Record<string, SnapshotObject> {
+  const d = mapResource(r, placement, options);
   return {
     [d.path]: {
       instanceId: "i",
@@ -58,19 +58,19 @@ async function committed(
   };
 }
 
-Deno.test("diffInstance() after a commit is empty whatever resourceVersion does", async () => {
-  await fc.assert(
-    fc.asyncProperty(
+Deno.test("diffInstance() after a commit is empty whatever resourceVersion does", () => {
+  fc.assert(
+    fc.property(
       labels,
       verdict,
       fc.string({ maxLength: 10 }),
       fc.nat(),
       fc.nat(),
-      async (l, v, reason, rv1, rv2) => {
-        const snapshot = await committed(
+      (l, v, reason, rv1, rv2) => {
+        const snapshot = committed(
           resource("d", l, v, reason, String(rv1)),
         );
-        const again = await mapResource(
+        const again = mapResource(
           resource("d", l, v, reason, String(rv2)),
           placement,
           options,
@@ -84,18 +84,18 @@ Deno.test("diffInstance() after a commit is empty whatever resourceVersion does"
   );
 });
 
-Deno.test("diffInstance() sends exactly one PATCH when verdict, reason or labels change", async () => {
-  await fc.assert(
-    fc.asyncProperty(
+Deno.test("diffInstance() sends exactly one PATCH when verdict, reason or labels change", () => {
+  fc.assert(
+    fc.property(
       labels,
       labels,
       verdict,
       verdict,
       fc.string({ maxLength: 6 }),
       fc.string({ maxLength: 6 }),
-      async (l1, l2, v1, v2, r1, r2) => {
-        const snapshot = await committed(resource("d", l1, v1, r1, "1"));
-        const next = await mapResource(
+      (l1, l2, v1, v2, r1, r2) => {
+        const snapshot = committed(resource("d", l1, v1, r1, "1"));
+        const next = mapResource(
           resource("d", l2, v2, r2, "2"),
           placement,
           options,

@@ -6,6 +6,7 @@ import {
   LockHeldError,
   readSnapshot,
   SnapshotSyntaxError,
+  SnapshotWriter,
   writeSnapshot,
 } from "../../sync/mod.ts";
 
@@ -82,6 +83,39 @@ Deno.test("loadSnapshot() removes temp files a killed run left behind", async ()
     const names: string[] = [];
     for await (const e of Deno.readDir(dir)) names.push(e.name);
     assert.deepEqual(names, ["other.txt"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SnapshotWriter writes at once, then at most every interval, and flush() lands the last state", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/snapshot.json`;
+    const s = emptySnapshot(new Date("2026-01-01T00:00:00Z"));
+    const writer = new SnapshotWriter(
+      path,
+      s,
+      () => new Date("2026-01-01T00:00:00Z"),
+      60_000,
+    );
+    s.instances.a = { cloudRegion: "r", lastSeen: "x", misses: 0 };
+    writer.schedule();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(Object.keys((await readSnapshot(path)).instances), ["a"]);
+    s.instances.b = { cloudRegion: "r", lastSeen: "x", misses: 0 };
+    writer.schedule();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(
+      Object.keys((await readSnapshot(path)).instances),
+      ["a"],
+      "the second write waits for the interval",
+    );
+    await writer.flush();
+    assert.deepEqual(Object.keys((await readSnapshot(path)).instances), [
+      "a",
+      "b",
+    ]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
