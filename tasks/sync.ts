@@ -22,13 +22,13 @@ import {
   type Sink,
 } from "@logtape/logtape";
 import { redactByField } from "@logtape/redaction";
-import {
-  type AaiExchange,
-  HttpAaiClient,
-  HttpK8spluginClient,
-  KubeClients,
-  type KubeRegionConfig,
-} from "../adapters/mod.ts";
+// The HTTP adapters are imported from their files rather than
+// adapters/mod.ts, which also re-exports adapters/kube.ts: loading
+// @kubernetes/client-node costs a sync process about 60 MiB of RSS (bench),
+// so kubeClients() imports it only when a region needs a cluster client.
+import { type AaiExchange, HttpAaiClient } from "../adapters/aai.ts";
+import { HttpK8spluginClient } from "../adapters/k8splugin.ts";
+import type { KubeClients, KubeRegionConfig } from "../adapters/kube.ts";
 import {
   acquireStateLock,
   type Config,
@@ -207,12 +207,14 @@ function literalLogger(logger: Logger): SyncLogger {
 /**
  * The kube clients of a run: a region's configured kubeconfig, else (with
  * `source: kube` or `enrich`) the one k8splugin's connectivity-info holds.
+ * `undefined` when no region can have one, without loading
+ * @kubernetes/client-node at all.
  */
-function kubeClients(
+async function kubeClients(
   config: Config,
   k8splugin: HttpK8spluginClient,
   source: "k8splugin" | "kube",
-): KubeClients {
+): Promise<KubeClients | undefined> {
   const regions: Record<string, KubeRegionConfig> = {};
   for (const [name, region] of Object.entries(config.regions)) {
     if (region.kubeconfigInline) {
@@ -221,9 +223,14 @@ function kubeClients(
       regions[name] = { kubeconfigPath: region.kubeconfig };
     }
   }
+  const viaConnectivityInfo = source === "kube" || config.enrich;
+  if (!viaConnectivityInfo && Object.keys(regions).length === 0) {
+    return undefined;
+  }
+  const { KubeClients } = await import("../adapters/kube.ts");
   return new KubeClients({
     regions,
-    ...(source === "kube" || config.enrich ? { k8splugin } : {}),
+    ...(viaConnectivityInfo ? { k8splugin } : {}),
   });
 }
 
@@ -284,12 +291,12 @@ async function onePass(
     ...(config.aai.caFile ? { caFile: config.aai.caFile } : {}),
     onExchange: onAaiExchange,
   });
-  await using kube = kubeClients(config, k8splugin, source);
+  await using kube = await kubeClients(config, k8splugin, source);
   try {
     const report = await runSync({
       k8splugin,
       aai,
-      kube: (region) => kube.get(region),
+      ...(kube ? { kube: (region: string) => kube.get(region) } : {}),
       log,
     }, {
       config,
