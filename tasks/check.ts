@@ -19,15 +19,18 @@ import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import Table from "cli-table3";
 import { styleText } from "node:util";
 import { stringify as stringifyYaml } from "yaml";
+// Not adapters/mod.ts: it would load @kubernetes/client-node (kube.ts) on
+// every start; the kube adapter is imported only when a region needs it.
 import {
   type AaiClient,
   type AaiObject,
   HttpAaiClient,
+} from "../adapters/aai.ts";
+import {
   HttpK8spluginClient,
   type K8spluginClient,
-  KubeClients,
-  type KubeRegionConfig,
-} from "../adapters/mod.ts";
+} from "../adapters/k8splugin.ts";
+import type { KubeClients, KubeRegionConfig } from "../adapters/kube.ts";
 import { type Readiness, rollup, type Verdict } from "../rules/mod.ts";
 import {
   type Config,
@@ -695,8 +698,8 @@ interface Peers {
   readyFlags: Map<string, boolean>;
   /** The ids of the last instance list, to tell "unknown id" from other errors. */
   listed: Set<string> | undefined;
-  /** Kube clients per region (configured kubeconfig, else connectivity-info). */
-  kube: KubeClients;
+  /** Kube clients per region (configured kubeconfig, else connectivity-info); none when no region can have one. */
+  kube: KubeClients | undefined;
   close(): Promise<void>;
 }
 
@@ -705,7 +708,10 @@ interface Peers {
  * `sync`: a region's kube client comes from its configured kubeconfig, else,
  * with `source: kube` or `enrich`, from k8splugin's connectivity-info.
  */
-function openPeers(config: Config, source: "k8splugin" | "kube"): Peers {
+async function openPeers(
+  config: Config,
+  source: "k8splugin" | "kube",
+): Promise<Peers> {
   const http = new HttpK8spluginClient({
     baseUrl: config.k8splugin.url,
     timeoutMs: config.k8splugin.timeout,
@@ -728,10 +734,15 @@ function openPeers(config: Config, source: "k8splugin" | "kube"): Peers {
       regions[name] = { kubeconfigPath: region.kubeconfig };
     }
   }
-  const kube = new KubeClients({
-    regions,
-    ...(source === "kube" || config.enrich ? { k8splugin: http } : {}),
-  });
+  const viaConnectivityInfo = source === "kube" || config.enrich;
+  let kube: KubeClients | undefined;
+  if (viaConnectivityInfo || Object.keys(regions).length > 0) {
+    const { KubeClients } = await import("../adapters/kube.ts");
+    kube = new KubeClients({
+      regions,
+      ...(viaConnectivityInfo ? { k8splugin: http } : {}),
+    });
+  }
   const peers: Peers = {
     // Delegates to the HTTP client and notes what check shows besides the plan.
     k8splugin: {
@@ -754,7 +765,7 @@ function openPeers(config: Config, source: "k8splugin" | "kube"): Peers {
     listed: undefined,
     kube,
     async close() {
-      await kube.close();
+      await kube?.close();
       http.close();
       aai.close();
     },
@@ -775,7 +786,7 @@ async function inspect(
     {
       k8splugin: peers.k8splugin,
       aai: peers.aai,
-      kube: (region) => peers.kube.get(region),
+      kube: (region) => peers.kube?.get(region),
       now: () => now,
     },
     {
@@ -898,7 +909,7 @@ export async function main(
   const tableOptions: TableOptions = { headers: parsed.headers, color };
   const warn = (message: string) => io.err(`warning: ${message}`);
   const wait = io.sleep ?? sleep;
-  const peers = openPeers(config, parsed.source ?? config.source);
+  const peers = await openPeers(config, parsed.source ?? config.source);
   try {
     let view: CheckView;
     try {
