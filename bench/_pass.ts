@@ -15,8 +15,11 @@
  * @module
  */
 import pLimit from "p-limit";
-import { HttpAaiClient, HttpK8spluginClient } from "../adapters/mod.ts";
-import type { VfModuleRef } from "../adapters/mod.ts";
+// From the adapter files, not adapters/mod.ts, like tasks/sync.ts: mod.ts
+// re-exports the kube adapter, whose @kubernetes/client-node a sync process
+// without cluster clients never loads.
+import { HttpAaiClient, type VfModuleRef } from "../adapters/aai.ts";
+import { HttpK8spluginClient } from "../adapters/k8splugin.ts";
 import { makeConfig, runSync } from "../sync/mod.ts";
 import { type BaselineWriteMode, runBaseline } from "./baseline.ts";
 

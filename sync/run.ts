@@ -94,7 +94,7 @@ export interface ReportedOperation {
   method: "PUT" | "PATCH" | "DELETE";
   /** A&AI object path without `/aai/{v}` (relationship path for relate). */
   path: string;
-  /** Request body (PUT/PATCH), as planned. */
+  /** Request body (PUT/PATCH), as planned; kept only in a `--dry-run` report. */
   body?: Record<string, unknown>;
   /** Why it is sent, for humans. */
   why: string;
@@ -727,7 +727,9 @@ export async function runSync(
         }
       }
       writer.schedule();
-      const reported = toReported(result.op);
+      // Bodies stay in the report only for --dry-run, which prints them; a
+      // cold run would otherwise hold every body it sent until the end.
+      const { body: _sent, ...reported } = toReported(result.op);
       reported.outcome = result.outcome;
       if (result.status !== undefined) reported.status = result.status;
       if (result.error !== undefined) reported.error = result.error;
