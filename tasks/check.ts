@@ -19,18 +19,11 @@ import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import Table from "cli-table3";
 import { styleText } from "node:util";
 import { stringify as stringifyYaml } from "yaml";
-// Not adapters/mod.ts: it would load @kubernetes/client-node (kube.ts) on
-// every start; the kube adapter is imported only when a region needs it.
-import {
-  type AaiClient,
-  type AaiObject,
-  HttpAaiClient,
-} from "../adapters/aai.ts";
-import {
-  HttpK8spluginClient,
-  type K8spluginClient,
-} from "../adapters/k8splugin.ts";
-import type { KubeClients, KubeRegionConfig } from "../adapters/kube.ts";
+// Types only: tasks/_peers.ts builds the clients, loading the kube adapter
+// (and @kubernetes/client-node) only when a region needs it.
+import type { AaiClient, AaiObject } from "../adapters/aai.ts";
+import type { K8spluginClient } from "../adapters/k8splugin.ts";
+import type { KubeClients } from "../adapters/kube.ts";
 import { type Readiness, rollup, type Verdict } from "../rules/mod.ts";
 import {
   type Config,
@@ -43,6 +36,11 @@ import {
   planInstance,
   type PlannedOperation,
 } from "../sync/mod.ts";
+import {
+  aaiClientFrom,
+  k8spluginClientFrom,
+  kubeClientsFrom,
+} from "./_peers.ts";
 
 /** Exit code of `check` for each roll-up verdict. */
 export const VERDICT_EXIT_CODES: Readonly<Record<Verdict, number>> = {
@@ -712,37 +710,9 @@ async function openPeers(
   config: Config,
   source: "k8splugin" | "kube",
 ): Promise<Peers> {
-  const http = new HttpK8spluginClient({
-    baseUrl: config.k8splugin.url,
-    timeoutMs: config.k8splugin.timeout,
-  });
-  const aai = new HttpAaiClient({
-    baseUrl: config.aai.url,
-    apiVersion: config.aai.apiVersion,
-    username: config.aai.username,
-    password: config.aai.password,
-    appId: config.aai.appId,
-    timeoutMs: config.aai.timeout,
-    insecure: config.aai.insecure,
-    ...(config.aai.caFile ? { caFile: config.aai.caFile } : {}),
-  });
-  const regions: Record<string, KubeRegionConfig> = {};
-  for (const [name, region] of Object.entries(config.regions)) {
-    if (region.kubeconfigInline) {
-      regions[name] = { kubeconfig: region.kubeconfigInline };
-    } else if (region.kubeconfig) {
-      regions[name] = { kubeconfigPath: region.kubeconfig };
-    }
-  }
-  const viaConnectivityInfo = source === "kube" || config.enrich;
-  let kube: KubeClients | undefined;
-  if (viaConnectivityInfo || Object.keys(regions).length > 0) {
-    const { KubeClients } = await import("../adapters/kube.ts");
-    kube = new KubeClients({
-      regions,
-      ...(viaConnectivityInfo ? { k8splugin: http } : {}),
-    });
-  }
+  const http = k8spluginClientFrom(config);
+  const aai = aaiClientFrom(config);
+  const kube = await kubeClientsFrom(config, http, source);
   const peers: Peers = {
     // Delegates to the HTTP client and notes what check shows besides the plan.
     k8splugin: {

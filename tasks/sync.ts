@@ -22,13 +22,7 @@ import {
   type Sink,
 } from "@logtape/logtape";
 import { redactByField } from "@logtape/redaction";
-// The HTTP adapters are imported from their files rather than
-// adapters/mod.ts, which also re-exports adapters/kube.ts: loading
-// @kubernetes/client-node costs a sync process about 60 MiB of RSS (bench),
-// so kubeClients() imports it only when a region needs a cluster client.
-import { type AaiExchange, HttpAaiClient } from "../adapters/aai.ts";
-import { HttpK8spluginClient } from "../adapters/k8splugin.ts";
-import type { KubeClients, KubeRegionConfig } from "../adapters/kube.ts";
+import type { AaiExchange } from "../adapters/aai.ts";
 import {
   acquireStateLock,
   type Config,
@@ -42,6 +36,11 @@ import {
   writeMetrics,
 } from "../sync/mod.ts";
 import { EXIT, EXIT_CODES_HELP, type ExitCode, exitCodeFor } from "./_exit.ts";
+import {
+  aaiClientFrom,
+  k8spluginClientFrom,
+  kubeClientsFrom,
+} from "./_peers.ts";
 
 /** Parsed command-line options (see `--help`). */
 export interface SyncCliOptions {
@@ -204,36 +203,6 @@ function literalLogger(logger: Logger): SyncLogger {
   };
 }
 
-/**
- * The kube clients of a run: a region's configured kubeconfig, else (with
- * `source: kube` or `enrich`) the one k8splugin's connectivity-info holds.
- * `undefined` when no region can have one, without loading
- * @kubernetes/client-node at all.
- */
-async function kubeClients(
-  config: Config,
-  k8splugin: HttpK8spluginClient,
-  source: "k8splugin" | "kube",
-): Promise<KubeClients | undefined> {
-  const regions: Record<string, KubeRegionConfig> = {};
-  for (const [name, region] of Object.entries(config.regions)) {
-    if (region.kubeconfigInline) {
-      regions[name] = { kubeconfig: region.kubeconfigInline };
-    } else if (region.kubeconfig) {
-      regions[name] = { kubeconfigPath: region.kubeconfig };
-    }
-  }
-  const viaConnectivityInfo = source === "kube" || config.enrich;
-  if (!viaConnectivityInfo && Object.keys(regions).length === 0) {
-    return undefined;
-  }
-  const { KubeClients } = await import("../adapters/kube.ts");
-  return new KubeClients({
-    regions,
-    ...(viaConnectivityInfo ? { k8splugin } : {}),
-  });
-}
-
 /** Runs one locked pass and reports it; returns the exit code. */
 async function onePass(
   config: Config,
@@ -265,33 +234,19 @@ async function onePass(
     }
   }
   const k8spluginLog = literalLogger(getLogger(["k8s-aai-sync", "k8splugin"]));
-  const k8splugin = new HttpK8spluginClient({
-    baseUrl: config.k8splugin.url,
-    timeoutMs: config.k8splugin.timeout,
-    onExchange: (e) =>
-      k8spluginLog.debug(
-        `k8splugin ${e.method} ${e.url} → ${
-          e.status ?? e.error ?? "no response"
-        }`,
-        {
-          status: e.status,
-          attempt: e.attempt,
-          durationMs: Math.round(e.durationMs),
-        },
-      ),
-  });
-  const aai = new HttpAaiClient({
-    baseUrl: config.aai.url,
-    apiVersion: config.aai.apiVersion,
-    username: config.aai.username,
-    password: config.aai.password,
-    appId: config.aai.appId,
-    timeoutMs: config.aai.timeout,
-    insecure: config.aai.insecure,
-    ...(config.aai.caFile ? { caFile: config.aai.caFile } : {}),
-    onExchange: onAaiExchange,
-  });
-  await using kube = await kubeClients(config, k8splugin, source);
+  const k8splugin = k8spluginClientFrom(config, (e) =>
+    k8spluginLog.debug(
+      `k8splugin ${e.method} ${e.url} → ${
+        e.status ?? e.error ?? "no response"
+      }`,
+      {
+        status: e.status,
+        attempt: e.attempt,
+        durationMs: Math.round(e.durationMs),
+      },
+    ));
+  const aai = aaiClientFrom(config, onAaiExchange);
+  await using kube = await kubeClientsFrom(config, k8splugin, source);
   try {
     const report = await runSync({
       k8splugin,

@@ -1,0 +1,78 @@
+/**
+ * The one place the CLI tasks pick peer implementations from a validated
+ * config (cloudydeno's `ClientProviderChain` idea): the HTTP k8splugin and
+ * A&AI clients, and the per-region kube clients.
+ *
+ * The HTTP adapters are imported from their files rather than
+ * `adapters/mod.ts`, which also re-exports `adapters/kube.ts`: loading
+ * `@kubernetes/client-node` costs a process about 60 MiB of RSS (measured by
+ * the bench), so {@linkcode kubeClientsFrom} imports it only when a region
+ * can have a cluster client.
+ *
+ * @module
+ */
+import { type AaiExchange, HttpAaiClient } from "../adapters/aai.ts";
+import type { Exchange } from "../adapters/http.ts";
+import { HttpK8spluginClient } from "../adapters/k8splugin.ts";
+import type { KubeClients, KubeRegionConfig } from "../adapters/kube.ts";
+import type { Config } from "../sync/mod.ts";
+
+/** The A&AI client a config describes; `onExchange` sees every request (for logs). */
+export function aaiClientFrom(
+  config: Config,
+  onExchange?: (exchange: AaiExchange) => void,
+): HttpAaiClient {
+  return new HttpAaiClient({
+    baseUrl: config.aai.url,
+    apiVersion: config.aai.apiVersion,
+    username: config.aai.username,
+    password: config.aai.password,
+    appId: config.aai.appId,
+    timeoutMs: config.aai.timeout,
+    insecure: config.aai.insecure,
+    ...(config.aai.caFile ? { caFile: config.aai.caFile } : {}),
+    ...(onExchange ? { onExchange } : {}),
+  });
+}
+
+/** The k8splugin client a config describes; `onExchange` sees every request (for logs). */
+export function k8spluginClientFrom(
+  config: Config,
+  onExchange?: (exchange: Exchange) => void,
+): HttpK8spluginClient {
+  return new HttpK8spluginClient({
+    baseUrl: config.k8splugin.url,
+    timeoutMs: config.k8splugin.timeout,
+    ...(onExchange ? { onExchange } : {}),
+  });
+}
+
+/**
+ * The kube clients of a run: a region's configured kubeconfig, else (with
+ * `source: kube` or `enrich`) the one k8splugin's connectivity-info holds.
+ * `undefined` when no region can have one, without loading
+ * `@kubernetes/client-node` at all.
+ */
+export async function kubeClientsFrom(
+  config: Config,
+  k8splugin: HttpK8spluginClient,
+  source: "k8splugin" | "kube",
+): Promise<KubeClients | undefined> {
+  const regions: Record<string, KubeRegionConfig> = {};
+  for (const [name, region] of Object.entries(config.regions)) {
+    if (region.kubeconfigInline) {
+      regions[name] = { kubeconfig: region.kubeconfigInline };
+    } else if (region.kubeconfig) {
+      regions[name] = { kubeconfigPath: region.kubeconfig };
+    }
+  }
+  const viaConnectivityInfo = source === "kube" || config.enrich;
+  if (!viaConnectivityInfo && Object.keys(regions).length === 0) {
+    return undefined;
+  }
+  const { KubeClients } = await import("../adapters/kube.ts");
+  return new KubeClients({
+    regions,
+    ...(viaConnectivityInfo ? { k8splugin } : {}),
+  });
+}
