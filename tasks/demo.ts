@@ -15,12 +15,7 @@
  */
 
 import { stripVTControlCharacters, styleText } from "node:util";
-import {
-  type AaiExchange,
-  HttpAaiClient,
-  HttpK8spluginClient,
-  KubeClients,
-} from "../adapters/mod.ts";
+import type { AaiExchange } from "../adapters/aai.ts";
 import {
   type AaiSim,
   DEMO_SCENARIO_URL,
@@ -39,6 +34,11 @@ import {
   type RunReport,
   runSync,
 } from "../sync/mod.ts";
+import {
+  aaiClientFrom,
+  k8spluginClientFrom,
+  kubeClientsFrom,
+} from "./_peers.ts";
 import { type CheckView, kindLabel, shortPath, toView } from "./check.ts";
 
 /** One sync pass of the demo: the scenario step it serves and how it is introduced. */
@@ -323,14 +323,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   });
   await using aaiSim = await startAai({ seed: scenario.aai ?? {} });
   const stateDir = await Deno.makeTempDir({ prefix: "k8s-aai-sync-demo-" });
-  const exchanges: AaiExchange[] = [];
-  const k8splugin = new HttpK8spluginClient({ baseUrl: k8sSim.url });
-  const aai = new HttpAaiClient({
-    baseUrl: aaiSim.url,
-    onExchange: (exchange) => exchanges.push(exchange),
-  });
-  // `check`'s view of each instance; its A&AI reads are not part of the story.
-  const quietAai = new HttpAaiClient({ baseUrl: aaiSim.url });
   const config: Config = makeConfig({
     k8splugin: { url: k8sSim.url },
     aai: { url: aaiSim.url },
@@ -340,9 +332,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       ? {}
       : { emptyListGuard: options.emptyListGuard }),
   });
-  await using kube = new KubeClients({ k8splugin });
+  // The clients `sync` and `check` build from this config (tasks/_peers.ts).
+  const exchanges: AaiExchange[] = [];
+  const k8splugin = k8spluginClientFrom(config);
+  const aai = aaiClientFrom(config, (exchange) => exchanges.push(exchange));
+  // `check`'s view of each instance; its A&AI reads are not part of the story.
+  const quietAai = aaiClientFrom(config);
+  await using kube = await kubeClientsFrom(config, k8splugin, config.source);
   function kubeFor(region: string) {
-    return kube.get(region);
+    return kube?.get(region);
   }
   let code = 0;
   try {
