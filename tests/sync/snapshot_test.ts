@@ -4,6 +4,7 @@ import {
   emptySnapshot,
   loadSnapshot,
   LockHeldError,
+  parseSnapshot,
   readSnapshot,
   SnapshotSyntaxError,
   SnapshotWriter,
@@ -119,4 +120,61 @@ Deno.test("SnapshotWriter writes at once, then at most every interval, and flush
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("parseSnapshot() names the entry and field that are wrong", () => {
+  const object = {
+    instanceId: "i",
+    cloudRegion: "r",
+    key: "apps/v1/Deployment/ns/web",
+    fields: {
+      id: "x",
+      name: "web",
+      group: "apps",
+      version: "v1",
+      kind: "Deployment",
+      namespace: "ns",
+      labels: [],
+      selflink: "http://k/q",
+      "data-owner": "k8s-aai-sync",
+      "data-source": "k8splugin",
+    },
+    sourceVersion: "1",
+    verdict: "Ready",
+    reason: "Available",
+    publishedAt: "t",
+    edges: true,
+  };
+  const good = {
+    schema: 1,
+    updatedAt: "t",
+    objects: { "/p/1": object },
+    instances: { i: { cloudRegion: "r", lastSeen: "t", misses: 0 } },
+  };
+  assert.deepEqual(
+    parseSnapshot(JSON.stringify(good), "s.json").objects["/p/1"],
+    object,
+  );
+  const badObject = {
+    ...good,
+    objects: { "/p/1": { ...object, verdict: "Green" } },
+  };
+  assert.throws(
+    () => parseSnapshot(JSON.stringify(badObject), "s.json"),
+    (error: unknown) =>
+      error instanceof SnapshotSyntaxError &&
+      error.message.includes('"objects./p/1.verdict"'),
+  );
+  const badInstance = {
+    ...good,
+    instances: { i: { cloudRegion: "r", lastSeen: "t", misses: -1 } },
+  };
+  assert.throws(
+    () => parseSnapshot(JSON.stringify(badInstance), "s.json"),
+    /"instances\.i\.misses"/,
+  );
+  assert.throws(
+    () => parseSnapshot(JSON.stringify({ ...good, schema: 2 }), "s.json"),
+    /"schema"/,
+  );
 });
