@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { recordsAt, stringAt, within } from "./_fields.ts";
+import { intAt, recordsAt, stringAt, within } from "./_fields.ts";
 
 /** What a load balancer status says. */
 export interface LoadBalancerStatus {
@@ -20,14 +20,16 @@ export function loadBalancerStatus(object: unknown): LoadBalancerStatus {
   let portError: string | undefined;
   recordsAt(object, "status.loadBalancer.ingress").forEach((entry, i) =>
     within(`status.loadBalancer.ingress[${i}]`, () => {
-      for (const port of recordsAt(entry, "ports")) {
-        const error = stringAt(port, "error");
-        if (error !== "" && portError === undefined) {
-          portError = `${String(port["port"])}/${
-            stringAt(port, "protocol", "TCP")
-          }: ${error}`;
-        }
-      }
+      recordsAt(entry, "ports").forEach((port, j) =>
+        within(`ports[${j}]`, () => {
+          const error = stringAt(port, "error");
+          if (error !== "" && portError === undefined) {
+            portError = `${intAt(port, "port", 0)}/${
+              stringAt(port, "protocol", "TCP")
+            }: ${error}`;
+          }
+        })
+      );
       const address = stringAt(entry, "ip") || stringAt(entry, "hostname");
       if (address !== "") addresses.push(address);
     })

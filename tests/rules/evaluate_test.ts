@@ -429,3 +429,23 @@ Deno.test("evaluate() follows every owned ReplicaSet when none carries a revisio
   assert.equal(result.reason, "CrashLoopBackOff");
   assert.match(result.message, /web-b-1/);
 });
+
+Deno.test("evaluate() names a LoadBalancer port status whose port is not an integer (found by the property test)", () => {
+  const result = evaluate({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "lb", namespace: "ns" },
+    spec: { type: "LoadBalancer", clusterIP: "10.0.0.9" },
+    status: {
+      loadBalancer: {
+        ingress: [{
+          ip: "192.0.2.10",
+          ports: [{ port: Object.create(null), error: "PortAllocationFailed" }],
+        }],
+      },
+    },
+  }, { now: new Date("2026-11-25T10:00:00Z") });
+  assert.equal(result.verdict, "Pending");
+  assert.equal(result.reason, "InvalidObject");
+  assert.match(result.message, /ingress\[0\]\.ports\[0\]\.port is an object/);
+});
