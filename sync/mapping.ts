@@ -146,19 +146,7 @@ export function k8sResourcesPath(placement: Placement): string {
 
 /** The A&AI path of a `k8s-resource` (each segment percent-encoded). */
 export function k8sResourcePath(placement: Placement, id: string): string {
-  return aaiPath(
-    "cloud-infrastructure",
-    "cloud-regions",
-    "cloud-region",
-    placement.cloudOwner,
-    placement.cloudRegion,
-    "tenants",
-    "tenant",
-    placement.tenantId,
-    "k8s-resources",
-    "k8s-resource",
-    id,
-  );
+  return `${k8sResourcesPath(placement)}${aaiPath("k8s-resource", id)}`;
 }
 
 /** The k8splugin query URL that returns this resource's live object. */

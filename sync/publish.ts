@@ -163,6 +163,30 @@ export async function publish(
     return relationships.length;
   }
 
+  /** PUTs the object as new (no resource-version) and reports it created. */
+  async function putNew(
+    op: Extract<PlannedOperation, { op: "create" | "update" }>,
+    relationships: AaiRelationship[],
+    requests: number,
+  ): Promise<OperationResult> {
+    const { status, transactionId } = await putWithId(
+      aai,
+      op.path,
+      createBody(op.desired, relationships),
+    );
+    return done({
+      op,
+      outcome: "created",
+      edges: relationships.length > 0,
+      status,
+      ...txid(transactionId),
+      requests: requests + 1,
+      ...(relationships.length < op.relationships.length
+        ? { edgeTargetMissing: true }
+        : {}),
+    });
+  }
+
   /** After a 412 on create: read it, adopt it if ours, else leave it alone. */
   async function adopt(
     op: Extract<PlannedOperation, { op: "create" | "update" }>,
@@ -172,19 +196,7 @@ export async function publish(
     requests++;
     if (!actual) {
       // Deleted between our PUT and GET: create once more.
-      const { status, transactionId } = await putWithId(
-        aai,
-        op.path,
-        createBody(op.desired, op.relationships),
-      );
-      return done({
-        op,
-        outcome: "created",
-        edges: op.relationships.length > 0,
-        status,
-        ...txid(transactionId),
-        requests: requests + 1,
-      });
+      return await putNew(op, op.relationships, requests);
     }
     const owner = ownerOf(actual);
     if (owner && owner !== options.owner && !options.takeOwnership) {
@@ -222,19 +234,7 @@ export async function publish(
     requests: number,
   ): Promise<OperationResult> {
     try {
-      const { status, transactionId } = await putWithId(
-        aai,
-        op.path,
-        createBody(op.desired, op.relationships),
-      );
-      return done({
-        op,
-        outcome: "created",
-        edges: op.relationships.length > 0,
-        status,
-        ...txid(transactionId),
-        requests: requests + 1,
-      });
+      return await putNew(op, op.relationships, requests);
     } catch (error) {
       requests++;
       if (statusOf(error) === 412) return await adopt(op, requests);
@@ -243,20 +243,7 @@ export async function publish(
         op.relationships.length > 0
       ) {
         // The vf-module/generic-vnf is gone: publish without the edges.
-        const { status, transactionId } = await putWithId(
-          aai,
-          op.path,
-          createBody(op.desired, []),
-        );
-        return done({
-          op,
-          outcome: "created",
-          edges: false,
-          status,
-          ...txid(transactionId),
-          requests: requests + 1,
-          edgeTargetMissing: true,
-        });
+        return await putNew(op, [], requests);
       }
       throw error;
     }
