@@ -297,3 +297,37 @@ Deno.test("publish() reports transient failures without throwing", async () => {
   ]);
   assert.match(results[1]!.error!, /503/);
 });
+
+Deno.test("publish() creates without the edges when their vf-module is gone (404 ERR.5.4.6129), and says so", async () => {
+  const aai = new FakeAai();
+  const withEdges = {
+    ...create(1),
+    relationships: [{
+      "related-link": "/aai/v24/network/generic-vnfs/generic-vnf/gone",
+    }],
+  } as PlannedOperation;
+  aai.failures.push((method, path) =>
+    method === "PUT" && path === "/p/1" && aai.calls.length === 1
+      ? aaiError(404, "ERR.5.4.6129")
+      : undefined
+  );
+  const [result] = await run(aai, [withEdges]);
+  assert.equal(result!.outcome, "created");
+  assert.equal(result!.edges, false);
+  assert.equal(result!.edgeTargetMissing, true);
+  assert.deepEqual(aai.calls, ["PUT /p/1", "PUT /p/1"]);
+  assert.equal(aai.objects.get("/p/1")!["relationship-list"], undefined);
+});
+
+Deno.test("publish() re-creates an object deleted between its 412 and the GET", async () => {
+  const aai = new FakeAai();
+  aai.objects.set("/p/1", { ...desired(1).fields, "resource-version": "9" });
+  aai.failures.push((method, path) => {
+    if (method === "GET" && path === "/p/1") aai.objects.delete("/p/1");
+    return undefined;
+  });
+  const [result] = await run(aai, [create(1)]);
+  assert.equal(result!.outcome, "created");
+  assert.deepEqual(aai.calls, ["PUT /p/1", "GET /p/1", "PUT /p/1"]);
+  assert.ok(aai.objects.has("/p/1"));
+});
