@@ -234,8 +234,11 @@ const connectivitySchema = z.looseObject({
   kubeconfig: z.string().min(1),
 });
 
-/** Formats a zod issue path like `resourcesStatus[2].GVK.Kind`. */
-function fieldPath(path: readonly PropertyKey[]): string {
+/**
+ * Formats a zod issue path like `resourcesStatus[2].GVK.Kind` (`""` for the
+ * root); shared with the scenario loader so both name fields the same way.
+ */
+export function fieldPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const key of path) {
     if (typeof key === "number") out += `[${key}]`;
@@ -246,7 +249,7 @@ function fieldPath(path: readonly PropertyKey[]): string {
         : `[${JSON.stringify(text)}]`;
     }
   }
-  return out || "(root)";
+  return out;
 }
 
 /**
@@ -523,7 +526,7 @@ export class HttpK8spluginClient implements K8spluginClient {
     const result = schema.safeParse(json);
     if (!result.success) {
       const issue = result.error.issues[0];
-      const path = fieldPath(issue?.path ?? []);
+      const path = fieldPath(issue?.path ?? []) || "(root)";
       throw new K8spluginError(
         `${what}: invalid response at ${path}: ${issue?.message ?? "invalid"}`,
         { kind: "Invalid", instanceId, path, status: response.status },

@@ -28,6 +28,7 @@
  */
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { fieldPath } from "../adapters/k8splugin.ts";
 
 /** The label k8splugin puts on every object it creates. */
 export const INSTANCE_LABEL = "k8splugin.io/rb-instance-id";
@@ -142,21 +143,6 @@ export type ScenarioRegion = z.infer<typeof scenarioSchema>["regions"][number];
 export type AaiSeed = NonNullable<z.infer<typeof scenarioSchema>["aai"]>;
 /** A validated scenario. */
 export type Scenario = z.infer<typeof scenarioSchema>;
-
-/** Formats a zod issue path like `steps[2].instances[0].objects[1].metadata.name`. */
-function fieldPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`;
-    else {
-      const text = String(key);
-      out += /^[A-Za-z_$][\w$]*$/.test(text)
-        ? (out ? "." : "") + text
-        : `[${JSON.stringify(text)}]`;
-    }
-  }
-  return out;
-}
 
 /** True when an object is owned by a controller (a ReplicaSet's Deployment, …). */
 function hasController(object: ScenarioObject): boolean {
