@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { intAt, recordAt } from "./_fields.ts";
-import type { KubeObject } from "./types.ts";
+import { type Condition, intAt, recordAt } from "./_fields.ts";
+import { failed, pending } from "./_readiness.ts";
+import type { KubeObject, Readiness } from "./types.ts";
 
 /**
  * ReplicaFailure messages that mean the pods will never be admitted as
@@ -30,4 +31,33 @@ export function desiredReplicas(
   }
   warnings.push("no spec: desired replicas taken from status.replicas");
   return intAt(object, "status.replicas", 1);
+}
+
+/**
+ * Failed when a `ReplicaFailure=True` condition says the pods are refused
+ * ({@linkcode ADMISSION_FAILURE}): nothing will admit them without a change.
+ */
+export function replicaFailureRefused(
+  condition: Condition | undefined,
+): Readiness | undefined {
+  if (
+    condition?.status !== "True" || !ADMISSION_FAILURE.test(condition.message)
+  ) {
+    return undefined;
+  }
+  return failed(
+    "ReplicaFailure",
+    `pods cannot be created: ${condition.message}`,
+  );
+}
+
+/** Pending while any other `ReplicaFailure=True` condition holds. */
+export function replicaFailurePending(
+  condition: Condition | undefined,
+): Readiness | undefined {
+  if (condition?.status !== "True") return undefined;
+  return pending(
+    "ReplicaFailure",
+    `pods not created yet: ${condition.message || condition.reason}`,
+  );
 }

@@ -40,7 +40,11 @@ import {
 } from "./_fields.ts";
 import { ownedPodFailure } from "./_owned.ts";
 import { failed, pending, ready, withWarnings } from "./_readiness.ts";
-import { ADMISSION_FAILURE, desiredReplicas } from "./_replicas.ts";
+import {
+  desiredReplicas,
+  replicaFailurePending,
+  replicaFailureRefused,
+} from "./_replicas.ts";
 import {
   annotationsOf,
   ownedBy,
@@ -77,15 +81,8 @@ function decide(
     );
   }
   const replicaFailure = findCondition(conditions, "ReplicaFailure");
-  if (
-    replicaFailure?.status === "True" &&
-    ADMISSION_FAILURE.test(replicaFailure.message)
-  ) {
-    return failed(
-      "ReplicaFailure",
-      `pods cannot be created: ${replicaFailure.message}`,
-    );
-  }
+  const refused = replicaFailureRefused(replicaFailure);
+  if (refused !== undefined) return refused;
   const index = relatedIndex(context.related);
   const podFailure = ownedPodFailure(
     index,
@@ -105,14 +102,8 @@ function decide(
       unfinished,
     );
   }
-  if (replicaFailure?.status === "True") {
-    return pending(
-      "ReplicaFailure",
-      `pods not created yet: ${
-        replicaFailure.message || replicaFailure.reason
-      }`,
-    );
-  }
+  const notCreated = replicaFailurePending(replicaFailure);
+  if (notCreated !== undefined) return notCreated;
   return replicaCounts(deployment, replicas, updated);
 }
 

@@ -28,8 +28,12 @@
  */
 import { conditionsAt, findCondition, intAt } from "./_fields.ts";
 import { ownedPodFailure } from "./_owned.ts";
-import { failed, pending, ready, withWarnings } from "./_readiness.ts";
-import { ADMISSION_FAILURE, desiredReplicas } from "./_replicas.ts";
+import { pending, ready, withWarnings } from "./_readiness.ts";
+import {
+  desiredReplicas,
+  replicaFailurePending,
+  replicaFailureRefused,
+} from "./_replicas.ts";
 import { ownedPods, relatedIndex } from "./_related.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
@@ -52,15 +56,8 @@ function decide(
     conditionsAt(replicaSet),
     "ReplicaFailure",
   );
-  if (
-    replicaFailure?.status === "True" &&
-    ADMISSION_FAILURE.test(replicaFailure.message)
-  ) {
-    return failed(
-      "ReplicaFailure",
-      `pods cannot be created: ${replicaFailure.message}`,
-    );
-  }
+  const refused = replicaFailureRefused(replicaFailure);
+  if (refused !== undefined) return refused;
   const index = relatedIndex(context.related);
   const podFailure = ownedPodFailure(
     index,
@@ -68,14 +65,8 @@ function decide(
     context,
   );
   if (podFailure !== undefined) return podFailure;
-  if (replicaFailure?.status === "True") {
-    return pending(
-      "ReplicaFailure",
-      `pods not created yet: ${
-        replicaFailure.message || replicaFailure.reason
-      }`,
-    );
-  }
+  const notCreated = replicaFailurePending(replicaFailure);
+  if (notCreated !== undefined) return notCreated;
   const total = intAt(replicaSet, "status.replicas", 0);
   const available = intAt(replicaSet, "status.availableReplicas", 0);
   const readyCount = intAt(replicaSet, "status.readyReplicas", 0);
