@@ -141,6 +141,7 @@ export async function runPass(job: PassJob): Promise<PassResult> {
       const now = new Date(job.now);
       const report = await runSync({ k8splugin, aai, now: () => now }, {
         config,
+        recordOperations: false, // as `deno task sync` runs it
       });
       const w = report.writes;
       result = {

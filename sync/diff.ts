@@ -9,11 +9,13 @@
  * @module
  */
 
-import diffObjects from "microdiff";
 import type { AaiObject, AaiRelationship } from "../adapters/aai.ts";
 import {
   createBody,
   type DesiredObject,
+  type Fingerprint,
+  fingerprintOf,
+  MUTABLE_FIELDS,
   type OwnedFields,
   ownedFieldsOf,
 } from "./mapping.ts";
@@ -75,9 +77,29 @@ export function changedFields(
   return changed;
 }
 
-/** A short human explanation of what changed (for logs and `--dry-run`). */
+/**
+ * Owned fields that differ from the ones a snapshot entry fingerprinted:
+ * `labels` when the label set moved, the {@linkcode MUTABLE_FIELDS} when any
+ * of them did (the rest are part of the id and cannot change).
+ */
+export function changedSince(
+  before: Fingerprint,
+  after: OwnedFields,
+): (keyof OwnedFields)[] {
+  const now = fingerprintOf(after);
+  return [
+    ...(now.labelsDigest === before.labelsDigest ? [] : ["labels" as const]),
+    ...(now.fieldsDigest === before.fieldsDigest ? [] : MUTABLE_FIELDS),
+  ];
+}
+
+/**
+ * A short human explanation of what changed (for logs and `--dry-run`): the
+ * readiness move when there is one, else the labels added and removed when
+ * the previous labels are known, else the changed field names.
+ */
 export function explainChange(
-  before: Partial<OwnedFields> & { verdict?: string; reason?: string },
+  before: { verdict?: string; reason?: string; labels?: string[] },
   desired: DesiredObject,
   changed: (keyof OwnedFields)[],
 ): string {
@@ -87,14 +109,19 @@ export function explainChange(
   ) {
     return `readiness ${before.verdict}/${before.reason} → ${desired.verdict}/${desired.reason}`;
   }
-  const details = diffObjects(
-    { ...before, labels: [...(before.labels ?? [])].sort() },
-    { ...desired.fields },
-  ).filter((d) => changed.includes(d.path[0] as keyof OwnedFields))
-    .map((d) => d.path.join("."));
-  return `changed ${
-    [...new Set(details.length ? details : changed)].join(", ")
-  }`;
+  const parts: string[] = changed.filter((k) => k !== "labels");
+  if (changed.includes("labels")) {
+    const was = new Set(before.labels);
+    const is = new Set(desired.fields.labels);
+    const moves = [
+      ...desired.fields.labels.filter((l) => !was.has(l)).map((l) => `+${l}`),
+      ...(before.labels ?? []).filter((l) => !is.has(l)).map((l) => `-${l}`),
+    ];
+    parts.unshift(
+      before.labels && moves.length ? `labels ${moves.join(" ")}` : "labels",
+    );
+  }
+  return `changed ${parts.join(", ")}`;
 }
 
 /** The merge-patch body for the given changed fields. */
@@ -148,7 +175,7 @@ export function diffInstance(
       continue;
     }
     if (before.foreign) continue;
-    const changed = changedFields(before.fields, d.fields);
+    const changed = changedSince(before, d.fields);
     if (changed.length > 0) {
       ops.push({
         op: "update",
@@ -157,17 +184,7 @@ export function diffInstance(
         body: patchBody(d, changed),
         desired: d,
         relationships: before.edges ? [] : context.relationships,
-        why: `${d.key}: ${
-          explainChange(
-            {
-              ...before.fields,
-              verdict: before.verdict,
-              reason: before.reason,
-            },
-            d,
-            changed,
-          )
-        }`,
+        why: `${d.key}: ${explainChange(before, d, changed)}`,
       });
     } else if (!before.edges && context.relationships.length > 0) {
       ops.push({
@@ -181,13 +198,12 @@ export function diffInstance(
     }
   }
   for (const [path, before] of Object.entries(previous)) {
-    if (seen.has(path) || before.instanceId !== instanceId) continue;
-    if (before.foreign) continue;
+    if (seen.has(path) || before.foreign) continue;
     ops.push({
       op: "delete",
       path,
       instanceId,
-      why: `${before.key ?? path}: gone from instance ${instanceId}`,
+      why: `${before.key}: gone from instance ${instanceId}`,
     });
   }
   return ops;
@@ -225,7 +241,9 @@ export function diffAgainstAai(
       body: patchBody(desired, changed),
       desired,
       relationships: missingEdges,
-      why: `${desired.key}: A&AI differs (${changed.join(", ")})`,
+      why: `${desired.key}: A&AI differs (${
+        explainChange(before, desired, changed)
+      })`,
     };
   }
   if (missingEdges.length > 0) {

@@ -116,6 +116,43 @@ export function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
+/**
+ * Owned fields that can change while the object keeps its id: the others
+ * (`name`, `group`, `version`, `kind`, `namespace`) are part of the id.
+ * `labels` changes most and has its own fingerprint.
+ */
+export const MUTABLE_FIELDS = [
+  "selflink",
+  "data-owner",
+  "data-source",
+] as const;
+
+/** The fingerprints the snapshot keeps of the owned fields (DESIGN §6). */
+export interface Fingerprint {
+  /** Digest of the {@linkcode MUTABLE_FIELDS}. */
+  fieldsDigest: string;
+  /** Digest of the sorted labels. */
+  labelsDigest: string;
+}
+
+/** 128 bits of SHA-256, base64url: a fingerprint, not an id. */
+function digest(values: readonly string[]): string {
+  return createHash("sha256").update(JSON.stringify(values), "utf8")
+    .digest("base64url").slice(0, 22);
+}
+
+/**
+ * Fingerprints of owned fields (labels compared as a set; absent fields as
+ * `""`), so a snapshot entry tells whether a write is due and which fields it
+ * must carry without holding the fields themselves.
+ */
+export function fingerprintOf(fields: Partial<OwnedFields>): Fingerprint {
+  return {
+    fieldsDigest: digest(MUTABLE_FIELDS.map((k) => fields[k] ?? "")),
+    labelsDigest: digest([...(fields.labels ?? [])].sort()),
+  };
+}
+
 /** The `k8s-resource` id (SO CNF adapter formula, plain concatenation). */
 export function resourceId(
   instanceId: string,

@@ -19,7 +19,7 @@
  * @module
  */
 
-import pLimit from "p-limit";
+import pLimit, { type LimitFunction } from "p-limit";
 import type {
   AaiClient,
   AaiObject,
@@ -72,6 +72,11 @@ export interface PublishOptions {
   aai: AaiClient;
   /** Operations in flight at once. */
   concurrency: number;
+  /**
+   * A limiter shared with other publishes of the same run (it then bounds
+   * the requests of all of them together); default: one of `concurrency`.
+   */
+  limit?: LimitFunction;
   /** Our `data-owner`. */
   owner: string;
   /** Adopt/delete objects of another `data-owner` too. */
@@ -145,7 +150,7 @@ export async function publish(
   operations: PlannedOperation[],
   options: PublishOptions,
 ): Promise<OperationResult[]> {
-  const limit = pLimit(options.concurrency);
+  const limit = options.limit ?? pLimit(options.concurrency);
   const aai = options.aai;
   const maxRetries = options.maxConflictRetries ?? 3;
   const backoff = options.conflictBackoffMs ?? 50;
@@ -400,7 +405,7 @@ async function publishBulk(
   operations: PlannedOperation[],
   context: {
     aai: AaiClient;
-    limit: ReturnType<typeof pLimit>;
+    limit: LimitFunction;
     single: (op: PlannedOperation) => Promise<OperationResult>;
     done: (result: OperationResult) => OperationResult;
     owner: string;

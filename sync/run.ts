@@ -6,8 +6,13 @@
  * @module
  */
 
-import pLimit from "p-limit";
-import type { AaiClient, VfModuleRef } from "../adapters/aai.ts";
+import pLimit, { type LimitFunction } from "p-limit";
+import type {
+  AaiClient,
+  AaiObject,
+  AaiRelationship,
+  VfModuleRef,
+} from "../adapters/aai.ts";
 import type {
   InstanceSummary,
   K8spluginClient,
@@ -20,10 +25,10 @@ import {
   createBody,
   type DesiredObject,
   type EvaluatedResource,
+  fingerprintOf,
   k8sResourcePath,
   k8sResourcesPath,
   mapResource,
-  type OwnedFields,
   ownedFieldsOf,
   type Placement,
   relationshipsFor,
@@ -38,7 +43,12 @@ import {
   SnapshotWriter,
 } from "./snapshot.ts";
 import type { KubeSource } from "../adapters/kube.ts";
-import { describeError, type InstanceRead, readInstances } from "./source.ts";
+import {
+  describeError,
+  type InstanceRead,
+  readInstances,
+  type ReadOptions,
+} from "./source.ts";
 
 /** The logger sync writes to (a @logtape/logtape `Logger` fits). */
 export interface SyncLogger {
@@ -86,6 +96,12 @@ export interface SyncOptions {
   allowMassDelete?: boolean;
   /** Overrides `config.source`. */
   source?: "k8splugin" | "kube";
+  /**
+   * Keep every sent operation in `report.operations` (default true; a dry
+   * run always keeps its plan). A cold run sends one per resource, so
+   * `deno task sync` turns this off and logs each write instead.
+   */
+  recordOperations?: boolean;
 }
 
 /** One A&AI operation as reported (planned, or sent with its outcome). */
@@ -316,23 +332,26 @@ function toReported(op: PlannedOperation): ReportedOperation {
   }
 }
 
-/** Records a confirmed result in the snapshot. */
+/** Records a confirmed result in the snapshot (failed ones change nothing). */
 function commit(pass: Pass, result: OperationResult): void {
   const { op } = result;
-  const objects = pass.snapshot.objects;
   if (result.outcome === "failed") return;
   if (op.op === "delete") {
     // Deleted, already gone, or someone else's now: forget it either way.
-    delete objects[op.path];
+    delete pass.snapshot.instances[op.instanceId]?.objects[op.path];
     return;
   }
   const d = op.desired;
-  const previous = objects[op.path];
-  const entry: SnapshotObject = {
-    instanceId: d.instanceId,
+  const instance = pass.snapshot.instances[d.instanceId] ??= {
     cloudRegion: d.cloudRegion,
+    lastSeen: pass.now.toISOString(),
+    misses: 0,
+    objects: {},
+  };
+  const previous = instance.objects[op.path];
+  const entry: SnapshotObject = {
     key: d.key,
-    fields: { ...d.fields, labels: [...d.fields.labels] },
+    ...fingerprintOf(d.fields),
     sourceVersion: d.sourceVersion,
     verdict: d.verdict,
     reason: d.reason,
@@ -342,15 +361,14 @@ function commit(pass: Pass, result: OperationResult): void {
   if (result.outcome === "skipped" && result.foreignOwner) {
     entry.foreign = result.foreignOwner;
   }
-  objects[op.path] = entry;
+  instance.objects[op.path] = entry;
 }
 
-/** Reads instances, evaluates and maps them; shared by runSync and planInstance. */
-async function gather(
+/** Resolves the kube clients and the A&AI placement of the regions in play. */
+async function prepare(
   pass: Pass,
   summaries: InstanceSummary[],
 ): Promise<{
-  reads: InstanceRead[];
   placements: Map<string, Placement | { error: string }>;
   kubes: Map<string, KubeSource | undefined>;
 }> {
@@ -368,18 +386,23 @@ async function gather(
       kubes.set(region, undefined);
     }
   }
-  const placements = await resolvePlacements(pass, regions);
-  const source = pass.options.source ?? pass.config.source;
-  const reads = await readInstances(summaries, {
+  return { placements: await resolvePlacements(pass, regions), kubes };
+}
+
+/** How {@linkcode readInstances} reads for this pass. */
+function readOptions(
+  pass: Pass,
+  kubes: Map<string, KubeSource | undefined>,
+): ReadOptions {
+  return {
     k8splugin: pass.deps.k8splugin,
     kubeFor: (region) => kubes.get(region),
-    source,
+    source: pass.options.source ?? pass.config.source,
     concurrency: pass.config.k8splugin.concurrency,
     now: pass.now,
     ruleOptions: ruleOptions(pass.config),
     warn: (message, properties) => pass.log.warn(message, properties),
-  });
-  return { reads, placements, kubes };
+  };
 }
 
 /** Maps an instance's evaluated resources into desired objects. */
@@ -506,138 +529,57 @@ export async function runSync(
   const summaries = listed.filter((s) => inScope(s.id, s.cloudRegion));
   report.instances.listed = summaries.length;
 
-  // 2. Read, evaluate, place.
-  const { reads, placements } = await gather(pass, summaries);
-  const limit = pLimit(config.aai.concurrency);
-  const operations: PlannedOperation[] = [];
-  const deletes: PlannedOperation[] = [];
-  const instanceObjects = new Map<string, Record<string, SnapshotObject>>();
-  for (const [path, object] of Object.entries(pass.snapshot.objects)) {
-    let map = instanceObjects.get(object.instanceId);
-    if (!map) instanceObjects.set(object.instanceId, map = {});
-    map[path] = object;
-  }
+  // 2. Place; then read, evaluate, map, diff and publish instance by
+  // instance (DESIGN §3 steps 3–8). Each instance's creates and updates go
+  // out inside its read slot, so a run holds the instances in flight rather
+  // than the whole fleet, and reads never outrun what A&AI accepts. Deletes
+  // wait for the safety rules of steps 3–4.
+  const { placements, kubes } = await prepare(pass, summaries);
+  const regionInScope = (region: string) =>
+    !regionFilter || regionFilter.has(region);
   if (pass.rebuild) {
-    await discoverOwned(
-      pass,
-      placements,
-      instanceObjects,
-      inScope,
-      (region) => !regionFilter || regionFilter.has(region),
-    );
+    await discoverOwned(pass, placements, inScope, regionInScope);
   }
-
-  await Promise.all(reads.map(async (read) => {
-    const id = read.summary.id;
-    if (!read.ok) {
-      report.instances.unknown.push(id);
-      report.instances.failed.push({ id, error: read.error });
-      report.errors.push(read.error);
-      log.error(read.error, { instanceId: id });
-      touchInstance(pass, read.summary);
-      return;
-    }
-    const placement = placements.get(read.summary.cloudRegion)!;
-    if ("error" in placement) {
-      report.instances.failed.push({ id, error: placement.error });
-      report.instances.unknown.push(id);
-      if (!report.errors.includes(placement.error)) {
-        report.errors.push(placement.error);
-        log.error(placement.error, { region: read.summary.cloudRegion });
-      }
-      touchInstance(pass, read.summary);
-      return;
-    }
-    touchInstance(pass, read.summary);
-    for (const r of read.resources) report.resources[r.readiness.verdict]++;
-    const desired = mapAll(pass, read.resources, placement);
-    const previous = instanceObjects.get(id) ?? {};
-    const isNew = Object.keys(previous).length === 0;
-    const needsLookup = isNew || pass.rebuild ||
-      Object.values(previous).some((o) => !o.edges && !o.foreign);
-    const vf = needsLookup || pass.snapshot.instances[id]?.vfModule
-      ? await vfModuleOf(pass, id)
-      : undefined;
-    const relationships = vf ? relationshipsFor(vf, config.aai.apiVersion) : [];
-    let ops: PlannedOperation[];
-    if (pass.rebuild) {
-      ops = [];
-      await Promise.all(desired.map((d) =>
-        limit(async () => {
-          try {
-            const actual = await deps.aai.get(d.path);
-            const owner = actual?.["data-owner"];
-            if (
-              actual && typeof owner === "string" && owner &&
-              owner !== config.owner && !options.takeOwnership
-            ) {
-              report.writes.skipped++;
-              report.warnings.push(
-                `Leaving ${d.key} alone in A&AI: it belongs to data-owner "${owner}"`,
-              );
-              if (!dryRun) {
-                commit(pass, {
-                  op: {
-                    op: "create",
-                    path: d.path,
-                    instanceId: id,
-                    body: createBody(d, []),
-                    desired: d,
-                    relationships: [],
-                    why: "",
-                  },
-                  outcome: "skipped",
-                  edges: false,
-                  foreignOwner: owner,
-                  requests: 1,
-                });
-              }
-              return;
-            }
-            const op = diffAgainstAai(d, actual, relationships);
-            if (op) {
-              ops.push(op);
-            } else if (!dryRun) {
-              commit(pass, {
-                op: {
-                  op: "relate",
-                  path: d.path,
-                  instanceId: id,
-                  desired: d,
-                  relationships,
-                  why: "",
-                },
-                outcome: "unchanged",
-                edges: relationships.length > 0,
-                requests: 1,
-              });
-            }
-          } catch (error) {
-            const message = `Cannot read ${d.path} from A&AI: ${
-              describeError(error)
-            }`;
-            report.errors.push(message);
-            log.error(message, { path: d.path });
-          }
-        })
-      ));
-      const wanted = new Set(desired.map((d) => d.path));
-      for (const [path, before] of Object.entries(previous)) {
-        if (!wanted.has(path) && !before.foreign) {
-          ops.push({
-            op: "delete",
-            path,
-            instanceId: id,
-            why: `${before.key}: gone from instance ${id}`,
-          });
-        }
-      }
-    } else {
-      ops = diffInstance(desired, previous, { relationships }, id);
-    }
-    for (const op of ops) (op.op === "delete" ? deletes : operations).push(op);
-    report.instances.synced++;
-  }));
+  const aaiLimit = pLimit(config.aai.concurrency);
+  const deletes: PlannedOperation[] = [];
+  /** Dry run: planned writes per instance, reported in list order. */
+  const planned = new Map<string, PlannedOperation[]>();
+  let sent = 0;
+  let unreachable = 0;
+  async function send(operations: PlannedOperation[]): Promise<void> {
+    if (operations.length === 0) return;
+    const results = await publish(operations, {
+      aai: deps.aai,
+      concurrency: config.aai.concurrency,
+      limit: aaiLimit,
+      owner: config.owner,
+      takeOwnership: options.takeOwnership ?? false,
+      bulk: config.aai.bulk,
+      warn: (message, properties) => {
+        report.warnings.push(message);
+        log.warn(message, properties);
+      },
+      onResult: (result) => {
+        recordResult(pass, result);
+        writer.schedule();
+      },
+    });
+    sent += results.length;
+    unreachable +=
+      results.filter((r) => r.outcome === "failed" && r.unreachable).length;
+  }
+  await readInstances(
+    summaries,
+    readOptions(pass, kubes),
+    async (read) => {
+      const ops = await planRead(pass, read, placements, aaiLimit);
+      const writes: PlannedOperation[] = [];
+      for (const op of ops) (op.op === "delete" ? deletes : writes).push(op);
+      if (dryRun) planned.set(read.summary.id, writes);
+      else await send(writes);
+    },
+  );
+  const operations = summaries.flatMap((s) => planned.get(s.id) ?? []);
 
   // 3. Instances gone from a successful list (DESIGN §8).
   const listedIds = new Set(listed.map((s) => s.id));
@@ -645,8 +587,8 @@ export async function runSync(
     [id, i],
   ) => inScope(id, i.cloudRegion));
   const suspicious = listed.length === 0 && !options.allowMassDelete &&
-    scopedKnown.filter(([id]) => instanceObjects.has(id)).length >=
-      config.emptyListGuard;
+    scopedKnown.filter(([, i]) => Object.keys(i.objects).length > 0)
+        .length >= config.emptyListGuard;
   if (suspicious) {
     const message =
       `k8splugin listed no instances while the snapshot holds ${scopedKnown.length}: deleting nothing (rerun with --allow-mass-delete if they are really gone)`;
@@ -657,7 +599,6 @@ export async function runSync(
       if (listedIds.has(id)) continue;
       if (!dryRun) known.misses++;
       const misses = dryRun ? known.misses + 1 : known.misses;
-      const objects = instanceObjects.get(id) ?? {};
       if (misses < config.deleteAfterMisses) {
         log.info(
           `Instance "${id}" missing from k8splugin's list (${misses}/${config.deleteAfterMisses}); keeping its objects for now`,
@@ -665,13 +606,8 @@ export async function runSync(
         );
         continue;
       }
-      const owned = Object.entries(objects).filter(([, o]) => !o.foreign);
-      if (owned.length === 0 && !dryRun) {
-        delete pass.snapshot.instances[id];
-        for (const path of Object.keys(objects)) {
-          delete pass.snapshot.objects[path];
-        }
-      }
+      const owned = Object.entries(known.objects).filter(([, o]) => !o.foreign);
+      if (owned.length === 0 && !dryRun) delete pass.snapshot.instances[id];
       for (const [path, o] of owned) {
         deletes.push({
           op: "delete",
@@ -685,9 +621,9 @@ export async function runSync(
   }
 
   // 4. Delete cap.
-  const ownedCount =
-    Object.values(pass.snapshot.objects).filter((o) => !o.foreign).length;
-  const cap = config.maxDeletesPerRun ?? defaultMaxDeletes(ownedCount);
+  const cap = config.maxDeletesPerRun ??
+    defaultMaxDeletes(ownedCount(pass.snapshot));
+  const allowedDeletes: PlannedOperation[] = [];
   if (deletes.length > cap && !options.allowMassDelete) {
     const message =
       `Refusing to delete ${deletes.length} objects from A&AI in one run (limit ${cap}, maxDeletesPerRun): deleting none; rerun with --allow-mass-delete if this is intended`;
@@ -695,116 +631,240 @@ export async function runSync(
     log.error(message, { deletes: deletes.length, cap });
     report.deletesHeld = deletes.length;
   } else {
-    operations.push(...deletes);
+    allowedDeletes.push(...deletes);
   }
 
-  // 5. Publish.
+  // 5. Publish the deletes (a dry run reports everything it planned).
   if (dryRun) {
-    report.operations = operations.map(toReported);
-    for (const op of operations) {
-      if (op.op === "relate") report.writes.relate++;
-      else report.writes[op.op]++;
-    }
+    const all = [...operations, ...allowedDeletes];
+    report.operations = all.map(toReported);
+    for (const op of all) report.writes[op.op]++;
     return await finish();
   }
-  const results = await publish(operations, {
-    aai: deps.aai,
-    concurrency: config.aai.concurrency,
-    owner: config.owner,
-    takeOwnership: options.takeOwnership ?? false,
-    bulk: config.aai.bulk,
-    warn: (message, properties) => {
-      report.warnings.push(message);
-      log.warn(message, properties);
-    },
-    onResult: (result) => {
-      commit(pass, result);
-      if (result.edgeTargetMissing) {
-        const known = pass.snapshot.instances[result.op.instanceId];
-        if (known) {
-          known.vfModule = null;
-          known.vfModuleCheckedAt = pass.now.toISOString();
-        }
-      }
-      writer.schedule();
-      // Bodies stay in the report only for --dry-run, which prints them; a
-      // cold run would otherwise hold every body it sent until the end.
-      const { body: _sent, ...reported } = toReported(result.op);
-      reported.outcome = result.outcome;
-      if (result.status !== undefined) reported.status = result.status;
-      if (result.error !== undefined) reported.error = result.error;
-      if (result.transactionId) reported.transactionId = result.transactionId;
-      report.operations.push(reported);
-      switch (result.outcome) {
-        case "created":
-          report.writes.create++;
-          break;
-        case "updated":
-          report.writes.update++;
-          break;
-        case "adopted":
-          report.writes.adopt++;
-          break;
-        case "related":
-          report.writes.relate++;
-          break;
-        case "deleted":
-        case "gone":
-          report.writes.delete++;
-          break;
-        case "skipped":
-          report.writes.skipped++;
-          break;
-        case "failed": {
-          const message =
-            `Cannot ${reported.method} ${result.op.path} in A&AI: ${result.error}`;
-          report.errors.push(message);
-          log.error(message, {
-            path: result.op.path,
-            instanceId: result.op.instanceId,
-          });
-          break;
-        }
-      }
-      if (result.outcome !== "failed") {
-        log.info(
-          `${reported.method} ${result.op.path}: ${result.outcome} (${result.op.why})`,
-          {
-            instanceId: result.op.instanceId,
-            outcome: result.outcome,
-            why: result.op.why,
-            status: result.status,
-            ...(result.transactionId
-              ? { transactionId: result.transactionId }
-              : {}),
-          },
-        );
-      }
-    },
-  });
+  await send(allowedDeletes);
 
   // A&AI unreachable for every write: a temporary failure (exit 75).
-  if (
-    results.length > 0 &&
-    results.every((r) => r.outcome === "failed" && r.unreachable)
-  ) {
-    report.exitCode = 75;
-  }
+  if (sent > 0 && unreachable === sent) report.exitCode = 75;
 
   // 6. Forget instances whose objects are all gone.
   for (const [id, known] of scopedKnown) {
     if (listedIds.has(id) || known.misses < config.deleteAfterMisses) continue;
-    const left = Object.values(pass.snapshot.objects).some((o) =>
-      o.instanceId === id && !o.foreign
-    );
-    if (!left) {
+    if (!Object.values(known.objects).some((o) => !o.foreign)) {
       delete pass.snapshot.instances[id];
-      for (const [path, o] of Object.entries(pass.snapshot.objects)) {
-        if (o.instanceId === id) delete pass.snapshot.objects[path];
-      }
     }
   }
   return await finish();
+}
+
+/** Objects we own (not another owner's) across the snapshot. */
+function ownedCount(snapshot: Snapshot): number {
+  let count = 0;
+  for (const instance of Object.values(snapshot.instances)) {
+    for (const o of Object.values(instance.objects)) if (!o.foreign) count++;
+  }
+  return count;
+}
+
+/**
+ * Plans one instance's writes from its read: nothing for an instance that
+ * could not be read or placed (it is unknown this run), else the diff of
+ * its desired objects against the snapshot, or against A&AI itself when
+ * rebuilding (`--verify`, lost snapshot).
+ */
+async function planRead(
+  pass: Pass,
+  read: InstanceRead,
+  placements: Map<string, Placement | { error: string }>,
+  aaiLimit: LimitFunction,
+): Promise<PlannedOperation[]> {
+  const { report, log, config } = pass;
+  const id = read.summary.id;
+  touchInstance(pass, read.summary);
+  if (!read.ok) {
+    report.instances.unknown.push(id);
+    report.instances.failed.push({ id, error: read.error });
+    report.errors.push(read.error);
+    log.error(read.error, { instanceId: id });
+    return [];
+  }
+  const placement = placements.get(read.summary.cloudRegion)!;
+  if ("error" in placement) {
+    report.instances.failed.push({ id, error: placement.error });
+    report.instances.unknown.push(id);
+    if (!report.errors.includes(placement.error)) {
+      report.errors.push(placement.error);
+      log.error(placement.error, { region: read.summary.cloudRegion });
+    }
+    return [];
+  }
+  for (const r of read.resources) report.resources[r.readiness.verdict]++;
+  const desired = mapAll(pass, read.resources, placement);
+  const previous = pass.snapshot.instances[id]?.objects ?? {};
+  const isNew = Object.keys(previous).length === 0;
+  const needsLookup = isNew || pass.rebuild ||
+    Object.values(previous).some((o) => !o.edges && !o.foreign);
+  const vf = needsLookup || pass.snapshot.instances[id]?.vfModule
+    ? await vfModuleOf(pass, id)
+    : undefined;
+  const relationships = vf ? relationshipsFor(vf, config.aai.apiVersion) : [];
+  report.instances.synced++;
+  if (!pass.rebuild) {
+    return diffInstance(desired, previous, { relationships }, id);
+  }
+  const ops: PlannedOperation[] = [];
+  await Promise.all(desired.map((d) =>
+    aaiLimit(async () => {
+      try {
+        const op = verifyObject(pass, d, await pass.deps.aai.get(d.path), {
+          relationships,
+        });
+        if (op) ops.push(op);
+      } catch (error) {
+        const message = `Cannot read ${d.path} from A&AI: ${
+          describeError(error)
+        }`;
+        report.errors.push(message);
+        log.error(message, { path: d.path });
+      }
+    })
+  ));
+  const wanted = new Set(desired.map((d) => d.path));
+  for (const [path, before] of Object.entries(previous)) {
+    if (!wanted.has(path) && !before.foreign) {
+      ops.push({
+        op: "delete",
+        path,
+        instanceId: id,
+        why: `${before.key}: gone from instance ${id}`,
+      });
+    }
+  }
+  return ops;
+}
+
+/**
+ * Rebuild: the write one desired object needs against what A&AI holds. An
+ * object of another `data-owner` is left alone (and remembered as theirs);
+ * one already right is recorded in the snapshot without a write.
+ */
+function verifyObject(
+  pass: Pass,
+  d: DesiredObject,
+  actual: AaiObject | undefined,
+  context: { relationships: AaiRelationship[] },
+): PlannedOperation | undefined {
+  const { config, options, report } = pass;
+  const dryRun = options.dryRun ?? false;
+  const owner = actual?.["data-owner"];
+  if (
+    actual && typeof owner === "string" && owner &&
+    owner !== config.owner && !options.takeOwnership
+  ) {
+    report.writes.skipped++;
+    report.warnings.push(
+      `Leaving ${d.key} alone in A&AI: it belongs to data-owner "${owner}"`,
+    );
+    if (!dryRun) {
+      commit(pass, {
+        op: {
+          op: "create",
+          path: d.path,
+          instanceId: d.instanceId,
+          body: createBody(d, []),
+          desired: d,
+          relationships: [],
+          why: "",
+        },
+        outcome: "skipped",
+        edges: false,
+        foreignOwner: owner,
+        requests: 1,
+      });
+    }
+    return undefined;
+  }
+  const op = diffAgainstAai(d, actual, context.relationships);
+  if (!op && !dryRun) {
+    commit(pass, {
+      op: {
+        op: "relate",
+        path: d.path,
+        instanceId: d.instanceId,
+        desired: d,
+        relationships: context.relationships,
+        why: "",
+      },
+      outcome: "unchanged",
+      edges: context.relationships.length > 0,
+      requests: 1,
+    });
+  }
+  return op;
+}
+
+/**
+ * Takes one confirmed (or failed) result into the snapshot and the report:
+ * the commit point of DESIGN §6, the write counters, and a log line.
+ */
+function recordResult(pass: Pass, result: OperationResult): void {
+  const { report, log } = pass;
+  commit(pass, result);
+  if (result.edgeTargetMissing) {
+    const known = pass.snapshot.instances[result.op.instanceId];
+    if (known) {
+      known.vfModule = null;
+      known.vfModuleCheckedAt = pass.now.toISOString();
+    }
+  }
+  // Bodies stay in the report only for --dry-run, which prints them; a
+  // cold run would otherwise hold every body it sent until the end.
+  const { body: _sent, ...reported } = toReported(result.op);
+  reported.outcome = result.outcome;
+  if (result.status !== undefined) reported.status = result.status;
+  if (result.error !== undefined) reported.error = result.error;
+  if (result.transactionId) reported.transactionId = result.transactionId;
+  if (pass.options.recordOperations ?? true) report.operations.push(reported);
+  switch (result.outcome) {
+    case "created":
+      report.writes.create++;
+      break;
+    case "updated":
+      report.writes.update++;
+      break;
+    case "adopted":
+      report.writes.adopt++;
+      break;
+    case "related":
+      report.writes.relate++;
+      break;
+    case "deleted":
+    case "gone":
+      report.writes.delete++;
+      break;
+    case "skipped":
+      report.writes.skipped++;
+      break;
+    case "failed": {
+      const message =
+        `Cannot ${reported.method} ${result.op.path} in A&AI: ${result.error}`;
+      report.errors.push(message);
+      log.error(message, {
+        path: result.op.path,
+        instanceId: result.op.instanceId,
+      });
+      return;
+    }
+  }
+  log.info(
+    `${reported.method} ${result.op.path}: ${result.outcome} (${result.op.why})`,
+    {
+      instanceId: result.op.instanceId,
+      outcome: result.outcome,
+      why: result.op.why,
+      status: result.status,
+      ...(result.transactionId ? { transactionId: result.transactionId } : {}),
+    },
+  );
 }
 
 /** The label k8splugin puts on every object it creates. */
@@ -822,7 +882,6 @@ const INSTANCE_LABEL = "k8splugin.io/rb-instance-id=";
 async function discoverOwned(
   pass: Pass,
   placements: Map<string, Placement | { error: string }>,
-  instanceObjects: Map<string, Record<string, SnapshotObject>>,
   inScope: (id: string, region: string) => boolean,
   regionInScope: (region: string) => boolean,
 ): Promise<void> {
@@ -860,19 +919,23 @@ async function discoverOwned(
       const instanceId = label.slice(INSTANCE_LABEL.length);
       if (!inScope(instanceId, region)) continue;
       const path = k8sResourcePath(placement, fields.id);
-      if (pass.snapshot.objects[path]) continue;
+      const instance = pass.snapshot.instances[instanceId] ??= {
+        cloudRegion: region,
+        lastSeen: pass.now.toISOString(),
+        misses: 0,
+        objects: {},
+      };
+      if (instance.objects[path]) continue;
       const readiness = (key: string) =>
         fields.labels?.find((l) =>
           l.startsWith(`${pass.config.labelPrefix}${key}=`)
         )
           ?.split("=").slice(1).join("=") ?? "";
       const verdict = readiness("readiness");
-      const entry: SnapshotObject = {
-        instanceId,
-        cloudRegion: region,
+      instance.objects[path] = {
         key:
           `${fields.group}/${fields.version}/${fields.kind}/${fields.namespace}/${fields.name}`,
-        fields: fields as OwnedFields,
+        ...fingerprintOf(fields),
         sourceVersion: String(object["data-source-version"] ?? ""),
         verdict: verdict === "Ready" || verdict === "Failed"
           ? verdict
@@ -880,15 +943,6 @@ async function discoverOwned(
         reason: readiness("reason"),
         publishedAt: pass.now.toISOString(),
         edges: hasEdges(object),
-      };
-      pass.snapshot.objects[path] = entry;
-      let map = instanceObjects.get(instanceId);
-      if (!map) instanceObjects.set(instanceId, map = {});
-      map[path] = entry;
-      pass.snapshot.instances[instanceId] ??= {
-        cloudRegion: region,
-        lastSeen: pass.now.toISOString(),
-        misses: 0,
       };
     }
   }
@@ -914,6 +968,7 @@ function touchInstance(pass: Pass, summary: InstanceSummary): void {
       cloudRegion: summary.cloudRegion,
       lastSeen: pass.now.toISOString(),
       misses: 0,
+      objects: {},
     };
   }
 }
@@ -975,8 +1030,12 @@ export async function planInstance(
       `Cannot find instance "${instanceId}" in k8splugin's instance list`,
     );
   }
-  const { reads, placements } = await gather(pass, [summary]);
-  const read = reads[0]!;
+  const { placements, kubes } = await prepare(pass, [summary]);
+  let read: InstanceRead | undefined;
+  await readInstances([summary], readOptions(pass, kubes), (r) => {
+    read = r;
+  });
+  if (!read) throw new Error(`Cannot read instance "${instanceId}"`);
   if (!read.ok) throw new Error(read.error, { cause: read.cause });
   const roll = rollup(
     read.resources.map((r) => ({
@@ -998,10 +1057,7 @@ export async function planInstance(
   const desired = mapAll(pass, read.resources, placement);
   const vf = await vfModuleOf(pass, instanceId);
   const relationships = vf ? relationshipsFor(vf, config.aai.apiVersion) : [];
-  const previous: Record<string, SnapshotObject> = {};
-  for (const [path, o] of Object.entries(snapshot.objects)) {
-    if (o.instanceId === instanceId) previous[path] = o;
-  }
+  const previous = snapshot.instances[instanceId]?.objects ?? {};
   let planned: PlannedOperation[];
   if (options.verify) {
     planned = [];

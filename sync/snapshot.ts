@@ -14,21 +14,24 @@
 import { z } from "zod";
 import type { VfModuleRef } from "../adapters/aai.ts";
 import type { Verdict } from "../rules/types.ts";
-import type { OwnedFields } from "./mapping.ts";
+import { fingerprintOf, type OwnedFields } from "./mapping.ts";
 
-/** The schema version this code reads and writes. */
-export const SNAPSHOT_SCHEMA = 1;
+/** The schema version this code writes (schema 1 files are migrated on read). */
+export const SNAPSHOT_SCHEMA = 2;
 
-/** One A&AI object we own (or found owned by someone else). */
+/**
+ * One A&AI object we own (or found owned by someone else), as last confirmed.
+ * It keeps fingerprints of the owned fields rather than the fields: enough to
+ * tell whether a write is needed and which fields a PATCH must carry, at a
+ * fraction of the memory (DESIGN §6).
+ */
 export interface SnapshotObject {
-  /** The k8splugin instance it belongs to. */
-  instanceId: string;
-  /** Its cloud region. */
-  cloudRegion: string;
-  /** `group/version/kind/namespace/name`. */
+  /** `group/version/kind/namespace/name`, for messages. */
   key: string;
-  /** The owned fields as last confirmed by A&AI. */
-  fields: OwnedFields;
+  /** Fingerprint of the mutable owned fields other than `labels` ({@linkcode fingerprintOf}). */
+  fieldsDigest: string;
+  /** Fingerprint of the sorted `labels` (readiness labels included). */
+  labelsDigest: string;
   /** `data-source-version` last published. */
   sourceVersion: string;
   /** Verdict last published. */
@@ -43,7 +46,7 @@ export interface SnapshotObject {
   foreign?: string;
 }
 
-/** What we remember about one k8splugin instance. */
+/** What we remember about one k8splugin instance and the objects it owns. */
 export interface SnapshotInstance {
   /** Region of the instance. */
   cloudRegion: string;
@@ -55,6 +58,8 @@ export interface SnapshotInstance {
   vfModule?: VfModuleRef | null;
   /** ISO time of the last vf-module lookup. */
   vfModuleCheckedAt?: string;
+  /** Its A&AI objects, keyed by A&AI object path. */
+  objects: Record<string, SnapshotObject>;
 }
 
 /** Placement cached per region (looked up in k8splugin/A&AI). */
@@ -73,8 +78,6 @@ export interface Snapshot {
   schema: typeof SNAPSHOT_SCHEMA;
   /** ISO time of the last write. */
   updatedAt: string;
-  /** Keyed by A&AI object path. */
-  objects: Record<string, SnapshotObject>;
   /** Keyed by k8splugin instance id. */
   instances: Record<string, SnapshotInstance>;
   /** Keyed by cloud region id. */
@@ -93,21 +96,53 @@ export class SnapshotSyntaxError extends SyntaxError {
   }
 }
 
-const fieldsSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  group: z.string(),
-  version: z.string(),
-  kind: z.string(),
-  namespace: z.string(),
-  labels: z.array(z.string()),
-  selflink: z.string(),
-  "data-owner": z.string(),
-  "data-source": z.string(),
-});
+const verdictSchema = z.enum(["Ready", "Pending", "Failed"]);
+
+const vfModuleSchema = z.object({ vnfId: z.string(), vfModuleId: z.string() })
+  .nullable().optional();
+
+const regionsSchema = z.record(
+  z.string(),
+  z.object({
+    cloudOwner: z.string(),
+    tenantId: z.string(),
+    checkedAt: z.string(),
+  }),
+).default({});
 
 const snapshotSchema = z.object({
   schema: z.literal(SNAPSHOT_SCHEMA),
+  updatedAt: z.string(),
+  instances: z.record(
+    z.string(),
+    z.object({
+      cloudRegion: z.string(),
+      lastSeen: z.string(),
+      misses: z.number().int().nonnegative(),
+      vfModule: vfModuleSchema,
+      vfModuleCheckedAt: z.string().optional(),
+      objects: z.record(
+        z.string(),
+        z.object({
+          key: z.string(),
+          fieldsDigest: z.string(),
+          labelsDigest: z.string(),
+          sourceVersion: z.string(),
+          verdict: verdictSchema,
+          reason: z.string(),
+          publishedAt: z.string(),
+          edges: z.boolean(),
+          foreign: z.string().optional(),
+        }),
+      ),
+    }),
+  ),
+  regions: regionsSchema,
+});
+
+/** Schema 1 (k8s-aai-sync ≤ 0.1): objects in one map with their owned fields. */
+const snapshotSchemaV1 = z.object({
+  schema: z.literal(1),
   updatedAt: z.string(),
   objects: z.record(
     z.string(),
@@ -115,9 +150,20 @@ const snapshotSchema = z.object({
       instanceId: z.string(),
       cloudRegion: z.string(),
       key: z.string(),
-      fields: fieldsSchema,
+      fields: z.object({
+        id: z.string(),
+        name: z.string(),
+        group: z.string(),
+        version: z.string(),
+        kind: z.string(),
+        namespace: z.string(),
+        labels: z.array(z.string()),
+        selflink: z.string(),
+        "data-owner": z.string(),
+        "data-source": z.string(),
+      }),
       sourceVersion: z.string(),
-      verdict: z.enum(["Ready", "Pending", "Failed"]),
+      verdict: verdictSchema,
       reason: z.string(),
       publishedAt: z.string(),
       edges: z.boolean(),
@@ -130,27 +176,50 @@ const snapshotSchema = z.object({
       cloudRegion: z.string(),
       lastSeen: z.string(),
       misses: z.number().int().nonnegative(),
-      vfModule: z.object({ vnfId: z.string(), vfModuleId: z.string() })
-        .nullable().optional(),
+      vfModule: vfModuleSchema,
       vfModuleCheckedAt: z.string().optional(),
     }),
   ),
-  regions: z.record(
-    z.string(),
-    z.object({
-      cloudOwner: z.string(),
-      tenantId: z.string(),
-      checkedAt: z.string(),
-    }),
-  ).default({}),
+  regions: regionsSchema,
 });
+
+/** Converts a schema 1 snapshot: objects move under their instance, fields become fingerprints. */
+function migrateV1(old: z.infer<typeof snapshotSchemaV1>): Snapshot {
+  const instances: Record<string, SnapshotInstance> = {};
+  for (const [id, instance] of Object.entries(old.instances)) {
+    instances[id] = { ...instance, objects: {} } as SnapshotInstance;
+  }
+  for (const [path, o] of Object.entries(old.objects)) {
+    const instance = instances[o.instanceId] ??= {
+      cloudRegion: o.cloudRegion,
+      lastSeen: o.publishedAt,
+      misses: 0,
+      objects: {},
+    };
+    instance.objects[path] = {
+      key: o.key,
+      ...fingerprintOf(o.fields as OwnedFields),
+      sourceVersion: o.sourceVersion,
+      verdict: o.verdict,
+      reason: o.reason,
+      publishedAt: o.publishedAt,
+      edges: o.edges,
+      ...(o.foreign === undefined ? {} : { foreign: o.foreign }),
+    };
+  }
+  return {
+    schema: SNAPSHOT_SCHEMA,
+    updatedAt: old.updatedAt,
+    instances,
+    regions: old.regions,
+  };
+}
 
 /** An empty snapshot. */
 export function emptySnapshot(now: Date = new Date(0)): Snapshot {
   return {
     schema: SNAPSHOT_SCHEMA,
     updatedAt: now.toISOString(),
-    objects: {},
     instances: {},
     regions: {},
   };
@@ -168,7 +237,8 @@ export function parseSnapshot(text: string, path: string): Snapshot {
       { cause: error },
     );
   }
-  const result = snapshotSchema.safeParse(data);
+  const v1 = (data as { schema?: unknown } | null)?.schema === 1;
+  const result = (v1 ? snapshotSchemaV1 : snapshotSchema).safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     throw new SnapshotSyntaxError(
@@ -178,7 +248,9 @@ export function parseSnapshot(text: string, path: string): Snapshot {
       }" ${issue.message}`,
     );
   }
-  return result.data as Snapshot;
+  return v1
+    ? migrateV1(result.data as z.infer<typeof snapshotSchemaV1>)
+    : result.data as Snapshot;
 }
 
 /**

@@ -252,8 +252,11 @@ function contextFor(
 }
 
 /**
- * Reads and evaluates the given instances. Never throws for one instance's
- * problem: each entry says `ok` or carries the error.
+ * Reads and evaluates the given instances and hands each read to `onRead` as
+ * soon as it is done, inside the read's concurrency slot: a caller that
+ * publishes from `onRead` slows the reads down to what A&AI takes, and a run
+ * holds only the instances in flight, not the whole fleet. Never throws for
+ * one instance's problem: each read says `ok` or carries the error.
  *
  * With `source: "kube"`, each region's instances are read from the cluster
  * in one batch (one LIST per namespace and kind, DESIGN §4), after k8splugin
@@ -262,7 +265,8 @@ function contextFor(
 export async function readInstances(
   summaries: InstanceSummary[],
   options: ReadOptions,
-): Promise<InstanceRead[]> {
+  onRead: (read: InstanceRead) => void | Promise<void>,
+): Promise<void> {
   const limit = pLimit(options.concurrency);
   // Cluster context, fetched once per run per region (+ its namespaces).
   const contextByRegion = new Map<string, Promise<RegionContext>>();
@@ -328,7 +332,7 @@ export async function readInstances(
   async function fromKube(
     batch: InstanceSummary[],
     kube: KubeSource,
-  ): Promise<InstanceRead[]> {
+  ): Promise<void> {
     const instances = await Promise.all(
       batch.map((summary) =>
         limit(() => options.k8splugin.getInstance(summary.id)).then(
@@ -342,58 +346,65 @@ export async function readInstances(
     try {
       read = found.length ? await kube.readInstances(found) : new Map();
     } catch (error) {
-      return batch.map((summary) => failure(summary, error));
+      await Promise.all(
+        batch.map((summary) => limit(() => onRead(failure(summary, error)))),
+      );
+      return;
     }
-    return await Promise.all(instances.map((r) => {
-      if ("error" in r) return failure(r.summary, r.error);
-      const entry = read.get(r.summary.id) ?? { resources: [], missing: [] };
-      return evaluated(r.summary, entry.resources, entry.missing, "kube");
-    }));
+    await Promise.all(instances.map((r) =>
+      limit(async () => {
+        if ("error" in r) return await onRead(failure(r.summary, r.error));
+        const entry = read.get(r.summary.id) ?? { resources: [], missing: [] };
+        read.delete(r.summary.id);
+        await onRead(
+          await evaluated(r.summary, entry.resources, entry.missing, "kube"),
+        );
+      })
+    ));
   }
 
-  function fromK8splugin(summary: InstanceSummary): Promise<InstanceRead> {
-    return limit(async (): Promise<InstanceRead> => {
-      try {
-        const status = await options.k8splugin.getStatus(summary.id);
-        return await evaluated(summary, status.resources, [], "k8splugin");
-      } catch (error) {
-        const kube = options.kubeFor(summary.cloudRegion);
-        if (errorKind(error) !== "ResourceMissing" || !kube) {
-          return failure(summary, error);
-        }
-        options.warn?.(
-          `Reading instance "${summary.id}" from the cluster: k8splugin cannot read one of its resources`,
-          { instanceId: summary.id },
-        );
-        try {
-          const instance = await options.k8splugin.getInstance(summary.id);
-          const entry = (await kube.readInstances([instance])).get(
-            summary.id,
-          ) ?? { resources: [], missing: [] };
-          return await evaluated(
-            summary,
-            entry.resources,
-            entry.missing,
-            "kube",
-          );
-        } catch (fallbackError) {
-          return failure(summary, fallbackError);
-        }
+  /** Reads one instance's status from k8splugin (the cluster as a fallback). */
+  async function readOne(summary: InstanceSummary): Promise<InstanceRead> {
+    try {
+      const status = await options.k8splugin.getStatus(summary.id);
+      return await evaluated(summary, status.resources, [], "k8splugin");
+    } catch (error) {
+      const kube = options.kubeFor(summary.cloudRegion);
+      if (errorKind(error) !== "ResourceMissing" || !kube) {
+        return failure(summary, error);
       }
-    });
+      options.warn?.(
+        `Reading instance "${summary.id}" from the cluster: k8splugin cannot read one of its resources`,
+        { instanceId: summary.id },
+      );
+      try {
+        const instance = await options.k8splugin.getInstance(summary.id);
+        const entry = (await kube.readInstances([instance])).get(
+          summary.id,
+        ) ?? { resources: [], missing: [] };
+        return await evaluated(
+          summary,
+          entry.resources,
+          entry.missing,
+          "kube",
+        );
+      } catch (fallbackError) {
+        return failure(summary, fallbackError);
+      }
+    }
   }
 
   const byRegion = new Map<
     string,
     { kube: KubeSource; batch: InstanceSummary[] }
   >();
-  const reads: Promise<InstanceRead[]>[] = [];
+  const reads: Promise<void>[] = [];
   for (const summary of summaries) {
     const kube = options.source === "kube"
       ? options.kubeFor(summary.cloudRegion)
       : undefined;
     if (!kube) {
-      reads.push(fromK8splugin(summary).then((read) => [read]));
+      reads.push(limit(async () => await onRead(await readOne(summary))));
       continue;
     }
     const group = byRegion.get(summary.cloudRegion);
@@ -403,9 +414,5 @@ export async function readInstances(
   for (const { kube, batch } of byRegion.values()) {
     reads.push(fromKube(batch, kube));
   }
-  const results = (await Promise.all(reads)).flat();
-  const order = new Map(summaries.map((s, i) => [s.id, i]));
-  return results.sort((a, b) =>
-    (order.get(a.summary.id) ?? 0) - (order.get(b.summary.id) ?? 0)
-  );
+  await Promise.all(reads);
 }

@@ -262,6 +262,8 @@ async function onePass(
       takeOwnership: options.takeOwnership ?? false,
       allowMassDelete: options.allowMassDelete ?? false,
       source,
+      // Each write is logged as it lands; only a dry run prints the list.
+      recordOperations: false,
     });
     if (options.dryRun) {
       for (const op of report.operations) {

@@ -4,6 +4,7 @@ import {
   type DesiredObject,
   diffAgainstAai,
   diffInstance,
+  fingerprintOf,
   type SnapshotObject,
 } from "../../sync/mod.ts";
 
@@ -40,10 +41,8 @@ function snap(
   extra: Partial<SnapshotObject> = {},
 ): SnapshotObject {
   return {
-    instanceId: d.instanceId,
-    cloudRegion: d.cloudRegion,
     key: d.key,
-    fields: structuredClone(d.fields),
+    ...fingerprintOf(d.fields),
     sourceVersion: d.sourceVersion,
     verdict: d.verdict,
     reason: d.reason,

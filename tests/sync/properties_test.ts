@@ -3,6 +3,7 @@ import fc from "fast-check";
 import {
   diffInstance,
   type EvaluatedResource,
+  fingerprintOf,
   mapResource,
   type SnapshotObject,
 } from "../../sync/mod.ts";
@@ -45,10 +46,8 @@ function committed(
   const d = mapResource(r, placement, options);
   return {
     [d.path]: {
-      instanceId: "i",
-      cloudRegion: "r",
       key: d.key,
-      fields: structuredClone(d.fields),
+      ...fingerprintOf(d.fields),
       sourceVersion: d.sourceVersion,
       verdict: d.verdict,
       reason: d.reason,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   acquireStateLock,
   emptySnapshot,
+  fingerprintOf,
   loadSnapshot,
   LockHeldError,
   parseSnapshot,
@@ -16,7 +17,7 @@ Deno.test("writeSnapshot() writes atomically with mode 0600 and reads back", asy
   try {
     const path = `${dir}/state/snapshot.json`;
     const s = emptySnapshot(new Date("2026-01-01T00:00:00Z"));
-    s.instances.a = { cloudRegion: "r", lastSeen: "x", misses: 1 };
+    s.instances.a = { cloudRegion: "r", lastSeen: "x", misses: 1, objects: {} };
     await writeSnapshot(path, s);
     assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
     assert.deepEqual(await readSnapshot(path), s);
@@ -36,7 +37,7 @@ Deno.test("loadSnapshot() moves a corrupt file aside and starts empty", async ()
     await assert.rejects(() => readSnapshot(path), SnapshotSyntaxError);
     const loaded = await loadSnapshot(path, new Date("2026-01-02T03:04:05Z"));
     assert.equal(loaded.movedAside, `${path}.corrupt-2026-01-02T03-04-05-000Z`);
-    assert.deepEqual(loaded.snapshot.objects, {});
+    assert.deepEqual(loaded.snapshot.instances, {});
     assert.equal(
       await Deno.readTextFile(loaded.movedAside!),
       '{"schema": 1, "objects": [trunc',
@@ -100,11 +101,11 @@ Deno.test("SnapshotWriter writes at once, then at most every interval, and flush
       () => new Date("2026-01-01T00:00:00Z"),
       60_000,
     );
-    s.instances.a = { cloudRegion: "r", lastSeen: "x", misses: 0 };
+    s.instances.a = { cloudRegion: "r", lastSeen: "x", misses: 0, objects: {} };
     writer.schedule();
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.deepEqual(Object.keys((await readSnapshot(path)).instances), ["a"]);
-    s.instances.b = { cloudRegion: "r", lastSeen: "x", misses: 0 };
+    s.instances.b = { cloudRegion: "r", lastSeen: "x", misses: 0, objects: {} };
     writer.schedule();
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.deepEqual(
@@ -124,57 +125,116 @@ Deno.test("SnapshotWriter writes at once, then at most every interval, and flush
 
 Deno.test("parseSnapshot() names the entry and field that are wrong", () => {
   const object = {
-    instanceId: "i",
-    cloudRegion: "r",
     key: "apps/v1/Deployment/ns/web",
-    fields: {
-      id: "x",
-      name: "web",
-      group: "apps",
-      version: "v1",
-      kind: "Deployment",
-      namespace: "ns",
-      labels: [],
-      selflink: "http://k/q",
-      "data-owner": "k8s-aai-sync",
-      "data-source": "k8splugin",
-    },
+    fieldsDigest: "f",
+    labelsDigest: "l",
     sourceVersion: "1",
     verdict: "Ready",
     reason: "Available",
     publishedAt: "t",
     edges: true,
   };
-  const good = {
-    schema: 1,
-    updatedAt: "t",
+  const instance = {
+    cloudRegion: "r",
+    lastSeen: "t",
+    misses: 0,
     objects: { "/p/1": object },
-    instances: { i: { cloudRegion: "r", lastSeen: "t", misses: 0 } },
   };
+  const good = { schema: 2, updatedAt: "t", instances: { i: instance } };
   assert.deepEqual(
-    parseSnapshot(JSON.stringify(good), "s.json").objects["/p/1"],
+    parseSnapshot(JSON.stringify(good), "s.json").instances.i?.objects["/p/1"],
     object,
   );
   const badObject = {
     ...good,
-    objects: { "/p/1": { ...object, verdict: "Green" } },
+    instances: {
+      i: { ...instance, objects: { "/p/1": { ...object, verdict: "Green" } } },
+    },
   };
   assert.throws(
     () => parseSnapshot(JSON.stringify(badObject), "s.json"),
     (error: unknown) =>
       error instanceof SnapshotSyntaxError &&
-      error.message.includes('"objects./p/1.verdict"'),
+      error.message.includes('"instances.i.objects./p/1.verdict"'),
   );
   const badInstance = {
     ...good,
-    instances: { i: { cloudRegion: "r", lastSeen: "t", misses: -1 } },
+    instances: { i: { ...instance, misses: -1 } },
   };
   assert.throws(
     () => parseSnapshot(JSON.stringify(badInstance), "s.json"),
     /"instances\.i\.misses"/,
   );
   assert.throws(
-    () => parseSnapshot(JSON.stringify({ ...good, schema: 2 }), "s.json"),
+    () => parseSnapshot(JSON.stringify({ ...good, schema: 3 }), "s.json"),
     /"schema"/,
+  );
+});
+
+Deno.test("parseSnapshot() migrates a schema 1 file: objects under their instance, fields as fingerprints", () => {
+  const fields = {
+    id: "x",
+    name: "web",
+    group: "apps",
+    version: "v1",
+    kind: "Deployment",
+    namespace: "ns",
+    labels: ["b=2", "a=1"],
+    selflink: "http://k/q",
+    "data-owner": "k8s-aai-sync",
+    "data-source": "k8splugin",
+  };
+  const v1 = {
+    schema: 1,
+    updatedAt: "t",
+    objects: {
+      "/p/1": {
+        instanceId: "i",
+        cloudRegion: "r",
+        key: "apps/v1/Deployment/ns/web",
+        fields,
+        sourceVersion: "7",
+        verdict: "Failed",
+        reason: "ProgressDeadlineExceeded",
+        publishedAt: "t1",
+        edges: true,
+      },
+      "/p/2": {
+        instanceId: "orphan",
+        cloudRegion: "r2",
+        key: "/v1/ConfigMap/ns/c",
+        fields: { ...fields, kind: "ConfigMap", labels: [] },
+        sourceVersion: "8",
+        verdict: "Ready",
+        reason: "Exists",
+        publishedAt: "t2",
+        edges: false,
+        foreign: "CnfAdapter",
+      },
+    },
+    instances: { i: { cloudRegion: "r", lastSeen: "t0", misses: 1 } },
+  };
+  const migrated = parseSnapshot(JSON.stringify(v1), "s.json");
+  assert.equal(migrated.schema, 2);
+  assert.deepEqual(migrated.instances.i, {
+    cloudRegion: "r",
+    lastSeen: "t0",
+    misses: 1,
+    objects: {
+      "/p/1": {
+        key: "apps/v1/Deployment/ns/web",
+        ...fingerprintOf({ ...fields, labels: ["a=1", "b=2"] }),
+        sourceVersion: "7",
+        verdict: "Failed",
+        reason: "ProgressDeadlineExceeded",
+        publishedAt: "t1",
+        edges: true,
+      },
+    },
+  });
+  assert.equal(migrated.instances.orphan?.cloudRegion, "r2");
+  assert.equal(
+    migrated.instances.orphan?.objects["/p/2"]?.foreign,
+    "CnfAdapter",
   );
 });
