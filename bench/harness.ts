@@ -34,6 +34,7 @@ import {
 } from "./generate.ts";
 import type { BaselineWriteMode } from "./baseline.ts";
 import { type PassJob, type PassResult, runPass } from "./_pass.ts";
+import denoJson from "../deno.json" with { type: "json" };
 
 /** The four runs every algorithm goes through. */
 export type RunName = "cold" | "steady" | "churn" | "delete";
@@ -108,7 +109,12 @@ export interface BenchOptions {
   maxDeletePasses?: number;
   /** Write a V8 CPU profile of every subprocess pass into this directory (`--cpu-prof`). */
   profileDir?: string;
-  /** V8 flags for every subprocess pass, comma-separated (`--v8-flags=`), e.g. `--max-old-space-size=160,--heap-snapshot-on-oom` to see whether a pass fits a heap limit and what fills it. */
+  /**
+   * More V8 flags for every subprocess pass, comma-separated, after those of
+   * `deno task sync` (always applied: a pass runs as the sync task does),
+   * e.g. `--max-old-space-size=160,--heap-snapshot-on-oom` to see whether a
+   * pass fits a heap limit and what fills it.
+   */
   v8Flags?: string;
   /** Progress messages (stderr in the CLI). */
   progress?: (message: string) => void;
@@ -199,6 +205,13 @@ async function stopWorld(world: World): Promise<void> {
   await Deno.remove(world.stateDir, { recursive: true }).catch(() => {});
 }
 
+/**
+ * The V8 flags `deno task sync` runs with (deno.json), so a measured pass
+ * runs the way operators run the sync.
+ */
+const SYNC_TASK_V8_FLAGS: readonly string[] =
+  /--v8-flags=(\S+)/.exec(denoJson.tasks.sync)?.[1]?.split(",") ?? [];
+
 /** `/usr/bin/time` (GNU time), when installed. */
 const GNU_TIME = "/usr/bin/time";
 
@@ -227,6 +240,7 @@ async function runPassInSubprocess(
   const root = new URL("../", import.meta.url);
   const timeFile = `${job.stateDir}/maxrss-${job.label ?? "pass"}.txt`;
   const timed = await hasGnuTime();
+  const flags = [...SYNC_TASK_V8_FLAGS, ...(v8Flags ? [v8Flags] : [])];
   const denoArgs = [
     "run",
     "--quiet",
@@ -237,7 +251,7 @@ async function runPassInSubprocess(
     "--allow-write",
     "--allow-env",
     "--allow-sys",
-    ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []),
+    ...(flags.length ? [`--v8-flags=${flags.join(",")}`] : []),
     ...(profileDir
       ? [
         "--cpu-prof",

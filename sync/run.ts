@@ -352,7 +352,6 @@ function commit(pass: Pass, result: OperationResult): void {
   const entry: SnapshotObject = {
     key: d.key,
     ...fingerprintOf(d.fields),
-    sourceVersion: d.sourceVersion,
     verdict: d.verdict,
     reason: d.reason,
     publishedAt: pass.now.toISOString(),
@@ -474,7 +473,14 @@ export async function runSync(
   const log = deps.log ?? QUIET;
   const dryRun = options.dryRun ?? false;
   const report = newReport(started, dryRun);
-  const loaded = await loadSnapshot(config.snapshot, started);
+  // 1. List, while the snapshot loads (one waits on the network, the other
+  // on the disk and the CPU).
+  const [listing, loading] = await Promise.allSettled([
+    deps.k8splugin.listInstances(),
+    loadSnapshot(config.snapshot, started),
+  ]);
+  if (loading.status === "rejected") throw loading.reason;
+  const loaded = loading.value;
   if (loaded.movedAside) {
     report.snapshotMovedAside = loaded.movedAside;
     const message =
@@ -504,11 +510,8 @@ export async function runSync(
     return report;
   };
 
-  // 1. List.
-  let listed: InstanceSummary[];
-  try {
-    listed = await deps.k8splugin.listInstances();
-  } catch (error) {
+  if (listing.status === "rejected") {
+    const error = listing.reason;
     report.errors.push(
       `Cannot list instances from k8splugin: ${describeError(error)}`,
     );
@@ -516,6 +519,7 @@ export async function runSync(
     report.exitCode = isTransportError(error) ? 75 : 1;
     return await finish();
   }
+  const listed = listing.value;
   const regionFilter = options.regions?.length
     ? new Set(options.regions)
     : undefined;
@@ -936,7 +940,6 @@ async function discoverOwned(
         key:
           `${fields.group}/${fields.version}/${fields.kind}/${fields.namespace}/${fields.name}`,
         ...fingerprintOf(fields),
-        sourceVersion: String(object["data-source-version"] ?? ""),
         verdict: verdict === "Ready" || verdict === "Failed"
           ? verdict
           : "Pending",

@@ -43,7 +43,6 @@ function snap(
   return {
     key: d.key,
     ...fingerprintOf(d.fields),
-    sourceVersion: d.sourceVersion,
     verdict: d.verdict,
     reason: d.reason,
     publishedAt: "2026-01-01T00:00:00Z",

@@ -48,7 +48,6 @@ function committed(
     [d.path]: {
       key: d.key,
       ...fingerprintOf(d.fields),
-      sourceVersion: d.sourceVersion,
       verdict: d.verdict,
       reason: d.reason,
       publishedAt: "x",

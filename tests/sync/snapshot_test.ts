@@ -128,7 +128,6 @@ Deno.test("parseSnapshot() names the entry and field that are wrong", () => {
     key: "apps/v1/Deployment/ns/web",
     fieldsDigest: "f",
     labelsDigest: "l",
-    sourceVersion: "1",
     verdict: "Ready",
     reason: "Available",
     publishedAt: "t",
@@ -224,7 +223,6 @@ Deno.test("parseSnapshot() migrates a schema 1 file: objects under their instanc
       "/p/1": {
         key: "apps/v1/Deployment/ns/web",
         ...fingerprintOf({ ...fields, labels: ["a=1", "b=2"] }),
-        sourceVersion: "7",
         verdict: "Failed",
         reason: "ProgressDeadlineExceeded",
         publishedAt: "t1",
