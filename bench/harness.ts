@@ -21,6 +21,7 @@
  * @module
  */
 import {
+  type InjectedLatency,
   parseScenario,
   type Scenario,
   startAai,
@@ -63,6 +64,11 @@ export interface RunFigures {
   aaiRequests: AaiRequestsByMethod;
   changedObjects: number;
   peakRssBytes: number;
+  /**
+   * Mean latency the simulators actually injected per request during the
+   * pass, in ms (0 without requests): shows the asked-for latency held.
+   */
+  injectedLatencyMs?: { k8splugin: number; aai: number };
 }
 
 /** Figures of one pass with what the pass reported. */
@@ -326,6 +332,9 @@ async function measure(
     step,
   );
   const k8sBefore = k8spluginCount(world);
+  const k8sLatency = world.k8splugin.state.injectedLatency;
+  k8sLatency.requests = 0;
+  k8sLatency.totalMs = 0;
   world.aai.state.resetCounts();
   const job: PassJob = {
     algorithm: context.algorithm,
@@ -352,8 +361,19 @@ async function measure(
     aaiRequests: aaiCounts(world),
     changedObjects: pass.changedObjects,
     peakRssBytes: pass.peakRssBytes,
+    injectedLatencyMs: {
+      k8splugin: meanLatency(k8sLatency),
+      aai: meanLatency(world.aai.state.injectedLatency),
+    },
     pass,
   };
+}
+
+/** Mean injected latency in ms, rounded to 0.01 (0 without requests). */
+function meanLatency(injected: InjectedLatency): number {
+  return injected.requests
+    ? Math.round(injected.totalMs / injected.requests * 100) / 100
+    : 0;
 }
 
 /** Sums the figures of several passes (peak RSS: the maximum). */
@@ -393,7 +413,7 @@ async function runAlgorithm(
       progress(
         `${context.algorithm} ${run}: ${f.wallMs} ms, k8splugin ${f.k8spluginRequests}, A&AI ${
           JSON.stringify(f.aaiRequests)
-        }, changed ${f.changedObjects}, peak RSS ${
+        }, changed ${f.changedObjects}, injected latency ${f.injectedLatencyMs?.k8splugin}/${f.injectedLatencyMs?.aai} ms, peak RSS ${
           (f.peakRssBytes / 1048576).toFixed(0)
         } MiB (heap ${(f.pass.sampledPeakHeapBytes / 1048576).toFixed(0)} MiB)${
           f.pass.errorCount

@@ -40,7 +40,7 @@
  *
  * @module
  */
-import { type Faults, withFaults } from "./faults.ts";
+import { type Faults, type InjectedLatency, withFaults } from "./faults.ts";
 
 /** An A&AI object as stored by the simulator (no `relationship-list`). */
 export type SimAaiObject = Record<string, unknown>;
@@ -141,8 +141,10 @@ export interface AaiSimState {
   objects: AaiObjectStore;
   /** Request counters. */
   counts: AaiRequestCounts;
-  /** Resets `counts` (and `requests`) to zero. */
+  /** Resets `counts` (and `requests`, `injectedLatency`) to zero. */
   resetCounts(): void;
+  /** Latency injected by `faults.latencyMs`, as actually waited. */
+  injectedLatency: InjectedLatency;
   /** The most recent requests, oldest first. */
   requests: AaiRequestRecord[];
   /** Faults to inject; change at any time. */
@@ -1379,9 +1381,12 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
     counts: newCounts(),
     requests: [],
     faults: options.faults,
+    injectedLatency: { requests: 0, totalMs: 0 },
     resetCounts() {
       state.counts = newCounts();
       state.requests = [];
+      state.injectedLatency.requests = 0;
+      state.injectedLatency.totalMs = 0;
     },
     get(path) {
       if (!engine.store.has(path)) return undefined;
@@ -1860,7 +1865,11 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
     };
   }
 
-  const faulty = withFaults(handle, () => state.faults);
+  const faulty = withFaults(
+    handle,
+    () => state.faults,
+    state.injectedLatency,
+  );
 
   async function counted(request: Request): Promise<Response> {
     const url = new URL(request.url);

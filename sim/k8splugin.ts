@@ -28,7 +28,7 @@
  *
  * @module
  */
-import { type Faults, withFaults } from "./faults.ts";
+import { type Faults, type InjectedLatency, withFaults } from "./faults.ts";
 import {
   chartResourceRefs,
   clusterObjects,
@@ -102,7 +102,9 @@ export interface K8spluginSimState {
   quirks: K8spluginQuirks;
   /** Requests received (faulty ones included). */
   requests: K8spluginSimRequests;
-  /** Sets the counters back to zero. */
+  /** Latency injected by `faults.latencyMs`, as actually waited. */
+  injectedLatency: InjectedLatency;
+  /** Sets the counters (and `injectedLatency`) back to zero. */
   resetRequests(): void;
 }
 
@@ -511,8 +513,11 @@ export function startK8splugin(
     faults: options.faults,
     quirks: { ...options.quirks },
     requests: { total: 0, byRoute: {} },
+    injectedLatency: { requests: 0, totalMs: 0 },
     resetRequests() {
       state.requests = { total: 0, byRoute: {} };
+      state.injectedLatency.requests = 0;
+      state.injectedLatency.totalMs = 0;
     },
   };
   state.setStep(options.step ?? 0);
@@ -803,6 +808,7 @@ export function startK8splugin(
   const handler = withFaults(
     (request) => route(request)[1](),
     () => state.faults,
+    state.injectedLatency,
   );
   const server = Deno.serve({
     port: options.port ?? 0,

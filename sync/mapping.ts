@@ -215,9 +215,19 @@ export function k8sResourcesPath(placement: Placement): string {
   );
 }
 
+/** Encoded `k8s-resources` paths by placement: a run has a few, not one per object. */
+const collectionPaths = new Map<string, string>();
+
 /** The A&AI path of a `k8s-resource` (each segment percent-encoded). */
 export function k8sResourcePath(placement: Placement, id: string): string {
-  return `${k8sResourcesPath(placement)}${aaiPath("k8s-resource", id)}`;
+  const key =
+    `${placement.cloudOwner}\n${placement.cloudRegion}\n${placement.tenantId}`;
+  let collection = collectionPaths.get(key);
+  if (collection === undefined) {
+    if (collectionPaths.size > 64) collectionPaths.clear();
+    collectionPaths.set(key, collection = k8sResourcesPath(placement));
+  }
+  return `${collection}${aaiPath("k8s-resource", id)}`;
 }
 
 /**

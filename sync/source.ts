@@ -253,14 +253,12 @@ function contextFor(
 
 /**
  * Reads and evaluates the given instances and hands each read to `onRead` as
- * soon as it is done. At most `concurrency` requests go to k8splugin at once,
- * and at most twice that many instances are between their request and the
- * end of their `onRead`: a request slot is freed as soon as the body is in,
- * so evaluating one instance overlaps the requests for the next ones, while
- * a caller that publishes from `onRead` still slows the reads down to what
- * A&AI takes, and a run holds only the instances in flight, not the whole
- * fleet. Never throws for one instance's problem: each read says `ok` or
- * carries the error.
+ * soon as it is done, inside the read's concurrency slot: a caller that
+ * publishes from `onRead` slows the reads down to what A&AI takes, and a run
+ * holds only the instances in flight, not the whole fleet. (Freeing the slot
+ * once the body is in, with a second bound on instances in flight, measured
+ * no faster and held more memory.) Never throws for one instance's problem:
+ * each read says `ok` or carries the error.
  *
  * With `source: "kube"`, each region's instances are read from the cluster
  * in one batch (one LIST per namespace and kind, DESIGN §4), after k8splugin
@@ -272,7 +270,6 @@ export async function readInstances(
   onRead: (read: InstanceRead) => void | Promise<void>,
 ): Promise<void> {
   const limit = pLimit(options.concurrency);
-  const inFlight = pLimit(options.concurrency * 2);
   // Cluster context, fetched once per run per region (+ its namespaces).
   const contextByRegion = new Map<string, Promise<RegionContext>>();
   function regionContext(region: string): Promise<RegionContext> {
@@ -352,12 +349,12 @@ export async function readInstances(
       read = found.length ? await kube.readInstances(found) : new Map();
     } catch (error) {
       await Promise.all(
-        batch.map((summary) => inFlight(() => onRead(failure(summary, error)))),
+        batch.map((summary) => limit(() => onRead(failure(summary, error)))),
       );
       return;
     }
     await Promise.all(instances.map((r) =>
-      inFlight(async () => {
+      limit(async () => {
         if ("error" in r) return await onRead(failure(r.summary, r.error));
         const entry = read.get(r.summary.id) ?? { resources: [], missing: [] };
         read.delete(r.summary.id);
@@ -371,7 +368,7 @@ export async function readInstances(
   /** Reads one instance's status from k8splugin (the cluster as a fallback). */
   async function readOne(summary: InstanceSummary): Promise<InstanceRead> {
     try {
-      const status = await limit(() => options.k8splugin.getStatus(summary.id));
+      const status = await options.k8splugin.getStatus(summary.id);
       return await evaluated(summary, status.resources, [], "k8splugin");
     } catch (error) {
       const kube = options.kubeFor(summary.cloudRegion);
@@ -383,10 +380,10 @@ export async function readInstances(
         { instanceId: summary.id },
       );
       try {
-        const entry = await limit(async () => {
-          const instance = await options.k8splugin.getInstance(summary.id);
-          return (await kube.readInstances([instance])).get(summary.id);
-        }) ?? { resources: [], missing: [] };
+        const instance = await options.k8splugin.getInstance(summary.id);
+        const entry = (await kube.readInstances([instance])).get(
+          summary.id,
+        ) ?? { resources: [], missing: [] };
         return await evaluated(
           summary,
           entry.resources,
@@ -409,7 +406,7 @@ export async function readInstances(
       ? options.kubeFor(summary.cloudRegion)
       : undefined;
     if (!kube) {
-      reads.push(inFlight(async () => await onRead(await readOne(summary))));
+      reads.push(limit(async () => await onRead(await readOne(summary))));
       continue;
     }
     const group = byRegion.get(summary.cloudRegion);

@@ -37,3 +37,22 @@ Deno.test("withFaults() answers the injected status only on matching paths", asy
   const miss = await handler(new Request("http://x/v1/instance"));
   assert.equal(await miss.text(), "real");
 });
+
+Deno.test("withFaults() delays matching requests and adds up the latency it injected", async () => {
+  const injected = { requests: 0, totalMs: 0 };
+  const handler = withFaults(
+    () => new Response("real"),
+    () => ({ latencyMs: 20, match: "/slow" }),
+    injected,
+  );
+  const started = performance.now();
+  assert.equal(
+    await (await handler(new Request("http://x/slow/a"))).text(),
+    "real",
+  );
+  await (await handler(new Request("http://x/slow/b"))).text();
+  const elapsed = performance.now() - started;
+  await (await handler(new Request("http://x/fast"))).text();
+  assert.equal(injected.requests, 2, "only the matching requests count");
+  assert.ok(injected.totalMs > 0 && injected.totalMs <= elapsed + 1);
+});
