@@ -131,36 +131,26 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** The process's timer lateness, measured on first use (see {@linkcode delay}). */
-let timerLateness: Promise<number> | undefined;
-
 /**
- * How much later than asked this runtime's timers fire, as the median of a
- * few 2 ms sleeps. Deno runs timers on a 1 ms wheel and rounds up:
- * `setTimeout(5)` resolves after about 6.3 ms on an idle loop.
+ * How much later than asked this process's timers fire, in ms: a moving
+ * average of every injected wait. Deno runs timers on a 1 ms wheel and
+ * rounds up, so `setTimeout(5)` resolves after about 6.3 ms on an idle loop
+ * and closer to 5 ms on a busy one; one figure measured up front was wrong
+ * either way (the bench's injected latency showed it).
  */
-function measureTimerLateness(): Promise<number> {
-  timerLateness ??= (async () => {
-    const late: number[] = [];
-    for (let i = 0; i < 15; i++) {
-      const started = performance.now();
-      await sleep(2);
-      late.push(performance.now() - started - 2);
-    }
-    return late.sort((a, b) => a - b)[late.length >> 1]!;
-  })();
-  return timerLateness;
-}
+let timerLateness = 1;
 
 /**
- * Waits until `ms` after `started`: the timer is set short by the measured
- * lateness so the request waits the latency it was given, not that plus the
- * timer's rounding (28 % more at 5 ms, measured by the bench).
+ * Waits until `ms` after `started`: the timer is set short by the current
+ * lateness estimate, so a request waits the latency it was given rather than
+ * that plus the timer's rounding (28 % more at 5 ms, measured by the bench).
  */
 async function delay(ms: number, started: number): Promise<void> {
-  const lateness = await measureTimerLateness();
-  const wait = started + ms - performance.now() - lateness;
-  if (wait > 0) await sleep(wait);
+  const wait = started + ms - performance.now() - timerLateness;
+  if (wait <= 0) return;
+  const due = performance.now() + wait;
+  await sleep(wait);
+  timerLateness += 0.1 * (performance.now() - due - timerLateness);
 }
 
 /**
