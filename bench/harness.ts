@@ -66,9 +66,9 @@ export interface RunFigures {
   peakRssBytes: number;
   /**
    * Mean latency the simulators actually injected per request during the
-   * pass, in ms (0 without requests): shows the asked-for latency held.
+   * pass, in ms (`null` without requests): shows the asked-for latency held.
    */
-  injectedLatencyMs?: { k8splugin: number; aai: number };
+  injectedLatencyMs?: { k8splugin: number | null; aai: number | null };
 }
 
 /** Figures of one pass with what the pass reported. */
@@ -369,11 +369,11 @@ async function measure(
   };
 }
 
-/** Mean injected latency in ms, rounded to 0.01 (0 without requests). */
-function meanLatency(injected: InjectedLatency): number {
+/** Mean injected latency in ms, rounded to 0.01 (`null` without requests). */
+function meanLatency(injected: InjectedLatency): number | null {
   return injected.requests
     ? Math.round(injected.totalMs / injected.requests * 100) / 100
-    : 0;
+    : null;
 }
 
 /** Sums the figures of several passes (peak RSS: the maximum). */

@@ -56,3 +56,25 @@ Deno.test("withFaults() delays matching requests and adds up the latency it inje
   assert.equal(injected.requests, 2, "only the matching requests count");
   assert.ok(injected.totalMs > 0 && injected.totalMs <= elapsed + 1);
 });
+
+Deno.test("withFaults() keeps injecting latency after the event loop stalled", async () => {
+  const injected = { requests: 0, totalMs: 0 };
+  const handler = withFaults(
+    () => new Response("real"),
+    () => ({ latencyMs: 20 }),
+    injected,
+  );
+  // A request whose timer fires far too late because the loop is busy.
+  const stalled = handler(new Request("http://x/a"));
+  const busyUntil = performance.now() + 300;
+  while (performance.now() < busyUntil) { /* hold the event loop */ }
+  await (await stalled).text();
+  for (let i = 0; i < 5; i++) {
+    const before = injected.totalMs;
+    await (await handler(new Request("http://x/b"))).text();
+    assert.ok(
+      injected.totalMs - before >= 10,
+      "a stall is load, not timer rounding: later requests still wait",
+    );
+  }
+});
