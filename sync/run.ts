@@ -33,7 +33,12 @@ import {
   type Placement,
   relationshipsFor,
 } from "./mapping.ts";
-import { isTransportError, type OperationResult, publish } from "./publish.ts";
+import {
+  isTransportError,
+  type OperationResult,
+  type Outcome,
+  publish,
+} from "./publish.ts";
 import {
   emptySnapshot,
   loadSnapshot,
@@ -806,6 +811,17 @@ function verifyObject(
   return op;
 }
 
+/** The write counter each outcome adds to (`unchanged`: none; `failed` is an error). */
+const WRITE_COUNTERS: Partial<Record<Outcome, keyof RunReport["writes"]>> = {
+  created: "create",
+  updated: "update",
+  adopted: "adopt",
+  related: "relate",
+  deleted: "delete",
+  gone: "delete",
+  skipped: "skipped",
+};
+
 /**
  * Takes one confirmed (or failed) result into the snapshot and the report:
  * the commit point of DESIGN §6, the write counters, and a log line.
@@ -828,37 +844,18 @@ function recordResult(pass: Pass, result: OperationResult): void {
   if (result.error !== undefined) reported.error = result.error;
   if (result.transactionId) reported.transactionId = result.transactionId;
   if (pass.options.recordOperations ?? true) report.operations.push(reported);
-  switch (result.outcome) {
-    case "created":
-      report.writes.create++;
-      break;
-    case "updated":
-      report.writes.update++;
-      break;
-    case "adopted":
-      report.writes.adopt++;
-      break;
-    case "related":
-      report.writes.relate++;
-      break;
-    case "deleted":
-    case "gone":
-      report.writes.delete++;
-      break;
-    case "skipped":
-      report.writes.skipped++;
-      break;
-    case "failed": {
-      const message =
-        `Cannot ${reported.method} ${result.op.path} in A&AI: ${result.error}`;
-      report.errors.push(message);
-      log.error(message, {
-        path: result.op.path,
-        instanceId: result.op.instanceId,
-      });
-      return;
-    }
+  if (result.outcome === "failed") {
+    const message =
+      `Cannot ${reported.method} ${result.op.path} in A&AI: ${result.error}`;
+    report.errors.push(message);
+    log.error(message, {
+      path: result.op.path,
+      instanceId: result.op.instanceId,
+    });
+    return;
   }
+  const counter = WRITE_COUNTERS[result.outcome];
+  if (counter) report.writes[counter]++;
   log.info(
     `${reported.method} ${result.op.path}: ${result.outcome} (${result.op.why})`,
     {
