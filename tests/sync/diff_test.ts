@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   changedFields,
+  changedSince,
   type DesiredObject,
   diffAgainstAai,
   diffInstance,
@@ -157,4 +158,33 @@ Deno.test("diffAgainstAai() creates missing objects and patches edited ones", ()
     labels: d.fields.labels,
     "data-source-version": "10",
   });
+});
+
+Deno.test("changedSince() names the labels or the mutable fields whose fingerprint moved", () => {
+  const d = desired();
+  const before = fingerprintOf(d.fields);
+  assert.deepEqual(changedSince(before, d.fields), []);
+  assert.deepEqual(
+    changedSince(before, {
+      ...d.fields,
+      labels: [...d.fields.labels].reverse(),
+    }),
+    [],
+    "labels compare as a set",
+  );
+  assert.deepEqual(
+    changedSince(before, { ...d.fields, labels: ["a=2"] }),
+    ["labels"],
+  );
+  assert.deepEqual(
+    changedSince(before, {
+      ...d.fields,
+      selflink: "http://k8splugin:9015/v1/instance/i1/query",
+    }),
+    ["selflink", "data-owner", "data-source"],
+  );
+  assert.deepEqual(
+    changedSince(before, { ...d.fields, "data-owner": "someone" }),
+    ["selflink", "data-owner", "data-source"],
+  );
 });

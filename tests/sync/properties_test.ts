@@ -5,6 +5,7 @@ import {
   type EvaluatedResource,
   fingerprintOf,
   mapResource,
+  selfLink,
   type SnapshotObject,
 } from "../../sync/mod.ts";
 
@@ -112,5 +113,28 @@ Deno.test("diffInstance() sends exactly one PATCH when verdict, reason or labels
         }
       },
     ),
+  );
+});
+
+Deno.test("selfLink() encodes its query exactly as URLSearchParams does", () => {
+  fc.assert(
+    fc.property(
+      fc.string({ unit: "grapheme" }),
+      fc.string({ unit: "grapheme" }),
+      fc.string({ unit: "grapheme" }),
+      fc.string({ unit: "grapheme" }),
+      (group, kind, name, namespace) => {
+        const gvk = { group, version: "v1", kind };
+        const link = selfLink("http://k/", "i 1", { gvk, name, namespace });
+        const query = new URLSearchParams({
+          ApiVersion: group ? `${group}/v1` : "v1",
+          Kind: kind,
+          Name: name,
+          Namespace: namespace,
+        });
+        assert.equal(link, `http://k/v1/instance/i%201/query?${query}`);
+      },
+    ),
+    { numRuns: 500 },
   );
 });

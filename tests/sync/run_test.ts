@@ -687,3 +687,72 @@ Deno.test("runSync() rebuilding a lost snapshot finds our orphans in A&AI: vanis
   await runSync(w.deps, { config: w.config });
   assert.equal(w.aai.state.counts.total, 0);
 });
+
+Deno.test("runSync() publishes an instance's writes while later instances are still unread", async () => {
+  const ids = ["app-1", "app-2", "app-3", "app-4", "app-5", "app-6"];
+  await using w = await world(
+    scenario([ids.map((id) => healthy(id))], [VF]),
+  );
+  const config = {
+    ...w.config,
+    k8splugin: { ...w.config.k8splugin, concurrency: 1 },
+    aai: { ...w.config.aai, concurrency: 1 },
+  };
+  const events: string[] = [];
+  const { k8splugin, aai } = w.deps;
+  const report = await runSync({
+    ...w.deps,
+    k8splugin: spy(k8splugin, "getStatus", (id) => events.push(`read ${id}`)),
+    aai: spy(aai, "put", (_path, body) => events.push(`put ${body.name}`)),
+  }, { config });
+  assert.equal(report.exitCode, 0);
+  assert.equal(report.writes.create, 18);
+  const firstPut = events.findIndex((e) => e.startsWith("put "));
+  const lastRead = events.findLastIndex((e) => e.startsWith("read "));
+  assert.ok(
+    firstPut >= 0 && firstPut < lastRead,
+    `writes start before the last read: ${events.join(", ")}`,
+  );
+  // With one read slot, each instance's writes land before the next read.
+  assert.deepEqual(
+    events.filter((e) => e.startsWith("read ")),
+    ids.map((id) => `read ${id}`),
+  );
+});
+
+Deno.test("runSync() patches selflink, data-owner and data-source of every object when the settings behind them change", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  await runSync(w.deps, { config: w.config });
+  const renamed = { ...w.config, owner: "k8s-aai-sync-2" };
+  const report = await runSync(w.deps, { config: renamed });
+  assert.equal(report.exitCode, 0);
+  assert.equal(report.writes.update, 3);
+  assert.equal(w.aai.state.counts.byMethod.PATCH, 3);
+  for (const body of k8sResources(w).values()) {
+    assert.equal(body["data-owner"], "k8s-aai-sync-2");
+  }
+  const again = await runSync(w.deps, { config: renamed });
+  assert.equal(again.writes.update, 0, "fingerprints now match the new owner");
+});
+
+/** `target` with `method` reporting each call's arguments first (other members bound to it). */
+function spy<T extends object, K extends keyof T>(
+  target: T,
+  method: K,
+  // deno-lint-ignore no-explicit-any
+  onCall: (...args: any[]) => void,
+): T {
+  return new Proxy(target, {
+    get(object, key) {
+      const value = Reflect.get(object, key);
+      if (typeof value !== "function") return value;
+      const bound = value.bind(object);
+      return key === method
+        ? (...args: unknown[]) => {
+          onCall(...args);
+          return bound(...args);
+        }
+        : bound;
+    },
+  });
+}

@@ -7,6 +7,7 @@ import {
   LockHeldError,
   parseSnapshot,
   readSnapshot,
+  type SnapshotObject,
   SnapshotSyntaxError,
   SnapshotWriter,
   writeSnapshot,
@@ -235,4 +236,40 @@ Deno.test("parseSnapshot() migrates a schema 1 file: objects under their instanc
     migrated.instances.orphan?.objects["/p/2"]?.foreign,
     "CnfAdapter",
   );
+});
+
+Deno.test("writeSnapshot() streams a large snapshot in chunks that read back whole", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/snapshot.json`;
+    const s = emptySnapshot(new Date("2026-01-01T00:00:00Z"));
+    s.regions.r = { cloudOwner: "O", tenantId: "t", checkedAt: "c" };
+    for (let i = 0; i < 300; i++) {
+      const objects: Record<string, SnapshotObject> = {};
+      for (let j = 0; j < 15; j++) {
+        objects[`/p/${i}/${j}`] = {
+          key: `apps/v1/Deployment/ns-${i}/name-"${j}"-é`,
+          fieldsDigest: "f",
+          labelsDigest: `l${j}`,
+          verdict: j % 2 ? "Ready" : "Pending",
+          reason: "Available",
+          publishedAt: "t",
+          edges: j % 3 === 0,
+          ...(j === 7 ? { foreign: "CnfAdapter" } : {}),
+        };
+      }
+      s.instances[`inst-${i}`] = {
+        cloudRegion: "r",
+        lastSeen: "x",
+        misses: i % 3,
+        vfModule: i % 2 ? { vnfId: "v", vfModuleId: "m" } : null,
+        objects,
+      };
+    }
+    await writeSnapshot(path, s);
+    assert.ok((await Deno.stat(path)).size > 4 * 65536, "several chunks");
+    assert.deepEqual(await readSnapshot(path), s);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
