@@ -141,6 +141,24 @@ function digest(text: string): string {
     .slice(0, 22);
 }
 
+/**
+ * `cache`'s value for `key`, made by `make` on a miss. For values a run has a
+ * handful of but needs once per object; the cache empties itself past 64
+ * entries, so a long `--watch` process cannot grow it.
+ */
+function cached(
+  cache: Map<string, string>,
+  key: string,
+  make: () => string,
+): string {
+  let value = cache.get(key);
+  if (value === undefined) {
+    if (cache.size >= 64) cache.clear();
+    cache.set(key, value = make());
+  }
+  return value;
+}
+
 /** Fields digests by their inputs: one run has one or two, not one per object. */
 const fieldsDigests = new Map<string, string>();
 
@@ -165,14 +183,9 @@ export function fingerprintOf(fields: Partial<OwnedFields>): Fingerprint {
     fields["data-owner"] ?? "",
     fields["data-source"] ?? "",
   ].join("\n");
-  let fieldsDigest = fieldsDigests.get(inputs);
-  if (fieldsDigest === undefined) {
-    if (fieldsDigests.size > 64) fieldsDigests.clear();
-    fieldsDigests.set(inputs, fieldsDigest = digest(inputs));
-  }
   const labels = fields.labels ?? [];
   return {
-    fieldsDigest,
+    fieldsDigest: cached(fieldsDigests, inputs, () => digest(inputs)),
     labelsDigest: digest(
       (isSorted(labels) ? labels : [...labels].sort()).join("\n"),
     ),
@@ -220,13 +233,11 @@ const collectionPaths = new Map<string, string>();
 
 /** The A&AI path of a `k8s-resource` (each segment percent-encoded). */
 export function k8sResourcePath(placement: Placement, id: string): string {
-  const key =
-    `${placement.cloudOwner}\n${placement.cloudRegion}\n${placement.tenantId}`;
-  let collection = collectionPaths.get(key);
-  if (collection === undefined) {
-    if (collectionPaths.size > 64) collectionPaths.clear();
-    collectionPaths.set(key, collection = k8sResourcesPath(placement));
-  }
+  const collection = cached(
+    collectionPaths,
+    `${placement.cloudOwner}\n${placement.cloudRegion}\n${placement.tenantId}`,
+    () => k8sResourcesPath(placement),
+  );
   return `${collection}${aaiPath("k8s-resource", id)}`;
 }
 
