@@ -88,7 +88,7 @@ export function changedSince(
 ): (keyof OwnedFields)[] {
   const now = fingerprintOf(after);
   return [
-    ...(now.labels === before.labels ? [] : ["labels" as const]),
+    ...(now.labelsDigest === before.labelsDigest ? [] : ["labels" as const]),
     ...(now.fieldsDigest === before.fieldsDigest ? [] : MUTABLE_FIELDS),
   ];
 }
@@ -184,13 +184,7 @@ export function diffInstance(
         body: patchBody(d, changed),
         desired: d,
         relationships: before.edges ? [] : context.relationships,
-        why: `${d.key}: ${
-          explainChange(
-            { ...before, labels: before.labels.split("\n") },
-            d,
-            changed,
-          )
-        }`,
+        why: `${d.key}: ${explainChange(before, d, changed)}`,
       });
     } else if (!before.edges && context.relationships.length > 0) {
       ops.push({

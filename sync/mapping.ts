@@ -127,16 +127,12 @@ export const MUTABLE_FIELDS = [
   "data-source",
 ] as const;
 
-/**
- * What the snapshot keeps of the owned fields (DESIGN §6's fingerprint):
- * the labels themselves, and a digest of what the other mutable fields are
- * made of.
- */
+/** The fingerprints the snapshot keeps of the owned fields (DESIGN §6). */
 export interface Fingerprint {
   /** Digest of what the {@linkcode MUTABLE_FIELDS} are made of (see {@linkcode fingerprintOf}). */
   fieldsDigest: string;
-  /** The labels, sorted, one per line (readiness labels included). */
-  labels: string;
+  /** Digest of the sorted labels. */
+  labelsDigest: string;
 }
 
 /** 128 bits of SHA-256, base64url: a fingerprint, not an id. */
@@ -167,13 +163,10 @@ function cached(
 const fieldsDigests = new Map<string, string>();
 
 /**
- * The fingerprint of owned fields, so a snapshot entry tells whether a write
- * is due and which fields it must carry without holding every field.
+ * Fingerprints of owned fields, so a snapshot entry tells whether a write is
+ * due and which fields it must carry without holding the fields themselves.
  *
- * - `labels`: the labels as a set, sorted and joined by newlines (Kubernetes
- *   label keys and values cannot hold one). Kept whole rather than hashed:
- *   hashing one label list per resource per pass cost more than the few
- *   megabytes the text takes, and a change can then name the labels moved.
+ * - `labelsDigest`: the labels as a set.
  * - `fieldsDigest`: what the {@linkcode MUTABLE_FIELDS} are made of: the
  *   k8splugin URL at the head of `selflink`, `data-owner` and `data-source`.
  *   The rest of `selflink` is made from the resource's key and instance,
@@ -193,7 +186,9 @@ export function fingerprintOf(fields: Partial<OwnedFields>): Fingerprint {
   const labels = fields.labels ?? [];
   return {
     fieldsDigest: cached(fieldsDigests, inputs, () => digest(inputs)),
-    labels: (isSorted(labels) ? labels : [...labels].sort()).join("\n"),
+    labelsDigest: digest(
+      (isSorted(labels) ? labels : [...labels].sort()).join("\n"),
+    ),
   };
 }
 
@@ -311,16 +306,12 @@ export function aaiLabels(
   readiness: { verdict: Verdict; reason: string },
   labelPrefix: string,
 ): string[] {
-  const readinessKey = `${labelPrefix}readiness`;
-  const reasonKey = `${labelPrefix}reason`;
-  const labels: string[] = [];
-  for (const [key, value] of Object.entries(k8sLabels)) {
-    if (key !== readinessKey && key !== reasonKey) {
-      labels.push(`${key}=${value}`);
-    }
-  }
-  labels.push(`${readinessKey}=${readiness.verdict}`);
-  labels.push(`${reasonKey}=${readiness.reason}`);
+  const ours = new Set([`${labelPrefix}readiness`, `${labelPrefix}reason`]);
+  const labels = Object.entries(k8sLabels)
+    .filter(([k]) => !ours.has(k))
+    .map(([k, v]) => `${k}=${v}`);
+  labels.push(`${labelPrefix}readiness=${readiness.verdict}`);
+  labels.push(`${labelPrefix}reason=${readiness.reason}`);
   return labels.sort();
 }
 

@@ -21,18 +21,17 @@ export const SNAPSHOT_SCHEMA = 2;
 
 /**
  * One A&AI object we own (or found owned by someone else), as last confirmed.
- * It keeps the labels and a digest of what the other mutable fields are made
- * of rather than every owned field: enough to tell whether a write is needed
- * and which fields a PATCH must carry, at a fraction of the memory
- * (DESIGN §6).
+ * It keeps fingerprints of the owned fields rather than the fields: enough to
+ * tell whether a write is needed and which fields a PATCH must carry, at a
+ * fraction of the memory (DESIGN §6).
  */
 export interface SnapshotObject {
   /** `group/version/kind/namespace/name`, for messages. */
   key: string;
-  /** Digest of what the mutable owned fields other than `labels` are made of ({@linkcode fingerprintOf}). */
+  /** Fingerprint of the mutable owned fields other than `labels` ({@linkcode fingerprintOf}). */
   fieldsDigest: string;
-  /** The labels, sorted, one per line (readiness labels included). */
-  labels: string;
+  /** Fingerprint of the sorted `labels` (readiness labels included). */
+  labelsDigest: string;
   /** Verdict last published. */
   verdict: Verdict;
   /** Reason last published. */
@@ -120,7 +119,7 @@ const instanceSchema = z.object({
     z.object({
       key: z.string(),
       fieldsDigest: z.string(),
-      labels: z.string(),
+      labelsDigest: z.string(),
       verdict: verdictSchema,
       reason: z.string(),
       publishedAt: z.string(),
