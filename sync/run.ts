@@ -265,10 +265,15 @@ async function resolvePlacements(
   return out;
 }
 
-/** The instance's vf-module (cached in the snapshot; lookups retried later). */
+/**
+ * The instance's vf-module (cached in the snapshot; lookups retried later).
+ * A lookup is an A&AI request: under `limit`, it shares the writes'
+ * concurrency.
+ */
 async function vfModuleOf(
   pass: Pass,
   instanceId: string,
+  limit?: LimitFunction,
 ): Promise<VfModuleRef | undefined> {
   const known = pass.snapshot.instances[instanceId];
   const retryDue = !known?.vfModuleCheckedAt ||
@@ -277,7 +282,8 @@ async function vfModuleOf(
   if (known?.vfModule && !pass.rebuild) return known.vfModule;
   if (known?.vfModule === null && !retryDue && !pass.rebuild) return undefined;
   try {
-    const found = await pass.deps.aai.findVfModules(instanceId);
+    const lookup = () => pass.deps.aai.findVfModules(instanceId);
+    const found = await (limit ? limit(lookup) : lookup());
     if (found.length > 1) {
       pass.report.warnings.push(
         `Instance "${instanceId}" has ${found.length} vf-modules in A&AI with that heat-stack-id; relating to the first`,
@@ -713,7 +719,7 @@ async function planRead(
   const needsLookup = isNew || pass.rebuild ||
     Object.values(previous).some((o) => !o.edges && !o.foreign);
   const vf = needsLookup || pass.snapshot.instances[id]?.vfModule
-    ? await vfModuleOf(pass, id)
+    ? await vfModuleOf(pass, id, aaiLimit)
     : undefined;
   const relationships = vf ? relationshipsFor(vf, config.aai.apiVersion) : [];
   report.instances.synced++;
