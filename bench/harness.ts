@@ -23,6 +23,7 @@
 import {
   type InjectedLatency,
   parseScenario,
+  resetInjectedLatency,
   type Scenario,
   startAai,
   startK8splugin,
@@ -333,8 +334,7 @@ async function measure(
   );
   const k8sBefore = k8spluginCount(world);
   const k8sLatency = world.k8splugin.state.injectedLatency;
-  k8sLatency.requests = 0;
-  k8sLatency.totalMs = 0;
+  resetInjectedLatency(k8sLatency);
   world.aai.state.resetCounts();
   const job: PassJob = {
     algorithm: context.algorithm,

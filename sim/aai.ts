@@ -40,7 +40,12 @@
  *
  * @module
  */
-import { type Faults, type InjectedLatency, withFaults } from "./faults.ts";
+import {
+  type Faults,
+  type InjectedLatency,
+  resetInjectedLatency,
+  withFaults,
+} from "./faults.ts";
 
 /** An A&AI object as stored by the simulator (no `relationship-list`). */
 export type SimAaiObject = Record<string, unknown>;
@@ -1385,8 +1390,7 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
     resetCounts() {
       state.counts = newCounts();
       state.requests = [];
-      state.injectedLatency.requests = 0;
-      state.injectedLatency.totalMs = 0;
+      resetInjectedLatency(state.injectedLatency);
     },
     get(path) {
       if (!engine.store.has(path)) return undefined;

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { setTimeout as sleep } from "node:timers/promises";
+
 /** Faults a simulator injects; every rate is a probability in [0, 1]. */
 export interface Faults {
   /** Added to every matching request, in ms. */
@@ -126,9 +128,10 @@ export interface InjectedLatency {
   totalMs: number;
 }
 
-/** Resolves after about `ms` milliseconds. */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Sets a simulator's injected-latency counters back to zero. */
+export function resetInjectedLatency(injected: InjectedLatency): void {
+  injected.requests = 0;
+  injected.totalMs = 0;
 }
 
 /**

@@ -28,7 +28,12 @@
  *
  * @module
  */
-import { type Faults, type InjectedLatency, withFaults } from "./faults.ts";
+import {
+  type Faults,
+  type InjectedLatency,
+  resetInjectedLatency,
+  withFaults,
+} from "./faults.ts";
 import {
   chartResourceRefs,
   clusterObjects,
@@ -516,8 +521,7 @@ export function startK8splugin(
     injectedLatency: { requests: 0, totalMs: 0 },
     resetRequests() {
       state.requests = { total: 0, byRoute: {} };
-      state.injectedLatency.requests = 0;
-      state.injectedLatency.totalMs = 0;
+      resetInjectedLatency(state.injectedLatency);
     },
   };
   state.setStep(options.step ?? 0);
