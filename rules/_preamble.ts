@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { hasElapsed } from "./_clock.ts";
 import {
   conditionsAt,
   describe,
@@ -98,7 +99,7 @@ function terminating(
     : [];
   const waiting = names.length > 0 ? ` (finalizers: ${names.join(", ")})` : "";
   const elapsed = context.now.getTime() - deletion;
-  if (elapsed >= context.options.terminatingTimeoutMs) {
+  if (hasElapsed(context, deletion, context.options.terminatingTimeoutMs)) {
     return failed(
       "TerminationStuck",
       `deletion requested ${
@@ -155,8 +156,10 @@ export function escalateIfStalled(
   since: number | undefined = lastStatusChange(object),
 ): Readiness {
   if (result.verdict !== "Pending" || since === undefined) return result;
+  if (!hasElapsed(context, since, context.options.stallTimeoutMs)) {
+    return result;
+  }
   const elapsed = context.now.getTime() - since;
-  if (elapsed < context.options.stallTimeoutMs) return result;
   return failed(
     "NoProgress",
     `${result.message}; no status change for ${

@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { hasElapsed } from "./_clock.ts";
 import {
   conditionsAt,
   describeCondition,
@@ -48,7 +49,7 @@ export function certificateRule(
   const notAfter = timeAt(certificate, "status.notAfter");
   const now = context.now.getTime();
   if (
-    (notAfter !== undefined && notAfter <= now) ||
+    (notAfter !== undefined && hasElapsed(context, notAfter, 0)) ||
     readyCondition?.reason === "Expired"
   ) {
     return failed(

@@ -41,6 +41,12 @@ export interface EvaluateContext {
    * this package.
    */
   rules?: ReadonlyMap<string, Rule>;
+  /**
+   * Told every future time at which a verdict given in this context would
+   * change with the clock alone (a grace period or timeout running out), so
+   * a caller knows how long the verdicts of unchanged objects hold.
+   */
+  recheckAt?: (atMs: number) => void;
 }
 
 /** Judges one object against a fixed context (see {@linkcode createEvaluator}). */
@@ -112,6 +118,7 @@ export function createEvaluator(context: EvaluateContext = {}): Evaluator {
     now,
     related: (context.related ?? []) as readonly KubeObject[],
     options: resolveRuleOptions(context.options),
+    ...(context.recheckAt ? { recheckAt: context.recheckAt } : {}),
   };
   const extra = context.rules;
   startParsing();

@@ -33,6 +33,7 @@
  *
  * @module
  */
+import { hasElapsed } from "./_clock.ts";
 import {
   boolAt,
   type Condition,
@@ -126,7 +127,7 @@ export function podRule(pod: KubeObject, context: RuleContext): Readiness {
     const detail = scheduled.message === "" ? "" : `: ${scheduled.message}`;
     if (
       since !== undefined &&
-      context.now.getTime() - since >= context.options.unschedulableGraceMs
+      hasElapsed(context, since, context.options.unschedulableGraceMs)
     ) {
       return failed(
         "Unschedulable",
@@ -145,7 +146,7 @@ export function podRule(pod: KubeObject, context: RuleContext): Readiness {
     const detail = reason === "" ? "" : ` (${reason})`;
     if (
       since !== undefined &&
-      context.now.getTime() - since >= context.options.stallTimeoutMs
+      hasElapsed(context, since, context.options.stallTimeoutMs)
     ) {
       return failed(
         "PhaseUnknown",
@@ -269,9 +270,9 @@ function judgeWaiting(
       if (PERMANENT_PULL_ERROR.test(message)) {
         return failed(reason, `${who} cannot pull its image${detail}`);
       }
-      const withinGrace = elapsed === undefined
+      const withinGrace = startedAt === undefined
         ? reason === "ErrImagePull"
-        : elapsed < context.options.imagePullGraceMs;
+        : !hasElapsed(context, startedAt, context.options.imagePullGraceMs);
       if (withinGrace) {
         return pending(reason, `${who} is retrying its image pull${detail}`);
       }
@@ -284,12 +285,13 @@ function judgeWaiting(
     }
     case "CreateContainerConfigError": {
       if (
-        elapsed !== undefined && elapsed >= context.options.configErrorGraceMs
+        startedAt !== undefined &&
+        hasElapsed(context, startedAt, context.options.configErrorGraceMs)
       ) {
         return failed(
           reason,
           `${who} has a configuration error for ${
-            formatDuration(elapsed)
+            formatDuration(context.now.getTime() - startedAt)
           }${detail}`,
         );
       }
@@ -379,7 +381,13 @@ function judgeRunning(
   for (const container of containers) {
     if (container.lastFinishedMs === undefined) continue;
     const since = context.now.getTime() - container.lastFinishedMs;
-    if (since < context.options.restartStabilityMs) {
+    if (
+      !hasElapsed(
+        context,
+        container.lastFinishedMs,
+        context.options.restartStabilityMs,
+      )
+    ) {
       const restarts = container.restarts;
       return pending(
         "RecentlyRestarted",

@@ -84,6 +84,12 @@ export interface RuleContext {
   related: readonly KubeObject[];
   /** Tunables, with defaults filled in. */
   options: RuleOptions;
+  /**
+   * Told every future time at which a verdict would change with the clock
+   * alone (a grace period or timeout running out). Rules reach it only
+   * through `hasElapsed()` in `_clock.ts`.
+   */
+  recheckAt?: (atMs: number) => void;
 }
 
 /** Every Kind rule has this shape: a pure function of data. */
