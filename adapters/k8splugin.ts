@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import {
   HttpClient,
@@ -116,10 +117,27 @@ export interface K8spluginClient {
   getInstance(id: string): Promise<Instance>;
   /** Reads the live status of every resource of an instance, pods included. */
   getStatus(id: string): Promise<InstanceStatus>;
+  /**
+   * Reads the same document as {@linkcode getStatus} but parses it only on
+   * demand: a caller that has seen a body with the same digest before may
+   * skip the parse altogether.
+   */
+  getStatusBody(id: string): Promise<StatusBody>;
   /** Queries resources of an instance by apiVersion/kind (and name/labels). */
   query(id: string, query: ResourceQuery): Promise<InstanceStatus>;
   /** Reads a region's connectivity info (cloud owner and kubeconfig). */
   getConnectivityInfo(cloudRegion: string): Promise<ConnectivityInfo>;
+}
+
+/** A status document as read, before parsing (see {@linkcode K8spluginClient.getStatusBody}). */
+export interface StatusBody {
+  /** SHA-256 of the body's text (base64url): equal bodies have equal digests. */
+  digest: string;
+  /**
+   * Parses and validates the body.
+   * @throws {K8spluginError} `Invalid` when it is not a status document.
+   */
+  parse(): InstanceStatus;
 }
 
 /**
@@ -389,13 +407,23 @@ export class HttpK8spluginClient implements K8spluginClient {
 
   /** Reads the live status of every resource of an instance, pods included. */
   async getStatus(id: string): Promise<InstanceStatus> {
+    return (await this.getStatusBody(id)).parse();
+  }
+
+  /** Reads an instance's status document, to be parsed on demand. */
+  async getStatusBody(id: string): Promise<StatusBody> {
     const what = `Cannot read status of instance "${id}" from k8splugin`;
-    const response = await this.#get(
+    const response = (await this.#get(
       what,
       `/v1/instance/${segment(id, "instance id")}/status`,
       id,
-    );
-    return this.#status(what, id, response!);
+    ))!;
+    return {
+      digest: createHash("sha256").update(response.text, "utf8").digest(
+        "base64url",
+      ),
+      parse: () => this.#status(what, id, response),
+    };
   }
 
   /** Queries resources of an instance by apiVersion/kind (and name/labels). */

@@ -53,6 +53,7 @@ export function formatMetrics(
     [
       [{ state: "listed" }, report.instances.listed],
       [{ state: "synced" }, report.instances.synced],
+      [{ state: "unchanged" }, report.instances.unchanged],
       [{ state: "unknown" }, report.instances.unknown.length],
     ],
   );
@@ -139,7 +140,9 @@ export function summaryLine(report: RunReport): string {
   const i = report.instances;
   const parts = [
     `${report.dryRun ? "dry-run " : ""}sync`,
-    `${i.synced}/${i.listed} instances`,
+    `${i.synced}/${i.listed} instances${
+      i.unchanged > 0 ? ` (${i.unchanged} unchanged)` : ""
+    }`,
     `resources ${report.resources.Ready} Ready, ${report.resources.Pending} Pending, ${report.resources.Failed} Failed`,
     `${
       report.dryRun ? "planned" : "writes"

@@ -48,6 +48,7 @@ import {
   SnapshotWriter,
 } from "./snapshot.ts";
 import type { KubeSource } from "../adapters/kube.ts";
+import { isSettled, settlementOf, settlementSalt } from "./settled.ts";
 import {
   describeError,
   type InstanceRead,
@@ -143,6 +144,8 @@ export interface RunReport {
   instances: {
     listed: number;
     synced: number;
+    /** Synced without evaluating: settled, and read unchanged (settled.ts). */
+    unchanged: number;
     unknown: string[];
     failed: { id: string; error: string }[];
   };
@@ -434,7 +437,7 @@ function newReport(now: Date, dryRun: boolean): RunReport {
     startedAt: now.toISOString(),
     durationMs: 0,
     dryRun,
-    instances: { listed: 0, synced: 0, unknown: [], failed: [] },
+    instances: { listed: 0, synced: 0, unchanged: 0, unknown: [], failed: [] },
     resources: { Ready: 0, Pending: 0, Failed: 0 },
     operations: [],
     writes: {
@@ -561,8 +564,9 @@ export async function runSync(
   const planned = new Map<string, PlannedOperation[]>();
   let sent = 0;
   let unreachable = 0;
-  async function send(operations: PlannedOperation[]): Promise<void> {
-    if (operations.length === 0) return;
+  /** Publishes `operations`; true when none failed. */
+  async function send(operations: PlannedOperation[]): Promise<boolean> {
+    if (operations.length === 0) return true;
     const results = await publish(operations, {
       aai: deps.aai,
       concurrency: config.aai.concurrency,
@@ -582,16 +586,48 @@ export async function runSync(
     sent += results.length;
     unreachable +=
       results.filter((r) => r.outcome === "failed" && r.unreachable).length;
+    return results.every((r) => r.outcome !== "failed");
   }
   await readInstances(
     summaries,
-    readOptions(pass, kubes),
+    {
+      ...readOptions(pass, kubes),
+      keySalt: settlementSalt({
+        rules: ruleOptions(config),
+        k8splugin: config.k8splugin.url,
+        owner: config.owner,
+        labelPrefix: config.labelPrefix,
+        aai: config.aai.apiVersion,
+        placements: [...placements].sort(([a], [b]) => a < b ? -1 : 1),
+      }),
+      isSettled: (summary, key) =>
+        !pass.rebuild &&
+        isSettled(pass.snapshot.instances[summary.id], key, started.getTime()),
+    },
     async (read) => {
       const ops = await planRead(pass, read, placements, aaiLimit);
+      if (ops === undefined) return;
       const writes: PlannedOperation[] = [];
       for (const op of ops) (op.op === "delete" ? deletes : writes).push(op);
-      if (dryRun) planned.set(read.summary.id, writes);
-      else await send(writes);
+      if (dryRun) {
+        planned.set(read.summary.id, writes);
+        return;
+      }
+      const delivered = await send(writes);
+      // Settled once everything it asked for is in A&AI; an instance with a
+      // delete to come is settled by the next full read.
+      const known = pass.snapshot.instances[read.summary.id];
+      if (
+        delivered && read.ok && !read.unchanged && read.key !== undefined &&
+        writes.length === ops.length && known
+      ) {
+        known.settled = settlementOf(
+          read.key,
+          read.resources.map((r) => r.readiness.verdict),
+          started.getTime(),
+          read.recheckAt,
+        );
+      }
     },
   );
   const operations = summaries.flatMap((s) => planned.get(s.id) ?? []);
@@ -681,17 +717,18 @@ function ownedCount(snapshot: Snapshot): number {
 }
 
 /**
- * Plans one instance's writes from its read: nothing for an instance that
- * could not be read or placed (it is unknown this run), else the diff of
- * its desired objects against the snapshot, or against A&AI itself when
- * rebuilding (`--verify`, lost snapshot).
+ * Plans one instance's writes from its read: `undefined` for an instance
+ * that could not be read or placed (it is unknown this run), nothing for a
+ * settled one read unchanged, else the diff of its desired objects against
+ * the snapshot, or against A&AI itself when rebuilding (`--verify`, lost
+ * snapshot).
  */
 async function planRead(
   pass: Pass,
   read: InstanceRead,
   placements: Map<string, Placement | { error: string }>,
   aaiLimit: LimitFunction,
-): Promise<PlannedOperation[]> {
+): Promise<PlannedOperation[] | undefined> {
   const { report, log, config } = pass;
   const id = read.summary.id;
   touchInstance(pass, read.summary);
@@ -700,7 +737,7 @@ async function planRead(
     report.instances.failed.push({ id, error: read.error });
     report.errors.push(read.error);
     log.error(read.error, { instanceId: id });
-    return [];
+    return undefined;
   }
   const placement = placements.get(read.summary.cloudRegion)!;
   if ("error" in placement) {
@@ -710,8 +747,20 @@ async function planRead(
       report.errors.push(placement.error);
       log.error(placement.error, { region: read.summary.cloudRegion });
     }
+    return undefined;
+  }
+  const known = pass.snapshot.instances[id];
+  if (read.unchanged) {
+    const verdicts = known!.settled!.verdicts;
+    for (const v of ["Ready", "Pending", "Failed"] as const) {
+      report.resources[v] += verdicts[v];
+    }
+    report.instances.synced++;
+    report.instances.unchanged++;
     return [];
   }
+  // Judged afresh: settled again only once its writes are confirmed.
+  if (known && !pass.options.dryRun) delete known.settled;
   for (const r of read.resources) report.resources[r.readiness.verdict]++;
   const desired = mapAll(pass, read.resources, placement);
   const previous = pass.snapshot.instances[id]?.objects ?? {};
@@ -1043,6 +1092,8 @@ export async function planInstance(
   });
   if (!read) throw new Error(`Cannot read instance "${instanceId}"`);
   if (!read.ok) throw new Error(read.error, { cause: read.cause });
+  // Without `isSettled` in the read options every read is evaluated.
+  if (read.unchanged) throw new Error(`Instance "${instanceId}" not evaluated`);
   const roll = rollup(
     read.resources.map((r) => ({
       ...r.readiness,

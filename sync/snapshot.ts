@@ -15,6 +15,7 @@ import { z } from "zod";
 import type { VfModuleRef } from "../adapters/aai.ts";
 import type { Verdict } from "../rules/types.ts";
 import { fingerprintOf, type OwnedFields } from "./mapping.ts";
+import type { Settlement } from "./settled.ts";
 
 /** The schema version this code writes (schema 1 files are migrated on read). */
 export const SNAPSHOT_SCHEMA = 2;
@@ -58,6 +59,8 @@ export interface SnapshotInstance {
   vfModuleCheckedAt?: string;
   /** Its A&AI objects, keyed by A&AI object path. */
   objects: Record<string, SnapshotObject>;
+  /** Set while its last full read is published as read (see settled.ts). */
+  settled?: Settlement;
 }
 
 /** Placement cached per region (looked up in k8splugin/A&AI). */
@@ -127,6 +130,16 @@ const instanceSchema = z.object({
       foreign: z.string().optional(),
     }),
   ),
+  settled: z.object({
+    key: z.string(),
+    at: z.string(),
+    until: z.string(),
+    verdicts: z.object({
+      Ready: z.number().int().nonnegative(),
+      Pending: z.number().int().nonnegative(),
+      Failed: z.number().int().nonnegative(),
+    }),
+  }).optional(),
 });
 
 /**

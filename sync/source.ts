@@ -11,6 +11,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import pLimit from "p-limit";
 import type {
   Gvk,
@@ -27,10 +28,26 @@ import type { EvaluatedResource } from "./mapping.ts";
 export type InstanceRead =
   | {
     ok: true;
+    unchanged?: false;
     summary: InstanceSummary;
     resources: EvaluatedResource[];
     /** `k8splugin` or `kube` (fallback or `source: kube`). */
     via: "k8splugin" | "kube";
+    /** For a k8splugin read: its key (see {@linkcode ReadOptions.isSettled}). */
+    key?: string;
+    /**
+     * The earliest time (ms) at which a verdict would change with the clock
+     * alone; absent when none would.
+     */
+    recheckAt?: number;
+  }
+  | {
+    /** Read, and settled under `key`: not parsed or evaluated again. */
+    ok: true;
+    unchanged: true;
+    summary: InstanceSummary;
+    via: "k8splugin";
+    key: string;
   }
   | { ok: false; summary: InstanceSummary; error: string; cause: unknown };
 
@@ -48,6 +65,18 @@ export interface ReadOptions {
   now: Date;
   /** Rule tunables from the config. */
   ruleOptions: Partial<RuleOptions>;
+  /**
+   * Mixed into every read's key: what verdicts and mapping depend on besides
+   * the status document and the cluster context (config, placements, code).
+   */
+  keySalt?: string;
+  /**
+   * Asked with a k8splugin read's key before its document is parsed: the
+   * digest of the document, the instance's cluster context and `keySalt`.
+   * `true` means the caller settled the instance under the same key, so the
+   * read is handed on `unchanged`, neither parsed nor evaluated.
+   */
+  isSettled?: (summary: InstanceSummary, key: string) => boolean;
   /** Called when a kube fallback or read problem is worth a warning. */
   warn?: (message: string, properties?: Record<string, unknown>) => void;
 }
@@ -138,6 +167,8 @@ export function evaluateInstance(
     now: Date;
     related: readonly KubeObject[];
     ruleOptions: Partial<RuleOptions>;
+    /** Told when a verdict would change with the clock alone. */
+    recheckAt?: (atMs: number) => void;
   },
 ): EvaluatedResource[] {
   const objects = statuses.map((s) => ({
@@ -150,6 +181,7 @@ export function evaluateInstance(
     now: context.now,
     related,
     options: context.ruleOptions,
+    ...(context.recheckAt ? { recheckAt: context.recheckAt } : {}),
   });
   const out: EvaluatedResource[] = [];
   const seen = new Set<string>();
@@ -210,6 +242,8 @@ interface RegionContext {
   cluster: KubeObject[];
   byInstance: Map<string, KubeObject[]>;
   unlabelledByNamespace: Map<string, KubeObject[]>;
+  /** Digest of `cluster`, made on first use. */
+  clusterDigest?: string;
 }
 
 /** Splits a region's cluster context (see {@linkcode RegionContext}). */
@@ -239,16 +273,53 @@ function splitContext(objects: readonly KubeObject[]): RegionContext {
   return context;
 }
 
+/** The namespaced share of the cluster context one instance's rules see. */
+function ownContext(
+  context: RegionContext,
+  summary: InstanceSummary,
+): KubeObject[] {
+  return [
+    ...(context.byInstance.get(summary.id) ?? []),
+    ...(context.unlabelledByNamespace.get(summary.namespace) ?? []),
+  ];
+}
+
 /** The cluster context one instance's rules see. */
 function contextFor(
   context: RegionContext,
   summary: InstanceSummary,
 ): KubeObject[] {
-  return [
-    ...context.cluster,
-    ...(context.byInstance.get(summary.id) ?? []),
-    ...(context.unlabelledByNamespace.get(summary.namespace) ?? []),
-  ];
+  return [...context.cluster, ...ownContext(context, summary)];
+}
+
+/** SHA-256 of `text`, base64url. */
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("base64url");
+}
+
+/**
+ * The key of a k8splugin read: everything its verdicts and mapped objects
+ * are made from. The status document by its digest, the cluster context
+ * (the region's cluster-scoped share digested once), and `salt`.
+ */
+function readKey(
+  salt: string,
+  documentDigest: string,
+  context: RegionContext,
+  summary: InstanceSummary,
+): string {
+  context.clusterDigest ??= context.cluster.length
+    ? sha256(JSON.stringify(context.cluster))
+    : "";
+  const own = ownContext(context, summary);
+  return sha256(
+    [
+      salt,
+      documentDigest,
+      context.clusterDigest,
+      own.length ? JSON.stringify(own) : "",
+    ].join("\n"),
+  );
 }
 
 /**
@@ -307,17 +378,25 @@ export async function readInstances(
     statuses: ResourceStatus[],
     missing: { gvk: Gvk; name: string }[],
     via: "k8splugin" | "kube",
+    key?: string,
   ): Promise<InstanceRead> {
     const context = await regionContext(summary.cloudRegion);
+    let recheckAt: number | undefined;
+    const resources = evaluateInstance(summary, statuses, missing, {
+      now: options.now,
+      related: contextFor(context, summary),
+      ruleOptions: options.ruleOptions,
+      recheckAt: (atMs) => {
+        if (recheckAt === undefined || atMs < recheckAt) recheckAt = atMs;
+      },
+    });
     return {
       ok: true,
       summary,
       via,
-      resources: evaluateInstance(summary, statuses, missing, {
-        now: options.now,
-        related: contextFor(context, summary),
-        ruleOptions: options.ruleOptions,
-      }),
+      resources,
+      ...(key === undefined ? {} : { key }),
+      ...(recheckAt === undefined ? {} : { recheckAt }),
     };
   }
 
@@ -368,8 +447,18 @@ export async function readInstances(
   /** Reads one instance's status from k8splugin (the cluster as a fallback). */
   async function readOne(summary: InstanceSummary): Promise<InstanceRead> {
     try {
-      const status = await options.k8splugin.getStatus(summary.id);
-      return await evaluated(summary, status.resources, [], "k8splugin");
+      const body = await options.k8splugin.getStatusBody(summary.id);
+      const key = readKey(
+        options.keySalt ?? "",
+        body.digest,
+        await regionContext(summary.cloudRegion),
+        summary,
+      );
+      if (options.isSettled?.(summary, key)) {
+        return { ok: true, unchanged: true, summary, via: "k8splugin", key };
+      }
+      const status = body.parse();
+      return await evaluated(summary, status.resources, [], "k8splugin", key);
     } catch (error) {
       const kube = options.kubeFor(summary.cloudRegion);
       if (errorKind(error) !== "ResourceMissing" || !kube) {

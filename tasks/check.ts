@@ -727,6 +727,17 @@ async function openPeers(
         peers.readyFlags.set(id, status.ready);
         return status;
       },
+      async getStatusBody(id) {
+        const body = await http.getStatusBody(id);
+        return {
+          digest: body.digest,
+          parse() {
+            const status = body.parse();
+            peers.readyFlags.set(id, status.ready);
+            return status;
+          },
+        };
+      },
       query: (id, query) => http.query(id, query),
       getConnectivityInfo: (region) => http.getConnectivityInfo(region),
     },

@@ -282,6 +282,7 @@ async function onePass(
     log.info(summaryLine(report), {
       instances: report.instances.listed,
       synced: report.instances.synced,
+      unchanged: report.instances.unchanged,
       unknown: report.instances.unknown,
       resources: report.resources,
       writes: report.writes,

@@ -702,7 +702,11 @@ Deno.test("runSync() publishes an instance's writes while later instances are st
   const { k8splugin, aai } = w.deps;
   const report = await runSync({
     ...w.deps,
-    k8splugin: spy(k8splugin, "getStatus", (id) => events.push(`read ${id}`)),
+    k8splugin: spy(
+      k8splugin,
+      "getStatusBody",
+      (id) => events.push(`read ${id}`),
+    ),
     aai: spy(aai, "put", (_path, body) => events.push(`put ${body.name}`)),
   }, { config });
   assert.equal(report.exitCode, 0);

@@ -169,6 +169,32 @@ Deno.test("parseSnapshot() names the entry and field that are wrong", () => {
     () => parseSnapshot(JSON.stringify({ ...good, schema: 3 }), "s.json"),
     /"schema"/,
   );
+  const settled = {
+    key: "k",
+    at: "2026-11-25T10:00:00.000Z",
+    until: "2026-11-25T11:00:00.000Z",
+    verdicts: { Ready: 1, Pending: 0, Failed: 0 },
+  };
+  assert.deepEqual(
+    parseSnapshot(
+      JSON.stringify({ ...good, instances: { i: { ...instance, settled } } }),
+      "s.json",
+    ).instances.i?.settled,
+    settled,
+  );
+  const badSettled = {
+    ...good,
+    instances: {
+      i: {
+        ...instance,
+        settled: { ...settled, verdicts: { ...settled.verdicts, Ready: "1" } },
+      },
+    },
+  };
+  assert.throws(
+    () => parseSnapshot(JSON.stringify(badSettled), "s.json"),
+    /"instances\.i\.settled\.verdicts\.Ready"/,
+  );
 });
 
 Deno.test("parseSnapshot() migrates a schema 1 file: objects under their instance, fields as fingerprints", () => {
