@@ -198,6 +198,12 @@ interface Pass {
   snapshot: Snapshot;
   report: RunReport;
   rebuild: boolean;
+  /**
+   * Notes a change to `snapshot` outside a commit (those schedule a write
+   * themselves), so that the pass writes the file; a pass that calls
+   * neither leaves the file alone.
+   */
+  changed: () => void;
 }
 
 /** Resolves cloud owner and tenant of each region, caching them in the snapshot. */
@@ -250,7 +256,12 @@ async function resolvePlacements(
         tenantId = tenants[0]!;
       }
       out.set(region, { cloudOwner, cloudRegion: region, tenantId });
-      if (!pass.options.dryRun) {
+      const known = snapshot.regions[region];
+      if (
+        !pass.options.dryRun &&
+        (known?.cloudOwner !== cloudOwner || known.tenantId !== tenantId)
+      ) {
+        pass.changed();
         snapshot.regions[region] = {
           cloudOwner,
           tenantId,
@@ -296,6 +307,7 @@ async function vfModuleOf(
     if (known) {
       known.vfModule = vf;
       known.vfModuleCheckedAt = pass.now.toISOString();
+      pass.changed();
     }
     return vf ?? undefined;
   } catch (error) {
@@ -358,7 +370,6 @@ function commit(pass: Pass, result: OperationResult): void {
   const d = op.desired;
   const instance = pass.snapshot.instances[d.instanceId] ??= {
     cloudRegion: d.cloudRegion,
-    lastSeen: pass.now.toISOString(),
     misses: 0,
     objects: {},
   };
@@ -502,6 +513,7 @@ export async function runSync(
     report.warnings.push(message);
     log.warn(message, { movedAside: loaded.movedAside });
   }
+  const writer = new SnapshotWriter(config.snapshot, loaded.snapshot, clock);
   const pass: Pass = {
     deps,
     options,
@@ -511,8 +523,8 @@ export async function runSync(
     snapshot: loaded.snapshot,
     report,
     rebuild: Boolean(options.verify) || Boolean(loaded.movedAside),
+    changed: () => writer.markChanged(),
   };
-  const writer = new SnapshotWriter(config.snapshot, pass.snapshot, clock);
   const finish = async (): Promise<RunReport> => {
     if (!dryRun) await writer.flush();
     report.durationMs = Math.round(performance.now() - startedMs);
@@ -621,6 +633,7 @@ export async function runSync(
         delivered && read.ok && !read.unchanged && read.key !== undefined &&
         writes.length === ops.length && known
       ) {
+        pass.changed();
         known.settled = settlementOf(
           read.key,
           read.resources.map((r) => r.readiness.verdict),
@@ -648,7 +661,10 @@ export async function runSync(
   } else {
     for (const [id, known] of scopedKnown) {
       if (listedIds.has(id)) continue;
-      if (!dryRun) known.misses++;
+      if (!dryRun) {
+        known.misses++;
+        pass.changed();
+      }
       const misses = dryRun ? known.misses + 1 : known.misses;
       if (misses < config.deleteAfterMisses) {
         log.info(
@@ -658,7 +674,10 @@ export async function runSync(
         continue;
       }
       const owned = Object.entries(known.objects).filter(([, o]) => !o.foreign);
-      if (owned.length === 0 && !dryRun) delete pass.snapshot.instances[id];
+      if (owned.length === 0 && !dryRun) {
+        delete pass.snapshot.instances[id];
+        pass.changed();
+      }
       for (const [path, o] of owned) {
         deletes.push({
           op: "delete",
@@ -702,6 +721,7 @@ export async function runSync(
     if (listedIds.has(id) || known.misses < config.deleteAfterMisses) continue;
     if (!Object.values(known.objects).some((o) => !o.foreign)) {
       delete pass.snapshot.instances[id];
+      pass.changed();
     }
   }
   return await finish();
@@ -760,7 +780,10 @@ async function planRead(
     return [];
   }
   // Judged afresh: settled again only once its writes are confirmed.
-  if (known && !pass.options.dryRun) delete known.settled;
+  if (known?.settled && !pass.options.dryRun) {
+    delete known.settled;
+    pass.changed();
+  }
   for (const r of read.resources) report.resources[r.readiness.verdict]++;
   const desired = mapAll(pass, read.resources, placement);
   const previous = pass.snapshot.instances[id]?.objects ?? {};
@@ -977,11 +1000,11 @@ async function discoverOwned(
       const path = k8sResourcePath(placement, fields.id);
       const instance = pass.snapshot.instances[instanceId] ??= {
         cloudRegion: region,
-        lastSeen: pass.now.toISOString(),
         misses: 0,
         objects: {},
       };
       if (instance.objects[path]) continue;
+      pass.changed();
       const readiness = (key: string) =>
         fields.labels?.find((l) =>
           l.startsWith(`${pass.config.labelPrefix}${key}=`)
@@ -1010,18 +1033,18 @@ function hasEdges(object: Record<string, unknown>): boolean {
   return Array.isArray(list) && list.length > 0;
 }
 
-/** Marks an instance as seen in a successful list. */
+/** Marks an instance as seen in a successful list: no misses, its region. */
 function touchInstance(pass: Pass, summary: InstanceSummary): void {
   if (pass.options.dryRun) return;
   const known = pass.snapshot.instances[summary.id];
+  if (known?.misses === 0 && known.cloudRegion === summary.cloudRegion) return;
+  pass.changed();
   if (known) {
-    known.lastSeen = pass.now.toISOString();
     known.misses = 0;
     known.cloudRegion = summary.cloudRegion;
   } else {
     pass.snapshot.instances[summary.id] = {
       cloudRegion: summary.cloudRegion,
-      lastSeen: pass.now.toISOString(),
       misses: 0,
       objects: {},
     };
@@ -1077,6 +1100,7 @@ export async function planInstance(
     snapshot: structuredClone(snapshot),
     report,
     rebuild: Boolean(options.verify),
+    changed: () => {},
   };
   const listed = await deps.k8splugin.listInstances();
   const summary = listed.find((s) => s.id === instanceId);

@@ -49,8 +49,6 @@ export interface SnapshotObject {
 export interface SnapshotInstance {
   /** Region of the instance. */
   cloudRegion: string;
-  /** ISO time of the last successful list that contained it. */
-  lastSeen: string;
   /** Consecutive successful lists that omitted it. */
   misses: number;
   /** Its vf-module, `null` when A&AI had none at `vfModuleCheckedAt`. */
@@ -113,7 +111,6 @@ const regionsSchema = z.record(
 
 const instanceSchema = z.object({
   cloudRegion: z.string(),
-  lastSeen: z.string(),
   misses: z.number().int().nonnegative(),
   vfModule: vfModuleSchema,
   vfModuleCheckedAt: z.string().optional(),
@@ -200,13 +197,14 @@ const snapshotSchemaV1 = z.object({
 /** Converts a schema 1 snapshot: objects move under their instance, fields become fingerprints. */
 function migrateV1(old: z.infer<typeof snapshotSchemaV1>): Snapshot {
   const instances: Record<string, SnapshotInstance> = {};
-  for (const [id, instance] of Object.entries(old.instances)) {
+  for (
+    const [id, { lastSeen: _, ...instance }] of Object.entries(old.instances)
+  ) {
     instances[id] = { ...instance, objects: {} } as SnapshotInstance;
   }
   for (const [path, o] of Object.entries(old.objects)) {
     const instance = instances[o.instanceId] ??= {
       cloudRegion: o.cloudRegion,
-      lastSeen: o.publishedAt,
       misses: 0,
       objects: {},
     };
@@ -425,7 +423,9 @@ function writeDocument(file: Deno.FsFile, snapshot: Snapshot): void {
 /**
  * Serialises snapshot writes during a run: `schedule()` coalesces requests
  * so at most one write is in flight and the last state always lands;
- * `flush()` writes at once and waits.
+ * `markChanged()` notes a change for the next write without asking for one;
+ * `flush()` writes at once, if anything changed, and waits. A pass that
+ * changed nothing leaves the file alone.
  *
  * Writes during a run are at least `minIntervalMs` apart: rewriting a
  * 30 MB snapshot after every confirmed operation made large cold runs
@@ -461,6 +461,10 @@ export class SnapshotWriter {
     this.#dirty = true;
     if (!this.#running) this.#running = this.#loop();
   }
+  /** Notes that the state changed: the next write, or `flush()`, lands it. */
+  markChanged(): void {
+    this.#dirty = true;
+  }
   /** Waits until the next write is due, or until `flush()` cuts the wait short. */
   #pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -491,11 +495,11 @@ export class SnapshotWriter {
       this.#running = undefined;
     }
   }
-  /** Writes the current state now and waits; rethrows a failed write. */
+  /** Writes the current state now, if it changed, and waits; rethrows a failed write. */
   async flush(): Promise<void> {
     this.#flushing = true;
     this.#wake?.();
-    this.schedule();
+    if (this.#dirty) this.schedule();
     try {
       while (this.#running) await this.#running;
     } finally {

@@ -311,3 +311,21 @@ Deno.test("readInstances() keys a read by its document, its cluster context and 
     assert.notEqual(key, base, `a different ${why} gives a different key`);
   }
 });
+
+Deno.test("runSync() leaves the snapshot file alone on a pass that changed nothing, and writes the next change", async () => {
+  await using w = await world(
+    scenario([[healthy("app-1")], [], []], [VF]),
+  );
+  await runSync(w.deps, { config: w.config });
+  const written = await Deno.readTextFile(w.config.snapshot);
+  const { mtime } = await Deno.stat(w.config.snapshot);
+  const steady = await runSync(w.deps, { config: w.config });
+  assert.equal(steady.instances.unchanged, 1);
+  assert.equal(await Deno.readTextFile(w.config.snapshot), written);
+  assert.deepEqual((await Deno.stat(w.config.snapshot)).mtime, mtime);
+  // Missing from the list: the miss must reach the file.
+  w.setStep(1);
+  await runSync(w.deps, { config: w.config });
+  const missed = JSON.parse(await Deno.readTextFile(w.config.snapshot));
+  assert.equal(missed.instances["app-1"].misses, 1);
+});

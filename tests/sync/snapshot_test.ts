@@ -18,7 +18,7 @@ Deno.test("writeSnapshot() writes atomically with mode 0600 and reads back", asy
   try {
     const path = `${dir}/state/snapshot.json`;
     const s = emptySnapshot(new Date("2026-01-01T00:00:00Z"));
-    s.instances.a = { cloudRegion: "r", lastSeen: "x", misses: 1, objects: {} };
+    s.instances.a = { cloudRegion: "r", misses: 1, objects: {} };
     await writeSnapshot(path, s);
     assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
     assert.deepEqual(await readSnapshot(path), s);
@@ -102,11 +102,11 @@ Deno.test("SnapshotWriter writes at once, then at most every interval, and flush
       () => new Date("2026-01-01T00:00:00Z"),
       60_000,
     );
-    s.instances.a = { cloudRegion: "r", lastSeen: "x", misses: 0, objects: {} };
+    s.instances.a = { cloudRegion: "r", misses: 0, objects: {} };
     writer.schedule();
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.deepEqual(Object.keys((await readSnapshot(path)).instances), ["a"]);
-    s.instances.b = { cloudRegion: "r", lastSeen: "x", misses: 0, objects: {} };
+    s.instances.b = { cloudRegion: "r", misses: 0, objects: {} };
     writer.schedule();
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.deepEqual(
@@ -136,7 +136,6 @@ Deno.test("parseSnapshot() names the entry and field that are wrong", () => {
   };
   const instance = {
     cloudRegion: "r",
-    lastSeen: "t",
     misses: 0,
     objects: { "/p/1": object },
   };
@@ -244,7 +243,6 @@ Deno.test("parseSnapshot() migrates a schema 1 file: objects under their instanc
   assert.equal(migrated.schema, 2);
   assert.deepEqual(migrated.instances.i, {
     cloudRegion: "r",
-    lastSeen: "t0",
     misses: 1,
     objects: {
       "/p/1": {
@@ -286,7 +284,6 @@ Deno.test("writeSnapshot() streams a large snapshot in chunks that read back who
       }
       s.instances[`inst-${i}`] = {
         cloudRegion: "r",
-        lastSeen: "x",
         misses: i % 3,
         vfModule: i % 2 ? { vnfId: "v", vfModuleId: "m" } : null,
         objects,
