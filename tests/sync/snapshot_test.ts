@@ -296,3 +296,35 @@ Deno.test("writeSnapshot() streams a large snapshot in chunks that read back who
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("readSnapshot() ends a written file with its digest, and validates a file edited by hand", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/snapshot.json`;
+    const s = emptySnapshot(new Date("2026-01-01T00:00:00Z"));
+    s.instances.a = { cloudRegion: "r", misses: 1, objects: {} };
+    await writeSnapshot(path, s);
+    const text = await Deno.readTextFile(path);
+    const tail = text.match(/,"digest":"([A-Za-z0-9_-]{43})"\}$/);
+    assert.ok(tail, `the file ends with its digest: ${text.slice(-80)}`);
+    const body = new TextEncoder().encode(text.slice(0, -tail[0].length));
+    const expected = await crypto.subtle.digest("SHA-256", body);
+    assert.equal(
+      tail[1],
+      btoa(String.fromCharCode(...new Uint8Array(expected)))
+        .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, ""),
+    );
+    assert.deepEqual(await readSnapshot(path), s);
+    // Edited by hand: still valid, still read.
+    await Deno.writeTextFile(path, text.replace('"misses":1', '"misses":2'));
+    assert.equal((await readSnapshot(path)).instances.a?.misses, 2);
+    // Edited by hand into something invalid: named like any other error.
+    await Deno.writeTextFile(path, text.replace('"misses":1', '"misses":-1'));
+    await assert.rejects(
+      () => readSnapshot(path),
+      /"instances\.a\.misses"/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
