@@ -21,6 +21,9 @@ export const REGION = "k8sregionone";
 export const TENANT = "tenant-1";
 export const NS = "testns";
 export const LONG_AGO = "2026-11-25T08:00:00Z";
+/** The A&AI URL path of the scenario tenant's k8s-resources (e.g. to aim faults at). */
+export const K8S_RESOURCES_URL =
+  `/aai/v24/cloud-infrastructure/cloud-regions/cloud-region/${OWNER}/${REGION}/tenants/tenant/${TENANT}/k8s-resources`;
 
 type Obj = Record<string, unknown>;
 

@@ -6,6 +6,7 @@ import {
   expectedPath,
   healthy,
   instance,
+  K8S_RESOURCES_URL,
   k8sResources,
   NS,
   pod,
@@ -306,8 +307,7 @@ Deno.test("runSync() converges after A&AI answered 503 for a while", async () =>
   );
   w.aai.state.faults = {
     errorRates: { 503: 1 },
-    match:
-      "/aai/v24/cloud-infrastructure/cloud-regions/cloud-region/CloudOwner/k8sregionone/tenants/tenant/tenant-1/k8s-resources",
+    match: K8S_RESOURCES_URL,
   };
   const failed = await runSync(w.deps, { config: w.config });
   assert.equal(failed.exitCode, 1);

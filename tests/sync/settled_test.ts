@@ -25,6 +25,7 @@ import {
   expectedPath,
   healthy,
   instance,
+  K8S_RESOURCES_URL,
   k8sResources,
   pod,
   readiness,
@@ -160,8 +161,7 @@ Deno.test("runSync() retries a failed write though the document has not changed"
   await using w = await world(scenario([[healthy("app-1")]], [VF]));
   w.aai.state.faults = {
     errorRates: { 503: 1 },
-    match:
-      "/aai/v24/cloud-infrastructure/cloud-regions/cloud-region/CloudOwner/k8sregionone/tenants/tenant/tenant-1/k8s-resources",
+    match: K8S_RESOURCES_URL,
   };
   const failed = await runSync(w.deps, { config: w.config });
   assert.equal(failed.exitCode, 1);
