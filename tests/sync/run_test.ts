@@ -315,6 +315,8 @@ Deno.test("runSync() converges after A&AI answered 503 for a while", async () =>
   w.aai.state.faults = undefined;
   const ok = await runSync(w.deps, { config: w.config });
   assert.equal(ok.exitCode, 0);
+  // Same documents as the failed pass: not settled then, so judged again.
+  assert.equal(ok.instances.unchanged, 0);
   const objects = k8sResources(w);
   assert.equal(objects.size, 9);
   for (const id of ["app-1", "app-2", "app-3"]) {

@@ -25,7 +25,6 @@ import {
   expectedPath,
   healthy,
   instance,
-  K8S_RESOURCES_URL,
   k8sResources,
   pod,
   readiness,
@@ -155,22 +154,6 @@ Deno.test("runSync() judges an unchanged document again when a grace period it w
     verdict: "Ready",
     reason: "Running",
   });
-});
-
-Deno.test("runSync() retries a failed write though the document has not changed", async () => {
-  await using w = await world(scenario([[healthy("app-1")]], [VF]));
-  w.aai.state.faults = {
-    errorRates: { 503: 1 },
-    match: K8S_RESOURCES_URL,
-  };
-  const failed = await runSync(w.deps, { config: w.config });
-  assert.equal(failed.exitCode, 1);
-  assert.equal(k8sResources(w).size, 0);
-  w.aai.state.faults = undefined;
-  const retried = await runSync(w.deps, { config: w.config });
-  assert.equal(retried.exitCode, 0);
-  assert.equal(retried.instances.unchanged, 0);
-  assert.equal(k8sResources(w).size, 3);
 });
 
 Deno.test("runSync() retries a held delete though the document has not changed", async () => {
