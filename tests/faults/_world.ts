@@ -413,3 +413,49 @@ export function addVfModule(aai: AaiSim, vf: VfSeed): void {
     },
   );
 }
+
+/** An HTTP proxy in front of a simulator that may rewrite JSON answers. */
+export interface Proxy extends AsyncDisposable {
+  url: string;
+}
+
+/**
+ * Serves `target` on another loopback port; `rewrite(pathname, body)` may
+ * replace the parsed JSON body of a 200 answer (return undefined to keep it).
+ */
+export function rewritingProxy(
+  target: string,
+  rewrite: (pathname: string, body: unknown) => unknown,
+): Proxy {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (request) => {
+      const url = new URL(request.url);
+      const upstream = await fetch(`${target}${url.pathname}${url.search}`, {
+        method: request.method,
+        headers: request.headers,
+        ...(request.body ? { body: await request.arrayBuffer() } : {}),
+      });
+      const text = await upstream.text();
+      let body: unknown;
+      try {
+        body = upstream.status === 200 ? JSON.parse(text) : undefined;
+      } catch {
+        body = undefined;
+      }
+      const replaced = body === undefined
+        ? undefined
+        : rewrite(url.pathname, body);
+      return new Response(
+        replaced === undefined ? text : JSON.stringify(replaced),
+        { status: upstream.status, headers: upstream.headers },
+      );
+    },
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
+  };
+}
