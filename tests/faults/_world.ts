@@ -176,15 +176,24 @@ export function scenario(
   options: {
     vfModules?: VfSeed[];
     regions?: { cloudRegion: string; cloudOwner: string; tenant: string }[];
+    /** Regions k8splugin knows but A&AI does not (default none). */
+    unknownToAai?: string[];
   } = {},
 ): Scenario {
   const regions = options.regions ??
     [{ cloudRegion: REGION, cloudOwner: OWNER, tenant: TENANT }];
+  const extra = (options.unknownToAai ?? []).map((cloudRegion) => ({
+    cloudRegion,
+    cloudOwner: OWNER,
+  }));
   return parseScenario({
-    regions: regions.map((r) => ({
-      cloudRegion: r.cloudRegion,
-      cloudOwner: r.cloudOwner,
-    })),
+    regions: [
+      ...regions.map((r) => ({
+        cloudRegion: r.cloudRegion,
+        cloudOwner: r.cloudOwner,
+      })),
+      ...extra,
+    ],
     aai: {
       cloudRegions: regions.map((r) => ({
         cloudOwner: r.cloudOwner,
