@@ -276,9 +276,13 @@ export async function world(
   }/snapshot.json`;
   const { config, file } = await configFrom(dir, {
     k8splugin: { url: k8s.url },
-    aai: { url: aai.url, concurrency: 4 },
     snapshot,
     ...settings,
+    aai: {
+      url: aai.url,
+      concurrency: 4,
+      ...settings.aai as Record<string, unknown> | undefined,
+    },
   });
   const now = () => new Date(k8s.state.current.now);
   const deps = clients(k8s.url, aai.url, now);
