@@ -128,6 +128,8 @@ Deno.test({
     const env = await cliEnv(w, "5s");
     const result = await syncWithin(env, BUDGET_MS);
     assert.ok(![0, 2].includes(result.code), `exit ${result.code}`);
+    // A write cut off at the deadline may still land in A&AI: let it.
+    await new Promise((r) => setTimeout(r, 1_000));
     const confirmed = k8sResources(w.aai).size;
     assert.ok(confirmed > 0 && confirmed < 20, `${confirmed} written`);
     w.aai.state.faults = undefined;
@@ -135,23 +137,26 @@ Deno.test({
     const next = await syncWithin(env, BUDGET_MS);
     assert.equal(next.code, 0, next.stderr);
     assert.equal(k8sResources(w.aai).size, 20);
-    assert.equal(
-      w.aai.state.counts.byMethod.PUT,
-      20 - confirmed,
-      "only what was not confirmed is sent again",
+    // Only what was not confirmed is sent again (give or take the one write
+    // in flight when the deadline struck).
+    const resent = w.aai.state.counts.byMethod.PUT;
+    assert.ok(
+      resent >= 20 - confirmed && resent <= 20 - confirmed + 1,
+      `${resent} PUTs for ${20 - confirmed} objects not written`,
     );
   },
 });
 
 Deno.test("runSync() that cannot write its snapshot fails naming it, and the next pass converges without duplicates", async () => {
   await using w = await world(fleet(), { aai: { concurrency: 1 } });
-  w.aai.state.faults = { latencyMs: 20, match: K8S_RESOURCES };
+  w.aai.state.faults = { latencyMs: 100, match: K8S_RESOURCES };
   const pass = w.run();
   // Once the pass has loaded its (absent) snapshot and started writing to
   // A&AI, the snapshot path becomes a folder that cannot be replaced.
   while (w.aai.state.counts.byMethod.PUT === 0) {
     await new Promise((r) => setTimeout(r, 5));
   }
+  await Deno.remove(w.snapshot).catch(() => {});
   await Deno.mkdir(`${w.snapshot}/blocker`, { recursive: true });
   const outcome = await pass.then(
     (report) => ({ report, error: undefined }),
