@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { RunReport } from "./run.ts";
+import type { RunReport } from "./pass.ts";
 
 /** Escapes a label value for the Prometheus text format. */
 function label(value: string): string {

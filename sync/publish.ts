@@ -28,6 +28,7 @@ import type {
 } from "../adapters/aai.ts";
 import { diffAgainstAai, type PlannedOperation } from "./diff.ts";
 import { createBody } from "./mapping.ts";
+import { mayChange } from "./plan.ts";
 import { describeError } from "./source.ts";
 
 /** What happened to one planned operation. */
@@ -204,7 +205,7 @@ export async function publish(
       return await putNew(op, op.relationships, requests);
     }
     const owner = ownerOf(actual);
-    if (owner && owner !== options.owner && !options.takeOwnership) {
+    if (!mayChange(owner, options)) {
       options.warn?.(
         `Leaving ${op.desired.key} alone in A&AI: it belongs to data-owner "${owner}" (use --take-ownership to take it over)`,
         { path: op.path, owner },
@@ -317,7 +318,7 @@ export async function publish(
         });
       }
       const owner = ownerOf(actual);
-      if (owner && owner !== options.owner && !options.takeOwnership) {
+      if (!mayChange(owner, options)) {
         options.warn?.(
           `Not deleting ${op.path} from A&AI: it now belongs to data-owner "${owner}"`,
           { path: op.path, owner },
@@ -447,7 +448,7 @@ async function publishBulk(
             return;
           }
           const owner = ownerOf(actual);
-          if (owner && owner !== context.owner && !context.takeOwnership) {
+          if (!mayChange(owner, context)) {
             singles.push(op);
             return;
           }

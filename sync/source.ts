@@ -40,6 +40,8 @@ export type InstanceRead =
      * alone; absent when none would.
      */
     recheckAt?: number;
+    /** k8splugin's own `ready` flag (Helm's checker), for a k8splugin read. */
+    k8spluginReady?: boolean;
   }
   | {
     /** Read, and settled under `key`: not parsed or evaluated again. */
@@ -379,6 +381,7 @@ export async function readInstances(
     missing: { gvk: Gvk; name: string }[],
     via: "k8splugin" | "kube",
     key?: string,
+    k8spluginReady?: boolean,
   ): Promise<InstanceRead> {
     const context = await regionContext(summary.cloudRegion);
     let recheckAt: number | undefined;
@@ -397,6 +400,7 @@ export async function readInstances(
       resources,
       ...(key === undefined ? {} : { key }),
       ...(recheckAt === undefined ? {} : { recheckAt }),
+      ...(k8spluginReady === undefined ? {} : { k8spluginReady }),
     };
   }
 
@@ -458,7 +462,14 @@ export async function readInstances(
         return { ok: true, unchanged: true, summary, via: "k8splugin", key };
       }
       const status = body.parse();
-      return await evaluated(summary, status.resources, [], "k8splugin", key);
+      return await evaluated(
+        summary,
+        status.resources,
+        [],
+        "k8splugin",
+        key,
+        status.ready,
+      );
     } catch (error) {
       const kube = options.kubeFor(summary.cloudRegion);
       if (errorKind(error) !== "ResourceMissing" || !kube) {

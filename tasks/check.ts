@@ -24,17 +24,16 @@ import { stringify as stringifyYaml } from "yaml";
 import type { AaiClient, AaiObject } from "../adapters/aai.ts";
 import type { K8spluginClient } from "../adapters/k8splugin.ts";
 import type { KubeClients } from "../adapters/kube.ts";
-import { type Readiness, rollup, type Verdict } from "../rules/mod.ts";
+import type { Verdict } from "../rules/mod.ts";
 import {
   type Config,
   ConfigError,
   describeError,
+  InstanceNotListedError,
   type InstancePlan,
-  k8sResourcePath,
   loadConfig,
   parseDuration,
   planInstance,
-  type PlannedOperation,
 } from "../sync/mod.ts";
 import {
   aaiClientFrom,
@@ -413,46 +412,21 @@ export function useColor(
   return env.isTerminal;
 }
 
-/** The parts of `planInstance()`'s result that `check` shows. */
-export interface PlanLike {
-  /** The k8splugin instance (`ready` is k8splugin's own flag, when known). */
-  instance: {
-    id: string;
-    rbName: string;
-    rbVersion: string;
-    profileName: string;
-    releaseName: string;
-    cloudRegion: string;
-    namespace: string;
-    ready?: boolean;
-  };
-  /** Each resource with its verdict. */
-  resources: {
-    gvk: { group: string; version: string; kind: string };
-    name: string;
-    namespace: string;
-    object: Record<string, unknown>;
-    readiness: Readiness;
-  }[];
-  /** The roll-up of the resources' verdicts. */
-  rollup: Readiness;
-  /** The requests a sync pass would send. */
-  planned: { method: string; path: string; why: string; body?: unknown }[];
-  /** What A&AI holds for the instance. */
-  aai: AaiObject[];
-  /** k8splugin's own ready flag, when the plan carries it. */
-  k8spluginReady?: boolean;
-}
+/** The parts of {@linkcode planInstance}'s result that `check` shows. */
+export type PlanLike = Pick<
+  InstancePlan,
+  | "instance"
+  | "resources"
+  | "rollup"
+  | "k8spluginReady"
+  | "operations"
+  | "held"
+  | "error"
+>;
 
 /** Builds the view (and JSON/YAML document) of a plan; `aai` keeps the A&AI part. */
 export function toView(plan: PlanLike, now: Date, aai: boolean): CheckView {
   const i = plan.instance;
-  // Rolled up again with names, so the message says which resource decided.
-  const named = rollup(plan.resources.map((r) => ({
-    ...r.readiness,
-    resource: `${r.gvk.kind}/${r.name}`,
-  })));
-  const total = plan.resources.length > 0 ? named : plan.rollup;
   const view: CheckView = {
     instance: {
       id: i.id,
@@ -464,9 +438,9 @@ export function toView(plan: PlanLike, now: Date, aai: boolean): CheckView {
       namespace: i.namespace,
     },
     checkedAt: now.toISOString(),
-    verdict: total.verdict,
-    reason: total.reason,
-    message: total.message,
+    verdict: plan.rollup.verdict,
+    reason: plan.rollup.reason,
+    message: plan.rollup.message,
     resources: plan.resources.map((r) => {
       const metadata = r.object.metadata as
         | { creationTimestamp?: unknown }
@@ -486,17 +460,16 @@ export function toView(plan: PlanLike, now: Date, aai: boolean): CheckView {
       };
     }),
   };
-  const ready = plan.k8spluginReady ?? i.ready;
-  if (ready !== undefined) view.k8spluginReady = ready;
+  if (plan.k8spluginReady !== undefined) {
+    view.k8spluginReady = plan.k8spluginReady;
+  }
   if (aai) {
     view.aai = {
-      objects: plan.aai,
-      operations: plan.planned.map((op) => ({
-        method: op.method,
-        path: op.path,
-        why: op.why,
-        ...(op.body === undefined ? {} : { body: op.body }),
-      })),
+      objects: plan.held,
+      operations: plan.operations.map(({ method, path, why, body }) =>
+        body === undefined ? { method, path, why } : { method, path, why, body }
+      ),
+      ...(plan.error === undefined ? {} : { error: plan.error }),
     };
   }
   return view;
@@ -669,33 +642,10 @@ export function parseArgs(
   };
 }
 
-/** The HTTP request a planned operation becomes (what `sync` would send). */
-export function toOperation(op: PlannedOperation): CheckOperation {
-  switch (op.op) {
-    case "create":
-      return { method: "PUT", path: op.path, why: op.why, body: op.body };
-    case "update":
-      return { method: "PATCH", path: op.path, why: op.why, body: op.body };
-    case "relate":
-      return {
-        method: "PUT",
-        path: `${op.path}/relationship-list/relationship`,
-        why: op.why,
-        body: op.relationships,
-      };
-    case "delete":
-      return { method: "DELETE", path: op.path, why: op.why };
-  }
-}
-
-/** The peers `check` talks to, plus what it noticed on the way. */
+/** The peers `check` talks to. */
 interface Peers {
   k8splugin: K8spluginClient;
   aai: AaiClient;
-  /** k8splugin's own ready flag per instance, seen in status answers. */
-  readyFlags: Map<string, boolean>;
-  /** The ids of the last instance list, to tell "unknown id" from other errors. */
-  listed: Set<string> | undefined;
   /** Kube clients per region (configured kubeconfig, else connectivity-info); none when no region can have one. */
   kube: KubeClients | undefined;
   close(): Promise<void>;
@@ -710,48 +660,19 @@ async function openPeers(
   config: Config,
   source: "k8splugin" | "kube",
 ): Promise<Peers> {
-  const http = k8spluginClientFrom(config);
+  const k8splugin = k8spluginClientFrom(config);
   const aai = aaiClientFrom(config);
-  const kube = await kubeClientsFrom(config, http, source);
-  const peers: Peers = {
-    // Delegates to the HTTP client and notes what check shows besides the plan.
-    k8splugin: {
-      async listInstances(filter) {
-        const list = await http.listInstances(filter);
-        peers.listed = new Set(list.map((i) => i.id));
-        return list;
-      },
-      getInstance: (id) => http.getInstance(id),
-      async getStatus(id) {
-        const status = await http.getStatus(id);
-        peers.readyFlags.set(id, status.ready);
-        return status;
-      },
-      async getStatusBody(id) {
-        const body = await http.getStatusBody(id);
-        return {
-          digest: body.digest,
-          parse() {
-            const status = body.parse();
-            peers.readyFlags.set(id, status.ready);
-            return status;
-          },
-        };
-      },
-      query: (id, query) => http.query(id, query),
-      getConnectivityInfo: (region) => http.getConnectivityInfo(region),
-    },
+  const kube = await kubeClientsFrom(config, k8splugin, source);
+  return {
+    k8splugin,
     aai,
-    readyFlags: new Map(),
-    listed: undefined,
     kube,
     async close() {
       await kube?.close();
-      http.close();
+      k8splugin.close();
       aai.close();
     },
   };
-  return peers;
 }
 
 /** Reads, evaluates and plans the instance, and with `--aai` reads what A&AI holds. */
@@ -762,65 +683,27 @@ async function inspect(
   now: Date,
   warn: (message: string) => void,
 ): Promise<CheckView> {
-  peers.listed = undefined;
-  const plan: InstancePlan = await planInstance(
-    {
-      k8splugin: peers.k8splugin,
-      aai: peers.aai,
-      kube: (region) => peers.kube?.get(region),
-      now: () => now,
-    },
-    {
-      config,
-      dryRun: true,
-      verify: args.verify,
-      ...(args.source === undefined ? {} : { source: args.source }),
-    },
-    args.instanceId,
-  );
+  const plan = await planInstance(args.instanceId, {
+    k8splugin: peers.k8splugin,
+    aai: peers.aai,
+    kube: (region) => peers.kube?.get(region),
+    now: () => now,
+  }, {
+    config,
+    verify: args.verify,
+    aai: args.aai,
+    ...(args.source === undefined ? {} : { source: args.source }),
+  });
+  for (const warning of plan.warnings) warn(warning);
   // With --aai the problem is part of the output; otherwise say it on stderr.
   if (plan.error && !args.aai) warn(plan.error);
-  const operations = plan.planned.map(toOperation);
-  const view = toView(
-    {
-      instance: plan.instance,
-      resources: plan.resources,
-      rollup: plan.rollup,
-      planned: operations,
-      aai: [],
-      ...(peers.readyFlags.has(args.instanceId)
-        ? { k8spluginReady: peers.readyFlags.get(args.instanceId)! }
-        : {}),
-    },
-    now,
-    args.aai,
-  );
-  if (args.aai && view.aai) {
-    const paths = new Set<string>();
-    if (plan.placement) {
-      for (const body of plan.aai) {
-        paths.add(k8sResourcePath(plan.placement, String(body.id)));
-      }
-    }
-    for (const op of plan.planned) if (op.op === "delete") paths.add(op.path);
-    const held = await Promise.all(
-      [...paths].map((path) => peers.aai.get(path)),
-    );
-    view.aai.objects = held.filter((o): o is AaiObject => o !== undefined);
-    if (plan.error) view.aai.error = plan.error;
-  }
-  return view;
+  return toView(plan, now, args.aai);
 }
 
 /** A one-line error for `check`, naming the instance and k8splugin when the id is unknown. */
-function errorLine(
-  error: unknown,
-  peers: Peers,
-  args: CheckArgs,
-  config: Config,
-): string {
-  if (peers.listed && !peers.listed.has(args.instanceId)) {
-    return `Cannot find instance "${args.instanceId}": k8splugin at ${config.k8splugin.url} does not list it (${peers.listed.size} instance(s) listed)`;
+function errorLine(error: unknown, args: CheckArgs, config: Config): string {
+  if (error instanceof InstanceNotListedError) {
+    return `Cannot find instance "${args.instanceId}": k8splugin at ${config.k8splugin.url} does not list it (${error.listed} instance(s) listed)`;
   }
   return `Cannot check instance "${args.instanceId}": ${describeError(error)}`;
 }
@@ -896,7 +779,7 @@ export async function main(
     try {
       view = await inspect(peers, config, parsed, clock(), warn);
     } catch (error) {
-      io.err(`error: ${errorLine(error, peers, parsed, config)}`);
+      io.err(`error: ${errorLine(error, parsed, config)}`);
       return EXIT_ERROR;
     }
     if (parsed.watch && parsed.output === "json") {
@@ -913,13 +796,11 @@ export async function main(
       } catch (error) {
         io.err(
           `${clock().toISOString()}  error: ${
-            errorLine(error, peers, parsed, config)
+            errorLine(error, parsed, config)
           }`,
         );
         // An instance k8splugin no longer lists will not become Ready.
-        if (peers.listed && !peers.listed.has(parsed.instanceId)) {
-          return EXIT_ERROR;
-        }
+        if (error instanceof InstanceNotListedError) return EXIT_ERROR;
         // Anything else may be a blip: poll again.
         continue;
       }

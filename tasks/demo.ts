@@ -401,16 +401,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       const present = new Set(step.instances.map((i) => i.id));
       for (const instance of step.instances) {
         try {
-          const plan = await planInstance(
-            { k8splugin, aai: quietAai, kube: kubeFor, now: () => now },
-            { config, dryRun: true },
-            instance.id,
-          );
-          const view = toView(
-            { ...plan, planned: [], aai: [] },
-            now,
-            false,
-          );
+          const plan = await planInstance(instance.id, {
+            k8splugin,
+            aai: quietAai,
+            kube: kubeFor,
+            now: () => now,
+          }, { config });
+          const view = toView(plan, now, false);
           for (const line of verdictLines(views.get(instance.id), view)) {
             out(line);
           }

@@ -560,7 +560,7 @@ Deno.test("planInstance() evaluates one instance and plans its operations withou
   await using w = await world(
     scenario([[healthy("app-1"), healthy("app-2")]], [VF]),
   );
-  const plan = await planInstance(w.deps, { config: w.config }, "app-1");
+  const plan = await planInstance("app-1", w.deps, { config: w.config });
   assert.equal(plan.instance.id, "app-1");
   assert.equal(plan.resources.length, 3);
   assert.equal(plan.rollup.verdict, "Ready");
@@ -572,10 +572,10 @@ Deno.test("planInstance() evaluates one instance and plans its operations withou
   assert.equal(plan.aai.length, 3);
   assert.equal(w.aai.state.counts.byMethod.PUT, 0);
   await runSync(w.deps, { config: w.config });
-  const after = await planInstance(w.deps, { config: w.config }, "app-1");
+  const after = await planInstance("app-1", w.deps, { config: w.config });
   assert.deepEqual(after.planned, []);
   await assert.rejects(
-    () => planInstance(w.deps, { config: w.config }, "nope"),
+    () => planInstance("nope", w.deps, { config: w.config }),
     /Cannot find instance "nope"/,
   );
 });

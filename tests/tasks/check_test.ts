@@ -9,7 +9,6 @@ import {
   parseArgs,
   renderView,
   shortPath,
-  toOperation,
   UsageError,
   useColor,
   watchLines,
@@ -23,7 +22,7 @@ import {
   startK8splugin,
   startKube,
 } from "../../sim/mod.ts";
-import { makeConfig, runSync } from "../../sync/mod.ts";
+import { makeConfig, runSync, toReported } from "../../sync/mod.ts";
 
 function sampleView(overrides: Partial<CheckView> = {}): CheckView {
   return {
@@ -570,46 +569,48 @@ Deno.test("check says why a sync could not publish when A&AI lacks the region's 
   assert.doesNotMatch(withAai.out, /up to date/);
 });
 
-Deno.test("toOperation() turns planned operations into the HTTP requests sync sends", () => {
+Deno.test("toReported() turns planned operations into the HTTP requests sync sends", () => {
   const path = "/cloud-infrastructure/x/k8s-resources/k8s-resource/1";
   const base = { path, instanceId: "i", why: "w" };
   const desired = {} as never;
   assert.deepEqual(
-    toOperation({
+    toReported({
       op: "create",
       ...base,
       body: { a: 1 },
       desired,
       relationships: [],
     }),
-    { method: "PUT", path, why: "w", body: { a: 1 } },
+    { method: "PUT", path, why: "w", body: { a: 1 }, instanceId: "i" },
   );
   assert.deepEqual(
-    toOperation({
+    toReported({
       op: "update",
       ...base,
       body: { labels: [] },
       desired,
       relationships: [],
     }),
-    { method: "PATCH", path, why: "w", body: { labels: [] } },
+    { method: "PATCH", path, why: "w", body: { labels: [] }, instanceId: "i" },
   );
   const edge = {
     "related-link": "/aai/v24/network/generic-vnfs/generic-vnf/v",
   };
   assert.deepEqual(
-    toOperation({ op: "relate", ...base, desired, relationships: [edge] }),
+    toReported({ op: "relate", ...base, desired, relationships: [edge] }),
     {
       method: "PUT",
       path: `${path}/relationship-list/relationship`,
       why: "w",
-      body: [edge],
+      body: { relationships: [edge] },
+      instanceId: "i",
     },
   );
-  assert.deepEqual(toOperation({ op: "delete", ...base }), {
+  assert.deepEqual(toReported({ op: "delete", ...base }), {
     method: "DELETE",
     path,
     why: "w",
+    instanceId: "i",
   });
 });
 
@@ -665,4 +666,61 @@ Deno.test("check --aai --verify plans against A&AI itself, not the snapshot", as
   assert.equal(verifying.aai?.operations.length, 1);
   assert.equal(verifying.aai?.operations[0]?.method, "PUT");
   assert.equal(verifying.aai?.operations[0]?.path, gone);
+});
+
+Deno.test("check --aai --verify plans nothing for another owner's object, exactly like sync --verify", async () => {
+  await using sims = await simulators(1);
+  const k8splugin = new HttpK8spluginClient({ baseUrl: sims.k8splugin.url });
+  const aai = new HttpAaiClient({ baseUrl: sims.aai.url });
+  const config = makeConfig({
+    k8splugin: { url: sims.k8splugin.url },
+    aai: { url: sims.aai.url },
+    snapshot: sims.env.K8S_AAI_SYNC_SNAPSHOT,
+  });
+  const now = new Date(sims.now);
+  try {
+    await runSync({ k8splugin, aai, now: () => now }, { config });
+    // SO's CNF adapter takes one object over and writes its own labels.
+    const taken = [...sims.aai.state.objects.keys()].find((p) =>
+      p.includes("/k8s-resource/")
+    )!;
+    const { "resource-version": _rv, "relationship-list": _edges, ...held } =
+      sims.aai.state.get(taken)!;
+    sims.aai.state.put(taken, {
+      ...held,
+      labels: ["app=theirs"],
+      "data-owner": "CnfAdapter",
+    });
+    const verified = await runSync({ k8splugin, aai, now: () => now }, {
+      config,
+      verify: true,
+      dryRun: true,
+    });
+    assert.deepEqual(
+      verified.operations.filter((op) => op.path.startsWith(taken)),
+      [],
+      "sync --verify leaves CnfAdapter's object alone",
+    );
+    const checked = await runCheck(
+      ["edgex-1", "--now", sims.now, "--aai", "--verify", "-o", "json"],
+      sims.env,
+    );
+    const doc = JSON.parse(checked.out) as CheckView;
+    assert.deepEqual(
+      doc.aai?.operations.filter((op) => op.path.startsWith(taken)),
+      [],
+      "check --aai --verify leaves it alone too",
+    );
+    assert.deepEqual(
+      doc.aai?.operations,
+      verified.operations.map(({ method, path, why }) => ({
+        method,
+        path,
+        why,
+      })),
+    );
+  } finally {
+    k8splugin.close();
+    aai.close();
+  }
 });
