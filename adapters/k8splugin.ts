@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { z } from "zod";
 import {
   HttpClient,
@@ -15,6 +14,7 @@ import {
   type HttpResponse,
   HttpTransportError,
 } from "./http.ts";
+import { sha256 } from "./sha256.ts";
 
 /** Group/Version/Kind of a Kubernetes resource; `group` is `""` for core. */
 export interface Gvk {
@@ -475,9 +475,7 @@ export class HttpK8spluginClient implements K8spluginClient {
       id,
     ))!;
     return {
-      digest: createHash("sha256").update(response.text, "utf8").digest(
-        "base64url",
-      ),
+      digest: sha256(response.text, "base64url"),
       parse: () => this.#status(what, id, response),
     };
   }

@@ -1,7 +1,7 @@
 /**
  * Maps an evaluated Kubernetes resource to the A&AI `k8s-resource` it should
- * be (DESIGN §7.1–7.2). Pure functions of data, apart from the SHA-256 digest
- * (`crypto.subtle`, deterministic).
+ * be (DESIGN §7.1–7.2). Pure functions of data (SHA-256 through
+ * {@linkcode sha256}, synchronous and deterministic).
  *
  * The id is SO's CNF adapter formula so both tools name a resource the same
  * way: lower-case hex SHA-256 of `instanceId + name + namespace + kind + group
@@ -10,7 +10,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha256 } from "../adapters/sha256.ts";
 import { aaiPath } from "../adapters/aai.ts";
 import type {
   AaiObject,
@@ -108,15 +108,6 @@ export interface MappingOptions {
 export const DATA_SOURCE = "k8splugin";
 
 /**
- * Lower-case hex SHA-256 of a UTF-8 string. `node:crypto`'s synchronous hash
- * rather than WebCrypto: an id per resource per run, and WebCrypto's async
- * round trip costs over ten times more (measured by the bench).
- */
-export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
-}
-
-/**
  * Owned fields that can change while the object keeps its id: the others
  * (`name`, `group`, `version`, `kind`, `namespace`) are part of the id.
  * `labels` changes most and has its own fingerprint.
@@ -137,8 +128,7 @@ export interface Fingerprint {
 
 /** 128 bits of SHA-256, base64url: a fingerprint, not an id. */
 function digest(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("base64url")
-    .slice(0, 22);
+  return sha256(text, "base64url").slice(0, 22);
 }
 
 /**
@@ -206,7 +196,7 @@ export function resourceId(
   resource: { gvk: Gvk; name: string; namespace: string },
   placement: Placement,
 ): string {
-  return sha256Hex(
+  return sha256(
     instanceId + resource.name + resource.namespace + resource.gvk.kind +
       resource.gvk.group + resource.gvk.version + placement.cloudOwner +
       placement.cloudRegion + placement.tenantId,

@@ -20,12 +20,16 @@
  */
 
 import pLimit, { type LimitFunction } from "p-limit";
-import type {
-  AaiClient,
-  AaiObject,
-  AaiRelationship,
-  BulkOperation,
+import {
+  type AaiClient,
+  AaiError,
+  type AaiObject,
+  type AaiRelationship,
+  type BulkOperation,
 } from "../adapters/aai.ts";
+import { HttpTransportError } from "../adapters/http.ts";
+import { K8spluginError } from "../adapters/k8splugin.ts";
+import { retry } from "../adapters/retry.ts";
 import { diffAgainstAai, type PlannedOperation } from "./diff.ts";
 import { createBody } from "./mapping.ts";
 import { mayChange } from "./plan.ts";
@@ -97,16 +101,14 @@ export interface PublishOptions {
 /** Maximum operations of one single-transaction bulk request (A&AI's limit). */
 export const BULK_LIMIT = 30;
 
-/** HTTP status of a thrown AaiError-like error. */
+/** HTTP status of a thrown {@linkcode AaiError}. */
 function statusOf(error: unknown): number | undefined {
-  const status = (error as { status?: unknown })?.status;
-  return typeof status === "number" ? status : undefined;
+  return error instanceof AaiError ? error.status : undefined;
 }
 
-/** ERR code (`ERR.5.4.6130`) of a thrown AaiError-like error. */
+/** ERR code (`ERR.5.4.6130`) of a thrown {@linkcode AaiError}, else `""`. */
 function codeOf(error: unknown): string {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" ? code : "";
+  return error instanceof AaiError ? error.code ?? "" : "";
 }
 
 /** `{ transactionId }` when known (HttpAaiClient reports it on PUT and on errors). */
@@ -116,11 +118,10 @@ function txid(value: unknown): { transactionId?: string } {
 
 /** Whether an error means no HTTP response came back (after the retries). */
 export function isTransportError(error: unknown): boolean {
-  const e = error as { name?: unknown; kind?: unknown; status?: unknown };
-  if (e?.name === "HttpTransportError") return true;
-  if (e?.name === "AaiError") return e.kind === "Transport";
-  return e?.name === "K8spluginError" && e.kind === "Transient" &&
-    typeof e.status !== "number";
+  if (error instanceof HttpTransportError) return true;
+  if (error instanceof AaiError) return error.kind === "Transport";
+  return error instanceof K8spluginError && error.kind === "Transient" &&
+    error.status === undefined;
 }
 
 /** PUT, with the transaction id when the client reports one (HttpAaiClient does). */
@@ -130,11 +131,6 @@ async function putWithId(
   body: AaiObject,
 ): Promise<{ status: number; transactionId?: unknown }> {
   return await aai.put(path, body);
-}
-
-/** Sleeps `ms` milliseconds. */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The `data-owner` of an A&AI object, `""` when unset. */
@@ -305,7 +301,8 @@ export async function publish(
     op: Extract<PlannedOperation, { op: "delete" }>,
   ): Promise<OperationResult> {
     let requests = 0;
-    for (let attempt = 0;; attempt++) {
+    // A 412 means the resource-version moved under us: read it again.
+    return await retry(async () => {
       const actual = await aai.get(op.path);
       requests++;
       if (!actual) {
@@ -344,10 +341,13 @@ export async function publish(
         });
       } catch (error) {
         requests++;
-        if (statusOf(error) !== 412 || attempt >= maxRetries) throw error;
-        await sleep(backoff * 2 ** attempt * (0.5 + Math.random()));
+        throw error;
       }
-    }
+    }, {
+      retries: maxRetries,
+      shouldRetry: (error) => statusOf(error) === 412,
+      minBackoffMs: backoff,
+    });
   }
 
   async function single(op: PlannedOperation): Promise<OperationResult> {

@@ -11,13 +11,16 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import pLimit from "p-limit";
-import type {
-  Gvk,
-  InstanceSummary,
-  K8spluginClient,
-  ResourceStatus,
+import { sha256 } from "../adapters/sha256.ts";
+import {
+  apiVersionOf,
+  type Gvk,
+  INSTANCE_LABEL,
+  type InstanceSummary,
+  type K8spluginClient,
+  K8spluginError,
+  type ResourceStatus,
 } from "../adapters/k8splugin.ts";
 import type { KubeSource } from "../adapters/kube.ts";
 import { createEvaluator } from "../rules/mod.ts";
@@ -83,21 +86,10 @@ export interface ReadOptions {
   warn?: (message: string, properties?: Record<string, unknown>) => void;
 }
 
-/** The kind of a thrown peer error (`K8spluginError.kind`), if it has one. */
-function errorKind(error: unknown): string | undefined {
-  const kind = (error as { kind?: unknown })?.kind;
-  return typeof kind === "string" ? kind : undefined;
-}
-
 /** A one-line description of an error (never a response dump). */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message.split("\n").join(" ");
   return String(error);
-}
-
-/** `apiVersion` of a GVK. */
-function apiVersionOf(gvk: Gvk): string {
-  return gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
 }
 
 /**
@@ -229,9 +221,6 @@ export function evaluateInstance(
   return out;
 }
 
-/** The label k8splugin puts on every object it creates (and on pod templates). */
-const INSTANCE_LABEL = "k8splugin.io/rb-instance-id";
-
 /**
  * A region's cluster context split once per run so each instance indexes
  * only its share: cluster-scoped objects (StorageClasses, Nodes, CRDs) go to
@@ -294,11 +283,6 @@ function contextFor(
   return [...context.cluster, ...ownContext(context, summary)];
 }
 
-/** SHA-256 of `text`, base64url. */
-function sha256(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("base64url");
-}
-
 /**
  * The key of a k8splugin read: everything its verdicts and mapped objects
  * are made from. The status document by its digest, the cluster context
@@ -311,7 +295,7 @@ function readKey(
   summary: InstanceSummary,
 ): string {
   context.clusterDigest ??= context.cluster.length
-    ? sha256(JSON.stringify(context.cluster))
+    ? sha256(JSON.stringify(context.cluster), "base64url")
     : "";
   const own = ownContext(context, summary);
   return sha256(
@@ -321,6 +305,7 @@ function readKey(
       context.clusterDigest,
       own.length ? JSON.stringify(own) : "",
     ].join("\n"),
+    "base64url",
   );
 }
 
@@ -472,7 +457,9 @@ export async function readInstances(
       );
     } catch (error) {
       const kube = options.kubeFor(summary.cloudRegion);
-      if (errorKind(error) !== "ResourceMissing" || !kube) {
+      const missing = error instanceof K8spluginError &&
+        error.kind === "ResourceMissing";
+      if (!missing || !kube) {
         return failure(summary, error);
       }
       options.warn?.(

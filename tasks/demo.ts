@@ -39,7 +39,7 @@ import {
   k8spluginClientFrom,
   kubeClientsFrom,
 } from "./_peers.ts";
-import { type CheckView, kindLabel, shortPath, toView } from "./check.ts";
+import { type CheckView, kindLabel, shortPath, toView } from "./_check_view.ts";
 
 /** One sync pass of the demo: the scenario step it serves and how it is introduced. */
 export interface DemoPass {

@@ -2,17 +2,16 @@ import assert from "node:assert/strict";
 import { stripVTControlCharacters } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { CommanderError } from "@commander-js/extra-typings";
+import { main, parseArgs } from "../../tasks/check.ts";
 import {
   type CheckView,
   humanDuration,
-  main,
-  parseArgs,
   renderView,
   shortPath,
-  UsageError,
   useColor,
   watchLines,
-} from "../../tasks/check.ts";
+} from "../../tasks/_check_view.ts";
+import { UsageError } from "../../tasks/_exit.ts";
 import { HttpAaiClient, HttpK8spluginClient } from "../../adapters/mod.ts";
 import {
   DEMO_SCENARIO_URL,
