@@ -4,11 +4,11 @@
  * the snapshot right away).
  *
  * - create: PUT without `resource-version`; 412 (ERR.5.4.6130) → GET and
- *   adopt it when `data-owner` is ours or empty, else skip with a warning
- *   (unless `takeOwnership`).
+ *   adopt it when the planner's `mayChange()` allows its `data-owner`
+ *   (ours, empty, or `takeOwnership`), else skip with a warning.
  * - update: merge-PATCH of the changed owned fields; 404 → re-create.
  * - delete: GET for the `resource-version`, then DELETE; 404 = gone; 412 →
- *   re-GET and retry (bounded).
+ *   re-GET and retry (bounded, through the shared `retry()`).
  * - relate: PUT each relationship (idempotent).
  * - bulk (optional): `POST /bulk/single-transaction` in chunks of 30; a
  *   failed chunk falls back to single operations to isolate the culprit.

@@ -4,13 +4,14 @@
  * nothing to change sends A&AI nothing. The only module that touches the
  * state file.
  *
- * Written atomically (temp file in the same folder, fsync, rename), mode
- * 0600. A file that cannot be parsed is moved aside as
+ * Written atomically through `atomicWrite()` (temp file in the same
+ * folder, fsync, rename), mode 0600. A file that cannot be parsed is moved aside as
  * `snapshot.json.corrupt-<time>` and the run rebuilds from A&AI.
  *
  * @module
  */
 
+import { sleep } from "../adapters/retry.ts";
 import { sha256, sha256Stream } from "../adapters/sha256.ts";
 import { z } from "zod";
 import type { VfModuleRef } from "../adapters/aai.ts";
@@ -449,15 +450,16 @@ export class SnapshotWriter {
     this.#dirty = true;
   }
   /** Waits until the next write is due, or until `flush()` cuts the wait short. */
-  #pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.#wake?.(), ms);
-      this.#wake = () => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resolve();
-      };
-    });
+  async #pause(ms: number): Promise<void> {
+    const wake = new AbortController();
+    this.#wake = () => wake.abort();
+    try {
+      await sleep(ms, wake.signal);
+    } catch {
+      // Woken by flush().
+    } finally {
+      this.#wake = undefined;
+    }
   }
   async #loop(): Promise<void> {
     try {

@@ -10,7 +10,10 @@
 
 import { CommanderError } from "@commander-js/extra-typings";
 import type { Verdict } from "../rules/mod.ts";
-import { ConfigError, isTransportError, LockHeldError } from "../sync/mod.ts";
+// From their files rather than sync/mod.ts, so that sim and bench load little.
+import { ConfigError } from "../sync/config.ts";
+import { LockHeldError } from "../sync/lock.ts";
+import { isTransportError } from "../sync/publish.ts";
 
 /** Exit codes of the CLI tasks. */
 export const EXIT = {

@@ -40,6 +40,7 @@ import {
   kubeClientsFrom,
 } from "./_peers.ts";
 import { type CheckView, kindLabel, shortPath, toView } from "./_check_view.ts";
+import { EXIT, type ExitCode } from "./_exit.ts";
 
 /** One sync pass of the demo: the scenario step it serves and how it is introduced. */
 export interface DemoPass {
@@ -342,7 +343,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   function kubeFor(region: string) {
     return kube?.get(region);
   }
-  let code = 0;
+  let code: ExitCode = EXIT.OK;
   try {
     const first = scenario.steps[0]?.instances[0];
     out(paint("bold", "k8s-aai-sync demo"));
@@ -471,7 +472,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
         }
       }
       // A held-back pass exits 1 on purpose; anything else is a bug.
-      if (report.exitCode !== 0 && !pass.heldBack) code = 1;
+      if (report.exitCode !== 0 && !pass.heldBack) code = EXIT.FAILED;
     }
     out("");
     out(paint("bold", "Done."));
