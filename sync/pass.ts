@@ -48,25 +48,25 @@ export interface SyncOptions {
   /** The validated configuration (see {@linkcode loadConfig}). */
   config: Config;
   /** Plan only: print operations, send no writes, keep the snapshot. */
-  dryRun?: boolean;
+  dryRun?: boolean | undefined;
   /** Ignore the snapshot for reads: GET every desired object, repair drift. */
-  verify?: boolean;
+  verify?: boolean | undefined;
   /** Only instances of these cloud regions. */
-  regions?: string[];
+  regions?: string[] | undefined;
   /** Only these instance ids. */
-  instances?: string[];
+  instances?: string[] | undefined;
   /** Overwrite/delete objects of another `data-owner`. */
-  takeOwnership?: boolean;
+  takeOwnership?: boolean | undefined;
   /** Lift the per-run delete cap and the empty-list guard. */
-  allowMassDelete?: boolean;
+  allowMassDelete?: boolean | undefined;
   /** Overrides `config.source`. */
-  source?: "k8splugin" | "kube";
+  source?: "k8splugin" | "kube" | undefined;
   /**
    * Keep every sent operation in `report.operations` (default true; a dry
    * run always keeps its plan). A cold run sends one per resource, so
    * `deno task sync` turns this off and logs each write instead.
    */
-  recordOperations?: boolean;
+  recordOperations?: boolean | undefined;
 }
 
 /** One A&AI operation as reported (planned, or sent with its outcome). */

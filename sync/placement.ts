@@ -22,6 +22,7 @@ import {
   ownedFieldsOf,
   type Placement,
 } from "./mapping.ts";
+import { inScope, type Scope } from "./deletion.ts";
 import type { Pass } from "./pass.ts";
 import { describeError, type ReadOptions } from "./source.ts";
 
@@ -165,11 +166,11 @@ export async function prepare(
   return { placements: await resolvePlacements(pass, regions), kubes };
 }
 
-/** How {@linkcode readInstances} reads for this pass. */
+/** How {@linkcode readInstances} reads for this pass (all but `onRead`). */
 export function readOptions(
   pass: Pass,
   kubes: Map<string, KubeSource | undefined>,
-): ReadOptions {
+): Omit<ReadOptions, "onRead"> {
   return {
     k8splugin: pass.deps.k8splugin,
     kubeFor: (region) => kubes.get(region),
@@ -209,15 +210,14 @@ export function touchInstance(pass: Pass, summary: InstanceSummary): void {
 export async function discoverOwned(
   pass: Pass,
   placements: Placements,
-  inScope: (id: string, region: string) => boolean,
-  regionInScope: (region: string) => boolean,
+  scope: Scope,
 ): Promise<void> {
   const regions = new Set([
     ...placements.keys(),
     ...Object.keys(pass.config.regions),
   ]);
   const extra = [...regions].filter((r) =>
-    !placements.has(r) && regionInScope(r)
+    !placements.has(r) && (!scope.regions?.length || scope.regions.includes(r))
   );
   const more = await resolvePlacements(pass, extra);
   for (const [region, placement] of [...placements, ...more]) {
@@ -242,7 +242,9 @@ export async function discoverOwned(
       const fields = ownedFieldsOf(object);
       if (!fields.id || object["data-owner"] !== pass.config.owner) continue;
       const instanceId = instanceIdOfLabels(fields.labels ?? []);
-      if (instanceId === undefined || !inScope(instanceId, region)) continue;
+      if (instanceId === undefined || !inScope(scope, instanceId, region)) {
+        continue;
+      }
       const path = k8sResourcePath(placement, fields.id);
       const instance = pass.snapshot.instances[instanceId] ??= {
         cloudRegion: region,

@@ -114,14 +114,7 @@ export function planWrites(
   const { instanceId, previous, relationships, reference, ownership } = options;
   const plan: WritePlan = { writes: [], deletes: [], foreign: [], inStep: [] };
   if (reference.from === "snapshot") {
-    for (
-      const op of diffInstance(
-        [...desired],
-        previous,
-        { relationships },
-        instanceId,
-      )
-    ) {
+    for (const op of diffInstance(desired, options)) {
       (op.op === "delete" ? plan.deletes : plan.writes).push(op);
     }
     return plan;

@@ -63,7 +63,7 @@ export interface InstancePlan {
   /** The instance verdict (worst resource decides, named). */
   rollup: Readiness;
   /** k8splugin's own `ready` flag (Helm's checker), when it was read. */
-  k8spluginReady?: boolean;
+  k8spluginReady?: boolean | undefined;
   /** What a sync would send for it now. */
   planned: PlannedOperation[];
   /** The same, as the HTTP requests a sync would send. */
@@ -127,8 +127,11 @@ export async function planInstance(
   if (!summary) throw new InstanceNotListedError(instanceId, listed.length);
   const { placements, kubes } = await prepare(pass, [summary]);
   let read: InstanceRead | undefined;
-  await readInstances([summary], readOptions(pass, kubes), (r) => {
-    read = r;
+  await readInstances([summary], {
+    ...readOptions(pass, kubes),
+    onRead: (r) => {
+      read = r;
+    },
   });
   if (!read) throw new Error(`Cannot read instance "${instanceId}"`);
   if (!read.ok) throw new Error(read.error, { cause: read.cause });
@@ -141,9 +144,7 @@ export async function planInstance(
       ...r.readiness,
       resource: `${r.gvk.kind}/${r.name}`,
     }))),
-    ...(read.k8spluginReady === undefined
-      ? {}
-      : { k8spluginReady: read.k8spluginReady }),
+    k8spluginReady: read.k8spluginReady,
     warnings,
   };
   const placement = placements.get(summary.cloudRegion)!;

@@ -136,12 +136,7 @@ export async function runSync(
   // 2. Place the regions in play; a rebuild first finds our objects in A&AI.
   const { placements, kubes } = await prepare(pass, summaries);
   if (pass.rebuild) {
-    await discoverOwned(
-      pass,
-      placements,
-      (id, region) => inScope(scope, id, region),
-      (region) => inScope({ regions }, "", region),
-    );
+    await discoverOwned(pass, placements, scope);
   }
 
   // 3. Read, plan, publish and commit instance by instance (DESIGN §3 steps
@@ -192,28 +187,28 @@ export async function runSync(
       isSettled: (summary, key) =>
         !pass.rebuild &&
         isSettled(snapshot.instances[summary.id], key, started.getTime()),
-    },
-    async (read) => {
-      const plan = await planRead(pass, read, placements, aaiLimit);
-      if (!plan) return;
-      vanished.push(...plan.deletes);
-      if (dryRun) return void planned.set(read.summary.id, plan.writes);
-      const delivered = await send(plan.writes);
-      // Settled once everything it asked for is in A&AI; an instance with a
-      // delete to come is settled by the next full read.
-      const known = snapshot.instances[read.summary.id];
-      if (
-        delivered && read.ok && !read.unchanged && read.key !== undefined &&
-        plan.deletes.length === 0 && known
-      ) {
-        pass.changed();
-        known.settled = settlementOf(
-          read.key,
-          read.resources.map((r) => r.readiness.verdict),
-          started.getTime(),
-          read.recheckAt,
-        );
-      }
+      onRead: async (read) => {
+        const plan = await planRead(pass, read, placements, aaiLimit);
+        if (!plan) return;
+        vanished.push(...plan.deletes);
+        if (dryRun) return void planned.set(read.summary.id, plan.writes);
+        const delivered = await send(plan.writes);
+        // Settled once everything it asked for is in A&AI; an instance with a
+        // delete to come is settled by the next full read.
+        const known = snapshot.instances[read.summary.id];
+        if (
+          delivered && read.ok && !read.unchanged && read.key !== undefined &&
+          plan.deletes.length === 0 && known
+        ) {
+          pass.changed();
+          known.settled = settlementOf(
+            read.key,
+            read.resources.map((r) => r.readiness.verdict),
+            started.getTime(),
+            read.recheckAt,
+          );
+        }
+      },
     },
   );
 

@@ -37,14 +37,14 @@ export type InstanceRead =
     /** `k8splugin` or `kube` (fallback or `source: kube`). */
     via: "k8splugin" | "kube";
     /** For a k8splugin read: its key (see {@linkcode ReadOptions.isSettled}). */
-    key?: string;
+    key?: string | undefined;
     /**
      * The earliest time (ms) at which a verdict would change with the clock
      * alone; absent when none would.
      */
-    recheckAt?: number;
+    recheckAt?: number | undefined;
     /** k8splugin's own `ready` flag (Helm's checker), for a k8splugin read. */
-    k8spluginReady?: boolean;
+    k8spluginReady?: boolean | undefined;
   }
   | {
     /** Read, and settled under `key`: not parsed or evaluated again. */
@@ -84,6 +84,8 @@ export interface ReadOptions {
   isSettled?: (summary: InstanceSummary, key: string) => boolean;
   /** Called when a kube fallback or read problem is worth a warning. */
   warn?: (message: string, properties?: Record<string, unknown>) => void;
+  /** Called with each read as soon as it is done, inside its read slot. */
+  onRead: (read: InstanceRead) => void | Promise<void>;
 }
 
 /** A one-line description of an error (never a response dump). */
@@ -325,8 +327,8 @@ function readKey(
 export async function readInstances(
   summaries: InstanceSummary[],
   options: ReadOptions,
-  onRead: (read: InstanceRead) => void | Promise<void>,
 ): Promise<void> {
+  const { onRead } = options;
   const limit = pLimit(options.concurrency);
   // Cluster context, fetched once per run per region (+ its namespaces).
   const contextByRegion = new Map<string, Promise<RegionContext>>();
@@ -383,9 +385,9 @@ export async function readInstances(
       summary,
       via,
       resources,
-      ...(key === undefined ? {} : { key }),
-      ...(recheckAt === undefined ? {} : { recheckAt }),
-      ...(k8spluginReady === undefined ? {} : { k8spluginReady }),
+      key,
+      recheckAt,
+      k8spluginReady,
     };
   }
 

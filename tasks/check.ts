@@ -102,11 +102,11 @@ export interface CheckArgs {
   /** `--color`. */
   color: "auto" | "never" | "always";
   /** `--config`: the config file. */
-  config?: string;
+  config?: string | undefined;
   /** `--source`: where resources are read from. */
-  source?: "k8splugin" | "kube";
+  source?: "k8splugin" | "kube" | undefined;
   /** `--now`: the time to judge at. */
-  now?: Date;
+  now?: Date | undefined;
 }
 
 /**
@@ -199,9 +199,9 @@ export function parseArgs(
     intervalMs,
     headers: options.headers,
     color: options.color,
-    ...(options.config === undefined ? {} : { config: options.config }),
-    ...(options.source === undefined ? {} : { source: options.source }),
-    ...(now === undefined ? {} : { now }),
+    config: options.config,
+    source: options.source,
+    now,
   };
 }
 
@@ -255,7 +255,7 @@ async function inspect(
     config,
     verify: args.verify,
     aai: args.aai,
-    ...(args.source === undefined ? {} : { source: args.source }),
+    source: args.source,
   });
   for (const warning of plan.warnings) warn(warning);
   // With --aai the problem is part of the output; otherwise say it on stderr.
