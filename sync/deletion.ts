@@ -31,6 +31,35 @@ export function inScope(scope: Scope, id: string, region: string): boolean {
     (!scope.instances?.length || scope.instances.includes(id));
 }
 
+/**
+ * What in `scope` matches no listed instance, one warning each: a mistyped
+ * `--region` or `--instance` would otherwise pass silently doing nothing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { unmatchedScope } from "./deletion.ts";
+ * const listed = [{ id: "a", cloudRegion: "r1" }];
+ * assert.deepEqual(unmatchedScope({ regions: ["r1"], instances: ["a"] }, listed), []);
+ * assert.equal(unmatchedScope({ regions: ["r2"] }, listed).length, 1);
+ * ```
+ */
+export function unmatchedScope(
+  scope: Scope,
+  listed: readonly { id: string; cloudRegion: string }[],
+): string[] {
+  const regions = new Set(listed.map((s) => s.cloudRegion));
+  const ids = new Set(listed.map((s) => s.id));
+  return [
+    ...(scope.regions ?? []).filter((r) => !regions.has(r)).map((r) =>
+      `--region "${r}" matches no instance k8splugin lists (${regions.size} region(s) listed)`
+    ),
+    ...(scope.instances ?? []).filter((id) => !ids.has(id)).map((id) =>
+      `--instance "${id}" matches no instance k8splugin lists`
+    ),
+  ];
+}
+
 /** What {@linkcode planDeletions} decides with. */
 export interface DeletionOptions {
   /** The ids of a successful k8splugin list (the whole list, not only the scope). */

@@ -105,9 +105,10 @@ export function explainChange(
 ): string {
   if (
     before.verdict !== undefined &&
-    (before.verdict !== desired.verdict || before.reason !== desired.reason)
+    (before.verdict !== desired.readiness.verdict ||
+      before.reason !== desired.readiness.reason)
   ) {
-    return `readiness ${before.verdict}/${before.reason} → ${desired.verdict}/${desired.reason}`;
+    return `readiness ${before.verdict}/${before.reason} → ${desired.readiness.verdict}/${desired.readiness.reason}`;
   }
   const parts: string[] = changed.filter((k) => k !== "labels");
   if (changed.includes("labels")) {
@@ -175,7 +176,8 @@ export function diffInstance(
         body: createBody(d, context.relationships),
         desired: d,
         relationships: context.relationships,
-        why: `new ${d.fields.kind} ${d.key} (${d.verdict}/${d.reason})`,
+        why:
+          `new ${d.fields.kind} ${d.key} (${d.readiness.verdict}/${d.readiness.reason})`,
       });
       continue;
     }

@@ -88,10 +88,12 @@ export interface DesiredObject {
   fields: OwnedFields;
   /** Kubernetes `metadata.resourceVersion` (published, never compared). */
   sourceVersion: string;
-  /** Verdict carried in the readiness label. */
-  verdict: Verdict;
-  /** Reason carried in the reason label. */
-  reason: string;
+  /**
+   * The rules' verdict, as they gave it: the one form it travels in. The
+   * readiness labels in `fields.labels` are derived from it
+   * ({@linkcode aaiLabels}); {@linkcode readinessOfLabels} reads them back.
+   */
+  readiness: Readiness;
 }
 
 /** Settings the mapping reads. */
@@ -305,6 +307,34 @@ export function aaiLabels(
   return labels.sort();
 }
 
+/**
+ * The verdict and reason an A&AI `labels` list carries (the inverse of
+ * {@linkcode aaiLabels}); `undefined` without a valid readiness label.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { aaiLabels, readinessOfLabels } from "./mapping.ts";
+ * const labels = aaiLabels({ app: "web" }, { verdict: "Failed", reason: "CrashLoopBackOff" }, "k8s-aai-sync/");
+ * assert.deepEqual(readinessOfLabels(labels, "k8s-aai-sync/"), { verdict: "Failed", reason: "CrashLoopBackOff" });
+ * assert.equal(readinessOfLabels(["app=web"], "k8s-aai-sync/"), undefined);
+ * ```
+ */
+export function readinessOfLabels(
+  labels: readonly string[],
+  labelPrefix: string,
+): { verdict: Verdict; reason: string } | undefined {
+  const value = (key: string) => {
+    const prefix = `${labelPrefix}${key}=`;
+    return labels.find((l) => l.startsWith(prefix))?.slice(prefix.length);
+  };
+  const verdict = value("readiness");
+  if (verdict !== "Ready" && verdict !== "Pending" && verdict !== "Failed") {
+    return undefined;
+  }
+  return { verdict, reason: value("reason") ?? "" };
+}
+
 /** The desired A&AI object for one evaluated resource. */
 export function mapResource(
   resource: EvaluatedResource,
@@ -335,8 +365,7 @@ export function mapResource(
       "data-source": DATA_SOURCE,
     },
     sourceVersion: sourceVersionOf(resource.object),
-    verdict: resource.readiness.verdict,
-    reason: resource.readiness.reason,
+    readiness: resource.readiness,
   };
 }
 

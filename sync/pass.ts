@@ -67,6 +67,11 @@ export interface SyncOptions {
    * `deno task sync` turns this off and logs each write instead.
    */
   recordOperations?: boolean | undefined;
+  /**
+   * Log a progress line at most this often while instances are read, in ms
+   * (default 10 000): a pass over thousands of instances takes minutes.
+   */
+  progressEveryMs?: number | undefined;
 }
 
 /** One A&AI operation as reported (planned, or sent with its outcome). */

@@ -21,6 +21,7 @@ import {
   k8sResourcesPath,
   ownedFieldsOf,
   type Placement,
+  readinessOfLabels,
 } from "./mapping.ts";
 import { inScope, type Scope } from "./deletion.ts";
 import type { Pass } from "./pass.ts";
@@ -149,6 +150,18 @@ export async function prepare(
   placements: Placements;
   kubes: Map<string, KubeSource | undefined>;
 }> {
+  const kubes = await kubeClients(pass, summaries);
+  return {
+    placements: await resolvePlacements(pass, [...kubes.keys()]),
+    kubes,
+  };
+}
+
+/** The kube client of each region in play (`undefined` where it has none). */
+export async function kubeClients(
+  pass: Pass,
+  summaries: InstanceSummary[],
+): Promise<Map<string, KubeSource | undefined>> {
   const regions = [...new Set(summaries.map((s) => s.cloudRegion))].sort();
   const kubes = new Map<string, KubeSource | undefined>();
   for (const region of regions) {
@@ -163,7 +176,7 @@ export async function prepare(
       kubes.set(region, undefined);
     }
   }
-  return { placements: await resolvePlacements(pass, regions), kubes };
+  return kubes;
 }
 
 /** How {@linkcode readInstances} reads for this pass (all but `onRead`). */
@@ -253,20 +266,16 @@ export async function discoverOwned(
       };
       if (instance.objects[path]) continue;
       pass.changed();
-      const readiness = (key: string) =>
-        fields.labels?.find((l) =>
-          l.startsWith(`${pass.config.labelPrefix}${key}=`)
-        )
-          ?.split("=").slice(1).join("=") ?? "";
-      const verdict = readiness("readiness");
+      const readiness = readinessOfLabels(
+        fields.labels ?? [],
+        pass.config.labelPrefix,
+      );
       instance.objects[path] = {
         key:
           `${fields.group}/${fields.version}/${fields.kind}/${fields.namespace}/${fields.name}`,
         ...fingerprintOf(fields),
-        verdict: verdict === "Ready" || verdict === "Failed"
-          ? verdict
-          : "Pending",
-        reason: readiness("reason"),
+        verdict: readiness?.verdict ?? "Pending",
+        reason: readiness?.reason ?? "",
         publishedAt: pass.now.toISOString(),
         edges: hasEdges(object),
       };

@@ -26,7 +26,12 @@ import {
   type SyncDeps,
   type SyncOptions,
 } from "./pass.ts";
-import { prepare, readOptions, vfModuleOf } from "./placement.ts";
+import {
+  kubeClients,
+  readOptions,
+  resolvePlacements,
+  vfModuleOf,
+} from "./placement.ts";
 import { planWrites } from "./plan.ts";
 import { newReport, toReported } from "./report.ts";
 import { emptySnapshot, readSnapshot, type Snapshot } from "./snapshot.ts";
@@ -51,7 +56,12 @@ export class InstanceNotListedError extends Error {
 export interface PlanInstanceOptions
   extends Pick<SyncOptions, "config" | "verify" | "source" | "takeOwnership"> {
   /** Also read what A&AI holds for the instance (`check --aai`). */
-  aai?: boolean;
+  aai?: boolean | undefined;
+  /**
+   * Place and plan the instance (default true); `false` only reads and
+   * judges it, without a request to A&AI (`check` without A&AI settings).
+   */
+  plan?: boolean | undefined;
 }
 
 /** What `check` shows for one instance. */
@@ -96,19 +106,24 @@ export async function planInstance(
   deps: SyncDeps,
   options: PlanInstanceOptions,
 ): Promise<InstancePlan> {
-  const { config, verify = false, aai = false, takeOwnership = false } =
-    options;
+  const {
+    config,
+    verify = false,
+    aai = false,
+    takeOwnership = false,
+    plan: planning = true,
+  } = options;
   const now = (deps.now ?? (() => new Date()))();
-  let snapshot: Snapshot;
   const warnings: string[] = [];
+  if (aai && !verify && !(await exists(config.snapshot))) {
+    warnings.push(
+      `No snapshot at "${config.snapshot}": planning as if nothing were published yet (add --verify to plan against what A&AI holds)`,
+    );
+  }
+  let snapshot: Snapshot;
   try {
     snapshot = await readSnapshot(config.snapshot);
-  } catch (error) {
-    if (aai && !verify && error instanceof Deno.errors.NotFound) {
-      warnings.push(
-        `No snapshot at "${config.snapshot}": planning as if nothing were published yet (add --verify to plan against A&AI)`,
-      );
-    }
+  } catch {
     snapshot = emptySnapshot(now);
   }
   const pass: Pass = {
@@ -125,7 +140,7 @@ export async function planInstance(
   const listed = await deps.k8splugin.listInstances();
   const summary = listed.find((s) => s.id === instanceId);
   if (!summary) throw new InstanceNotListedError(instanceId, listed.length);
-  const { placements, kubes } = await prepare(pass, [summary]);
+  const kubes = await kubeClients(pass, [summary]);
   let read: InstanceRead | undefined;
   await readInstances([summary], {
     ...readOptions(pass, kubes),
@@ -147,16 +162,12 @@ export async function planInstance(
     k8spluginReady: read.k8spluginReady,
     warnings,
   };
-  const placement = placements.get(summary.cloudRegion)!;
+  const unplanned = { planned: [], operations: [], aai: [], held: [] };
+  if (!planning) return { ...base, ...unplanned };
+  const placement = (await resolvePlacements(pass, [summary.cloudRegion]))
+    .get(summary.cloudRegion)!;
   if ("error" in placement) {
-    return {
-      ...base,
-      planned: [],
-      operations: [],
-      aai: [],
-      held: [],
-      error: placement.error,
-    };
+    return { ...base, ...unplanned, error: placement.error };
   }
   const desired = read.resources.map((r) =>
     mapResource(r, placement, {
@@ -203,4 +214,15 @@ export async function planInstance(
       : [],
     placement,
   };
+}
+
+/** Whether a file exists. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
 }

@@ -91,8 +91,8 @@ function commitDesired(
   const entry: SnapshotObject = {
     key: d.key,
     ...fingerprintOf(d.fields),
-    verdict: d.verdict,
-    reason: d.reason,
+    verdict: d.readiness.verdict,
+    reason: d.readiness.reason,
     publishedAt: pass.now.toISOString(),
     edges: edges || (instance.objects[d.path]?.edges ?? false),
   };
@@ -126,6 +126,33 @@ export function recordInStep(
 ): void {
   commitDesired(pass, desired, { edges });
   pass.changed();
+}
+
+/**
+ * A function to call once per instance read: at most every `everyMs`, it
+ * logs how far the pass is (a pass over thousands of instances takes
+ * minutes); never for the last read, which the summary line covers.
+ */
+export function progressLogger(
+  pass: Pass,
+  total: number,
+  everyMs: number,
+): () => void {
+  let done = 0;
+  let loggedAt = performance.now();
+  return () => {
+    done++;
+    const at = performance.now();
+    if (at - loggedAt < everyMs || done === total) return;
+    loggedAt = at;
+    const { writes, errors } = pass.report;
+    const sent = writes.create + writes.update + writes.delete +
+      writes.adopt + writes.relate;
+    pass.log.info(
+      `Progress: ${done}/${total} instances read, ${sent} writes confirmed, ${errors.length} errors`,
+      { read: done, listed: total, writes: sent, errors: errors.length },
+    );
+  };
 }
 
 /** The write counter each outcome adds to (`unchanged`: none; `failed` is an error). */

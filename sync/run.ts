@@ -10,7 +10,12 @@
 
 import pLimit, { type LimitFunction } from "p-limit";
 import { ruleOptions } from "./config.ts";
-import { inScope, planDeletions, type Scope } from "./deletion.ts";
+import {
+  inScope,
+  planDeletions,
+  type Scope,
+  unmatchedScope,
+} from "./deletion.ts";
 import type { PlannedOperation } from "./diff.ts";
 import { readHeld } from "./held.ts";
 import { mapResource, relationshipsFor } from "./mapping.ts";
@@ -33,6 +38,7 @@ import { planWrites, type WritePlan } from "./plan.ts";
 import { isTransportError, publish } from "./publish.ts";
 import {
   newReport,
+  progressLogger,
   recordForeign,
   recordInStep,
   recordResult,
@@ -75,6 +81,7 @@ export async function runSync(
     instances = [],
     takeOwnership = false,
     allowMassDelete = false,
+    progressEveryMs = 10_000,
   } = options;
   const clock = deps.now ?? (() => new Date());
   const started = clock();
@@ -132,6 +139,10 @@ export async function runSync(
   const listed = listing.value;
   const summaries = listed.filter((s) => inScope(scope, s.id, s.cloudRegion));
   report.instances.listed = summaries.length;
+  for (const message of unmatchedScope(scope, listed)) {
+    report.warnings.push(message);
+    log.warn(message);
+  }
 
   // 2. Place the regions in play; a rebuild first finds our objects in A&AI.
   const { placements, kubes } = await prepare(pass, summaries);
@@ -148,6 +159,7 @@ export async function runSync(
   const planned = new Map<string, PlannedOperation[]>();
   let sent = 0;
   let unreachable = 0;
+  const progress = progressLogger(pass, summaries.length, progressEveryMs);
   /** Publishes `operations` (committing each result); true when none failed. */
   async function send(operations: PlannedOperation[]): Promise<boolean> {
     if (operations.length === 0) return true;
@@ -188,6 +200,7 @@ export async function runSync(
         !pass.rebuild &&
         isSettled(snapshot.instances[summary.id], key, started.getTime()),
       onRead: async (read) => {
+        progress();
         const plan = await planRead(pass, read, placements, aaiLimit);
         if (!plan) return;
         vanished.push(...plan.deletes);

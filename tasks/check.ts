@@ -52,8 +52,11 @@ Exit codes (for scripts):
   0  the instance is Ready
   3  the instance is Pending (not Ready yet, nothing says it cannot get there)
   4  the instance is Failed (it will not become Ready without a change)
-  1  error: k8splugin or A&AI unreachable, unknown instance id, …
+  1  error: k8splugin or A&AI unreachable, unknown instance id, or (with
+     --aai) A&AI cannot place the instance, …
   2  usage or configuration error
+
+Without --aai, check needs no A&AI settings (AAI_URL may be unset).
 
 Configuration: --config FILE or K8S_AAI_SYNC_CONFIG, overridden by K8SPLUGIN_URL,
 AAI_URL, AAI_USERNAME, AAI_PASSWORD_FILE, … (see README.md, "Configuration").
@@ -175,6 +178,11 @@ export function parseArgs(
   program.parse(args, { from: "user" });
   const options = program.opts();
   const instanceId = program.args[0] ?? "";
+  if (options.verify && !options.aai) {
+    throw new UsageError(
+      "Cannot use --verify without --aai: it plans against what A&AI holds, which only --aai shows",
+    );
+  }
   const intervalMs = parseDuration(options.interval);
   if (intervalMs === undefined || intervalMs <= 0) {
     throw new UsageError(
@@ -204,6 +212,9 @@ export function parseArgs(
     now,
   };
 }
+
+/** Stands in for a missing A&AI URL when check runs without A&AI (never called). */
+const NO_AAI_URL = "http://aai.invalid";
 
 /** The peers `check` talks to. */
 interface Peers {
@@ -245,6 +256,7 @@ async function inspect(
   args: CheckArgs,
   now: Date,
   warn: (message: string) => void,
+  withAai: boolean,
 ): Promise<CheckView> {
   const plan = await planInstance(args.instanceId, {
     k8splugin: peers.k8splugin,
@@ -255,6 +267,7 @@ async function inspect(
     config,
     verify: args.verify,
     aai: args.aai,
+    plan: withAai,
     source: args.source,
   });
   for (const warning of plan.warnings) warn(warning);
@@ -315,11 +328,24 @@ export async function main(
     throw error;
   }
   let config: Config;
+  // Without --aai, check needs no A&AI: a configuration that lacks only its
+  // URL still reads and judges the instance (it just plans nothing).
+  let withAai = true;
   try {
     config = await loadConfig(parsed.config, io.env);
   } catch (error) {
-    io.err(`error: ${describeError(error)}`);
-    return error instanceof ConfigError ? EXIT.USAGE : EXIT.FAILED;
+    const withoutAai = parsed.aai || !(error instanceof ConfigError)
+      ? undefined
+      : await loadConfig(parsed.config, {
+        ...io.env,
+        AAI_URL: NO_AAI_URL,
+      }).catch(() => undefined);
+    if (!withoutAai) {
+      io.err(`error: ${describeError(error)}`);
+      return error instanceof ConfigError ? EXIT.USAGE : EXIT.FAILED;
+    }
+    config = withoutAai;
+    withAai = false;
   }
   const offset = parsed.now ? parsed.now.getTime() - Date.now() : 0;
   const clock = io.now ?? (() => new Date(Date.now() + offset));
@@ -335,7 +361,7 @@ export async function main(
   try {
     let view: CheckView;
     try {
-      view = await inspect(peers, config, parsed, clock(), warn);
+      view = await inspect(peers, config, parsed, clock(), warn, withAai);
     } catch (error) {
       io.err(`error: ${errorLine(error, parsed, config)}`);
       return EXIT.FAILED;
@@ -350,7 +376,7 @@ export async function main(
       if (io.signal?.aborted) break;
       let next: CheckView;
       try {
-        next = await inspect(peers, config, parsed, clock(), warn);
+        next = await inspect(peers, config, parsed, clock(), warn, withAai);
       } catch (error) {
         io.err(
           `${clock().toISOString()}  error: ${
@@ -371,6 +397,9 @@ export async function main(
       }
       view = next;
     }
+    // With --aai, an instance A&AI cannot place is an error whatever its
+    // verdict: a sync could not publish it.
+    if (view.aai?.error) return EXIT.FAILED;
     return VERDICT_EXIT_CODES[view.verdict];
   } finally {
     await peers.close();

@@ -31,8 +31,12 @@ function desired(
       "data-source": "k8splugin",
     },
     sourceVersion: "10",
-    verdict: "Ready",
-    reason: "Available",
+    readiness: {
+      verdict: "Ready",
+      reason: "Available",
+      message: "",
+      warnings: [],
+    },
     ...overrides,
   };
 }
@@ -44,8 +48,8 @@ function snap(
   return {
     key: d.key,
     ...fingerprintOf(d.fields),
-    verdict: d.verdict,
-    reason: d.reason,
+    verdict: d.readiness.verdict,
+    reason: d.readiness.reason,
     publishedAt: "2026-01-01T00:00:00Z",
     edges: false,
     ...extra,
@@ -69,8 +73,12 @@ Deno.test("diffInstance() patches only the changed labels plus data-source-versi
   const before = desired();
   const now = desired({
     sourceVersion: "12",
-    verdict: "Failed",
-    reason: "CrashLoopBackOff",
+    readiness: {
+      verdict: "Failed",
+      reason: "CrashLoopBackOff",
+      message: "",
+      warnings: [],
+    },
   }, [
     "a=1",
     "x/readiness=Failed",
@@ -105,7 +113,14 @@ Deno.test("diffInstance() creates new objects and deletes vanished ones of the i
 });
 
 Deno.test("diffInstance() leaves objects of another owner alone", () => {
-  const d = desired({ verdict: "Failed" }, ["x/readiness=Failed"]);
+  const d = desired({
+    readiness: {
+      verdict: "Failed",
+      reason: "Available",
+      message: "",
+      warnings: [],
+    },
+  }, ["x/readiness=Failed"]);
   assert.deepEqual(
     diffInstance([d], {
       instanceId: "i1",

@@ -29,8 +29,12 @@ function desired(n: number, labels = ["a=1"]): DesiredObject {
       "data-source": "k8splugin",
     },
     sourceVersion: "10",
-    verdict: "Ready",
-    reason: "Available",
+    readiness: {
+      verdict: "Ready",
+      reason: "Available",
+      message: "",
+      warnings: [],
+    },
   };
 }
 
@@ -38,8 +42,8 @@ function snap(d: DesiredObject, extra: Partial<SnapshotObject> = {}) {
   return {
     key: d.key,
     ...fingerprintOf(d.fields),
-    verdict: d.verdict,
-    reason: d.reason,
+    verdict: d.readiness.verdict,
+    reason: d.readiness.reason,
     publishedAt: "2026-01-01T00:00:00Z",
     edges: true,
     ...extra,

@@ -49,8 +49,8 @@ function committed(
     [d.path]: {
       key: d.key,
       ...fingerprintOf(d.fields),
-      verdict: d.verdict,
-      reason: d.reason,
+      verdict: d.readiness.verdict,
+      reason: d.readiness.reason,
       publishedAt: "x",
       edges: false,
     },

@@ -138,8 +138,12 @@ function desired(n: number, owner = "k8s-aai-sync"): DesiredObject {
       "data-source": "k8splugin",
     },
     sourceVersion: "1",
-    verdict: "Ready",
-    reason: "Running",
+    readiness: {
+      verdict: "Ready",
+      reason: "Running",
+      message: "",
+      warnings: [],
+    },
   };
 }
 

@@ -560,12 +560,47 @@ Deno.test("check says why a sync could not publish when A&AI lacks the region's 
     demo.steps[1]!.now,
     "--aai",
   ], env);
-  assert.equal(withAai.code, 0);
+  assert.equal(
+    withAai.code,
+    1,
+    "with --aai, a placement A&AI rejects is an error",
+  );
   assert.match(
     withAai.out,
     /A sync pass cannot publish this instance: .*k8sregionone/,
   );
   assert.doesNotMatch(withAai.out, /up to date/);
+});
+
+Deno.test("check without --aai needs no A&AI settings; with --aai it still does", async () => {
+  await using k8splugin = startK8splugin({ scenario: demo, step: 1 });
+  const env = { K8SPLUGIN_URL: k8splugin.url };
+  const now = demo.steps[1]!.now;
+  const plain = await runCheck(["edgex-1", "--now", now], env);
+  assert.equal(plain.code, 0, plain.err);
+  assert.equal(plain.err, "");
+  assert.match(plain.out, /^Verdict: Ready/m);
+  const withAai = await runCheck(["edgex-1", "--now", now, "--aai"], env);
+  assert.equal(withAai.code, 2);
+  assert.match(withAai.err, /AAI_URL/);
+});
+
+Deno.test("check --verify without --aai is a usage error", async () => {
+  const { code, err } = await runCheck(["edgex-1", "--verify"], {
+    K8SPLUGIN_URL: "http://127.0.0.1:9",
+    AAI_URL: "http://127.0.0.1:9",
+  });
+  assert.equal(code, 2);
+  assert.match(err, /Cannot use --verify without --aai/);
+});
+
+Deno.test("check --aai says so when there is no snapshot to plan against", async () => {
+  await using sims = await simulators(0);
+  const args = ["edgex-1", "--now", sims.now, "--aai"];
+  const cold = await runCheck(args, sims.env);
+  assert.match(cold.err, /^warning: No snapshot at ".*snapshot\.json"/m);
+  const verifying = await runCheck([...args, "--verify"], sims.env);
+  assert.doesNotMatch(verifying.err, /No snapshot/);
 });
 
 Deno.test("toReported() turns planned operations into the HTTP requests sync sends", () => {
