@@ -16,13 +16,17 @@ import {
 import type { KubeSource } from "../adapters/kube.ts";
 import { ruleOptions } from "./config.ts";
 import {
+  type DesiredObject,
+  type EvaluatedResource,
   fingerprintOf,
   k8sResourcePath,
   k8sResourcesPath,
+  mapResource,
   ownedFieldsOf,
   type Placement,
   readinessOfLabels,
 } from "./mapping.ts";
+import type { OwnershipPolicy } from "./plan.ts";
 import { inScope, type Scope } from "./deletion.ts";
 import type { Pass } from "./pass.ts";
 import { describeError, type ReadOptions } from "./source.ts";
@@ -140,6 +144,25 @@ export async function vfModuleOf(
     );
     return undefined;
   }
+}
+
+/** The desired A&AI objects of an instance's resources, placed and mapped as this pass's config says. */
+export function desiredObjects(
+  pass: Pass,
+  resources: readonly EvaluatedResource[],
+  placement: Placement,
+): DesiredObject[] {
+  const { k8splugin, owner, labelPrefix } = pass.config;
+  const options = { k8spluginUrl: k8splugin.url, owner, labelPrefix };
+  return resources.map((r) => mapResource(r, placement, options));
+}
+
+/** Whose objects this pass may change (see `mayChange()`). */
+export function ownershipOf(pass: Pass): OwnershipPolicy {
+  return {
+    owner: pass.config.owner,
+    takeOwnership: pass.options.takeOwnership ?? false,
+  };
 }
 
 /** Resolves the kube clients and the A&AI placement of the regions in play. */

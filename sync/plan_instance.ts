@@ -15,7 +15,6 @@ import { readHeld } from "./held.ts";
 import {
   createBody,
   type EvaluatedResource,
-  mapResource,
   type Placement,
   relationshipsFor,
 } from "./mapping.ts";
@@ -27,7 +26,9 @@ import {
   type SyncOptions,
 } from "./pass.ts";
 import {
+  desiredObjects,
   kubeClients,
+  ownershipOf,
   readOptions,
   resolvePlacements,
   vfModuleOf,
@@ -110,7 +111,6 @@ export async function planInstance(
     config,
     verify = false,
     aai = false,
-    takeOwnership = false,
     plan: planning = true,
   } = options;
   const now = (deps.now ?? (() => new Date()))();
@@ -169,13 +169,7 @@ export async function planInstance(
   if ("error" in placement) {
     return { ...base, ...unplanned, error: placement.error };
   }
-  const desired = read.resources.map((r) =>
-    mapResource(r, placement, {
-      k8spluginUrl: config.k8splugin.url,
-      owner: config.owner,
-      labelPrefix: config.labelPrefix,
-    })
-  );
+  const desired = desiredObjects(pass, read.resources, placement);
   const vf = await vfModuleOf(pass, instanceId);
   const relationships = vf ? relationshipsFor(vf, config.aai.apiVersion) : [];
   // A&AI's copies are what check shows: one it cannot read fails the check.
@@ -189,7 +183,7 @@ export async function planInstance(
     previous: snapshot.instances[instanceId]?.objects ?? {},
     relationships,
     reference: verify ? { from: "aai", held } : { from: "snapshot" },
-    ownership: { owner: config.owner, takeOwnership },
+    ownership: ownershipOf(pass),
   });
   const planned = [...plan.writes, ...plan.deletes];
   if (aai) {

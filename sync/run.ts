@@ -18,7 +18,7 @@ import {
 } from "./deletion.ts";
 import type { PlannedOperation } from "./diff.ts";
 import { readHeld } from "./held.ts";
-import { mapResource, relationshipsFor } from "./mapping.ts";
+import { relationshipsFor } from "./mapping.ts";
 import {
   type Pass,
   QUIET,
@@ -27,7 +27,9 @@ import {
   type SyncOptions,
 } from "./pass.ts";
 import {
+  desiredObjects,
   discoverOwned,
+  ownershipOf,
   type Placements,
   prepare,
   readOptions,
@@ -79,7 +81,6 @@ export async function runSync(
     verify = false,
     regions = [],
     instances = [],
-    takeOwnership = false,
     allowMassDelete = false,
     progressEveryMs = 10_000,
   } = options;
@@ -167,8 +168,7 @@ export async function runSync(
       aai: deps.aai,
       concurrency: config.aai.concurrency,
       limit: aaiLimit,
-      owner: config.owner,
-      takeOwnership,
+      ...ownershipOf(pass),
       bulk: config.aai.bulk,
       warn: (message, properties) => {
         report.warnings.push(message);
@@ -327,13 +327,7 @@ async function planRead(
     pass.changed();
   }
   for (const r of read.resources) report.resources[r.readiness.verdict]++;
-  const desired = read.resources.map((r) =>
-    mapResource(r, placement, {
-      k8spluginUrl: config.k8splugin.url,
-      owner: config.owner,
-      labelPrefix: config.labelPrefix,
-    })
-  );
+  const desired = desiredObjects(pass, read.resources, placement);
   const previous = known.objects;
   const needsLookup = pass.rebuild ||
     Object.keys(previous).length === 0 ||
@@ -360,10 +354,7 @@ async function planRead(
     previous,
     relationships,
     reference,
-    ownership: {
-      owner: config.owner,
-      takeOwnership: pass.options.takeOwnership ?? false,
-    },
+    ownership: ownershipOf(pass),
   });
   for (const { desired: d, owner } of plan.foreign) {
     recordForeign(pass, d, owner);

@@ -11,7 +11,7 @@ import { styleText } from "node:util";
 import { stringify as stringifyYaml } from "yaml";
 import type { AaiObject } from "../adapters/aai.ts";
 import type { Verdict } from "../rules/mod.ts";
-import type { InstancePlan } from "../sync/mod.ts";
+import { type InstancePlan, readinessOfLabels } from "../sync/mod.ts";
 
 /** Output formats of `-o`. */
 export type OutputFormat = "table" | "wide" | "json" | "yaml";
@@ -95,6 +95,8 @@ export interface TableOptions {
   color?: boolean;
   /** Reference time for the AGE column; defaults to `view.checkedAt`. */
   now?: Date;
+  /** Prefix of the readiness labels A&AI's objects carry (default `k8s-aai-sync/`). */
+  labelPrefix?: string;
 }
 
 /**
@@ -271,15 +273,15 @@ export function renderAai(view: CheckView, options: TableOptions = {}): string {
     );
     for (const o of aai.objects) {
       const labels = Array.isArray(o.labels) ? o.labels.map(String) : [];
-      const label = (suffix: string) =>
-        labels.find((l) => l.includes(`${suffix}=`))?.split("=").slice(1).join(
-          "=",
-        ) ?? "";
+      const readiness = readinessOfLabels(
+        labels,
+        options.labelPrefix ?? "k8s-aai-sync/",
+      );
       table.push([
         String(o.kind ?? ""),
         String(o.name ?? ""),
-        label("/readiness"),
-        label("/reason"),
+        readiness?.verdict ?? "",
+        readiness?.reason ?? "",
         String(o["data-owner"] ?? ""),
         String(o["resource-version"] ?? ""),
       ]);

@@ -354,7 +354,11 @@ export async function main(
       noColor: io.env.NO_COLOR,
       isTerminal: io.isTerminal,
     });
-  const tableOptions: TableOptions = { headers: parsed.headers, color };
+  const tableOptions: TableOptions = {
+    headers: parsed.headers,
+    color,
+    labelPrefix: config.labelPrefix,
+  };
   const warn = (message: string) => io.err(`warning: ${message}`);
   const wait = io.sleep ?? sleepUnlessAborted;
   const peers = await openPeers(config, parsed.source ?? config.source);
