@@ -1105,7 +1105,7 @@ export interface KubeClientsOptions extends KubeClientOptions {
   /** Per-region kubeconfig; a region with none uses k8splugin's connectivity-info when `k8splugin` is given. */
   regions?: Record<string, KubeRegionConfig>;
   /** Source of connectivity-info kubeconfigs. */
-  k8splugin?: Pick<K8spluginClient, "getConnectivityInfo">;
+  k8splugin?: Pick<K8spluginClient, "getConnectivityInfo"> | undefined;
 }
 
 /**

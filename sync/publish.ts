@@ -56,7 +56,7 @@ export interface OperationResult {
   /** Whether the object now has its relationships (create/update/relate/adopt). */
   edges: boolean;
   /** HTTP status of the decisive request, when known. */
-  status?: number;
+  status?: number | undefined;
   /** Set when the object belongs to another `data-owner`. */
   foreignOwner?: string;
   /** Why it failed (one line, no response dump). */
@@ -64,11 +64,11 @@ export interface OperationResult {
   /** Requests sent for this operation. */
   requests: number;
   /** The failure was A&AI being unreachable (no HTTP response after retries). */
-  unreachable?: boolean;
+  unreachable?: boolean | undefined;
   /** The X-TransactionId of the decisive request, when the client reports it. */
   transactionId?: string;
   /** A&AI no longer has the vf-module/generic-vnf (ERR.5.4.6129): forget it. */
-  edgeTargetMissing?: boolean;
+  edgeTargetMissing?: boolean | undefined;
 }
 
 /** Settings of {@linkcode publish}. */
@@ -183,9 +183,7 @@ export async function publish(
       status,
       ...txid(transactionId),
       requests: requests + 1,
-      ...(relationships.length < op.relationships.length
-        ? { edgeTargetMissing: true }
-        : {}),
+      edgeTargetMissing: relationships.length < op.relationships.length,
     });
   }
 
@@ -292,7 +290,7 @@ export async function publish(
         edges: false,
         status: 200,
         requests: 1 + op.relationships.length,
-        ...(statusOf(error) === 404 ? { edgeTargetMissing: true } : {}),
+        edgeTargetMissing: statusOf(error) === 404,
       });
     }
   }
@@ -376,12 +374,10 @@ export async function publish(
         outcome: "failed",
         edges: false,
         error: describeError(error),
-        ...(statusOf(error) === undefined ? {} : { status: statusOf(error)! }),
-        ...txid((error as { transactionId?: unknown })?.transactionId),
-        ...(isTransportError(error) ? { unreachable: true } : {}),
-        ...(op.op === "relate" && statusOf(error) === 404
-          ? { edgeTargetMissing: true }
-          : {}),
+        status: statusOf(error),
+        ...txid(error instanceof AaiError ? error.transactionId : undefined),
+        unreachable: isTransportError(error),
+        edgeTargetMissing: op.op === "relate" && statusOf(error) === 404,
         requests: 0,
       });
     }
@@ -494,7 +490,7 @@ async function publishBulk(
               op,
               outcome,
               edges,
-              ...(statuses[i] === undefined ? {} : { status: statuses[i]! }),
+              status: statuses[i],
               requests: 1 / chunk.length,
             }),
           );

@@ -245,7 +245,10 @@ export async function runSync(
       { instanceId, misses },
     );
   }
-  for (const id of deletion.forget) delete snapshot.instances[id];
+  for (const id of deletion.forget) {
+    delete snapshot.instances[id];
+    pass.changed();
+  }
   for (const message of deletion.errors) {
     report.errors.push(message);
     log.error(message);
