@@ -11,8 +11,8 @@ import pRetry from "p-retry";
 import { setTimeout as sleepFor } from "node:timers/promises";
 
 /**
- * Waits `ms` milliseconds; with a `signal`, ends early (rejecting with its
- * reason) when it aborts.
+ * Waits `ms` milliseconds; with a `signal`, ends early, rejecting with the
+ * signal's reason, when it aborts.
  *
  * @example
  * ```ts
@@ -24,7 +24,14 @@ import { setTimeout as sleepFor } from "node:timers/promises";
  * ```
  */
 export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  await sleepFor(ms, undefined, signal ? { signal } : {});
+  try {
+    await sleepFor(ms, undefined, signal ? { signal } : {});
+  } catch (error) {
+    // node:timers/promises wraps the reason in an AbortError: hand on the
+    // reason itself, as fetch and p-retry do.
+    if (signal?.aborted) throw signal.reason;
+    throw error;
+  }
 }
 
 /** How {@linkcode retry} retries. */

@@ -27,6 +27,7 @@ import {
 } from "./pass.ts";
 import {
   desiredObjects,
+  discoverOwned,
   kubeClients,
   ownershipOf,
   readOptions,
@@ -168,6 +169,13 @@ export async function planInstance(
     .get(summary.cloudRegion)!;
   if ("error" in placement) {
     return { ...base, ...unplanned, error: placement.error };
+  }
+  if (verify) {
+    // As a rebuild does: our objects A&AI holds that the snapshot lacks.
+    await discoverOwned(pass, new Map([[summary.cloudRegion, placement]]), {
+      regions: [summary.cloudRegion],
+      instances: [instanceId],
+    });
   }
   const desired = desiredObjects(pass, read.resources, placement);
   const vf = await vfModuleOf(pass, instanceId);

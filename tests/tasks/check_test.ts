@@ -758,3 +758,48 @@ Deno.test("check --aai --verify plans nothing for another owner's object, exactl
     aai.close();
   }
 });
+
+Deno.test("check --aai --verify finds our objects only A&AI knows, as sync --verify does", async () => {
+  await using sims = await simulators(1);
+  const k8splugin = new HttpK8spluginClient({ baseUrl: sims.k8splugin.url });
+  const aai = new HttpAaiClient({ baseUrl: sims.aai.url });
+  const config = makeConfig({
+    k8splugin: { url: sims.k8splugin.url },
+    aai: { url: sims.aai.url },
+    snapshot: sims.env.K8S_AAI_SYNC_SNAPSHOT,
+  });
+  const now = new Date(sims.now);
+  try {
+    await runSync({ k8splugin, aai, now: () => now }, { config });
+    // An object of ours for edgex-1 that the snapshot never knew.
+    const sibling = [...sims.aai.state.objects.keys()].find((p) =>
+      p.includes("/k8s-resource/")
+    )!;
+    const orphan = sibling.replace(/[^/]+$/, "0".repeat(64));
+    const { "resource-version": _rv, "relationship-list": _edges, ...held } =
+      sims.aai.state.get(sibling)!;
+    sims.aai.state.put(orphan, { ...held, id: "0".repeat(64), name: "old" });
+    const verified = await runSync({ k8splugin, aai, now: () => now }, {
+      config,
+      verify: true,
+      dryRun: true,
+    });
+    assert.deepEqual(
+      verified.operations.map((op) => [op.method, op.path]),
+      [["DELETE", orphan]],
+    );
+    const checked = JSON.parse(
+      (await runCheck(
+        ["edgex-1", "--now", sims.now, "--aai", "--verify", "-o", "json"],
+        sims.env,
+      )).out,
+    ) as CheckView;
+    assert.deepEqual(
+      checked.aai?.operations.map((op) => [op.method, op.path]),
+      [["DELETE", orphan]],
+    );
+  } finally {
+    k8splugin.close();
+    aai.close();
+  }
+});
