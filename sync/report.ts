@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { DeletionPlan } from "./deletion.ts";
 import type { PlannedOperation } from "./diff.ts";
 import { type DesiredObject, fingerprintOf } from "./mapping.ts";
 import type { Pass, ReportedOperation, RunReport } from "./pass.ts";
@@ -153,6 +154,34 @@ export function progressLogger(
       { read: done, listed: total, writes: sent, errors: errors.length },
     );
   };
+}
+
+/**
+ * Takes a deletion plan into the snapshot (miss counts, forgotten
+ * instances) and the report (held deletes and why), with a log line for each
+ * instance whose objects wait for more misses.
+ */
+export function recordDeletions(pass: Pass, plan: DeletionPlan): void {
+  const { snapshot, report, log, config } = pass;
+  for (const [id, misses] of Object.entries(plan.misses)) {
+    snapshot.instances[id]!.misses = misses;
+    pass.changed();
+  }
+  for (const { instanceId, misses } of plan.waiting) {
+    log.info(
+      `Instance "${instanceId}" missing from k8splugin's list (${misses}/${config.deleteAfterMisses}); keeping its objects for now`,
+      { instanceId, misses },
+    );
+  }
+  for (const id of plan.forget) {
+    delete snapshot.instances[id];
+    pass.changed();
+  }
+  for (const message of plan.errors) {
+    report.errors.push(message);
+    log.error(message);
+  }
+  report.deletesHeld = plan.held;
 }
 
 /** The write counter each outcome adds to (`unchanged`: none; `failed` is an error). */

@@ -41,6 +41,7 @@ import { isTransportError, publish } from "./publish.ts";
 import {
   newReport,
   progressLogger,
+  recordDeletions,
   recordForeign,
   recordInStep,
   recordResult,
@@ -235,25 +236,7 @@ export async function runSync(
     maxDeletesPerRun: config.maxDeletesPerRun,
     allowMassDelete,
   });
-  for (const [id, misses] of Object.entries(deletion.misses)) {
-    snapshot.instances[id]!.misses = misses;
-    pass.changed();
-  }
-  for (const { instanceId, misses } of deletion.waiting) {
-    log.info(
-      `Instance "${instanceId}" missing from k8splugin's list (${misses}/${config.deleteAfterMisses}); keeping its objects for now`,
-      { instanceId, misses },
-    );
-  }
-  for (const id of deletion.forget) {
-    delete snapshot.instances[id];
-    pass.changed();
-  }
-  for (const message of deletion.errors) {
-    report.errors.push(message);
-    log.error(message);
-  }
-  report.deletesHeld = deletion.held;
+  recordDeletions(pass, deletion);
 
   // 5. A dry run reports its plan; a real one sends the deletes and forgets
   // instances whose objects are all gone.
