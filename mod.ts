@@ -9,6 +9,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { evaluate, rollup } from "./mod.ts";
  * const now = new Date("2026-11-25T10:00:00Z");
  * const service = evaluate({
@@ -17,8 +18,8 @@
  *   metadata: { name: "web", namespace: "demo" },
  *   spec: { type: "ClusterIP", clusterIP: "10.0.0.7" },
  * }, { now });
- * console.assert(service.verdict === "Ready");
- * console.assert(rollup([service]).verdict === "Ready");
+ * assert.equal(service.verdict, "Ready");
+ * assert.equal(rollup([service]).verdict, "Ready");
  * ```
  *
  * @module
@@ -32,8 +33,12 @@ export {
   RULES,
 } from "./rules/mod.ts";
 export type {
+  EvaluateContext,
+  Evaluator,
   KubeObject,
   Readiness,
+  Rollup,
+  RollupItem,
   Rule,
   RuleContext,
   RuleOptions,
@@ -48,11 +53,44 @@ export {
 } from "./sync/mod.ts";
 export type {
   Config,
+  DesiredObject,
+  EvaluatedResource,
   InstancePlan,
+  OperationResult,
+  Outcome,
+  OwnedFields,
+  Placement,
+  PlanInstanceOptions,
+  PlannedOperation,
+  RegionConfig,
+  ReportedOperation,
+  RulesConfig,
   RunReport,
   SyncDeps,
+  SyncLogger,
   SyncOptions,
 } from "./sync/mod.ts";
-export type { AaiClient } from "./adapters/aai.ts";
-export type { K8spluginClient } from "./adapters/k8splugin.ts";
-export type { KubeSource } from "./adapters/kube.ts";
+export type {
+  AaiClient,
+  AaiObject,
+  AaiRelationship,
+  BulkOperation,
+  VfModuleRef,
+} from "./adapters/aai.ts";
+export type {
+  ConnectivityInfo,
+  Gvk,
+  Instance,
+  InstanceFilter,
+  InstanceStatus,
+  InstanceSummary,
+  K8spluginClient,
+  ResourceQuery,
+  ResourceStatus,
+  StatusBody,
+} from "./adapters/k8splugin.ts";
+export type {
+  KubeInstanceRead,
+  KubeJsonObject,
+  KubeSource,
+} from "./adapters/kube.ts";

@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { z } from "zod";
 import {
   HttpClient,
@@ -15,6 +14,7 @@ import {
   type HttpResponse,
   HttpTransportError,
 } from "./http.ts";
+import { sha256 } from "./sha256.ts";
 
 /** Group/Version/Kind of a Kubernetes resource; `group` is `""` for core. */
 export interface Gvk {
@@ -24,6 +24,67 @@ export interface Gvk {
   version: string;
   /** Kind, e.g. `Deployment`. */
   kind: string;
+}
+
+/**
+ * The label k8splugin puts on every object it creates, and on pod templates
+ * (its `kubernetes-label-name`), valued with the instance id.
+ */
+export const INSTANCE_LABEL = "k8splugin.io/rb-instance-id";
+
+/**
+ * The instance id a list of `key=value` labels carries under
+ * {@linkcode INSTANCE_LABEL}, if any.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { instanceIdOfLabels } from "./k8splugin.ts";
+ * assert.equal(instanceIdOfLabels(["app=web", "k8splugin.io/rb-instance-id=edgex-1"]), "edgex-1");
+ * assert.equal(instanceIdOfLabels(["app=web"]), undefined);
+ * ```
+ */
+export function instanceIdOfLabels(
+  labels: readonly string[],
+): string | undefined {
+  const prefix = `${INSTANCE_LABEL}=`;
+  return labels.find((l) => l.startsWith(prefix))?.slice(prefix.length);
+}
+
+/**
+ * The `apiVersion` of a GVK: `v1` for core, `apps/v1` otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { apiVersionOf } from "./k8splugin.ts";
+ * assert.equal(apiVersionOf({ group: "apps", version: "v1", kind: "Deployment" }), "apps/v1");
+ * assert.equal(apiVersionOf({ group: "", version: "v1", kind: "Pod" }), "v1");
+ * ```
+ */
+export function apiVersionOf(gvk: Gvk): string {
+  return gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
+}
+
+/**
+ * The GVK of an `apiVersion` and a `kind` (the inverse of
+ * {@linkcode apiVersionOf}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { gvkOf } from "./k8splugin.ts";
+ * assert.deepEqual(gvkOf("apps/v1", "Deployment"), { group: "apps", version: "v1", kind: "Deployment" });
+ * assert.deepEqual(gvkOf("v1", "Pod"), { group: "", version: "v1", kind: "Pod" });
+ * ```
+ */
+export function gvkOf(apiVersion: string, kind: string): Gvk {
+  const slash = apiVersion.lastIndexOf("/");
+  return {
+    group: slash < 0 ? "" : apiVersion.slice(0, slash),
+    version: slash < 0 ? apiVersion : apiVersion.slice(slash + 1),
+    kind,
+  };
 }
 
 /** Filter for `GET /v1/instance` (k8splugin matches each given field exactly). */
@@ -326,12 +387,7 @@ function toGvk(
   const apiVersion = object?.apiVersion;
   const kind = object?.kind;
   if (typeof apiVersion === "string" && typeof kind === "string" && kind) {
-    const slash = apiVersion.lastIndexOf("/");
-    return {
-      group: slash < 0 ? "" : apiVersion.slice(0, slash),
-      version: slash < 0 ? apiVersion : apiVersion.slice(slash + 1),
-      kind,
-    };
+    return gvkOf(apiVersion, kind);
   }
   return { group: "", version: "v1", kind: "Pod" };
 }
@@ -419,9 +475,7 @@ export class HttpK8spluginClient implements K8spluginClient {
       id,
     ))!;
     return {
-      digest: createHash("sha256").update(response.text, "utf8").digest(
-        "base64url",
-      ),
+      digest: sha256(response.text, "base64url"),
       parse: () => this.#status(what, id, response),
     };
   }

@@ -31,15 +31,15 @@
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import pLimit from "p-limit";
-import type {
-  Gvk,
-  Instance,
-  K8spluginClient,
-  ResourceStatus,
+import {
+  apiVersionOf,
+  type Gvk,
+  type Instance,
+  INSTANCE_LABEL,
+  type K8spluginClient,
+  type ResourceStatus,
 } from "./k8splugin.ts";
-
-/** The label k8splugin puts on every object of an instance (configurable in k8splugin, so here too). */
-const DEFAULT_INSTANCE_LABEL = "k8splugin.io/rb-instance-id";
+import { retry } from "./retry.ts";
 
 /** A Kubernetes object as JSON (this adapter fills apiVersion and kind). */
 export type KubeJsonObject = Record<string, unknown>;
@@ -232,11 +232,6 @@ interface Transport {
   headers(): Promise<Record<string, string>>;
 }
 
-/** The `apiVersion` of a GVK (`v1`, `apps/v1`). */
-function apiVersionOf(gvk: Gvk): string {
-  return gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
-}
-
 /** `deployments.apps` / `pods`, as the API server names resources. */
 function qualified(resource: string, group: string): string {
   return group ? `${resource}.${group}` : resource;
@@ -280,11 +275,6 @@ async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
   const failed = results.find((r) => r.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
-}
-
-/** Sleeps `ms`. */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
@@ -540,10 +530,9 @@ export class KubeClient implements KubeSource {
     },
   ): Promise<Record<string, unknown>> {
     const transport = await this.#transportOnce();
-    const retries = this.#options.retries ?? 2;
     const region = this.region;
     const target = describeTarget(about);
-    for (let attempt = 0;; attempt++) {
+    return await retry(async (attempt) => {
       const started = performance.now();
       let status: number | undefined;
       let failure: KubeError | undefined;
@@ -608,10 +597,12 @@ export class KubeClient implements KubeSource {
           attempt,
         });
       }
-      if (!failure.retryable || attempt >= retries) throw failure;
-      const base = this.#options.minBackoffMs ?? 200;
-      await sleep(Math.random() * Math.min(5_000, base * 2 ** attempt));
-    }
+      throw failure;
+    }, {
+      retries: this.#options.retries ?? 2,
+      shouldRetry: (error) => error instanceof KubeError && error.retryable,
+      minBackoffMs: this.#options.minBackoffMs ?? 200,
+    });
   }
 
   /**
@@ -837,7 +828,7 @@ export class KubeClient implements KubeSource {
   async readInstances(
     instances: Instance[],
   ): Promise<Map<string, KubeInstanceRead>> {
-    const label = this.#options.instanceLabel ?? DEFAULT_INSTANCE_LABEL;
+    const label = this.#options.instanceLabel ?? INSTANCE_LABEL;
     const pod: Gvk = { group: "", version: "v1", kind: "Pod" };
     const gvkKey = (gvk: Gvk) => `${gvk.group}/${gvk.version}/${gvk.kind}`;
     // Which kinds the server does not serve (their resources are missing).
@@ -1114,7 +1105,7 @@ export interface KubeClientsOptions extends KubeClientOptions {
   /** Per-region kubeconfig; a region with none uses k8splugin's connectivity-info when `k8splugin` is given. */
   regions?: Record<string, KubeRegionConfig>;
   /** Source of connectivity-info kubeconfigs. */
-  k8splugin?: Pick<K8spluginClient, "getConnectivityInfo">;
+  k8splugin?: Pick<K8spluginClient, "getConnectivityInfo"> | undefined;
 }
 
 /**

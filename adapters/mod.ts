@@ -8,3 +8,5 @@ export * from "./http.ts";
 export * from "./k8splugin.ts";
 export * from "./aai.ts";
 export * from "./kube.ts";
+export * from "./sha256.ts";
+export * from "./retry.ts";

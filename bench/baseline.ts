@@ -42,6 +42,7 @@ import type {
   ResourceStatus,
   VfModuleRef,
 } from "../adapters/mod.ts";
+import { sha256 } from "../adapters/mod.ts";
 
 /** What the baseline reads and writes through. */
 export interface BaselineDeps {
@@ -112,18 +113,6 @@ function pathOf(...segments: string[]): string {
   return "/" + segments.map((s) => encodeURIComponent(s)).join("/");
 }
 
-/** Lower-case hex SHA-256 of a UTF-8 string. */
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(text),
-  );
-  return Array.from(
-    new Uint8Array(digest),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
-}
-
 /** A string field of a nested record, or `""`. */
 function stringAt(object: Record<string, unknown>, ...keys: string[]): string {
   let node: unknown = object;
@@ -135,15 +124,15 @@ function stringAt(object: Record<string, unknown>, ...keys: string[]): string {
 }
 
 /** The k8s-resource the CNF adapter would write for one resource (AaiResponseParser). */
-async function cnfResource(
+function cnfResource(
   instanceId: string,
   resource: ResourceStatus,
   options: BaselineOptions,
   cloudRegion: string,
-): Promise<{ path: string; body: AaiObject }> {
+): { path: string; body: AaiObject } {
   const { group, version, kind } = resource.gvk;
   const namespace = stringAt(resource.object, "metadata", "namespace");
-  const id = await sha256Hex(
+  const id = sha256(
     instanceId + resource.name + namespace + kind + group + version +
       options.cloudOwner + cloudRegion + options.tenantId,
   );
@@ -322,7 +311,7 @@ async function aaiUpdate(
   const needsEdge: { path: string; vfModule: boolean; vnf: boolean }[] = [];
   const keep = new Set<string>();
   for (const resource of status.resources) {
-    const desired = await cnfResource(
+    const desired = cnfResource(
       instance.id,
       resource,
       options,

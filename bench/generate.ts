@@ -24,6 +24,8 @@
  * @module
  */
 
+import { INSTANCE_LABEL } from "../adapters/k8splugin.ts";
+
 /** One object of a scenario: a complete Kubernetes object as JSON. */
 export type ScenarioObject = Record<string, unknown>;
 
@@ -122,7 +124,6 @@ export const BENCH_PLACEMENT: Readonly<
   tenantId: "bench-tenant",
 };
 
-const INSTANCE_LABEL = "k8splugin.io/rb-instance-id";
 const MINUTE = 60_000;
 
 /** A small deterministic PRNG (mulberry32). */

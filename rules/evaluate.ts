@@ -75,6 +75,7 @@ const KEY_BY_KIND: ReadonlyMap<string, string> = keysByKind(RULES);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { evaluate } from "./mod.ts";
  * const result = evaluate({
  *   apiVersion: "apps/v1",
@@ -83,7 +84,7 @@ const KEY_BY_KIND: ReadonlyMap<string, string> = keysByKind(RULES);
  *   spec: { replicas: 3 },
  *   status: { observedGeneration: 2, replicas: 3, updatedReplicas: 3, readyReplicas: 2, availableReplicas: 2 },
  * }, { now: new Date("2026-11-25T10:00:00Z") });
- * console.assert(result.verdict === "Pending" && result.reason === "LessAvailable");
+ * assert.ok(result.verdict === "Pending" && result.reason === "LessAvailable");
  * ```
  */
 export function evaluate(
@@ -101,10 +102,11 @@ export function evaluate(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createEvaluator } from "./mod.ts";
  * const objects = [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg" } }];
  * const judge = createEvaluator({ related: objects, now: new Date("2026-11-25T10:00:00Z") });
- * console.assert(judge(objects[0]).verdict === "Ready");
+ * assert.equal(judge(objects[0]).verdict, "Ready");
  * ```
  */
 export function createEvaluator(context: EvaluateContext = {}): Evaluator {
@@ -133,9 +135,10 @@ export function createEvaluator(context: EvaluateContext = {}): Evaluator {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { evaluateAll, rollup } from "./mod.ts";
  * const objects = [{ apiVersion: "v1", kind: "Secret", metadata: { name: "s" } }];
- * console.assert(rollup(evaluateAll(objects, { related: objects })).verdict === "Ready");
+ * assert.equal(rollup(evaluateAll(objects, { related: objects })).verdict, "Ready");
  * ```
  */
 export function evaluateAll(

@@ -7,6 +7,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { evaluate } from "./mod.ts";
  * const pod = {
  *   apiVersion: "v1",
@@ -20,7 +21,7 @@
  *     }],
  *   },
  * };
- * console.assert(evaluate(pod).reason === "CrashLoopBackOff");
+ * assert.equal(evaluate(pod).reason, "CrashLoopBackOff");
  * ```
  *
  * @module

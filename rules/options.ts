@@ -11,8 +11,9 @@ import type { RuleOptions } from "./types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_RULE_OPTIONS } from "./mod.ts";
- * console.assert(DEFAULT_RULE_OPTIONS.unschedulableGraceMs === 300_000);
+ * assert.equal(DEFAULT_RULE_OPTIONS.unschedulableGraceMs, 300_000);
  * ```
  */
 export const DEFAULT_RULE_OPTIONS: Readonly<RuleOptions> = Object.freeze({
@@ -42,9 +43,10 @@ export const DEFAULT_RULE_OPTIONS: Readonly<RuleOptions> = Object.freeze({
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveRuleOptions } from "./mod.ts";
  * const options = resolveRuleOptions({ stallTimeoutMs: 1_800_000 });
- * console.assert(options.stallTimeoutMs === 1_800_000 && options.crashLoopRestarts === 1);
+ * assert.ok(options.stallTimeoutMs === 1_800_000 && options.crashLoopRestarts === 1);
  * ```
  */
 export function resolveRuleOptions(

@@ -86,9 +86,10 @@ function buildRules(): ReadonlyMap<string, Rule> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RULES } from "./mod.ts";
  * const rule = RULES.get("apps/StatefulSet");
- * console.assert(rule !== undefined && RULES.get("extensions/Deployment") === RULES.get("apps/Deployment"));
+ * assert.ok(rule !== undefined && RULES.get("extensions/Deployment") === RULES.get("apps/Deployment"));
  * ```
  */
 export const RULES: ReadonlyMap<string, Rule> = buildRules();

@@ -41,13 +41,14 @@ export interface Rollup extends Readiness {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rollup } from "./mod.ts";
  * const result = rollup([
  *   { verdict: "Ready", reason: "Available", message: "3/3", warnings: [], resource: "Deployment/web" },
  *   { verdict: "Pending", reason: "NoLoadBalancerAddress", message: "waiting", warnings: [], resource: "Service/web" },
  * ]);
- * console.assert(result.verdict === "Pending" && result.reason === "NoLoadBalancerAddress");
- * console.assert(result.message.startsWith("Service/web: "));
+ * assert.ok(result.verdict === "Pending" && result.reason === "NoLoadBalancerAddress");
+ * assert.ok(result.message.startsWith("Service/web: "));
  * ```
  */
 export function rollup(items: Iterable<RollupItem>): Rollup {

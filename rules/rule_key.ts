@@ -12,9 +12,10 @@ import { isRecord } from "./_fields.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ruleKeyOf } from "./mod.ts";
- * console.assert(ruleKeyOf({ apiVersion: "apps/v1", kind: "Deployment" }) === "apps/Deployment");
- * console.assert(ruleKeyOf({ apiVersion: "v1", kind: "Pod" }) === "Pod");
+ * assert.equal(ruleKeyOf({ apiVersion: "apps/v1", kind: "Deployment" }), "apps/Deployment");
+ * assert.equal(ruleKeyOf({ apiVersion: "v1", kind: "Pod" }), "Pod");
  * ```
  */
 export function ruleKeyOf(object: unknown): string | undefined {
@@ -33,10 +34,11 @@ export function ruleKeyOf(object: unknown): string | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resourceLabel } from "./mod.ts";
  * const object = { kind: "Service", metadata: { name: "web", namespace: "demo" } };
- * console.assert(resourceLabel(object) === "Service/web");
- * console.assert(resourceLabel(object, true) === "Service/demo/web");
+ * assert.equal(resourceLabel(object), "Service/web");
+ * assert.equal(resourceLabel(object, true), "Service/demo/web");
  * ```
  */
 export function resourceLabel(object: unknown, withNamespace = false): string {

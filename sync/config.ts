@@ -17,6 +17,7 @@
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { RuleOptions } from "../rules/types.ts";
+import type { Config, RegionConfig } from "./config_type.ts";
 
 /** A configuration problem: a bad file, value or missing setting (exit 2). */
 export class ConfigError extends Error {
@@ -149,11 +150,13 @@ const configSchema = z.strictObject({
   rules: rulesSchema.default({}),
 });
 
-/** Per-region placement and cluster access. */
-export type RegionConfig = z.infer<typeof regionSchema>;
+export type { Config, RegionConfig, RulesConfig } from "./config_type.ts";
 
-/** A validated configuration with defaults filled in (durations in ms). */
-export type Config = z.infer<typeof configSchema>;
+/** Whether two types are assignable both ways. */
+type Same<A, B> = [A] extends [B] ? [B] extends [A] ? true : false : false;
+// The documented types of config_type.ts are what the schemas produce.
+const _sameConfig: Same<Config, z.infer<typeof configSchema>> = true;
+const _sameRegion: Same<RegionConfig, z.infer<typeof regionSchema>> = true;
 
 /** The configuration as written in a file (before defaults). */
 export type ConfigInput = z.input<typeof configSchema>;
@@ -251,12 +254,13 @@ export function parseConfig(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadConfig } from "./config.ts";
  * const config = await loadConfig(undefined, {
  *   K8SPLUGIN_URL: "http://multicloud-k8s:9015",
  *   AAI_URL: "http://aai:80",
  * });
- * console.assert(config.aai.apiVersion === "v24");
+ * assert.equal(config.aai.apiVersion, "v24");
  * ```
  */
 export async function loadConfig(

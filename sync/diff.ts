@@ -105,9 +105,10 @@ export function explainChange(
 ): string {
   if (
     before.verdict !== undefined &&
-    (before.verdict !== desired.verdict || before.reason !== desired.reason)
+    (before.verdict !== desired.readiness.verdict ||
+      before.reason !== desired.readiness.reason)
   ) {
-    return `readiness ${before.verdict}/${before.reason} → ${desired.verdict}/${desired.reason}`;
+    return `readiness ${before.verdict}/${before.reason} → ${desired.readiness.verdict}/${desired.readiness.reason}`;
   }
   const parts: string[] = changed.filter((k) => k !== "labels");
   if (changed.includes("labels")) {
@@ -139,24 +140,29 @@ export function patchBody(
   return body;
 }
 
-/** What diffing needs besides the desired objects. */
-export interface DiffContext {
+/** What {@linkcode diffInstance} diffs against. */
+export interface DiffOptions {
+  /** The instance the objects belong to. */
+  instanceId: string;
+  /** The instance's objects in the snapshot, keyed by path. */
+  previous: Readonly<Record<string, SnapshotObject>>;
   /** The instance's relationships when its vf-module is known, else `[]`. */
   relationships: AaiRelationship[];
 }
 
 /**
- * Plans the writes for one instance whose resources were read successfully:
- * create what is new, patch what changed, relate what lacks its edges, delete
- * what vanished from the instance. `previous` are the snapshot objects of that
- * instance (keyed by path). Objects recorded as another owner's are left alone.
+ * Plans the writes for one instance whose resources were read successfully,
+ * against the snapshot: create what is new, patch what changed, relate what
+ * lacks its edges, delete what vanished from the instance. Objects recorded
+ * as another owner's are left alone. (The planner, `planWrites()`, calls it
+ * for a snapshot reference.)
  */
 export function diffInstance(
-  desired: DesiredObject[],
-  previous: Record<string, SnapshotObject>,
-  context: DiffContext,
-  instanceId: string,
+  desired: readonly DesiredObject[],
+  options: DiffOptions,
 ): PlannedOperation[] {
+  const { instanceId, previous, relationships } = options;
+  const context = { relationships };
   const ops: PlannedOperation[] = [];
   const seen = new Set<string>();
   for (const d of desired) {
@@ -170,7 +176,8 @@ export function diffInstance(
         body: createBody(d, context.relationships),
         desired: d,
         relationships: context.relationships,
-        why: `new ${d.fields.kind} ${d.key} (${d.verdict}/${d.reason})`,
+        why:
+          `new ${d.fields.kind} ${d.key} (${d.readiness.verdict}/${d.readiness.reason})`,
       });
       continue;
     }

@@ -1,7 +1,7 @@
 /**
  * Maps an evaluated Kubernetes resource to the A&AI `k8s-resource` it should
- * be (DESIGN §7.1–7.2). Pure functions of data, apart from the SHA-256 digest
- * (`crypto.subtle`, deterministic).
+ * be (DESIGN §7.1–7.2). Pure functions of data (SHA-256 through
+ * {@linkcode sha256}, synchronous and deterministic).
  *
  * The id is SO's CNF adapter formula so both tools name a resource the same
  * way: lower-case hex SHA-256 of `instanceId + name + namespace + kind + group
@@ -10,7 +10,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha256 } from "../adapters/sha256.ts";
 import { aaiPath } from "../adapters/aai.ts";
 import type {
   AaiObject,
@@ -88,10 +88,12 @@ export interface DesiredObject {
   fields: OwnedFields;
   /** Kubernetes `metadata.resourceVersion` (published, never compared). */
   sourceVersion: string;
-  /** Verdict carried in the readiness label. */
-  verdict: Verdict;
-  /** Reason carried in the reason label. */
-  reason: string;
+  /**
+   * The rules' verdict, as they gave it: the one form it travels in. The
+   * readiness labels in `fields.labels` are derived from it
+   * ({@linkcode aaiLabels}); {@linkcode readinessOfLabels} reads them back.
+   */
+  readiness: Readiness;
 }
 
 /** Settings the mapping reads. */
@@ -106,15 +108,6 @@ export interface MappingOptions {
 
 /** The value of `data-source` on every object we publish. */
 export const DATA_SOURCE = "k8splugin";
-
-/**
- * Lower-case hex SHA-256 of a UTF-8 string. `node:crypto`'s synchronous hash
- * rather than WebCrypto: an id per resource per run, and WebCrypto's async
- * round trip costs over ten times more (measured by the bench).
- */
-export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
-}
 
 /**
  * Owned fields that can change while the object keeps its id: the others
@@ -137,8 +130,7 @@ export interface Fingerprint {
 
 /** 128 bits of SHA-256, base64url: a fingerprint, not an id. */
 function digest(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("base64url")
-    .slice(0, 22);
+  return sha256(text, "base64url").slice(0, 22);
 }
 
 /**
@@ -206,7 +198,7 @@ export function resourceId(
   resource: { gvk: Gvk; name: string; namespace: string },
   placement: Placement,
 ): string {
-  return sha256Hex(
+  return sha256(
     instanceId + resource.name + resource.namespace + resource.gvk.kind +
       resource.gvk.group + resource.gvk.version + placement.cloudOwner +
       placement.cloudRegion + placement.tenantId,
@@ -315,6 +307,34 @@ export function aaiLabels(
   return labels.sort();
 }
 
+/**
+ * The verdict and reason an A&AI `labels` list carries (the inverse of
+ * {@linkcode aaiLabels}); `undefined` without a valid readiness label.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { aaiLabels, readinessOfLabels } from "./mapping.ts";
+ * const labels = aaiLabels({ app: "web" }, { verdict: "Failed", reason: "CrashLoopBackOff" }, "k8s-aai-sync/");
+ * assert.deepEqual(readinessOfLabels(labels, "k8s-aai-sync/"), { verdict: "Failed", reason: "CrashLoopBackOff" });
+ * assert.equal(readinessOfLabels(["app=web"], "k8s-aai-sync/"), undefined);
+ * ```
+ */
+export function readinessOfLabels(
+  labels: readonly string[],
+  labelPrefix: string,
+): { verdict: Verdict; reason: string } | undefined {
+  const value = (key: string) => {
+    const prefix = `${labelPrefix}${key}=`;
+    return labels.find((l) => l.startsWith(prefix))?.slice(prefix.length);
+  };
+  const verdict = value("readiness");
+  if (verdict !== "Ready" && verdict !== "Pending" && verdict !== "Failed") {
+    return undefined;
+  }
+  return { verdict, reason: value("reason") ?? "" };
+}
+
 /** The desired A&AI object for one evaluated resource. */
 export function mapResource(
   resource: EvaluatedResource,
@@ -345,8 +365,7 @@ export function mapResource(
       "data-source": DATA_SOURCE,
     },
     sourceVersion: sourceVersionOf(resource.object),
-    verdict: resource.readiness.verdict,
-    reason: resource.readiness.reason,
+    readiness: resource.readiness,
   };
 }
 

@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { RunReport } from "./run.ts";
+import { atomicWriteTextFile } from "./atomic_write.ts";
+import type { RunReport } from "./pass.ts";
 
 /** Escapes a label value for the Prometheus text format. */
 function label(value: string): string {
@@ -129,9 +130,7 @@ export async function writeMetrics(
       lastSuccess = undefined;
     }
   }
-  const temp = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeTextFile(temp, formatMetrics(report, lastSuccess));
-  await Deno.rename(temp, path);
+  await atomicWriteTextFile(path, formatMetrics(report, lastSuccess));
 }
 
 /** The one-line human summary of a pass (stdout). */

@@ -4,11 +4,11 @@
  * the snapshot right away).
  *
  * - create: PUT without `resource-version`; 412 (ERR.5.4.6130) → GET and
- *   adopt it when `data-owner` is ours or empty, else skip with a warning
- *   (unless `takeOwnership`).
+ *   adopt it when the planner's `mayChange()` allows its `data-owner`
+ *   (ours, empty, or `takeOwnership`), else skip with a warning.
  * - update: merge-PATCH of the changed owned fields; 404 → re-create.
  * - delete: GET for the `resource-version`, then DELETE; 404 = gone; 412 →
- *   re-GET and retry (bounded).
+ *   re-GET and retry (bounded, through the shared `retry()`).
  * - relate: PUT each relationship (idempotent).
  * - bulk (optional): `POST /bulk/single-transaction` in chunks of 30; a
  *   failed chunk falls back to single operations to isolate the culprit.
@@ -20,14 +20,19 @@
  */
 
 import pLimit, { type LimitFunction } from "p-limit";
-import type {
-  AaiClient,
-  AaiObject,
-  AaiRelationship,
-  BulkOperation,
+import {
+  type AaiClient,
+  AaiError,
+  type AaiObject,
+  type AaiRelationship,
+  type BulkOperation,
 } from "../adapters/aai.ts";
+import { HttpTransportError } from "../adapters/http.ts";
+import { K8spluginError } from "../adapters/k8splugin.ts";
+import { retry } from "../adapters/retry.ts";
 import { diffAgainstAai, type PlannedOperation } from "./diff.ts";
 import { createBody } from "./mapping.ts";
+import { mayChange } from "./plan.ts";
 import { describeError } from "./source.ts";
 
 /** What happened to one planned operation. */
@@ -51,7 +56,7 @@ export interface OperationResult {
   /** Whether the object now has its relationships (create/update/relate/adopt). */
   edges: boolean;
   /** HTTP status of the decisive request, when known. */
-  status?: number;
+  status?: number | undefined;
   /** Set when the object belongs to another `data-owner`. */
   foreignOwner?: string;
   /** Why it failed (one line, no response dump). */
@@ -59,11 +64,11 @@ export interface OperationResult {
   /** Requests sent for this operation. */
   requests: number;
   /** The failure was A&AI being unreachable (no HTTP response after retries). */
-  unreachable?: boolean;
+  unreachable?: boolean | undefined;
   /** The X-TransactionId of the decisive request, when the client reports it. */
   transactionId?: string;
   /** A&AI no longer has the vf-module/generic-vnf (ERR.5.4.6129): forget it. */
-  edgeTargetMissing?: boolean;
+  edgeTargetMissing?: boolean | undefined;
 }
 
 /** Settings of {@linkcode publish}. */
@@ -96,16 +101,14 @@ export interface PublishOptions {
 /** Maximum operations of one single-transaction bulk request (A&AI's limit). */
 export const BULK_LIMIT = 30;
 
-/** HTTP status of a thrown AaiError-like error. */
+/** HTTP status of a thrown {@linkcode AaiError}. */
 function statusOf(error: unknown): number | undefined {
-  const status = (error as { status?: unknown })?.status;
-  return typeof status === "number" ? status : undefined;
+  return error instanceof AaiError ? error.status : undefined;
 }
 
-/** ERR code (`ERR.5.4.6130`) of a thrown AaiError-like error. */
+/** ERR code (`ERR.5.4.6130`) of a thrown {@linkcode AaiError}, else `""`. */
 function codeOf(error: unknown): string {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" ? code : "";
+  return error instanceof AaiError ? error.code ?? "" : "";
 }
 
 /** `{ transactionId }` when known (HttpAaiClient reports it on PUT and on errors). */
@@ -115,11 +118,10 @@ function txid(value: unknown): { transactionId?: string } {
 
 /** Whether an error means no HTTP response came back (after the retries). */
 export function isTransportError(error: unknown): boolean {
-  const e = error as { name?: unknown; kind?: unknown; status?: unknown };
-  if (e?.name === "HttpTransportError") return true;
-  if (e?.name === "AaiError") return e.kind === "Transport";
-  return e?.name === "K8spluginError" && e.kind === "Transient" &&
-    typeof e.status !== "number";
+  if (error instanceof HttpTransportError) return true;
+  if (error instanceof AaiError) return error.kind === "Transport";
+  return error instanceof K8spluginError && error.kind === "Transient" &&
+    error.status === undefined;
 }
 
 /** PUT, with the transaction id when the client reports one (HttpAaiClient does). */
@@ -129,11 +131,6 @@ async function putWithId(
   body: AaiObject,
 ): Promise<{ status: number; transactionId?: unknown }> {
   return await aai.put(path, body);
-}
-
-/** Sleeps `ms` milliseconds. */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The `data-owner` of an A&AI object, `""` when unset. */
@@ -186,9 +183,7 @@ export async function publish(
       status,
       ...txid(transactionId),
       requests: requests + 1,
-      ...(relationships.length < op.relationships.length
-        ? { edgeTargetMissing: true }
-        : {}),
+      edgeTargetMissing: relationships.length < op.relationships.length,
     });
   }
 
@@ -204,7 +199,7 @@ export async function publish(
       return await putNew(op, op.relationships, requests);
     }
     const owner = ownerOf(actual);
-    if (owner && owner !== options.owner && !options.takeOwnership) {
+    if (!mayChange(owner, options)) {
       options.warn?.(
         `Leaving ${op.desired.key} alone in A&AI: it belongs to data-owner "${owner}" (use --take-ownership to take it over)`,
         { path: op.path, owner },
@@ -295,7 +290,7 @@ export async function publish(
         edges: false,
         status: 200,
         requests: 1 + op.relationships.length,
-        ...(statusOf(error) === 404 ? { edgeTargetMissing: true } : {}),
+        edgeTargetMissing: statusOf(error) === 404,
       });
     }
   }
@@ -304,7 +299,8 @@ export async function publish(
     op: Extract<PlannedOperation, { op: "delete" }>,
   ): Promise<OperationResult> {
     let requests = 0;
-    for (let attempt = 0;; attempt++) {
+    // A 412 means the resource-version moved under us: read it again.
+    return await retry(async () => {
       const actual = await aai.get(op.path);
       requests++;
       if (!actual) {
@@ -317,7 +313,7 @@ export async function publish(
         });
       }
       const owner = ownerOf(actual);
-      if (owner && owner !== options.owner && !options.takeOwnership) {
+      if (!mayChange(owner, options)) {
         options.warn?.(
           `Not deleting ${op.path} from A&AI: it now belongs to data-owner "${owner}"`,
           { path: op.path, owner },
@@ -343,10 +339,13 @@ export async function publish(
         });
       } catch (error) {
         requests++;
-        if (statusOf(error) !== 412 || attempt >= maxRetries) throw error;
-        await sleep(backoff * 2 ** attempt * (0.5 + Math.random()));
+        throw error;
       }
-    }
+    }, {
+      retries: maxRetries,
+      shouldRetry: (error) => statusOf(error) === 412,
+      minBackoffMs: backoff,
+    });
   }
 
   async function single(op: PlannedOperation): Promise<OperationResult> {
@@ -375,12 +374,10 @@ export async function publish(
         outcome: "failed",
         edges: false,
         error: describeError(error),
-        ...(statusOf(error) === undefined ? {} : { status: statusOf(error)! }),
-        ...txid((error as { transactionId?: unknown })?.transactionId),
-        ...(isTransportError(error) ? { unreachable: true } : {}),
-        ...(op.op === "relate" && statusOf(error) === 404
-          ? { edgeTargetMissing: true }
-          : {}),
+        status: statusOf(error),
+        ...txid(error instanceof AaiError ? error.transactionId : undefined),
+        unreachable: isTransportError(error),
+        edgeTargetMissing: op.op === "relate" && statusOf(error) === 404,
         requests: 0,
       });
     }
@@ -447,7 +444,7 @@ async function publishBulk(
             return;
           }
           const owner = ownerOf(actual);
-          if (owner && owner !== context.owner && !context.takeOwnership) {
+          if (!mayChange(owner, context)) {
             singles.push(op);
             return;
           }
@@ -493,7 +490,7 @@ async function publishBulk(
               op,
               outcome,
               edges,
-              ...(statuses[i] === undefined ? {} : { status: statuses[i]! }),
+              status: statuses[i],
               requests: 1 / chunk.length,
             }),
           );

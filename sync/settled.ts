@@ -11,7 +11,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha256 } from "../adapters/sha256.ts";
 import manifest from "../deno.json" with { type: "json" };
 import type { Verdict } from "../rules/types.ts";
 import type { SnapshotInstance } from "./snapshot.ts";
@@ -41,9 +41,7 @@ export interface Settlement {
  * document or the cluster context. Values must be JSON.
  */
 export function settlementSalt(inputs: Record<string, unknown>): string {
-  return createHash("sha256")
-    .update(JSON.stringify([manifest.version, inputs]), "utf8")
-    .digest("base64url");
+  return sha256(JSON.stringify([manifest.version, inputs]), "base64url");
 }
 
 /**

@@ -4,17 +4,19 @@
  * nothing to change sends A&AI nothing. The only module that touches the
  * state file.
  *
- * Written atomically (temp file in the same folder, fsync, rename), mode
- * 0600. A file that cannot be parsed is moved aside as
+ * Written atomically through `atomicWrite()` (temp file in the same
+ * folder, fsync, rename), mode 0600. A file that cannot be parsed is moved aside as
  * `snapshot.json.corrupt-<time>` and the run rebuilds from A&AI.
  *
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sleep } from "../adapters/retry.ts";
+import { sha256, sha256Stream } from "../adapters/sha256.ts";
 import { z } from "zod";
 import type { VfModuleRef } from "../adapters/aai.ts";
 import type { Verdict } from "../rules/types.ts";
+import { atomicWrite, removeStaleTempFiles } from "./atomic_write.ts";
 import { fingerprintOf, type OwnedFields } from "./mapping.ts";
 import type { Settlement } from "./settled.ts";
 
@@ -310,9 +312,8 @@ export async function readSnapshot(path: string): Promise<Snapshot> {
   const text = new TextDecoder().decode(bytes);
   const tail = DIGEST_TAIL.exec(text.slice(-64));
   const intact = tail !== null &&
-    createHash("sha256")
-        .update(bytes.subarray(0, bytes.length - tail[0].length))
-        .digest("base64url") === tail[1];
+    sha256(bytes.subarray(0, bytes.length - tail[0].length), "base64url") ===
+      tail[1];
   return parseSnapshot(text, path, intact);
 }
 
@@ -349,30 +350,6 @@ export async function loadSnapshot(
 }
 
 /**
- * Removes `<snapshot>.tmp-*` files a killed run left behind (the caller holds
- * the state lock, so no other writer owns them).
- */
-async function removeStaleTempFiles(path: string): Promise<void> {
-  const dir = dirOf(path);
-  const prefix = `${path.slice(path.lastIndexOf("/") + 1)}.tmp-`;
-  try {
-    for await (const entry of Deno.readDir(dir)) {
-      if (entry.isFile && entry.name.startsWith(prefix)) {
-        await Deno.remove(`${dir}/${entry.name}`).catch(() => {});
-      }
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-}
-
-/** Parent folder of a path (`.` when none). */
-function dirOf(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
-}
-
-/**
  * Writes the snapshot atomically: a temp file beside it (mode 0600), fsync,
  * rename over the old one. Creates the folder when missing.
  *
@@ -385,37 +362,15 @@ export async function writeSnapshot(
   path: string,
   snapshot: Snapshot,
 ): Promise<void> {
-  const dir = dirOf(path);
-  await Deno.mkdir(dir, { recursive: true });
-  const temp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  const file = await Deno.open(temp, {
-    write: true,
-    create: true,
-    truncate: true,
+  await atomicWrite(path, (file) => writeDocument(file, snapshot), {
     mode: 0o600,
   });
-  try {
-    writeDocument(file, snapshot);
-    await file.sync();
-  } catch (error) {
-    file.close();
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
-  file.close();
-  try {
-    await Deno.chmod(temp, 0o600);
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
 }
 
 /** Serialises `snapshot` into `file` in chunks of about 64 KiB (see {@linkcode writeSnapshot}). */
 function writeDocument(file: Deno.FsFile, snapshot: Snapshot): void {
   const encoder = new TextEncoder();
-  const digest = createHash("sha256");
+  const digest = sha256Stream();
   const write = (data: Uint8Array) => {
     let written = 0;
     while (written < data.length) {
@@ -495,15 +450,16 @@ export class SnapshotWriter {
     this.#dirty = true;
   }
   /** Waits until the next write is due, or until `flush()` cuts the wait short. */
-  #pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.#wake?.(), ms);
-      this.#wake = () => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resolve();
-      };
-    });
+  async #pause(ms: number): Promise<void> {
+    const wake = new AbortController();
+    this.#wake = () => wake.abort();
+    try {
+      await sleep(ms, wake.signal);
+    } catch {
+      // Woken by flush().
+    } finally {
+      this.#wake = undefined;
+    }
   }
   async #loop(): Promise<void> {
     try {

@@ -11,13 +11,16 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import pLimit from "p-limit";
-import type {
-  Gvk,
-  InstanceSummary,
-  K8spluginClient,
-  ResourceStatus,
+import { sha256 } from "../adapters/sha256.ts";
+import {
+  apiVersionOf,
+  type Gvk,
+  INSTANCE_LABEL,
+  type InstanceSummary,
+  type K8spluginClient,
+  K8spluginError,
+  type ResourceStatus,
 } from "../adapters/k8splugin.ts";
 import type { KubeSource } from "../adapters/kube.ts";
 import { createEvaluator } from "../rules/mod.ts";
@@ -34,12 +37,14 @@ export type InstanceRead =
     /** `k8splugin` or `kube` (fallback or `source: kube`). */
     via: "k8splugin" | "kube";
     /** For a k8splugin read: its key (see {@linkcode ReadOptions.isSettled}). */
-    key?: string;
+    key?: string | undefined;
     /**
      * The earliest time (ms) at which a verdict would change with the clock
      * alone; absent when none would.
      */
-    recheckAt?: number;
+    recheckAt?: number | undefined;
+    /** k8splugin's own `ready` flag (Helm's checker), for a k8splugin read. */
+    k8spluginReady?: boolean | undefined;
   }
   | {
     /** Read, and settled under `key`: not parsed or evaluated again. */
@@ -79,23 +84,14 @@ export interface ReadOptions {
   isSettled?: (summary: InstanceSummary, key: string) => boolean;
   /** Called when a kube fallback or read problem is worth a warning. */
   warn?: (message: string, properties?: Record<string, unknown>) => void;
-}
-
-/** The kind of a thrown peer error (`K8spluginError.kind`), if it has one. */
-function errorKind(error: unknown): string | undefined {
-  const kind = (error as { kind?: unknown })?.kind;
-  return typeof kind === "string" ? kind : undefined;
+  /** Called with each read as soon as it is done, inside its read slot. */
+  onRead: (read: InstanceRead) => void | Promise<void>;
 }
 
 /** A one-line description of an error (never a response dump). */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message.split("\n").join(" ");
   return String(error);
-}
-
-/** `apiVersion` of a GVK. */
-function apiVersionOf(gvk: Gvk): string {
-  return gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
 }
 
 /**
@@ -227,9 +223,6 @@ export function evaluateInstance(
   return out;
 }
 
-/** The label k8splugin puts on every object it creates (and on pod templates). */
-const INSTANCE_LABEL = "k8splugin.io/rb-instance-id";
-
 /**
  * A region's cluster context split once per run so each instance indexes
  * only its share: cluster-scoped objects (StorageClasses, Nodes, CRDs) go to
@@ -292,11 +285,6 @@ function contextFor(
   return [...context.cluster, ...ownContext(context, summary)];
 }
 
-/** SHA-256 of `text`, base64url. */
-function sha256(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("base64url");
-}
-
 /**
  * The key of a k8splugin read: everything its verdicts and mapped objects
  * are made from. The status document by its digest, the cluster context
@@ -309,7 +297,7 @@ function readKey(
   summary: InstanceSummary,
 ): string {
   context.clusterDigest ??= context.cluster.length
-    ? sha256(JSON.stringify(context.cluster))
+    ? sha256(JSON.stringify(context.cluster), "base64url")
     : "";
   const own = ownContext(context, summary);
   return sha256(
@@ -319,6 +307,7 @@ function readKey(
       context.clusterDigest,
       own.length ? JSON.stringify(own) : "",
     ].join("\n"),
+    "base64url",
   );
 }
 
@@ -338,8 +327,8 @@ function readKey(
 export async function readInstances(
   summaries: InstanceSummary[],
   options: ReadOptions,
-  onRead: (read: InstanceRead) => void | Promise<void>,
 ): Promise<void> {
+  const { onRead } = options;
   const limit = pLimit(options.concurrency);
   // Cluster context, fetched once per run per region (+ its namespaces).
   const contextByRegion = new Map<string, Promise<RegionContext>>();
@@ -379,6 +368,7 @@ export async function readInstances(
     missing: { gvk: Gvk; name: string }[],
     via: "k8splugin" | "kube",
     key?: string,
+    k8spluginReady?: boolean,
   ): Promise<InstanceRead> {
     const context = await regionContext(summary.cloudRegion);
     let recheckAt: number | undefined;
@@ -395,8 +385,9 @@ export async function readInstances(
       summary,
       via,
       resources,
-      ...(key === undefined ? {} : { key }),
-      ...(recheckAt === undefined ? {} : { recheckAt }),
+      key,
+      recheckAt,
+      k8spluginReady,
     };
   }
 
@@ -458,10 +449,19 @@ export async function readInstances(
         return { ok: true, unchanged: true, summary, via: "k8splugin", key };
       }
       const status = body.parse();
-      return await evaluated(summary, status.resources, [], "k8splugin", key);
+      return await evaluated(
+        summary,
+        status.resources,
+        [],
+        "k8splugin",
+        key,
+        status.ready,
+      );
     } catch (error) {
       const kube = options.kubeFor(summary.cloudRegion);
-      if (errorKind(error) !== "ResourceMissing" || !kube) {
+      const missing = error instanceof K8spluginError &&
+        error.kind === "ResourceMissing";
+      if (!missing || !kube) {
         return failure(summary, error);
       }
       options.warn?.(

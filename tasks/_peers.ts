@@ -30,8 +30,8 @@ export function aaiClientFrom(
     appId: config.aai.appId,
     timeoutMs: config.aai.timeout,
     insecure: config.aai.insecure,
-    ...(config.aai.caFile ? { caFile: config.aai.caFile } : {}),
-    ...(onExchange ? { onExchange } : {}),
+    caFile: config.aai.caFile || undefined,
+    onExchange,
   });
 }
 
@@ -73,6 +73,6 @@ export async function kubeClientsFrom(
   const { KubeClients } = await import("../adapters/kube.ts");
   return new KubeClients({
     regions,
-    ...(viaConnectivityInfo ? { k8splugin } : {}),
+    k8splugin: viaConnectivityInfo ? k8splugin : undefined,
   });
 }

@@ -12,7 +12,11 @@
  *
  * @module
  */
-import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import {
+  Command,
+  CommanderError,
+  InvalidArgumentError,
+} from "@commander-js/extra-typings";
 import {
   checkTargets,
   DEFAULT_SCALE,
@@ -20,6 +24,7 @@ import {
   runBench,
   toDocument,
 } from "../bench/mod.ts";
+import { EXIT } from "./_exit.ts";
 
 /** Parses a non-negative integer option. */
 function integer(value: string): number {
@@ -115,24 +120,27 @@ async function main(args: string[]): Promise<number> {
   try {
     parsed = program().parse(args, { from: "user" });
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === "commander.helpDisplayed" || code === "commander.version") {
-      return 0;
+    if (!(error instanceof CommanderError)) throw error;
+    if (
+      error.code === "commander.helpDisplayed" ||
+      error.code === "commander.version"
+    ) {
+      return EXIT.OK;
     }
-    return 2;
+    return EXIT.USAGE;
   }
   const o = parsed.opts();
   if (o.baselineWrites !== "bulk" && o.baselineWrites !== "single") {
     console.error(
       `Cannot run the benchmark: --baseline-writes must be "bulk" or "single", got "${o.baselineWrites}"`,
     );
-    return 2;
+    return EXIT.USAGE;
   }
   if (o.instances < 1 || o.resources < 1 || o.concurrency < 1) {
     console.error(
       "Cannot run the benchmark: --instances, --resources and --concurrency must be at least 1",
     );
-    return 2;
+    return EXIT.USAGE;
   }
   const result = await runBench({
     instances: o.instances,
@@ -171,9 +179,9 @@ async function main(args: string[]): Promise<number> {
         failedPasses[0]!.pass.errors[0]
       }`,
     );
-    return 1;
+    return EXIT.FAILED;
   }
-  return 0;
+  return EXIT.OK;
 }
 
 if (import.meta.main) {
@@ -183,6 +191,6 @@ if (import.meta.main) {
     console.error(
       `bench: ${error instanceof Error ? error.message : String(error)}`,
     );
-    Deno.exitCode = 1;
+    Deno.exitCode = EXIT.FAILED;
   }
 }

@@ -16,499 +16,47 @@
  */
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
-import Table from "cli-table3";
-import { styleText } from "node:util";
-import { stringify as stringifyYaml } from "yaml";
 // Types only: tasks/_peers.ts builds the clients, loading the kube adapter
 // (and @kubernetes/client-node) only when a region needs it.
-import type { AaiClient, AaiObject } from "../adapters/aai.ts";
+import type { AaiClient } from "../adapters/aai.ts";
 import type { K8spluginClient } from "../adapters/k8splugin.ts";
 import type { KubeClients } from "../adapters/kube.ts";
-import { type Readiness, rollup, type Verdict } from "../rules/mod.ts";
+import { sleep } from "../adapters/retry.ts";
 import {
   type Config,
   ConfigError,
   describeError,
-  type InstancePlan,
-  k8sResourcePath,
+  InstanceNotListedError,
   loadConfig,
   parseDuration,
   planInstance,
-  type PlannedOperation,
 } from "../sync/mod.ts";
 import {
   aaiClientFrom,
   k8spluginClientFrom,
   kubeClientsFrom,
 } from "./_peers.ts";
-
-/** Exit code of `check` for each roll-up verdict. */
-export const VERDICT_EXIT_CODES: Readonly<Record<Verdict, number>> = {
-  Ready: 0,
-  Pending: 3,
-  Failed: 4,
-};
-
-/** Exit code of `check` for any error that is not about usage. */
-export const EXIT_ERROR = 1;
-/** Exit code of `check` for bad arguments or configuration. */
-export const EXIT_USAGE = 2;
-
-/** Output formats of `-o`. */
-export type OutputFormat = "table" | "wide" | "json" | "yaml";
-
-/** One resource of the instance as `check` shows it (and prints in JSON/YAML). */
-export interface CheckResource {
-  /** Kubernetes Kind, e.g. `Deployment`. */
-  kind: string;
-  /** API group, `""` for core. */
-  group: string;
-  /** API version of the group, e.g. `v1`. */
-  version: string;
-  /** `metadata.name`. */
-  name: string;
-  /** `""` for cluster-scoped resources. */
-  namespace: string;
-  /** Ready, Pending or Failed. */
-  verdict: Verdict;
-  /** Short CamelCase code, e.g. `CrashLoopBackOff`. */
-  reason: string;
-  /** Human sentence naming what decided. */
-  message: string;
-  /** Things worth knowing that did not change the verdict. */
-  warnings: string[];
-  /** `metadata.creationTimestamp`, when the object has one. */
-  createdAt?: string;
-}
-
-/** A planned A&AI request, as a sync pass would send it. */
-export interface CheckOperation {
-  /** HTTP method: PUT, PATCH or DELETE. */
-  method: string;
-  /** A&AI object path without `/aai/{version}`. */
-  path: string;
-  /** Why sync would send it. */
-  why: string;
-  /** The request body, when it has one. */
-  body?: unknown;
-}
-
-/** The whole result of `check`, also the JSON/YAML document. */
-export interface CheckView {
-  /** The k8splugin instance: id, Resource Bundle, profile and placement. */
-  instance: {
-    id: string;
-    rbName: string;
-    rbVersion: string;
-    profileName: string;
-    releaseName: string;
-    cloudRegion: string;
-    namespace: string;
-  };
-  /** When the evaluation happened (ISO 8601). */
-  checkedAt: string;
-  /** The roll-up of every resource's verdict. */
-  verdict: Verdict;
-  /** Reason of the resource that decided the roll-up. */
-  reason: string;
-  /** Message naming the resource that decided, with the counts per verdict. */
-  message: string;
-  /** k8splugin's own `ready` flag (Helm's checker), for comparison only. */
-  k8spluginReady?: boolean;
-  /** Every resource k8splugin (or the cluster) reports for the instance, pods included. */
-  resources: CheckResource[];
-  /** With `--aai`: what A&AI holds for the instance and what a sync would send. */
-  aai?: {
-    objects: AaiObject[];
-    operations: CheckOperation[];
-    /** Why no operations could be planned (e.g. the region's tenant is unknown). */
-    error?: string;
-  };
-}
-
-/** How the table is drawn. */
-export interface TableOptions {
-  /** Adds the MESSAGE and K8SPLUGIN-READY columns. */
-  wide?: boolean;
-  /** Prints the header row and the roll-up lines (`--no-headers` turns them off). */
-  headers?: boolean;
-  /** Colours the VERDICT column. */
-  color?: boolean;
-  /** Reference time for the AGE column; defaults to `view.checkedAt`. */
-  now?: Date;
-}
-
-/**
- * Formats a duration like kubectl's AGE column (`45s`, `3m12s`, `5h`, `2d4h`,
- * `400d`); `<invalid>` for a time in the future by more than a second.
- */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < -1) return "<invalid>";
-  if (seconds < 0) return "0s";
-  if (seconds < 120) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) {
-    return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
-  }
-  if (minutes < 180) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 8) {
-    return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
-  }
-  if (hours < 48) return `${hours}h`;
-  const days = Math.floor(hours / 24);
-  if (hours < 24 * 8) {
-    return hours % 24 === 0 ? `${days}d` : `${days}d${hours % 24}h`;
-  }
-  if (days < 365 * 2) return `${days}d`;
-  const years = Math.floor(days / 365);
-  if (days < 365 * 8) {
-    return days % 365 === 0 ? `${years}y` : `${years}y${days % 365}d`;
-  }
-  return `${years}y`;
-}
-
-/** The AGE cell of a resource: `<unknown>` without a creation timestamp. */
-export function ageOf(resource: CheckResource, now: Date): string {
-  if (!resource.createdAt) return "<unknown>";
-  const created = Date.parse(resource.createdAt);
-  if (Number.isNaN(created)) return "<unknown>";
-  return humanDuration(now.getTime() - created);
-}
-
-/** Colours a verdict (green, yellow, red) when `color` is on. */
-export function paintVerdict(verdict: Verdict, color: boolean): string {
-  if (!color) return verdict;
-  const format = verdict === "Ready"
-    ? "green"
-    : verdict === "Pending"
-    ? "yellow"
-    : "red";
-  return styleText(format, verdict, { validateStream: false });
-}
-
-/** The kind column: `Deployment.apps` style for non-core groups, like kubectl. */
-export function kindLabel(resource: { kind: string; group: string }): string {
-  return resource.group ? `${resource.kind}.${resource.group}` : resource.kind;
-}
-
-/** A borderless, kubectl-like table. */
-function plainTable(head: string[], headers: boolean): Table.Table {
-  const none = "";
-  return new Table({
-    ...(headers ? { head } : {}),
-    chars: {
-      top: none,
-      "top-mid": none,
-      "top-left": none,
-      "top-right": none,
-      bottom: none,
-      "bottom-mid": none,
-      "bottom-left": none,
-      "bottom-right": none,
-      left: none,
-      "left-mid": none,
-      mid: none,
-      "mid-mid": none,
-      right: none,
-      "right-mid": none,
-      middle: "   ",
-    },
-    style: { head: [], border: [], "padding-left": 0, "padding-right": 0 },
-  });
-}
-
-/** Renders rows of cells without trailing blanks (cli-table3 pads the last column). */
-function render(table: Table.Table): string {
-  return table.toString().split("\n").map((line) => line.trimEnd()).join(
-    "\n",
-  );
-}
-
-/** The roll-up line(s) printed above the table. */
-export function renderSummary(
-  view: CheckView,
-  options: TableOptions = {},
-): string {
-  const i = view.instance;
-  const lines = [
-    `Instance ${i.id}: ${i.rbName} ${i.rbVersion}, profile ${i.profileName}, release ${i.releaseName}, region ${i.cloudRegion}, namespace ${i.namespace}`,
-    `Verdict: ${
-      paintVerdict(view.verdict, options.color ?? false)
-    } (${view.reason}): ${view.message}`,
-  ];
-  if (options.wide && view.k8spluginReady !== undefined) {
-    lines.push(
-      `k8splugin's own ready flag (Helm's checker, for comparison): ${view.k8spluginReady}`,
-    );
-  }
-  return lines.join("\n");
-}
-
-/**
- * The resources table: KIND, NAME, NAMESPACE, VERDICT, REASON, AGE, and with
- * `wide` also MESSAGE and K8SPLUGIN-READY (k8splugin's instance-level flag).
- */
-export function renderTable(
-  view: CheckView,
-  options: TableOptions = {},
-): string {
-  const now = options.now ?? new Date(view.checkedAt);
-  const head = ["KIND", "NAME", "NAMESPACE", "VERDICT", "REASON", "AGE"];
-  if (options.wide) head.push("MESSAGE", "K8SPLUGIN-READY");
-  const table = plainTable(head, options.headers ?? true);
-  for (const r of view.resources) {
-    const row = [
-      kindLabel(r),
-      r.name,
-      r.namespace || "<none>",
-      paintVerdict(r.verdict, options.color ?? false),
-      r.reason,
-      ageOf(r, now),
-    ];
-    if (options.wide) {
-      row.push(
-        r.message,
-        view.k8spluginReady === undefined
-          ? "<unknown>"
-          : String(view.k8spluginReady),
-      );
-    }
-    table.push(row);
-  }
-  return render(table);
-}
-
-/**
- * Shortens an A&AI object path for people: a k8s-resource path becomes
- * `…/k8s-resource/3f2a9c1e7b5d…` (plus any sub-path and query), long hex ids
- * elsewhere are cut to 12 characters.
- */
-export function shortPath(path: string, idLength = 12): string {
-  const marker = "/k8s-resources/k8s-resource/";
-  const at = path.indexOf(marker);
-  const short = at >= 0
-    ? "…/k8s-resource/" + path.slice(at + marker.length)
-    : path.replace(/^\/cloud-infrastructure\/cloud-regions\//, "…/");
-  return short.replace(
-    /\/([0-9a-f]{64})(?=[/?]|$)/g,
-    (_all, id: string) => `/${id.slice(0, idLength)}…`,
-  );
-}
-
-/** The `--aai` part of the table output: the objects A&AI holds, then the planned requests. */
-export function renderAai(view: CheckView, options: TableOptions = {}): string {
-  const aai = view.aai;
-  if (!aai) return "";
-  const parts: string[] = [];
-  if (aai.objects.length === 0) {
-    parts.push("A&AI holds no k8s-resource for this instance.");
-  } else {
-    parts.push(`A&AI holds ${aai.objects.length} k8s-resource object(s):`);
-    const table = plainTable(
-      ["KIND", "NAME", "READINESS", "REASON", "DATA-OWNER", "RESOURCE-VERSION"],
-      options.headers ?? true,
-    );
-    for (const o of aai.objects) {
-      const labels = Array.isArray(o.labels) ? o.labels.map(String) : [];
-      const label = (suffix: string) =>
-        labels.find((l) => l.includes(`${suffix}=`))?.split("=").slice(1).join(
-          "=",
-        ) ?? "";
-      table.push([
-        String(o.kind ?? ""),
-        String(o.name ?? ""),
-        label("/readiness"),
-        label("/reason"),
-        String(o["data-owner"] ?? ""),
-        String(o["resource-version"] ?? ""),
-      ]);
-    }
-    parts.push(render(table));
-  }
-  if (aai.error) {
-    parts.push(`A sync pass cannot publish this instance: ${aai.error}`);
-  } else if (aai.operations.length === 0) {
-    parts.push("A sync pass would send A&AI nothing: it is up to date.");
-  } else {
-    parts.push(`A sync pass would send ${aai.operations.length} request(s):`);
-    const table = plainTable(
-      ["METHOD", "PATH", "WHY"],
-      options.headers ?? true,
-    );
-    for (const op of aai.operations) {
-      table.push([op.method, shortPath(op.path), op.why]);
-    }
-    parts.push(render(table));
-  }
-  return parts.join("\n");
-}
-
-/** The complete output of `check` for one format (no trailing newline). */
-export function renderView(
-  view: CheckView,
-  format: OutputFormat,
-  options: TableOptions = {},
-): string {
-  if (format === "json") return JSON.stringify(view, null, 2);
-  if (format === "yaml") return stringifyYaml(view).trimEnd();
-  const wide = format === "wide";
-  const table = renderTable(view, { ...options, wide });
-  if (options.headers === false) {
-    return [table, view.aai ? renderAai(view, options) : ""].filter(Boolean)
-      .join("\n");
-  }
-  const parts = [renderSummary(view, { ...options, wide }), "", table];
-  if (view.aai) parts.push("", renderAai(view, options));
-  return parts.join("\n");
-}
-
-/** What changed between two polls, as lines for `--watch` (empty when nothing did). */
-export function watchLines(
-  before: CheckView | undefined,
-  after: CheckView,
-): string[] {
-  const lines: string[] = [];
-  const time = after.checkedAt;
-  const key = (r: CheckResource) => `${kindLabel(r)}/${r.namespace}/${r.name}`;
-  const old = new Map((before?.resources ?? []).map((r) => [key(r), r]));
-  const seen = new Set<string>();
-  for (const r of after.resources) {
-    seen.add(key(r));
-    const was = old.get(key(r));
-    if (was && was.verdict === r.verdict && was.reason === r.reason) continue;
-    const change = was ? `${was.verdict} → ${r.verdict}` : `new, ${r.verdict}`;
-    lines.push(
-      `${time}  ${
-        kindLabel(r)
-      }/${r.name}  ${change}  ${r.reason}: ${r.message}`,
-    );
-  }
-  for (const [k, r] of old) {
-    if (!seen.has(k)) lines.push(`${time}  ${kindLabel(r)}/${r.name}  gone`);
-  }
-  if (
-    !before || before.verdict !== after.verdict ||
-    before.reason !== after.reason
-  ) {
-    const change = before
-      ? `${before.verdict} → ${after.verdict}`
-      : after.verdict;
-    lines.push(
-      `${time}  instance ${after.instance.id}  ${change}  ${after.reason}: ${after.message}`,
-    );
-  }
-  return lines;
-}
-
-/** Decides colour: `NO_COLOR` wins, then `--color never|always`, else only on a terminal. */
-export function useColor(
-  mode: "auto" | "never" | "always",
-  env: { noColor?: string | undefined; isTerminal: boolean },
-): boolean {
-  if (env.noColor !== undefined && env.noColor !== "") return false;
-  if (mode === "never") return false;
-  if (mode === "always") return true;
-  return env.isTerminal;
-}
-
-/** The parts of `planInstance()`'s result that `check` shows. */
-export interface PlanLike {
-  /** The k8splugin instance (`ready` is k8splugin's own flag, when known). */
-  instance: {
-    id: string;
-    rbName: string;
-    rbVersion: string;
-    profileName: string;
-    releaseName: string;
-    cloudRegion: string;
-    namespace: string;
-    ready?: boolean;
-  };
-  /** Each resource with its verdict. */
-  resources: {
-    gvk: { group: string; version: string; kind: string };
-    name: string;
-    namespace: string;
-    object: Record<string, unknown>;
-    readiness: Readiness;
-  }[];
-  /** The roll-up of the resources' verdicts. */
-  rollup: Readiness;
-  /** The requests a sync pass would send. */
-  planned: { method: string; path: string; why: string; body?: unknown }[];
-  /** What A&AI holds for the instance. */
-  aai: AaiObject[];
-  /** k8splugin's own ready flag, when the plan carries it. */
-  k8spluginReady?: boolean;
-}
-
-/** Builds the view (and JSON/YAML document) of a plan; `aai` keeps the A&AI part. */
-export function toView(plan: PlanLike, now: Date, aai: boolean): CheckView {
-  const i = plan.instance;
-  // Rolled up again with names, so the message says which resource decided.
-  const named = rollup(plan.resources.map((r) => ({
-    ...r.readiness,
-    resource: `${r.gvk.kind}/${r.name}`,
-  })));
-  const total = plan.resources.length > 0 ? named : plan.rollup;
-  const view: CheckView = {
-    instance: {
-      id: i.id,
-      rbName: i.rbName,
-      rbVersion: i.rbVersion,
-      profileName: i.profileName,
-      releaseName: i.releaseName,
-      cloudRegion: i.cloudRegion,
-      namespace: i.namespace,
-    },
-    checkedAt: now.toISOString(),
-    verdict: total.verdict,
-    reason: total.reason,
-    message: total.message,
-    resources: plan.resources.map((r) => {
-      const metadata = r.object.metadata as
-        | { creationTimestamp?: unknown }
-        | undefined;
-      const created = metadata?.creationTimestamp;
-      return {
-        kind: r.gvk.kind,
-        group: r.gvk.group,
-        version: r.gvk.version,
-        name: r.name,
-        namespace: r.namespace,
-        verdict: r.readiness.verdict,
-        reason: r.readiness.reason,
-        message: r.readiness.message,
-        warnings: r.readiness.warnings,
-        ...(typeof created === "string" ? { createdAt: created } : {}),
-      };
-    }),
-  };
-  const ready = plan.k8spluginReady ?? i.ready;
-  if (ready !== undefined) view.k8spluginReady = ready;
-  if (aai) {
-    view.aai = {
-      objects: plan.aai,
-      operations: plan.planned.map((op) => ({
-        method: op.method,
-        path: op.path,
-        why: op.why,
-        ...(op.body === undefined ? {} : { body: op.body }),
-      })),
-    };
-  }
-  return view;
-}
+import {
+  type CheckView,
+  type OutputFormat,
+  renderView,
+  type TableOptions,
+  toView,
+  useColor,
+  watchLines,
+} from "./_check_view.ts";
+import { EXIT, UsageError, VERDICT_EXIT_CODES } from "./_exit.ts";
 
 const EXIT_CODES_HELP = `
 Exit codes (for scripts):
   0  the instance is Ready
   3  the instance is Pending (not Ready yet, nothing says it cannot get there)
   4  the instance is Failed (it will not become Ready without a change)
-  1  error: k8splugin or A&AI unreachable, unknown instance id, …
+  1  error: k8splugin or A&AI unreachable, unknown instance id, or (with
+     --aai) A&AI cannot place the instance, …
   2  usage or configuration error
+
+Without --aai, check needs no A&AI settings (AAI_URL may be unset).
 
 Configuration: --config FILE or K8S_AAI_SYNC_CONFIG, overridden by K8SPLUGIN_URL,
 AAI_URL, AAI_USERNAME, AAI_PASSWORD_FILE, … (see README.md, "Configuration").
@@ -557,20 +105,11 @@ export interface CheckArgs {
   /** `--color`. */
   color: "auto" | "never" | "always";
   /** `--config`: the config file. */
-  config?: string;
+  config?: string | undefined;
   /** `--source`: where resources are read from. */
-  source?: "k8splugin" | "kube";
+  source?: "k8splugin" | "kube" | undefined;
   /** `--now`: the time to judge at. */
-  now?: Date;
-}
-
-/** A bad argument value that commander does not check itself (exit 2). */
-export class UsageError extends Error {
-  /** Builds the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
+  now?: Date | undefined;
 }
 
 /**
@@ -639,6 +178,11 @@ export function parseArgs(
   program.parse(args, { from: "user" });
   const options = program.opts();
   const instanceId = program.args[0] ?? "";
+  if (options.verify && !options.aai) {
+    throw new UsageError(
+      "Cannot use --verify without --aai: it plans against what A&AI holds, which only --aai shows",
+    );
+  }
   const intervalMs = parseDuration(options.interval);
   if (intervalMs === undefined || intervalMs <= 0) {
     throw new UsageError(
@@ -663,39 +207,19 @@ export function parseArgs(
     intervalMs,
     headers: options.headers,
     color: options.color,
-    ...(options.config === undefined ? {} : { config: options.config }),
-    ...(options.source === undefined ? {} : { source: options.source }),
-    ...(now === undefined ? {} : { now }),
+    config: options.config,
+    source: options.source,
+    now,
   };
 }
 
-/** The HTTP request a planned operation becomes (what `sync` would send). */
-export function toOperation(op: PlannedOperation): CheckOperation {
-  switch (op.op) {
-    case "create":
-      return { method: "PUT", path: op.path, why: op.why, body: op.body };
-    case "update":
-      return { method: "PATCH", path: op.path, why: op.why, body: op.body };
-    case "relate":
-      return {
-        method: "PUT",
-        path: `${op.path}/relationship-list/relationship`,
-        why: op.why,
-        body: op.relationships,
-      };
-    case "delete":
-      return { method: "DELETE", path: op.path, why: op.why };
-  }
-}
+/** Stands in for a missing A&AI URL when check runs without A&AI (never called). */
+const NO_AAI_URL = "http://aai.invalid";
 
-/** The peers `check` talks to, plus what it noticed on the way. */
+/** The peers `check` talks to. */
 interface Peers {
   k8splugin: K8spluginClient;
   aai: AaiClient;
-  /** k8splugin's own ready flag per instance, seen in status answers. */
-  readyFlags: Map<string, boolean>;
-  /** The ids of the last instance list, to tell "unknown id" from other errors. */
-  listed: Set<string> | undefined;
   /** Kube clients per region (configured kubeconfig, else connectivity-info); none when no region can have one. */
   kube: KubeClients | undefined;
   close(): Promise<void>;
@@ -710,48 +234,19 @@ async function openPeers(
   config: Config,
   source: "k8splugin" | "kube",
 ): Promise<Peers> {
-  const http = k8spluginClientFrom(config);
+  const k8splugin = k8spluginClientFrom(config);
   const aai = aaiClientFrom(config);
-  const kube = await kubeClientsFrom(config, http, source);
-  const peers: Peers = {
-    // Delegates to the HTTP client and notes what check shows besides the plan.
-    k8splugin: {
-      async listInstances(filter) {
-        const list = await http.listInstances(filter);
-        peers.listed = new Set(list.map((i) => i.id));
-        return list;
-      },
-      getInstance: (id) => http.getInstance(id),
-      async getStatus(id) {
-        const status = await http.getStatus(id);
-        peers.readyFlags.set(id, status.ready);
-        return status;
-      },
-      async getStatusBody(id) {
-        const body = await http.getStatusBody(id);
-        return {
-          digest: body.digest,
-          parse() {
-            const status = body.parse();
-            peers.readyFlags.set(id, status.ready);
-            return status;
-          },
-        };
-      },
-      query: (id, query) => http.query(id, query),
-      getConnectivityInfo: (region) => http.getConnectivityInfo(region),
-    },
+  const kube = await kubeClientsFrom(config, k8splugin, source);
+  return {
+    k8splugin,
     aai,
-    readyFlags: new Map(),
-    listed: undefined,
     kube,
     async close() {
       await kube?.close();
-      http.close();
+      k8splugin.close();
       aai.close();
     },
   };
-  return peers;
 }
 
 /** Reads, evaluates and plans the instance, and with `--aai` reads what A&AI holds. */
@@ -761,81 +256,40 @@ async function inspect(
   args: CheckArgs,
   now: Date,
   warn: (message: string) => void,
+  withAai: boolean,
 ): Promise<CheckView> {
-  peers.listed = undefined;
-  const plan: InstancePlan = await planInstance(
-    {
-      k8splugin: peers.k8splugin,
-      aai: peers.aai,
-      kube: (region) => peers.kube?.get(region),
-      now: () => now,
-    },
-    {
-      config,
-      dryRun: true,
-      verify: args.verify,
-      ...(args.source === undefined ? {} : { source: args.source }),
-    },
-    args.instanceId,
-  );
+  const plan = await planInstance(args.instanceId, {
+    k8splugin: peers.k8splugin,
+    aai: peers.aai,
+    kube: (region) => peers.kube?.get(region),
+    now: () => now,
+  }, {
+    config,
+    verify: args.verify,
+    aai: args.aai,
+    plan: withAai,
+    source: args.source,
+  });
+  for (const warning of plan.warnings) warn(warning);
   // With --aai the problem is part of the output; otherwise say it on stderr.
   if (plan.error && !args.aai) warn(plan.error);
-  const operations = plan.planned.map(toOperation);
-  const view = toView(
-    {
-      instance: plan.instance,
-      resources: plan.resources,
-      rollup: plan.rollup,
-      planned: operations,
-      aai: [],
-      ...(peers.readyFlags.has(args.instanceId)
-        ? { k8spluginReady: peers.readyFlags.get(args.instanceId)! }
-        : {}),
-    },
-    now,
-    args.aai,
-  );
-  if (args.aai && view.aai) {
-    const paths = new Set<string>();
-    if (plan.placement) {
-      for (const body of plan.aai) {
-        paths.add(k8sResourcePath(plan.placement, String(body.id)));
-      }
-    }
-    for (const op of plan.planned) if (op.op === "delete") paths.add(op.path);
-    const held = await Promise.all(
-      [...paths].map((path) => peers.aai.get(path)),
-    );
-    view.aai.objects = held.filter((o): o is AaiObject => o !== undefined);
-    if (plan.error) view.aai.error = plan.error;
-  }
-  return view;
+  return toView(plan, now, args.aai);
 }
 
 /** A one-line error for `check`, naming the instance and k8splugin when the id is unknown. */
-function errorLine(
-  error: unknown,
-  peers: Peers,
-  args: CheckArgs,
-  config: Config,
-): string {
-  if (peers.listed && !peers.listed.has(args.instanceId)) {
-    return `Cannot find instance "${args.instanceId}": k8splugin at ${config.k8splugin.url} does not list it (${peers.listed.size} instance(s) listed)`;
+function errorLine(error: unknown, args: CheckArgs, config: Config): string {
+  if (error instanceof InstanceNotListedError) {
+    return `Cannot find instance "${args.instanceId}": k8splugin at ${config.k8splugin.url} does not list it (${error.listed} instance(s) listed)`;
   }
   return `Cannot check instance "${args.instanceId}": ${describeError(error)}`;
 }
 
 /** Sleeps `ms`, or less when `signal` aborts. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done);
-  });
+async function sleepUnlessAborted(
+  ms: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  await sleep(ms, signal).catch(() => {});
 }
 
 /** The real terminal: stdout/stderr, the environment, Ctrl-C ends `--watch`. */
@@ -865,20 +319,33 @@ export async function main(
     parsed = parseArgs(args, io);
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+      return error.exitCode === 0 ? 0 : EXIT.USAGE;
     }
     if (error instanceof UsageError) {
       io.err(`error: ${error.message}`);
-      return EXIT_USAGE;
+      return EXIT.USAGE;
     }
     throw error;
   }
   let config: Config;
+  // Without --aai, check needs no A&AI: a configuration that lacks only its
+  // URL still reads and judges the instance (it just plans nothing).
+  let withAai = true;
   try {
     config = await loadConfig(parsed.config, io.env);
   } catch (error) {
-    io.err(`error: ${describeError(error)}`);
-    return error instanceof ConfigError ? EXIT_USAGE : EXIT_ERROR;
+    const withoutAai = parsed.aai || !(error instanceof ConfigError)
+      ? undefined
+      : await loadConfig(parsed.config, {
+        ...io.env,
+        AAI_URL: NO_AAI_URL,
+      }).catch(() => undefined);
+    if (!withoutAai) {
+      io.err(`error: ${describeError(error)}`);
+      return error instanceof ConfigError ? EXIT.USAGE : EXIT.FAILED;
+    }
+    config = withoutAai;
+    withAai = false;
   }
   const offset = parsed.now ? parsed.now.getTime() - Date.now() : 0;
   const clock = io.now ?? (() => new Date(Date.now() + offset));
@@ -887,17 +354,21 @@ export async function main(
       noColor: io.env.NO_COLOR,
       isTerminal: io.isTerminal,
     });
-  const tableOptions: TableOptions = { headers: parsed.headers, color };
+  const tableOptions: TableOptions = {
+    headers: parsed.headers,
+    color,
+    labelPrefix: config.labelPrefix,
+  };
   const warn = (message: string) => io.err(`warning: ${message}`);
-  const wait = io.sleep ?? sleep;
+  const wait = io.sleep ?? sleepUnlessAborted;
   const peers = await openPeers(config, parsed.source ?? config.source);
   try {
     let view: CheckView;
     try {
-      view = await inspect(peers, config, parsed, clock(), warn);
+      view = await inspect(peers, config, parsed, clock(), warn, withAai);
     } catch (error) {
-      io.err(`error: ${errorLine(error, peers, parsed, config)}`);
-      return EXIT_ERROR;
+      io.err(`error: ${errorLine(error, parsed, config)}`);
+      return EXIT.FAILED;
     }
     if (parsed.watch && parsed.output === "json") {
       io.out(JSON.stringify(view));
@@ -909,17 +380,15 @@ export async function main(
       if (io.signal?.aborted) break;
       let next: CheckView;
       try {
-        next = await inspect(peers, config, parsed, clock(), warn);
+        next = await inspect(peers, config, parsed, clock(), warn, withAai);
       } catch (error) {
         io.err(
           `${clock().toISOString()}  error: ${
-            errorLine(error, peers, parsed, config)
+            errorLine(error, parsed, config)
           }`,
         );
         // An instance k8splugin no longer lists will not become Ready.
-        if (peers.listed && !peers.listed.has(parsed.instanceId)) {
-          return EXIT_ERROR;
-        }
+        if (error instanceof InstanceNotListedError) return EXIT.FAILED;
         // Anything else may be a blip: poll again.
         continue;
       }
@@ -932,6 +401,9 @@ export async function main(
       }
       view = next;
     }
+    // With --aai, an instance A&AI cannot place is an error whatever its
+    // verdict: a sync could not publish it.
+    if (view.aai?.error) return EXIT.FAILED;
     return VERDICT_EXIT_CODES[view.verdict];
   } finally {
     await peers.close();

@@ -39,7 +39,8 @@ import {
   k8spluginClientFrom,
   kubeClientsFrom,
 } from "./_peers.ts";
-import { type CheckView, kindLabel, shortPath, toView } from "./check.ts";
+import { type CheckView, kindLabel, shortPath, toView } from "./_check_view.ts";
+import { EXIT, type ExitCode } from "./_exit.ts";
 
 /** One sync pass of the demo: the scenario step it serves and how it is introduced. */
 export interface DemoPass {
@@ -342,7 +343,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   function kubeFor(region: string) {
     return kube?.get(region);
   }
-  let code = 0;
+  let code: ExitCode = EXIT.OK;
   try {
     const first = scenario.steps[0]?.instances[0];
     out(paint("bold", "k8s-aai-sync demo"));
@@ -401,16 +402,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       const present = new Set(step.instances.map((i) => i.id));
       for (const instance of step.instances) {
         try {
-          const plan = await planInstance(
-            { k8splugin, aai: quietAai, kube: kubeFor, now: () => now },
-            { config, dryRun: true },
-            instance.id,
-          );
-          const view = toView(
-            { ...plan, planned: [], aai: [] },
-            now,
-            false,
-          );
+          const plan = await planInstance(instance.id, {
+            k8splugin,
+            aai: quietAai,
+            kube: kubeFor,
+            now: () => now,
+          }, { config });
+          const view = toView(plan, now, false);
           for (const line of verdictLines(views.get(instance.id), view)) {
             out(line);
           }
@@ -474,7 +472,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
         }
       }
       // A held-back pass exits 1 on purpose; anything else is a bug.
-      if (report.exitCode !== 0 && !pass.heldBack) code = 1;
+      if (report.exitCode !== 0 && !pass.heldBack) code = EXIT.FAILED;
     }
     out("");
     out(paint("bold", "Done."));

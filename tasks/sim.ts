@@ -17,6 +17,7 @@
  */
 import {
   Command,
+  CommanderError,
   InvalidArgumentError,
   Option,
 } from "@commander-js/extra-typings";
@@ -30,8 +31,7 @@ import {
   ScenarioSyntaxError,
 } from "../sim/scenario.ts";
 
-/** Exit codes of this task. */
-const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
+import { EXIT } from "./_exit.ts";
 
 /** The simulators this task can run. */
 const SIMULATORS = ["aai", "k8splugin", "kube"] as const;
@@ -117,10 +117,7 @@ function command() {
 
 /** Whether an error is commander's usage error (or `--help`/`--version`). */
 function commanderCode(error: unknown): string | undefined {
-  const e = error as { name?: unknown; code?: unknown };
-  return e?.name === "CommanderError" && typeof e.code === "string"
-    ? e.code
-    : undefined;
+  return error instanceof CommanderError ? error.code : undefined;
 }
 
 /** Resolves when SIGINT or SIGTERM arrives (or `signal` aborts). */

@@ -31,8 +31,12 @@ function desired(
       "data-source": "k8splugin",
     },
     sourceVersion: "10",
-    verdict: "Ready",
-    reason: "Available",
+    readiness: {
+      verdict: "Ready",
+      reason: "Available",
+      message: "",
+      warnings: [],
+    },
     ...overrides,
   };
 }
@@ -44,8 +48,8 @@ function snap(
   return {
     key: d.key,
     ...fingerprintOf(d.fields),
-    verdict: d.verdict,
-    reason: d.reason,
+    verdict: d.readiness.verdict,
+    reason: d.readiness.reason,
     publishedAt: "2026-01-01T00:00:00Z",
     edges: false,
     ...extra,
@@ -56,12 +60,11 @@ Deno.test("diffInstance() sends nothing when only the resourceVersion moved", ()
   const before = desired();
   const now = desired({ sourceVersion: "11" });
   assert.deepEqual(
-    diffInstance(
-      [now],
-      { [before.path]: snap(before) },
-      { relationships: [] },
-      "i1",
-    ),
+    diffInstance([now], {
+      instanceId: "i1",
+      previous: { [before.path]: snap(before) },
+      relationships: [],
+    }),
     [],
   );
 });
@@ -70,16 +73,22 @@ Deno.test("diffInstance() patches only the changed labels plus data-source-versi
   const before = desired();
   const now = desired({
     sourceVersion: "12",
-    verdict: "Failed",
-    reason: "CrashLoopBackOff",
+    readiness: {
+      verdict: "Failed",
+      reason: "CrashLoopBackOff",
+      message: "",
+      warnings: [],
+    },
   }, [
     "a=1",
     "x/readiness=Failed",
     "x/reason=CrashLoopBackOff",
   ]);
-  const ops = diffInstance([now], { [before.path]: snap(before) }, {
+  const ops = diffInstance([now], {
+    instanceId: "i1",
+    previous: { [before.path]: snap(before) },
     relationships: [],
-  }, "i1");
+  });
   assert.equal(ops.length, 1);
   assert.equal(ops[0]!.op, "update");
   assert.deepEqual((ops[0] as { body: unknown }).body, {
@@ -92,9 +101,11 @@ Deno.test("diffInstance() patches only the changed labels plus data-source-versi
 Deno.test("diffInstance() creates new objects and deletes vanished ones of the instance", () => {
   const gone = desired({ path: "/p/old", key: "old" });
   const fresh = desired({ path: "/p/new" });
-  const ops = diffInstance([fresh], { "/p/old": snap(gone) }, {
+  const ops = diffInstance([fresh], {
+    instanceId: "i1",
+    previous: { "/p/old": snap(gone) },
     relationships: [],
-  }, "i1");
+  });
   assert.deepEqual(ops.map((o) => [o.op, o.path]), [["create", "/p/new"], [
     "delete",
     "/p/old",
@@ -102,14 +113,20 @@ Deno.test("diffInstance() creates new objects and deletes vanished ones of the i
 });
 
 Deno.test("diffInstance() leaves objects of another owner alone", () => {
-  const d = desired({ verdict: "Failed" }, ["x/readiness=Failed"]);
+  const d = desired({
+    readiness: {
+      verdict: "Failed",
+      reason: "Available",
+      message: "",
+      warnings: [],
+    },
+  }, ["x/readiness=Failed"]);
   assert.deepEqual(
-    diffInstance(
-      [d],
-      { [d.path]: snap(desired(), { foreign: "CnfAdapter" }) },
-      { relationships: [] },
-      "i1",
-    ),
+    diffInstance([d], {
+      instanceId: "i1",
+      previous: { [d.path]: snap(desired(), { foreign: "CnfAdapter" }) },
+      relationships: [],
+    }),
     [],
   );
 });
@@ -119,17 +136,18 @@ Deno.test("diffInstance() relates objects once the vf-module is known", () => {
   const rel = [{
     "related-link": "/aai/v24/network/generic-vnfs/generic-vnf/v",
   }];
-  const ops = diffInstance(
-    [d],
-    { [d.path]: snap(d) },
-    { relationships: rel },
-    "i1",
-  );
+  const ops = diffInstance([d], {
+    instanceId: "i1",
+    previous: { [d.path]: snap(d) },
+    relationships: rel,
+  });
   assert.deepEqual(ops.map((o) => o.op), ["relate"]);
   assert.deepEqual(
-    diffInstance([d], { [d.path]: snap(d, { edges: true }) }, {
+    diffInstance([d], {
+      instanceId: "i1",
+      previous: { [d.path]: snap(d, { edges: true }) },
       relationships: rel,
-    }, "i1"),
+    }),
     [],
   );
 });

@@ -49,8 +49,8 @@ function committed(
     [d.path]: {
       key: d.key,
       ...fingerprintOf(d.fields),
-      verdict: d.verdict,
-      reason: d.reason,
+      verdict: d.readiness.verdict,
+      reason: d.readiness.reason,
       publishedAt: "x",
       edges: false,
     },
@@ -75,7 +75,11 @@ Deno.test("diffInstance() after a commit is empty whatever resourceVersion does"
           options,
         );
         assert.deepEqual(
-          diffInstance([again], snapshot, { relationships: [] }, "i"),
+          diffInstance([again], {
+            instanceId: "i",
+            previous: snapshot,
+            relationships: [],
+          }),
           [],
         );
       },
@@ -99,7 +103,11 @@ Deno.test("diffInstance() sends exactly one PATCH when verdict, reason or labels
           placement,
           options,
         );
-        const ops = diffInstance([next], snapshot, { relationships: [] }, "i");
+        const ops = diffInstance([next], {
+          instanceId: "i",
+          previous: snapshot,
+          relationships: [],
+        });
         const same = JSON.stringify(Object.entries(l1).sort()) ===
             JSON.stringify(Object.entries(l2).sort()) && v1 === v2 && r1 === r2;
         if (same) assert.deepEqual(ops, []);

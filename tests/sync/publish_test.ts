@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import type {
-  AaiClient,
-  AaiObject,
-  BulkOperation,
+import {
+  type AaiClient,
+  AaiError,
+  type AaiObject,
+  type BulkOperation,
 } from "../../adapters/aai.ts";
 import {
   type DesiredObject,
@@ -11,10 +12,12 @@ import {
   publish,
 } from "../../sync/mod.ts";
 
-/** An AaiError-like error (status + code), as the HTTP client throws. */
+/** An AaiError (status + code), as the HTTP client throws. */
 function aaiError(status: number, code = ""): Error {
-  return Object.assign(new Error(`HTTP ${status} ${code}`), {
-    name: "AaiError",
+  return new AaiError(`HTTP ${status} ${code}`, {
+    kind: "Http",
+    method: "GET",
+    path: "/",
     status,
     code,
   });
@@ -135,8 +138,12 @@ function desired(n: number, owner = "k8s-aai-sync"): DesiredObject {
       "data-source": "k8splugin",
     },
     sourceVersion: "1",
-    verdict: "Ready",
-    reason: "Running",
+    readiness: {
+      verdict: "Ready",
+      reason: "Running",
+      message: "",
+      warnings: [],
+    },
   };
 }
 

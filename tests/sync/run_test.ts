@@ -560,7 +560,7 @@ Deno.test("planInstance() evaluates one instance and plans its operations withou
   await using w = await world(
     scenario([[healthy("app-1"), healthy("app-2")]], [VF]),
   );
-  const plan = await planInstance(w.deps, { config: w.config }, "app-1");
+  const plan = await planInstance("app-1", w.deps, { config: w.config });
   assert.equal(plan.instance.id, "app-1");
   assert.equal(plan.resources.length, 3);
   assert.equal(plan.rollup.verdict, "Ready");
@@ -572,10 +572,10 @@ Deno.test("planInstance() evaluates one instance and plans its operations withou
   assert.equal(plan.aai.length, 3);
   assert.equal(w.aai.state.counts.byMethod.PUT, 0);
   await runSync(w.deps, { config: w.config });
-  const after = await planInstance(w.deps, { config: w.config }, "app-1");
+  const after = await planInstance("app-1", w.deps, { config: w.config });
   assert.deepEqual(after.planned, []);
   await assert.rejects(
-    () => planInstance(w.deps, { config: w.config }, "nope"),
+    () => planInstance("nope", w.deps, { config: w.config }),
     /Cannot find instance "nope"/,
   );
 });
@@ -762,3 +762,65 @@ function spy<T extends object, K extends keyof T>(
     },
   });
 }
+
+/** A logger that keeps what it was told, by level. */
+function capturingLog() {
+  const lines: { level: string; message: string }[] = [];
+  const at = (level: string) => (message: string) => {
+    lines.push({ level, message });
+  };
+  return {
+    lines,
+    log: {
+      debug: at("debug"),
+      info: at("info"),
+      warn: at("warn"),
+      error: at("error"),
+    },
+  };
+}
+
+Deno.test("runSync() logs a progress line now and then while it reads, none for the last read", async () => {
+  const ids = ["app-1", "app-2", "app-3"];
+  await using w = await world(scenario([ids.map((id) => healthy(id))], [VF]));
+  const { lines, log } = capturingLog();
+  const report = await runSync({ ...w.deps, log }, {
+    config: w.config,
+    progressEveryMs: 0,
+  });
+  assert.equal(report.exitCode, 0);
+  const progress = lines.filter((l) => l.message.startsWith("Progress: "));
+  assert.deepEqual(progress.map((l) => l.level), ["info", "info"]);
+  assert.match(progress[0]!.message, /^Progress: 1\/3 instances read, /);
+  assert.match(progress[1]!.message, /^Progress: 2\/3 instances read, /);
+  const quiet = capturingLog();
+  await runSync({ ...w.deps, log: quiet.log }, { config: w.config });
+  assert.ok(
+    !quiet.lines.some((l) => l.message.startsWith("Progress: ")),
+    "a short pass logs no progress with the default interval",
+  );
+});
+
+Deno.test("runSync() warns when --region or --instance matches nothing k8splugin lists", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  const { lines, log } = capturingLog();
+  const report = await runSync({ ...w.deps, log }, {
+    config: w.config,
+    regions: ["k8sregionnine"],
+    instances: ["app-1", "ghost"],
+  });
+  assert.equal(report.exitCode, 0);
+  assert.equal(report.instances.listed, 0);
+  assert.equal(report.warnings.length, 2);
+  assert.match(
+    report.warnings[0]!,
+    /--region "k8sregionnine" matches no instance/,
+  );
+  assert.match(report.warnings[1]!, /--instance "ghost" matches no instance/);
+  assert.equal(lines.filter((l) => l.level === "warn").length, 2);
+  const matching = await runSync(w.deps, {
+    config: w.config,
+    instances: ["app-1"],
+  });
+  assert.deepEqual(matching.warnings, []);
+});

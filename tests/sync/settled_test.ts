@@ -257,7 +257,8 @@ async function keyOf(
       key = k;
       return false;
     },
-  }, () => {});
+    onRead: () => {},
+  });
   return key;
 }
 

@@ -2,18 +2,16 @@ import assert from "node:assert/strict";
 import { stripVTControlCharacters } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { CommanderError } from "@commander-js/extra-typings";
+import { main, parseArgs } from "../../tasks/check.ts";
 import {
   type CheckView,
   humanDuration,
-  main,
-  parseArgs,
   renderView,
   shortPath,
-  toOperation,
-  UsageError,
   useColor,
   watchLines,
-} from "../../tasks/check.ts";
+} from "../../tasks/_check_view.ts";
+import { UsageError } from "../../tasks/_exit.ts";
 import { HttpAaiClient, HttpK8spluginClient } from "../../adapters/mod.ts";
 import {
   DEMO_SCENARIO_URL,
@@ -23,7 +21,7 @@ import {
   startK8splugin,
   startKube,
 } from "../../sim/mod.ts";
-import { makeConfig, runSync } from "../../sync/mod.ts";
+import { makeConfig, runSync, toReported } from "../../sync/mod.ts";
 
 function sampleView(overrides: Partial<CheckView> = {}): CheckView {
   return {
@@ -562,7 +560,11 @@ Deno.test("check says why a sync could not publish when A&AI lacks the region's 
     demo.steps[1]!.now,
     "--aai",
   ], env);
-  assert.equal(withAai.code, 0);
+  assert.equal(
+    withAai.code,
+    1,
+    "with --aai, a placement A&AI rejects is an error",
+  );
   assert.match(
     withAai.out,
     /A sync pass cannot publish this instance: .*k8sregionone/,
@@ -570,46 +572,79 @@ Deno.test("check says why a sync could not publish when A&AI lacks the region's 
   assert.doesNotMatch(withAai.out, /up to date/);
 });
 
-Deno.test("toOperation() turns planned operations into the HTTP requests sync sends", () => {
+Deno.test("check without --aai needs no A&AI settings; with --aai it still does", async () => {
+  await using k8splugin = startK8splugin({ scenario: demo, step: 1 });
+  const env = { K8SPLUGIN_URL: k8splugin.url };
+  const now = demo.steps[1]!.now;
+  const plain = await runCheck(["edgex-1", "--now", now], env);
+  assert.equal(plain.code, 0, plain.err);
+  assert.equal(plain.err, "");
+  assert.match(plain.out, /^Verdict: Ready/m);
+  const withAai = await runCheck(["edgex-1", "--now", now, "--aai"], env);
+  assert.equal(withAai.code, 2);
+  assert.match(withAai.err, /AAI_URL/);
+});
+
+Deno.test("check --verify without --aai is a usage error", async () => {
+  const { code, err } = await runCheck(["edgex-1", "--verify"], {
+    K8SPLUGIN_URL: "http://127.0.0.1:9",
+    AAI_URL: "http://127.0.0.1:9",
+  });
+  assert.equal(code, 2);
+  assert.match(err, /Cannot use --verify without --aai/);
+});
+
+Deno.test("check --aai says so when there is no snapshot to plan against", async () => {
+  await using sims = await simulators(0);
+  const args = ["edgex-1", "--now", sims.now, "--aai"];
+  const cold = await runCheck(args, sims.env);
+  assert.match(cold.err, /^warning: No snapshot at ".*snapshot\.json"/m);
+  const verifying = await runCheck([...args, "--verify"], sims.env);
+  assert.doesNotMatch(verifying.err, /No snapshot/);
+});
+
+Deno.test("toReported() turns planned operations into the HTTP requests sync sends", () => {
   const path = "/cloud-infrastructure/x/k8s-resources/k8s-resource/1";
   const base = { path, instanceId: "i", why: "w" };
   const desired = {} as never;
   assert.deepEqual(
-    toOperation({
+    toReported({
       op: "create",
       ...base,
       body: { a: 1 },
       desired,
       relationships: [],
     }),
-    { method: "PUT", path, why: "w", body: { a: 1 } },
+    { method: "PUT", path, why: "w", body: { a: 1 }, instanceId: "i" },
   );
   assert.deepEqual(
-    toOperation({
+    toReported({
       op: "update",
       ...base,
       body: { labels: [] },
       desired,
       relationships: [],
     }),
-    { method: "PATCH", path, why: "w", body: { labels: [] } },
+    { method: "PATCH", path, why: "w", body: { labels: [] }, instanceId: "i" },
   );
   const edge = {
     "related-link": "/aai/v24/network/generic-vnfs/generic-vnf/v",
   };
   assert.deepEqual(
-    toOperation({ op: "relate", ...base, desired, relationships: [edge] }),
+    toReported({ op: "relate", ...base, desired, relationships: [edge] }),
     {
       method: "PUT",
       path: `${path}/relationship-list/relationship`,
       why: "w",
-      body: [edge],
+      body: { relationships: [edge] },
+      instanceId: "i",
     },
   );
-  assert.deepEqual(toOperation({ op: "delete", ...base }), {
+  assert.deepEqual(toReported({ op: "delete", ...base }), {
     method: "DELETE",
     path,
     why: "w",
+    instanceId: "i",
   });
 });
 
@@ -665,4 +700,106 @@ Deno.test("check --aai --verify plans against A&AI itself, not the snapshot", as
   assert.equal(verifying.aai?.operations.length, 1);
   assert.equal(verifying.aai?.operations[0]?.method, "PUT");
   assert.equal(verifying.aai?.operations[0]?.path, gone);
+});
+
+Deno.test("check --aai --verify plans nothing for another owner's object, exactly like sync --verify", async () => {
+  await using sims = await simulators(1);
+  const k8splugin = new HttpK8spluginClient({ baseUrl: sims.k8splugin.url });
+  const aai = new HttpAaiClient({ baseUrl: sims.aai.url });
+  const config = makeConfig({
+    k8splugin: { url: sims.k8splugin.url },
+    aai: { url: sims.aai.url },
+    snapshot: sims.env.K8S_AAI_SYNC_SNAPSHOT,
+  });
+  const now = new Date(sims.now);
+  try {
+    await runSync({ k8splugin, aai, now: () => now }, { config });
+    // SO's CNF adapter takes one object over and writes its own labels.
+    const taken = [...sims.aai.state.objects.keys()].find((p) =>
+      p.includes("/k8s-resource/")
+    )!;
+    const { "resource-version": _rv, "relationship-list": _edges, ...held } =
+      sims.aai.state.get(taken)!;
+    sims.aai.state.put(taken, {
+      ...held,
+      labels: ["app=theirs"],
+      "data-owner": "CnfAdapter",
+    });
+    const verified = await runSync({ k8splugin, aai, now: () => now }, {
+      config,
+      verify: true,
+      dryRun: true,
+    });
+    assert.deepEqual(
+      verified.operations.filter((op) => op.path.startsWith(taken)),
+      [],
+      "sync --verify leaves CnfAdapter's object alone",
+    );
+    const checked = await runCheck(
+      ["edgex-1", "--now", sims.now, "--aai", "--verify", "-o", "json"],
+      sims.env,
+    );
+    const doc = JSON.parse(checked.out) as CheckView;
+    assert.deepEqual(
+      doc.aai?.operations.filter((op) => op.path.startsWith(taken)),
+      [],
+      "check --aai --verify leaves it alone too",
+    );
+    assert.deepEqual(
+      doc.aai?.operations,
+      verified.operations.map(({ method, path, why }) => ({
+        method,
+        path,
+        why,
+      })),
+    );
+  } finally {
+    k8splugin.close();
+    aai.close();
+  }
+});
+
+Deno.test("check --aai --verify finds our objects only A&AI knows, as sync --verify does", async () => {
+  await using sims = await simulators(1);
+  const k8splugin = new HttpK8spluginClient({ baseUrl: sims.k8splugin.url });
+  const aai = new HttpAaiClient({ baseUrl: sims.aai.url });
+  const config = makeConfig({
+    k8splugin: { url: sims.k8splugin.url },
+    aai: { url: sims.aai.url },
+    snapshot: sims.env.K8S_AAI_SYNC_SNAPSHOT,
+  });
+  const now = new Date(sims.now);
+  try {
+    await runSync({ k8splugin, aai, now: () => now }, { config });
+    // An object of ours for edgex-1 that the snapshot never knew.
+    const sibling = [...sims.aai.state.objects.keys()].find((p) =>
+      p.includes("/k8s-resource/")
+    )!;
+    const orphan = sibling.replace(/[^/]+$/, "0".repeat(64));
+    const { "resource-version": _rv, "relationship-list": _edges, ...held } =
+      sims.aai.state.get(sibling)!;
+    sims.aai.state.put(orphan, { ...held, id: "0".repeat(64), name: "old" });
+    const verified = await runSync({ k8splugin, aai, now: () => now }, {
+      config,
+      verify: true,
+      dryRun: true,
+    });
+    assert.deepEqual(
+      verified.operations.map((op) => [op.method, op.path]),
+      [["DELETE", orphan]],
+    );
+    const checked = JSON.parse(
+      (await runCheck(
+        ["edgex-1", "--now", sims.now, "--aai", "--verify", "-o", "json"],
+        sims.env,
+      )).out,
+    ) as CheckView;
+    assert.deepEqual(
+      checked.aai?.operations.map((op) => [op.method, op.path]),
+      [["DELETE", orphan]],
+    );
+  } finally {
+    k8splugin.close();
+    aai.close();
+  }
 });

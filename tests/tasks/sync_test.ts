@@ -5,6 +5,7 @@ import {
   ConfigError,
   LockHeldError,
 } from "../../sync/mod.ts";
+import { CommanderError } from "@commander-js/extra-typings";
 import { exitCodeFor } from "../../tasks/_exit.ts";
 import {
   deployment,
@@ -238,10 +239,7 @@ Deno.test("exitCodeFor() maps config, usage, lock and transport errors to 2, 2, 
   assert.equal(exitCodeFor(new ConfigError("bad")), 2);
   assert.equal(
     exitCodeFor(
-      Object.assign(new Error("x"), {
-        name: "CommanderError",
-        code: "commander.unknownOption",
-      }),
+      new CommanderError(1, "commander.unknownOption", "x"),
     ),
     2,
   );

@@ -1,0 +1,146 @@
+/**
+ * The one planner: what one instance's read needs A&AI to be sent, against a
+ * reference that is either the snapshot (a normal pass) or what A&AI
+ * returned (`sync --verify`, a lost snapshot, `check --aai --verify`).
+ * `sync`, `sync --verify`, `check --aai` and `check --aai --verify` all call
+ * {@linkcode planWrites}; whose objects may be changed is decided here once,
+ * by {@linkcode mayChange}. Pure functions of data.
+ *
+ * @module
+ */
+
+import type { AaiObject, AaiRelationship } from "../adapters/aai.ts";
+import { diffAgainstAai, diffInstance, type PlannedOperation } from "./diff.ts";
+import type { DesiredObject } from "./mapping.ts";
+import type { SnapshotObject } from "./snapshot.ts";
+
+/** Whose objects a pass may change. */
+export interface OwnershipPolicy {
+  /** Our `data-owner`. */
+  owner: string;
+  /** Change objects of another `data-owner` too (`--take-ownership`). */
+  takeOwnership: boolean;
+}
+
+/**
+ * Whether a pass may change an object that A&AI holds *now* under
+ * `heldOwner` (the object's `data-owner`): ours, unowned, or
+ * `--take-ownership`. The one ownership rule of the planner and of publish
+ * (a 412 on create, a delete).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mayChange } from "./plan.ts";
+ * const policy = { owner: "k8s-aai-sync", takeOwnership: false };
+ * assert.equal(mayChange("k8s-aai-sync", policy), true);
+ * assert.equal(mayChange("", policy), true);
+ * assert.equal(mayChange("CnfAdapter", policy), false);
+ * assert.equal(mayChange("CnfAdapter", { ...policy, takeOwnership: true }), true);
+ * ```
+ */
+export function mayChange(
+  heldOwner: unknown,
+  policy: OwnershipPolicy,
+): boolean {
+  return typeof heldOwner !== "string" || heldOwner === "" ||
+    heldOwner === policy.owner || policy.takeOwnership;
+}
+
+/**
+ * What the desired objects are compared to. `snapshot`: the fingerprints
+ * last published (objects the snapshot records as another owner's stay
+ * theirs; only A&AI's current owner can change that). `aai`: what A&AI
+ * returned per desired path, `null` for none; a path missing from `held`
+ * could not be read and is left out of the plan.
+ */
+export type PlanReference =
+  | { from: "snapshot" }
+  | { from: "aai"; held: ReadonlyMap<string, AaiObject | null> };
+
+/** What {@linkcode planWrites} plans against. */
+export interface PlanOptions {
+  /** The instance the objects belong to. */
+  instanceId: string;
+  /** The instance's objects in the snapshot, keyed by path. */
+  previous: Readonly<Record<string, SnapshotObject>>;
+  /** The instance's relationships when its vf-module is known, else `[]`. */
+  relationships: AaiRelationship[];
+  /** What the desired objects are compared to. */
+  reference: PlanReference;
+  /** Whose objects may be changed. */
+  ownership: OwnershipPolicy;
+}
+
+/** One instance's plan. */
+export interface WritePlan {
+  /** Creates, updates and relates, in the order of the desired objects. */
+  writes: PlannedOperation[];
+  /** Objects gone from the instance (subject to nothing: the read succeeded). */
+  deletes: PlannedOperation[];
+  /** Desired objects A&AI holds under another owner: left alone. */
+  foreign: { desired: DesiredObject; owner: string }[];
+  /** Against A&AI: desired objects A&AI already holds as they should be. */
+  inStep: DesiredObject[];
+}
+
+/**
+ * Plans one instance's A&AI operations: create what is new, patch what
+ * differs, relate what lacks its edges, delete what vanished from the
+ * instance, and leave other owners' objects alone.
+ *
+ * @param desired What A&AI should hold for the instance's resources.
+ * @param options The instance, its snapshot objects, the reference and the ownership policy.
+ * @returns The writes, the deletes, and the objects left alone or already right.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { planWrites } from "./plan.ts";
+ * const plan = planWrites([], {
+ *   instanceId: "app-1",
+ *   previous: {},
+ *   relationships: [],
+ *   reference: { from: "snapshot" },
+ *   ownership: { owner: "k8s-aai-sync", takeOwnership: false },
+ * });
+ * assert.deepEqual(plan.writes, []);
+ * ```
+ */
+export function planWrites(
+  desired: readonly DesiredObject[],
+  options: PlanOptions,
+): WritePlan {
+  const { instanceId, previous, relationships, reference, ownership } = options;
+  const plan: WritePlan = { writes: [], deletes: [], foreign: [], inStep: [] };
+  if (reference.from === "snapshot") {
+    for (const op of diffInstance(desired, options)) {
+      (op.op === "delete" ? plan.deletes : plan.writes).push(op);
+    }
+    return plan;
+  }
+  const wanted = new Set<string>();
+  for (const d of desired) {
+    wanted.add(d.path);
+    const held = reference.held.get(d.path);
+    if (held === undefined) continue;
+    const owner = held?.["data-owner"];
+    if (held && !mayChange(owner, ownership)) {
+      plan.foreign.push({ desired: d, owner: String(owner) });
+      continue;
+    }
+    const op = diffAgainstAai(d, held ?? undefined, relationships);
+    if (op) plan.writes.push(op);
+    else plan.inStep.push(d);
+  }
+  for (const [path, before] of Object.entries(previous)) {
+    if (wanted.has(path) || before.foreign) continue;
+    plan.deletes.push({
+      op: "delete",
+      path,
+      instanceId,
+      why: `${before.key}: gone from instance ${instanceId}`,
+    });
+  }
+  return plan;
+}
