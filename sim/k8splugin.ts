@@ -47,6 +47,12 @@ import {
   splitApiVersion,
 } from "./scenario.ts";
 import { parse as parseYaml } from "yaml";
+import {
+  type SimResourceStatus,
+  StatusSubscriptions,
+  type SubscriptionSeed,
+  type SubscriptionTiming,
+} from "./k8splugin_subscriptions.ts";
 
 /** Deviations from the default (Montreal) behaviour, to reproduce other k8splugin versions. */
 export interface K8spluginQuirks {
@@ -78,6 +84,22 @@ export interface K8spluginSimOptions {
   quirks?: K8spluginQuirks;
   /** Starting step (default 0). */
   step?: number;
+  /** Timings of the status subscriptions (defaults are k8splugin's: 5 s, 5 s, 5 s, 10 s). */
+  subscriptionTiming?: SubscriptionTiming;
+  /** Subscriptions already in k8splugin's DB: restored `restoreDelayMs` after start, like after a restart. */
+  subscriptions?: SubscriptionSeed[];
+  /** Advance one step every so many ms until the last step (records each change in `state.changes`). */
+  advanceEveryMs?: number;
+}
+
+/** One change of the served step. */
+export interface SimStepChange {
+  /** The step served from then on. */
+  step: number;
+  /** Its name. */
+  name: string;
+  /** When it was applied (epoch ms, sub-millisecond). */
+  at: number;
 }
 
 /** Request counters of the simulator. */
@@ -101,6 +123,12 @@ export interface K8spluginSimState {
   readonly scenario: Scenario;
   /** Replaces the timeline (and goes back to step 0 unless `step` is given). */
   setScenario(scenario: Scenario, step?: number): void;
+  /** Every step change (the starting step included), oldest first, for freshness measurements. */
+  changes: SimStepChange[];
+  /** The status subscriptions, their notifiers and the notifications sent. */
+  readonly subscriptions: StatusSubscriptions;
+  /** Simulates a k8splugin restart: notifiers stop and are restored `restoreDelayMs` later. */
+  restart(): void;
   /** Faults injected from now on (`undefined` for none). */
   faults: Faults | undefined;
   /** Version quirks in effect. */
@@ -500,9 +528,10 @@ export function startK8splugin(
         );
       }
       step = n;
+      changed();
     },
     advance() {
-      step = Math.min(step + 1, scenario.steps.length - 1);
+      if (step < scenario.steps.length - 1) state.setStep(step + 1);
     },
     get current() {
       return scenario.steps[step]!;
@@ -515,6 +544,13 @@ export function startK8splugin(
       step = 0;
       state.setStep(at);
     },
+    changes: [],
+    get subscriptions() {
+      return subscriptions;
+    },
+    restart() {
+      subscriptions.restart();
+    },
     faults: options.faults,
     quirks: { ...options.quirks },
     requests: { total: 0, byRoute: {} },
@@ -524,8 +560,6 @@ export function startK8splugin(
       resetInjectedLatency(state.injectedLatency);
     },
   };
-  state.setStep(options.step ?? 0);
-
   // Lookups and status bodies are cached per step's instance objects (a new
   // step or scenario brings new objects), so a benchmark at 2,000 instances
   // measures the sync client, not the simulator (one scan and one deep copy
@@ -535,6 +569,43 @@ export function startK8splugin(
     ScenarioInstance,
     { quirks: string; body: string }
   >();
+
+  let generation = 0;
+  /** Records a step change; the informers of the subscriptions see it. */
+  function changed(): void {
+    generation++;
+    state.changes.push({
+      step,
+      name: scenario.steps[step]!.name,
+      at: performance.timeOrigin + performance.now(),
+    });
+    subscriptions.instancesChanged();
+  }
+  const subscriptions: StatusSubscriptions = new StatusSubscriptions(
+    {
+      hasInstance: (id) => find(id) !== undefined,
+      instanceIds: () => state.current.instances.map((i) => i.id),
+      status(id) {
+        const instance = find(id);
+        if (!instance) return { error: NO_DOCUMENTS };
+        const result = computeStatus(instance, false);
+        if ("panic" in result) return { error: result.panic };
+        if ("error" in result) return result;
+        return {
+          entries: result.entries as unknown as SimResourceStatus[],
+        };
+      },
+      generation: () => generation,
+    },
+    options.subscriptionTiming,
+    options.subscriptions,
+  );
+  state.setStep(options.step ?? 0);
+  const autoAdvance = options.advanceEveryMs === undefined
+    ? undefined
+    : setInterval(() => {
+      if (step < scenario.steps.length - 1) state.advance();
+    }, options.advanceEveryMs);
 
   function find(id: string): ScenarioInstance | undefined {
     const instances = state.current.instances;
@@ -633,13 +704,18 @@ export function startK8splugin(
       : { Group: "", Version: "v1", Kind: "Pod" };
   }
 
-  function status(id: string): Response {
-    const instance = find(id);
-    if (!instance) return goError(500, NO_DOCUMENTS);
-    if (instance.statusError) return goError(500, instance.statusError);
-    const quirks = JSON.stringify(state.quirks);
-    const cached = statusBodies.get(instance);
-    if (cached?.quirks === quirks) return jsonText(cached.body);
+  /**
+   * k8splugin's `Status(id, checkReady)`: the entries and `ready`, or the
+   * error text (500), or a Job panic (only while checking readiness).
+   */
+  function computeStatus(
+    instance: ScenarioInstance,
+    checkReady: boolean,
+  ):
+    | { entries: Record<string, unknown>[]; ready: boolean }
+    | { error: string }
+    | { panic: string } {
+    if (instance.statusError) return { error: instance.statusError };
     const cluster = clusterObjects(instance);
     const pods = cluster.filter((o) => o.kind === "Pod")
       .sort((a, b) => a.metadata.name < b.metadata.name ? -1 : 1);
@@ -662,27 +738,42 @@ export function startK8splugin(
         ready = false;
         continue;
       }
-      try {
-        if (!helmReady(object, cluster)) ready = false;
-      } catch (error) {
-        if (error instanceof JobPanic) return droppedConnection(error.message);
-        throw error;
+      if (checkReady) {
+        try {
+          if (!helmReady(object, cluster)) ready = false;
+        } catch (error) {
+          if (error instanceof JobPanic) return { panic: error.message };
+          throw error;
+        }
       }
       entries.push(
         entry(ref.name, wireGvk(ref.apiVersion, ref.kind), object, false),
       );
     }
     if (errors.length > 0) {
-      return goError(500, `Getting Resources Status:\n${errors.join("\n")}`);
+      return { error: `Getting Resources Status:\n${errors.join("\n")}` };
     }
     for (const pod of pods) {
       entries.push(entry(pod.metadata.name, podGvk(), pod, true));
     }
+    return { entries, ready: checkReady && ready };
+  }
+
+  function status(id: string): Response {
+    const instance = find(id);
+    if (!instance) return goError(500, NO_DOCUMENTS);
+    if (instance.statusError) return goError(500, instance.statusError);
+    const quirks = JSON.stringify(state.quirks);
+    const cached = statusBodies.get(instance);
+    if (cached?.quirks === quirks) return jsonText(cached.body);
+    const result = computeStatus(instance, true);
+    if ("panic" in result) return droppedConnection(result.panic);
+    if ("error" in result) return goError(500, result.error);
     const body = goJsonText({
       request: wireRequest(instance),
-      ready: ready && !state.quirks.readyAlwaysFalse,
-      resourceCount: entries.length,
-      resourcesStatus: entries,
+      ready: result.ready && !state.quirks.readyAlwaysFalse,
+      resourceCount: result.entries.length,
+      resourcesStatus: result.entries,
     });
     statusBodies.set(instance, { quirks, body });
     return jsonText(body);
@@ -757,7 +848,9 @@ export function startK8splugin(
   }
 
   /** Routes a request; returns the route name (for counters) and the response. */
-  function route(request: Request): [string, () => Response] {
+  function route(
+    request: Request,
+  ): [string, () => Response | Promise<Response>] {
     const url = new URL(request.url);
     // Match on the raw path so percent-encoded ids keep their slashes.
     const parts = url.pathname.split("/").slice(1);
@@ -776,6 +869,17 @@ export function startK8splugin(
       method === "GET"
         ? [`GET ${name}`, handler]
         : [`${method} ${name}`, () => new Response(null, { status: 405 })];
+    if (parts[0] === "_sim" && parts.length === 2) {
+      if (parts[1] === "advance" && method === "POST") {
+        return ["POST /_sim/advance", () => {
+          state.advance();
+          return goJson(state.changes.at(-1));
+        }];
+      }
+      if (parts[1] === "changes") {
+        return only("/_sim/changes", () => goJson(state.changes));
+      }
+    }
     if (parts[0] === "v1") {
       if (parts.length === 2 && parts[1] === "healthcheck") {
         return only("/v1/healthcheck", () => new Response(null));
@@ -793,6 +897,21 @@ export function startK8splugin(
         }
         if (parts.length === 4 && parts[3] === "query") {
           return only("/v1/instance/{id}/query", () => query(id, url));
+        }
+        if (parts[3] === "status" && parts[4] === "subscription") {
+          if (parts.length === 5) {
+            return [
+              `${method} /v1/instance/{id}/status/subscription`,
+              () => subscriptions.handle(method, id, undefined, request),
+            ];
+          }
+          if (parts.length === 6) {
+            const name = decode(parts[5]!);
+            return [
+              `${method} /v1/instance/{id}/status/subscription/{name}`,
+              () => subscriptions.handle(method, id, name, request),
+            ];
+          }
         }
       }
       if (parts.length === 3 && parts[1] === "connectivity-info") {
@@ -829,16 +948,16 @@ export function startK8splugin(
     ? `[${address.hostname}]`
     : address.hostname;
   let closed: Promise<void> | undefined;
+  function close(): Promise<void> {
+    clearInterval(autoAdvance);
+    closed ??= Promise.all([subscriptions.close(), server.shutdown()])
+      .then(() => subscriptions.close());
+    return closed;
+  }
   return {
     url: `http://${host}:${address.port}`,
     state,
-    close() {
-      closed ??= server.shutdown();
-      return closed;
-    },
-    [Symbol.asyncDispose]() {
-      closed ??= server.shutdown();
-      return closed;
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
