@@ -111,6 +111,22 @@ export interface AaiRequestCounts {
   total: number;
   /** Operations carried inside bulk requests. */
   bulkOperations: number;
+  /**
+   * The same, per client: keyed by X-FromAppId (or its accepted
+   * alternatives; `""` when absent), so a test can tell one writer's
+   * requests from another's (this tool's from SO's CNF adapter's).
+   */
+  byClient: Record<string, AaiClientCounts>;
+}
+
+/** Request counters of one client (one X-FromAppId). */
+export interface AaiClientCounts {
+  /** All its requests. */
+  total: number;
+  /** Keyed `"<METHOD> <route>"` like {@linkcode AaiRequestCounts.byRoute}. */
+  byRoute: Record<string, number>;
+  /** Operations it sent inside bulk requests. */
+  bulkOperations: number;
 }
 
 /** One request as the simulator saw it (recent ones are kept in `state.requests`). */
@@ -156,6 +172,15 @@ export interface AaiSimState {
   faults: Faults | undefined;
   /** The object as a GET at depth 0 would answer it (with `relationship-list`), or undefined. */
   get(path: string): SimAaiObject | undefined;
+  /**
+   * A copy of the object exactly as stored (properties in stored order,
+   * `resource-version` included, no `relationship-list`), or undefined.
+   */
+  stored(path: string): SimAaiObject | undefined;
+  /** Canonical paths of every stored object of a type (e.g. `"k8s-resource"`). */
+  pathsOf(type: string): string[];
+  /** The edges of a stored object: the related object's path and the edge label. */
+  edgesOf(path: string): { path: string; label: string }[];
   /**
    * Upserts an object like a PUT that skips the resource-version rules (for
    * seeding and drift); validates like a PUT and throws on a bad body.
@@ -420,8 +445,10 @@ const ERRORS: Record<string, [number, number, number, number, string]> = {
     'The depth parameter must be a number or the string "all"',
   ],
   "6110": [5, 4, 400, 3100, "Node cannot be deleted"],
+  "6111": [5, 4, 400, 3000, "Invalid input object"],
   "6114": [5, 4, 404, 3001, "Node Not Found"],
   "6115": [5, 4, 400, 3000, "Unrecognized NodeType"],
+  "6118": [5, 4, 400, 3000, "Required Field not passed."],
   "6120": [5, 4, 400, 3000, "Bad Parameter Passed"],
   "6129": [5, 4, 404, 3003, "Error making edge to target node"],
   "6130": [5, 4, 412, 3000, "Precondition Required"],
@@ -1325,6 +1352,9 @@ function firstHeader(headers: Headers, names: string[]): string | null {
 /** Route name for counters. */
 function routeOf(segments: string[]): string {
   if (segments[0] === "bulk") return "bulk/" + (segments[1] ?? "");
+  if (segments[0] === "bulkprocess" || segments[0] === "bulkadd") {
+    return segments[0];
+  }
   if (segments[0] === "nodes") return "nodes/" + (segments[1] ?? "");
   let parsed: ParsedPath | undefined;
   try {
@@ -1352,6 +1382,7 @@ function newCounts(): AaiRequestCounts {
     byRoute: {},
     total: 0,
     bulkOperations: 0,
+    byClient: {},
   };
 }
 
@@ -1421,6 +1452,19 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
     remove(path) {
       return engine.store.delete(path);
     },
+    stored(path) {
+      const object = engine.store.get(path);
+      return object === undefined ? undefined : structuredClone(object);
+    },
+    pathsOf(type) {
+      return [...engine.store.ofType(type)];
+    },
+    edgesOf(path) {
+      return [...engine.store.edgesOf(path)].map(([other, label]) => ({
+        path: other,
+        label,
+      }));
+    },
     relate(path, relatedPath) {
       const ref = engine.store.ref(path);
       const target = engine.store.ref(relatedPath);
@@ -1467,7 +1511,9 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
       if (r.status === 204 || r.body === undefined) {
         return new Response(null, { status: r.status, headers });
       }
-      if (json) {
+      // ErrorLogHelper writes error bodies in JSON whatever Accept says;
+      // success bodies follow Accept (XML by default).
+      if (json || r.status >= 400) {
         headers.set("content-type", "application/json");
         return new Response(JSON.stringify(r.body), {
           status: r.status,
@@ -1515,9 +1561,23 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
     const v = version === "latest" ? latest : version;
 
     try {
+      validateEncoding(url);
       const segments = decodePath(raw.slice(2).join("/"));
       const text = await request.text();
       const contentType = request.headers.get("content-type") ?? "";
+      if (
+        segments.length === 1 &&
+        (segments[0] === "bulkprocess" || segments[0] === "bulkadd")
+      ) {
+        if (method !== "PUT") {
+          return new Response("Method Not Allowed\n", { status: 405 });
+        }
+        if (!/json/i.test(contentType)) return unsupported();
+        return reply(
+          legacyBulk(text, v, segments[0], clientOf(request)),
+          undefined,
+        );
+      }
       if (segments[0] === "bulk") {
         if (
           segments[1] !== "single-transaction" || segments.length !== 2 ||
@@ -1526,7 +1586,7 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
           return new Response("Not Found\n", { status: 404 });
         }
         if (!/json/i.test(contentType)) return unsupported();
-        return reply(bulk(parseBody(text), v));
+        return reply(bulk(parseBody(text), v, clientOf(request)));
       }
       if (segments[0] === "nodes") {
         if (method !== "GET") {
@@ -1790,7 +1850,7 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
     throw new SimError("3000", `${method} is not supported on this path`);
   }
 
-  function bulk(body: unknown, version: string): Reply {
+  function bulk(body: unknown, version: string, client: string): Reply {
     const operations = isRecord(body) ? body.operations : undefined;
     if (!Array.isArray(operations)) {
       throw new SimError("3000", 'the body must be {"operations":[…]}');
@@ -1802,6 +1862,7 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
       );
     }
     state.counts.bulkOperations += operations.length;
+    clientCounts(client).bulkOperations += operations.length;
     const responses: unknown[] = [];
     engine.store.begin();
     for (const [index, operation] of operations.entries()) {
@@ -1869,6 +1930,128 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
     };
   }
 
+  /**
+   * `PUT /aai/{v}/bulkprocess` and `/bulkadd` (BulkProcessConsumer,
+   * BulkAddConsumer): each transaction object is committed or rolled back
+   * on its own; its operations are all tried and each reports its status in
+   * the body, which is 201 whatever happened. A transaction object holds one
+   * action kind: the parser takes `put`, else `delete`, else `patch`, and
+   * ignores any other kind beside it (SO-3845). bulkadd takes `put` only.
+   */
+  function legacyBulk(
+    text: string,
+    version: string,
+    which: "bulkprocess" | "bulkadd",
+    client: string,
+  ): Reply {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      throw new SimError(
+        "6111",
+        `the body is not JSON: ${(error as Error).message}`,
+      );
+    }
+    const transactions = isRecord(body) ? body.transactions : undefined;
+    if (!Array.isArray(transactions) || transactions.length === 0) {
+      throw new SimError(
+        "6118",
+        "at least one transaction is required in transactions",
+      );
+    }
+    const kinds = which === "bulkadd" ? ["put"] : ["put", "delete", "patch"];
+    const picked = transactions.map((transaction) => {
+      const kind = isRecord(transaction)
+        ? ["put", "delete", "patch"].find((k) => Array.isArray(transaction[k]))
+        : undefined;
+      const operations = kind && isRecord(transaction)
+        ? transaction[kind] as unknown[]
+        : [];
+      return { kind, operations };
+    });
+    const total = picked.reduce((n, t) => n + t.operations.length, 0);
+    if (total > bulkLimit) {
+      throw new SimError(
+        "6147",
+        `Payload Limit Reached: ${total} operations, the limit is ${bulkLimit}`,
+      );
+    }
+    state.counts.bulkOperations += total;
+    clientCounts(client).bulkOperations += total;
+    const results: unknown[] = [];
+    for (const { kind, operations } of picked) {
+      if (kind === undefined || !kinds.includes(kind)) {
+        const error = errorReply(
+          new SimError(
+            "6118",
+            `a transaction must hold one of ${kinds.join(", ")}`,
+          ),
+          "PUT",
+          `/aai/${version}/${which}`,
+        );
+        results.push({
+          [kind ?? "put"]: [{
+            uri: null,
+            body: { [error.status]: JSON.stringify(error.body) },
+          }],
+        });
+        continue;
+      }
+      const method = kind.toUpperCase();
+      const outcomes: unknown[] = [];
+      let failed = false;
+      engine.store.begin();
+      for (const operation of operations) {
+        const uri = isRecord(operation) && typeof operation.uri === "string"
+          ? operation.uri
+          : "";
+        try {
+          const [pathPart = "", queryPart = ""] = uri.split("?", 2);
+          const path = pathPart.replace(
+            /^\/aai\/(v[0-9]+|latest)(?=\/)/,
+            "",
+          );
+          if (uri === "") throw new SimError("6118", "uri is missing");
+          const parsed = parseSegments(decodePath(path));
+          if (!parsed) {
+            throw new SimError("6115", `the simulator does not model ${path}`);
+          }
+          const operationBody = isRecord(operation)
+            ? operation.body
+            : undefined;
+          if (method !== "DELETE" && !isRecord(operationBody)) {
+            throw new SimError("3102", "body is missing");
+          }
+          const rv = new URLSearchParams(queryPart).get("resource-version");
+          const result = write(method, parsed, operationBody, rv);
+          outcomes.push({ uri, body: { [result.status]: null } });
+        } catch (error) {
+          if (!(error instanceof SimError)) {
+            engine.store.rollback();
+            throw error;
+          }
+          failed = true;
+          const e = errorReply(error, method, uri.replace(/^\//, ""));
+          outcomes.push({ uri, body: { [e.status]: JSON.stringify(e.body) } });
+        }
+      }
+      if (failed) engine.store.rollback();
+      else engine.store.commit();
+      results.push({ [kind]: outcomes });
+    }
+    return { status: 201, body: { transaction: results }, root: "transaction" };
+  }
+
+  /** Counters of one client, created on first use. */
+  function clientCounts(client: string): AaiClientCounts {
+    return state.counts.byClient[client] ??= {
+      total: 0,
+      byRoute: {},
+      bulkOperations: 0,
+    };
+  }
+
   const faulty = withFaults(
     handle,
     () => state.faults,
@@ -1892,6 +2075,9 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
     }
     const key = `${method} ${route}`;
     counts.byRoute[key] = (counts.byRoute[key] ?? 0) + 1;
+    const client = clientCounts(clientOf(request));
+    client.total++;
+    client.byRoute[key] = (client.byRoute[key] ?? 0) + 1;
     const response = await faulty(request);
     if (logLimit > 0) {
       state.requests.push({
@@ -2012,5 +2198,66 @@ function seed(state: AaiSimState, data: AaiSimSeed | undefined): void {
         "orchestration-status": "Active",
       },
     );
+  }
+}
+
+/** The client a request comes from: its X-FromAppId (or an accepted alternative), `""` when absent. */
+function clientOf(request: Request): string {
+  return firstHeader(request.headers, FROM_APP_HEADERS) ?? "";
+}
+
+/** Spring's `UriUtils.encode(s, UTF-8)`: everything but RFC 3986 unreserved characters, upper-case hex. */
+export function springEncode(text: string): string {
+  let out = "";
+  for (const byte of new TextEncoder().encode(text)) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9\-._~]/.test(c)
+      ? c
+      : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
+/** Spring's `UriUtils.decode`: percent-decoding (no `+` → space), throwing on a bad escape. */
+function springDecode(text: string): string {
+  const bytes: number[] = [];
+  const encoder = new TextEncoder();
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "%") {
+      const hex = text.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) {
+        throw new SimError(
+          "3008",
+          `invalid encoded sequence "${text.slice(i)}"`,
+        );
+      }
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else bytes.push(...encoder.encode(c));
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
+/**
+ * aai-resources' `ValidateEncoding`: every raw path segment, query key and
+ * query value must equal `UriUtils.encode(UriUtils.decode(it))`, else 400
+ * AAI_3008 (so `! ' ( ) *` left raw by `encodeURIComponent`, `+` for a
+ * space, or lower-case hex are refused).
+ */
+function validateEncoding(url: URL): void {
+  const raw = [...url.pathname.split("/")];
+  const query = url.search.replace(/^\?/, "");
+  if (query !== "") {
+    for (const pair of query.split("&")) {
+      const equals = pair.indexOf("=");
+      if (equals < 0) raw.push(pair);
+      else raw.push(pair.slice(0, equals), pair.slice(equals + 1));
+    }
+  }
+  for (const segment of raw) {
+    if (springEncode(springDecode(segment)) !== segment) {
+      throw new SimError("3008", `uri=${url.pathname.replace(/^\//, "")}`);
+    }
   }
 }
