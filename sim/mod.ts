@@ -11,3 +11,4 @@ export * from "./k8splugin.ts";
 export * from "./k8splugin_subscriptions.ts";
 export * from "./aai.ts";
 export * from "./kube.ts";
+export * from "./so.ts";
