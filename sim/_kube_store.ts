@@ -8,6 +8,11 @@ import { dig } from "./_kube_selectors.ts";
 import type { KubeSimObject, KubeSimResource } from "./kube.ts";
 import { clusterObjects, type Scenario } from "./scenario.ts";
 
+/**
+ * Verbs advertised for the scenario's kinds. Watch is served too, but not
+ * advertised: tests elsewhere pin discovery to get/list (informers do not
+ * read the verbs).
+ */
 export const VERBS = ["get", "list"];
 
 /** Built-in resources the simulator knows, with kubectl's short names. */
@@ -60,6 +65,7 @@ export const BUILTIN_RESOURCES: KubeSimResource[] = [
     false,
     [],
   ],
+  ["coordination.k8s.io", "v1", "leases", "Lease", true, []],
   [
     "apiextensions.k8s.io",
     "v1",
@@ -75,7 +81,9 @@ export const BUILTIN_RESOURCES: KubeSimResource[] = [
   singularName: (kind as string).toLowerCase(),
   kind: kind as string,
   namespaced: namespaced as boolean,
-  verbs: VERBS,
+  verbs: name === "leases"
+    ? ["create", "delete", "get", "list", "patch", "update", "watch"]
+    : VERBS,
   ...((shortNames as string[]).length > 0
     ? { shortNames: shortNames as string[] }
     : {}),

@@ -52,6 +52,8 @@ import {
   SNAPSHOTS_KEPT,
 } from "./_kube_store.ts";
 import { generateTestCertificates, type KubeSimTls } from "./kube_tls.ts";
+import { WatchHub, type WatchSpec } from "./kube_watch.ts";
+import { LeaseStore } from "./kube_leases.ts";
 
 export { generateTestCertificates, type KubeSimTls };
 
@@ -106,6 +108,16 @@ export interface KubeSimState {
   setStep(n: number): void;
   /** Serves the next step (stays on the last one). */
   advance(): void;
+  /** Every change of the served objects (the starting step included), with when it was applied, for freshness measurements. */
+  changes: { step: number; resourceVersion: number; at: number }[];
+  /** How many watches are open. */
+  readonly watches: number;
+  /** Ends every open watch: abruptly (a dropped connection) or `graceful` (the server's timeout). */
+  dropWatches(options?: { graceful?: boolean }): void;
+  /** Sends a BOOKMARK on every watch that allows them, now. */
+  bookmark(): void;
+  /** The `coordination.k8s.io/v1` Leases. */
+  readonly leases: LeaseStore;
   /** Objects served besides the scenario's (StorageClasses, Nodes, CRDs, …). */
   extraObjects: KubeSimObject[];
   /** Replaces {@linkcode extraObjects}; bumps the resourceVersion. */
@@ -144,6 +156,10 @@ export interface StartKubeOptions {
   scenario?: Scenario | string | URL | null;
   /** Step served first (default 0). */
   step?: number;
+  /** Advance one step every so many ms until the last one (each change recorded in `state.changes`). */
+  advanceEveryMs?: number;
+  /** How often watches get a BOOKMARK (default 60000, about kube-apiserver's). */
+  bookmarkIntervalMs?: number;
   /** Cluster objects served at every step (StorageClasses, Nodes, CRDs, …). */
   extraObjects?: KubeSimObject[];
   /** Faults to inject (sim/faults.ts). */
@@ -246,11 +262,22 @@ export async function startKube(
     },
     setStep(n: number) {
       step = checkStep(n);
-      resourceVersion++;
+      changed();
     },
     advance() {
-      state.setStep(Math.min(step + 1, lastStep));
+      if (step < lastStep) state.setStep(step + 1);
     },
+    changes: [],
+    get watches() {
+      return watches.size;
+    },
+    dropWatches(dropOptions) {
+      watches.drop(dropOptions);
+    },
+    bookmark() {
+      watches.bookmark();
+    },
+    leases: new LeaseStore(),
     get extraObjects() {
       return extraObjects;
     },
@@ -259,7 +286,7 @@ export async function startKube(
     },
     setExtraObjects(objects: KubeSimObject[]) {
       extraObjects = [...objects];
-      resourceVersion++;
+      changed();
     },
     forbidden: new Set<string>(),
     allowed: undefined,
@@ -283,11 +310,55 @@ export async function startKube(
     },
   };
 
+  const watches = new WatchHub(options.bookmarkIntervalMs);
+  /** The served objects changed: a new resourceVersion, recorded; open watches get their events. */
+  function changed(): void {
+    resourceVersion++;
+    state.changes.push({
+      step,
+      resourceVersion,
+      at: performance.timeOrigin + performance.now(),
+    });
+    if (watches.size > 0) watches.changed(current(), resourceVersion);
+  }
+  state.changes.push({
+    step,
+    resourceVersion,
+    at: performance.timeOrigin + performance.now(),
+  });
+  const autoAdvance = options.advanceEveryMs === undefined
+    ? undefined
+    : setInterval(() => {
+      if (step < lastStep) state.advance();
+    }, options.advanceEveryMs);
+  const indexes = new WeakMap<
+    Snapshot,
+    Map<string, Map<string, KubeSimObject>>
+  >();
+  /** The objects of one resource in a snapshot, by `namespace/name`. */
+  function objectsAt(
+    snapshot: Snapshot,
+    bucketKey: string,
+  ): Map<string, KubeSimObject> {
+    let bySnapshot = indexes.get(snapshot);
+    if (!bySnapshot) indexes.set(snapshot, bySnapshot = new Map());
+    let index = bySnapshot.get(bucketKey);
+    if (!index) {
+      index = new Map(
+        (snapshot.byResource.get(bucketKey) ?? []).map((
+          e,
+        ) => [e.key, e.object]),
+      );
+      bySnapshot.set(bucketKey, index);
+    }
+    return index;
+  }
+
   function count(verb: string, resource: KubeSimResource): void {
     const key = `${verb} ${qualifiedName(resource)}`;
     state.requests.byResource[key] = (state.requests.byResource[key] ?? 0) + 1;
     if (verb === "get") state.requests.get++;
-    else state.requests.list++;
+    else if (verb === "list") state.requests.list++;
   }
 
   function isForbidden(
@@ -476,13 +547,8 @@ export async function startKube(
     namespace: string | undefined,
   ): Response {
     const params = url.searchParams;
-    if (params.get("watch") === "true" || params.get("watch") === "1") {
-      return statusResponse(
-        405,
-        "MethodNotAllowed",
-        "the simulator does not support watch",
-      );
-    }
+    const watching = params.get("watch") === "true" ||
+      params.get("watch") === "1";
     let labels: Requirement[];
     let fields: (object: KubeSimObject) => boolean;
     try {
@@ -496,6 +562,9 @@ export async function startKube(
         return statusResponse(400, "BadRequest", error.message);
       }
       throw error;
+    }
+    if (watching) {
+      return watch(params, resource, namespace, labels, fields);
     }
     const limitText = params.get("limit");
     const limit = limitText === null ? 0 : Number(limitText);
@@ -566,6 +635,62 @@ export async function startKube(
     });
   }
 
+  /** `?watch=1` on a list URL. */
+  function watch(
+    params: URLSearchParams,
+    resource: KubeSimResource,
+    namespace: string | undefined,
+    labels: Requirement[],
+    fields: (object: KubeSimObject) => boolean,
+  ): Response {
+    const bucketKey = `${resource.group}/${resource.name}`;
+    const timeout = params.get("timeoutSeconds");
+    const spec: WatchSpec = {
+      kind: resource.kind,
+      apiVersion: resource.group
+        ? `${resource.group}/${resource.version}`
+        : resource.version,
+      objectsAt: (snapshot) => objectsAt(snapshot as Snapshot, bucketKey),
+      matches: (object) =>
+        (namespace === undefined ||
+          object.metadata.namespace === namespace) &&
+        matchesLabels(
+          labels,
+          (object.metadata.labels ?? {}) as Record<string, string>,
+        ) && fields(object as KubeSimObject),
+      render: (object) => withType(object as KubeSimObject, resource),
+      bookmarks: params.get("allowWatchBookmarks") === "true",
+      timeoutSeconds: timeout === null ? undefined : Number(timeout),
+    };
+    const requested = params.get("resourceVersion") ?? "";
+    if (requested === "" || requested === "0") {
+      return watches.open(spec, current(), resourceVersion, true);
+    }
+    const n = Number(requested);
+    if (!Number.isInteger(n) || n < 0) {
+      return statusResponse(
+        400,
+        "BadRequest",
+        `invalid resource version: ${requested}`,
+      );
+    }
+    const snapshot = snapshots.get(n) ??
+      (n >= resourceVersion ? current() : undefined);
+    if (!snapshot) {
+      const oldest = Math.min(...snapshots.keys(), resourceVersion);
+      return watches.expired(requested, oldest);
+    }
+    const response = watches.open(
+      spec,
+      snapshot,
+      Math.min(n, resourceVersion),
+      false,
+    );
+    // Catch up from N to now.
+    watches.changed(current(), resourceVersion);
+    return response;
+  }
+
   function get(
     request: Request,
     url: URL,
@@ -592,16 +717,39 @@ export async function startKube(
     return Response.json(object);
   }
 
-  function handle(request: Request): Response {
+  function handle(request: Request): Response | Promise<Response> {
     state.requests.total++;
     const url = new URL(request.url);
+    if (url.pathname === "/_sim/advance" && request.method === "POST") {
+      state.advance();
+      return Response.json(state.changes.at(-1));
+    }
+    if (url.pathname === "/_sim/changes") return Response.json(state.changes);
+    if (request.method === "POST" && url.pathname === "/_sim/drop-watches") {
+      state.dropWatches({
+        graceful: url.searchParams.get("graceful") === "true",
+      });
+      return new Response(null, { status: 204 });
+    }
+    if (request.method === "POST" && url.pathname === "/_sim/compact") {
+      state.compact();
+      return new Response(null, { status: 204 });
+    }
+    if (request.method === "POST" && url.pathname === "/_sim/bookmark") {
+      state.bookmark();
+      return new Response(null, { status: 204 });
+    }
     if (options.token !== undefined) {
       const auth = request.headers.get("authorization") ?? "";
       if (auth !== `Bearer ${options.token}`) {
         return statusResponse(401, "Unauthorized", "Unauthorized");
       }
     }
-    if (request.method !== "GET" && request.method !== "HEAD") {
+    if (
+      request.method !== "GET" && request.method !== "HEAD" &&
+      !/^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/[^/]+\/leases(\/[^/]+)?\/?$/
+        .test(url.pathname)
+    ) {
       return statusResponse(
         405,
         "MethodNotAllowed",
@@ -642,10 +790,24 @@ export async function startKube(
     if (name !== undefined && resource.namespaced && namespace === undefined) {
       return pageNotFound();
     }
-    const verb = name === undefined ? "list" : "get";
+    const watching = name === undefined &&
+      ["true", "1"].includes(url.searchParams.get("watch") ?? "");
+    const verb = ({
+      POST: "create",
+      PUT: "update",
+      PATCH: "patch",
+      DELETE: "delete",
+    } as Record<string, string>)[request.method] ??
+      (watching ? "watch" : name === undefined ? "list" : "get");
     count(verb, resource);
     if (isForbidden(verb, resource, namespace)) {
       return forbiddenResponse(verb, resource, namespace, name);
+    }
+    if (
+      resource.group === "coordination.k8s.io" && resource.name === "leases" &&
+      !watching
+    ) {
+      return state.leases.handle(request, namespace, name);
     }
     return name === undefined
       ? list(request, url, resource, namespace)
@@ -662,6 +824,8 @@ export async function startKube(
   const url = `${tls ? "https" : "http"}://127.0.0.1:${server.addr.port}`;
   let closed: Promise<void> | undefined;
   function close(): Promise<void> {
+    clearInterval(autoAdvance);
+    watches.close();
     return closed ??= server.shutdown();
   }
   return {
