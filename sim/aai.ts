@@ -166,6 +166,8 @@ export interface AaiRequestRecord {
   contentType: string | null;
   /** Whether an Authorization header was sent (its value is never kept). */
   authorization: boolean;
+  /** When the answer was ready (epoch ms, sub-millisecond), e.g. for change → write delays. */
+  at: number;
 }
 
 /** The mutable state of a running A&AI simulator. */
@@ -589,6 +591,7 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
         accept: request.headers.get("accept"),
         contentType: request.headers.get("content-type"),
         authorization: request.headers.has("authorization"),
+        at: performance.timeOrigin + performance.now(),
       });
       if (state.requests.length > logLimit) state.requests.shift();
     }

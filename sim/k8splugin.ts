@@ -47,6 +47,7 @@ import {
   splitApiVersion,
 } from "./scenario.ts";
 import { parse as parseYaml } from "yaml";
+import { goError, goJson, goJsonText, jsonText, sortKeys } from "./_go_http.ts";
 import {
   type SimResourceStatus,
   StatusSubscriptions,
@@ -164,51 +165,6 @@ export const NO_INSTANCES =
 function demoScenario(): Scenario {
   const text = Deno.readTextFileSync(DEMO_SCENARIO_URL);
   return parseScenario(parseYaml(text), DEMO_SCENARIO_URL.pathname);
-}
-
-/** A plain-text error exactly like Go's `http.Error`. */
-function goError(status: number, message: string): Response {
-  return new Response(`${message}\n`, {
-    status,
-    headers: {
-      "content-type": "text/plain; charset=utf-8",
-      "x-content-type-options": "nosniff",
-    },
-  });
-}
-
-/** JSON text like Go's `json.Encoder.Encode` (HTML-escaped, trailing newline). */
-function goJsonText(value: unknown): string {
-  return JSON.stringify(value).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  ) + "\n";
-}
-
-/** A JSON response like k8splugin's handlers write it. */
-function goJson(value: unknown, status = 200): Response {
-  return jsonText(goJsonText(value), status);
-}
-
-/** A response carrying already-encoded JSON text. */
-function jsonText(text: string, status = 200): Response {
-  return new Response(text, {
-    status,
-    headers: { "content-type": "application/json" },
-  });
-}
-
-/** A copy with every object's keys sorted (Go marshals maps sorted: unstructured objects). */
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      out[key] = sortKeys((value as Record<string, unknown>)[key]);
-    }
-    return out;
-  }
-  return value;
 }
 
 /** The wire form of an instance's request (every field present, like Go). */

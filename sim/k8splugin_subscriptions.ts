@@ -25,6 +25,7 @@
  * @module
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { goError, goJson, goMarshal, sortKeys } from "./_go_http.ts";
 
 /** One `resourcesStatus` entry as k8splugin encodes it. */
 export interface SimResourceStatus {
@@ -115,46 +116,6 @@ export function rfc3339Nano(epochMs: number): string {
 /** Wall-clock time with sub-millisecond digits. */
 function now(): number {
   return performance.timeOrigin + performance.now();
-}
-
-/** A copy with object keys sorted (Go marshals maps sorted). */
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      out[key] = sortKeys((value as Record<string, unknown>)[key]);
-    }
-    return out;
-  }
-  return value;
-}
-
-/** `json.Marshal` text: HTML-escaped, no trailing newline. */
-function goMarshal(value: unknown): string {
-  return JSON.stringify(value).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
-
-/** A plain-text error like Go's `http.Error`. */
-function goError(status: number, message: string): Response {
-  return new Response(`${message}\n`, {
-    status,
-    headers: {
-      "content-type": "text/plain; charset=utf-8",
-      "x-content-type-options": "nosniff",
-    },
-  });
-}
-
-/** A JSON response like `json.NewEncoder(w).Encode`. */
-function goJson(value: unknown, status: number): Response {
-  return new Response(goMarshal(value) + "\n", {
-    status,
-    headers: { "content-type": "application/json" },
-  });
 }
 
 /** The `SubscriptionRequest` a body decodes to, or the handler's error response. */
@@ -567,7 +528,10 @@ export class StatusSubscriptions {
     try {
       const response = await fetch(subscription["callback-url"], {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "Go-http-client/1.1",
+        },
         body: goMarshal(payload),
         signal: AbortSignal.any([
           signal,

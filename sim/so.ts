@@ -47,6 +47,7 @@
  *
  * @module
  */
+import { springEncode } from "./_aai_paths.ts";
 
 /** What SO's BPMN sends to `aai-update` / `aai-delete` (model/aai/AaiRequest.java). */
 export interface SoAaiRequest {
@@ -201,20 +202,8 @@ export async function soK8sResourceId(
   ).join("");
 }
 
-/** Spring `UriUtils.encode` form of one path segment (what A&AI accepts). */
-function segment(text: string): string {
-  let out = "";
-  for (const byte of new TextEncoder().encode(text)) {
-    const c = String.fromCharCode(byte);
-    out += /[A-Za-z0-9\-._~]/.test(c)
-      ? c
-      : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  return out;
-}
-
 function path(...parts: string[]): string {
-  return parts.map((p) => "/" + segment(p)).join("");
+  return parts.map((p) => "/" + springEncode(p)).join("");
 }
 
 /** The k8s-resource SO builds for one status entry (`AaiResponseParser`). */
@@ -503,7 +492,7 @@ export function startSo(options: SoSimOptions): SoSim {
       if (found.status !== 200) continue;
       const rv = (found.json as Record<string, unknown>)["resource-version"];
       deletes.push({
-        uri: `${link}?resource-version=${segment(String(rv))}`,
+        uri: `${link}?resource-version=${springEncode(String(rv))}`,
       });
     }
     state.counts.operations.delete += deletes.length;
@@ -565,8 +554,8 @@ export function startSo(options: SoSimOptions): SoSim {
           uri: edge,
           body: {
             "related-link": `/network/generic-vnfs/generic-vnf/${
-              segment(request.genericVnfId)
-            }/vf-modules/vf-module/${segment(request.vfModuleId)}`,
+              springEncode(request.genericVnfId)
+            }/vf-modules/vf-module/${springEncode(request.vfModuleId)}`,
           },
         });
       }
@@ -575,7 +564,7 @@ export function startSo(options: SoSimOptions): SoSim {
           uri: edge,
           body: {
             "related-link": `/network/generic-vnfs/generic-vnf/${
-              segment(request.genericVnfId)
+              springEncode(request.genericVnfId)
             }`,
           },
         });

@@ -235,6 +235,15 @@ Deno.test("startAai() counts requests per client (X-FromAppId) and shows the exa
   assert.equal(so.byRoute["PUT bulkprocess"], 1);
   assert.equal(so.bulkOperations, 1);
   assert.equal(sim.state.counts.byClient["k8s-aai-sync"]!.total, 1);
+  const times = sim.state.requests.map((r) => r.at);
+  assert.deepEqual([...times].sort((a, b) => a - b), times);
+  assert.ok(Math.abs(times.at(-1)! - Date.now()) < 1000);
+  assert.deepEqual(sim.state.requests.map((r) => r.fromAppId), [
+    "SO",
+    "SO",
+    "k8s-aai-sync",
+    "SO",
+  ]);
   const stored = sim.state.stored(`${K8S}/a`)!;
   assert.deepEqual(Object.keys(stored).slice(0, 3), ["id", "name", "group"]);
   assert.equal(typeof stored["resource-version"], "string");

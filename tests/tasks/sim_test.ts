@@ -147,3 +147,16 @@ Deno.test("sim task runs the SO CNF adapter sim against --aai-url and --k8splugi
   assert.equal(code, 0);
   assert.equal(await main(["so"]), 2);
 });
+
+Deno.test("sim task advances k8splugin and kube on a timer with --advance-every", async () => {
+  for (const which of ["k8splugin", "kube"]) {
+    await withSim([which, "--advance-every", "20"], async (url) => {
+      let changes: { step: number }[] = [];
+      for (let i = 0; i < 100 && changes.length < 2; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        changes = await (await fetch(`${url}/_sim/changes`)).json();
+      }
+      assert.deepEqual(changes.slice(0, 2).map((c) => c.step), [0, 1]);
+    });
+  }
+});
