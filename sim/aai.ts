@@ -1,7 +1,7 @@
 /**
  * A&AI simulator: serves the part of aai-resources that k8s-aai-sync touches
  * (cloud-region, tenant, k8s-resource, generic-vnf, vf-module, their
- * relationships, the nodes query and bulk single-transaction) over real HTTP
+ * relationships, the nodes query and the bulk APIs) over real HTTP
  * on loopback, with aai-resources' rules rather than the leniency of ONAP's
  * own simulators (issue #3, reference/aai.md §1):
  *
@@ -21,12 +21,20 @@
  *   resource-version (OOM's notification depth "all");
  * - 404 ERR.5.4.6114 bodies, for empty collections too; 400 AAI_4009/4010 for
  *   missing X-FromAppId / X-TransactionId; 400 AAI_3016 for an unknown API
- *   version; XML unless `Accept` asks for JSON; optional basic auth (403);
+ *   version; success bodies in XML unless `Accept` asks for JSON, error
+ *   bodies always in JSON (ErrorLogHelper); optional basic auth (403);
+ * - `ValidateEncoding`: a path segment, query key or query value that is not
+ *   in Spring `UriUtils.encode` form → 400 AAI_3008;
  * - GET `depth`, `nodes-only`, `skip-related-to`, property filters,
  *   `resultIndex`/`resultSize`, `format=count|pathed|resource_and_url`;
  * - `POST /aai/{v}/bulk/single-transaction` with the 30-operation limit
  *   (400 ERR.5.4.6147), all-or-nothing rollback and the failure body of the
- *   first failing operation.
+ *   first failing operation;
+ * - the legacy `PUT /aai/{v}/bulkprocess` and `bulkadd` (what SO's CNF
+ *   adapter uses): always 201 with each operation's status, each transaction
+ *   object committed or rolled back on its own, one action kind per object;
+ * - request counters by method, route and client (`X-FromAppId`), a log of
+ *   recent requests with their time, and the stored objects as they are.
  *
  * Deliberate simplifications (not needed by the tool): nested child
  * containers in a PUT body are ignored, relationships in a PATCH body are

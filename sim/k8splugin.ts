@@ -17,6 +17,12 @@
  * - `GET /v1/instance/{id}/query?ApiVersion=&Kind=[&Name=&Labels=]`, with its
  *   400s and the handler bug (500 text followed by the JSON body).
  * - `GET /v1/connectivity-info/{region}` (kubeconfig base64), `GET /v1/healthcheck`.
+ * - Status subscriptions (`…/status/subscription[/{name}]`) and their
+ *   notifiers: see `k8splugin_subscriptions.ts`.
+ * - The step advances on `state.advance()`, `POST /_sim/advance` or a timer
+ *   (`advanceEveryMs`); each change is recorded with its time
+ *   (`state.changes`, `GET /_sim/changes`); an instance that leaves the
+ *   scenario takes its subscriptions with it.
  *
  * Errors are written like Go's `http.Error` (`text/plain; charset=utf-8`,
  * `X-Content-Type-Options: nosniff`, body + `\n`); JSON like Go's

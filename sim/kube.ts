@@ -1,5 +1,5 @@
 /**
- * Kubernetes API simulator: a read-only kube-apiserver on loopback, serving
+ * Kubernetes API simulator: a kube-apiserver on loopback, serving
  * the objects of a scenario step (the same files as the k8splugin sim) plus
  * any extra cluster objects (StorageClasses, Nodes, CRDs, …).
  *
@@ -15,6 +15,16 @@
  * ({@linkcode KubeSimState.forbidden}), fault injection and HTTPS. The
  * unmodified `@kubernetes/client-node` (its `KubernetesObjectApi` included) and
  * `kubectl` (`get`, `-l`, `-A`, `-o json`, `api-resources`) work against it.
+ *
+ * Watches (`?watch=1`, see `kube_watch.ts`) follow the step changes, with
+ * BOOKMARKs, ERROR 410 for a too-old resourceVersion and drops on request,
+ * so `makeInformer`/`ListWatch` work; `coordination.k8s.io/v1` Leases (see
+ * `kube_leases.ts`) are writable, with 409 on a stale resourceVersion. The
+ * scenario's objects are otherwise read-only. The step advances on
+ * `state.advance()`, `POST /_sim/advance` or a timer (`advanceEveryMs`), and
+ * each change is recorded with its time (`state.changes`, `GET
+ * /_sim/changes`); `POST /_sim/drop-watches[?graceful=true]`, `/_sim/compact`
+ * and `/_sim/bookmark` drive the watches from another process.
  *
  * What it serves at a step: every object of every instance of
  * `scenario.steps[state.step]` (the scenario parser already added the label
