@@ -27,7 +27,8 @@
  *   transaction object per request. Any non-2xx inside the 201 fails the run
  *   (SO scans `$..body`), including the latent 412 of an update queued
  *   behind a connect of the same object. The result is POSTed to
- *   `callbackUrl` as `{"completionStatus":"COMPLETED"|"FAILED"}`.
+ *   `callbackUrl` as SO's `AaiCallbackResponse`:
+ *   `{"status":"COMPLETED"|"FAILED","statusMessage":"…"}`.
  * - Then it registers the k8splugin status subscription
  *   `{instanceId}-cnf-adapter` (`min-notify-interval` 30, callback
  *   `{callbackBase}/api/cnf-adapter/v1/instance/{id}/status/notify`,
@@ -40,7 +41,8 @@
  * - At start it rebuilds its subscription records from k8splugin
  *   (`GET /v1/instance` and `GET …/subscription/{id}-cnf-adapter`).
  *
- * Every A&AI request carries `X-FromAppId: SO`, so the A&AI simulator's
+ * Every A&AI request carries `X-FromAppId: MSO` (the CNF adapter's
+ * `AaiClientPropertiesImpl.getSystemName()`), so the A&AI simulator's
  * per-client counters tell SO's requests from this tool's.
  *
  * Permissions: `--allow-net`.
@@ -72,7 +74,7 @@ export interface SoSimOptions {
   k8spluginUrl: string;
   /** A&AI API version (default `v24`, SO's `AAIVersion.LATEST`). */
   aaiVersion?: string;
-  /** X-FromAppId sent to A&AI (default `SO`). */
+  /** X-FromAppId sent to A&AI (default `MSO`, the CNF adapter's system name). */
   fromAppId?: string;
   /** Basic auth sent to A&AI (default SO's `aai@aai.onap.org:demo123456!`; `false` for none). */
   aaiAuth?: { username: string; password: string } | false;
@@ -293,7 +295,7 @@ function isAaiRequest(value: unknown): value is SoAaiRequest {
  */
 export function startSo(options: SoSimOptions): SoSim {
   const version = options.aaiVersion ?? "v24";
-  const fromAppId = options.fromAppId ?? "SO";
+  const fromAppId = options.fromAppId ?? "MSO";
   const auth = options.aaiAuth === false ? undefined : options.aaiAuth ??
     { username: "aai@aai.onap.org", password: "demo123456!" };
   const bulkLimit = options.bulkLimit ?? 30;
@@ -625,13 +627,14 @@ export function startSo(options: SoSimOptions): SoSim {
   async function callback(
     request: SoAaiRequest,
     result: "COMPLETED" | "FAILED",
+    message: string,
   ): Promise<void> {
     if (!request.callbackUrl || closing.signal.aborted) return;
     try {
       const response = await fetch(request.callbackUrl, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ completionStatus: result }),
+        body: JSON.stringify({ status: result, statusMessage: message }),
         signal: AbortSignal.any([closing.signal, AbortSignal.timeout(5000)]),
       });
       await response.body?.cancel();
@@ -676,7 +679,7 @@ export function startSo(options: SoSimOptions): SoSim {
         result,
         ...(error === undefined ? {} : { error }),
       });
-      if (trigger === "request") await callback(request, result);
+      if (trigger === "request") await callback(request, result, error ?? "");
     });
     queues.set(request.instanceId, next);
     track(next).then(() => {

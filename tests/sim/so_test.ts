@@ -165,7 +165,7 @@ Deno.test("startSo() aai-update answers 202, writes every status entry as SO doe
   assert.equal(status, 202);
   await p.so.state.idle();
   assert.deepEqual(p.so.state.runs.map((r) => r.result), ["COMPLETED"]);
-  assert.deepEqual(callbacks, [{ completionStatus: "COMPLETED" }]);
+  assert.deepEqual(callbacks, [{ status: "COMPLETED", statusMessage: "" }]);
 
   const paths = p.aai.state.pathsOf("k8s-resource").sort();
   assert.equal(paths.length, 2);
@@ -196,8 +196,8 @@ Deno.test("startSo() aai-update answers 202, writes every status entry as SO doe
     "http://so-cnf-adapter:8090/api/cnf-adapter/v1/instance/practical_nobel/query?ApiVersion=v1&Kind=Deployment&Name=packetgen&Namespace=ns",
   );
 
-  // Only bulkprocess writes, all from SO.
-  const so = p.aai.state.counts.byClient["SO"]!;
+  // Only bulkprocess writes, all from SO (X-FromAppId: MSO).
+  const so = p.aai.state.counts.byClient["MSO"]!;
   assert.equal(so.byRoute["PUT bulkprocess"], 1);
   assert.equal(so.bulkOperations, 6); // 2 creates + 4 connects
   assert.equal(so.byRoute["PUT k8s-resource"], undefined);
@@ -221,7 +221,7 @@ Deno.test("startSo() aai-update answers 202, writes every status entry as SO doe
   await post(`${p.so.url}/api/cnf-adapter/v1/aai-update/`, request());
   await p.so.state.idle();
   assert.equal(
-    p.aai.state.counts.byClient["SO"]!.byRoute["PUT bulkprocess"],
+    p.aai.state.counts.byClient["MSO"]!.byRoute["PUT bulkprocess"],
     1,
   );
 });
