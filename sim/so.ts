@@ -33,12 +33,15 @@
  *   `{instanceId}-cnf-adapter` (`min-notify-interval` 30, callback
  *   `{callbackBase}/api/cnf-adapter/v1/instance/{id}/status/notify`,
  *   metadata = the AaiRequest) unless it already has it.
- * - `POST /api/cnf-adapter/v1/instance/{id}/status/notify`: 400 when it has no
- *   record of the subscription named in the body, else 202 and, ignoring
- *   `resource-changes`, the whole update again for that instance.
+ * - `POST /api/cnf-adapter/v1/instance/{id}/status/notify`
+ *   (SubscriptionNotifyController): 400 `Cannot handle notification.
+ *   Subscription {id}-cnf-adapter not exists` when it has no record of it;
+ *   else, ignoring `resource-changes`, the whole update again with the
+ *   notification's `metadata` as the AaiRequest, answered 202 once done (500
+ *   if it failed).
  * - `POST /api/cnf-adapter/v1/aai-delete/` → 202, then deletes every
  *   k8s-resource linked to the vf-module and the subscription.
- * - At start it rebuilds its subscription records from k8splugin
+ * - At start it rebuilds its subscription records (names only) from k8splugin
  *   (`GET /v1/instance` and `GET …/subscription/{id}-cnf-adapter`).
  *
  * Every A&AI request carries `X-FromAppId: MSO` (the CNF adapter's
@@ -130,8 +133,8 @@ export interface SoSimState {
   counts: SoSimCounts;
   /** Finished runs, oldest first. */
   runs: SoRun[];
-  /** Subscription name → the AaiRequest it was registered with. */
-  subscriptions: Map<string, SoAaiRequest>;
+  /** Names of the subscriptions it knows (SynchronizationService keeps only names). */
+  subscriptions: Set<string>;
   /** Resolves when no run is in flight or queued (and the start-up recovery is done). */
   idle(): Promise<void>;
 }
@@ -318,7 +321,7 @@ export function startSo(options: SoSimOptions): SoSim {
       notifications: { accepted: 0, refused: 0 },
     },
     runs: [],
-    subscriptions: new Map(),
+    subscriptions: new Set(),
     async idle() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
@@ -604,7 +607,7 @@ export function startSo(options: SoSimOptions): SoSim {
       answer.status === 201 ||
       (answer.status === 500 && answer.text.includes("already exists"))
     ) {
-      state.subscriptions.set(name, request);
+      state.subscriptions.add(name);
       return;
     }
     throw new RunFailed(
@@ -648,16 +651,17 @@ export function startSo(options: SoSimOptions): SoSim {
     kind: "update" | "delete",
     trigger: "request" | "notification",
     request: SoAaiRequest,
-  ): void {
+  ): Promise<SoRun | undefined> {
     const previous = queues.get(request.instanceId) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      if (closing.signal.aborted) return;
+    const next = previous.then(async (): Promise<SoRun | undefined> => {
+      if (closing.signal.aborted) return undefined;
       const startedAt = Date.now();
       let error: string | undefined;
       try {
         if (kind === "update") {
           await aaiUpdate(request);
-          await subscribe(request);
+          // AaiController subscribes; SubscriptionNotifyController does not.
+          if (trigger === "request") await subscribe(request);
         } else {
           await unsubscribe(request);
           await removeStale(request, new Set());
@@ -665,12 +669,12 @@ export function startSo(options: SoSimOptions): SoSim {
       } catch (e) {
         error = e instanceof Error ? e.message : String(e);
       }
-      if (closing.signal.aborted) return;
+      if (closing.signal.aborted) return undefined;
       const result = error === undefined ? "COMPLETED" : "FAILED";
       if (kind === "update") state.counts.updates[trigger]++;
       else state.counts.deletes++;
       if (error !== undefined) state.counts.failedRuns++;
-      state.runs.push({
+      const done: SoRun = {
         kind,
         trigger,
         instanceId: request.instanceId,
@@ -678,15 +682,19 @@ export function startSo(options: SoSimOptions): SoSim {
         finishedAt: Date.now(),
         result,
         ...(error === undefined ? {} : { error }),
-      });
+      };
+      state.runs.push(done);
       if (trigger === "request") await callback(request, result, error ?? "");
+      return done;
     });
-    queues.set(request.instanceId, next);
-    track(next).then(() => {
-      if (queues.get(request.instanceId) === next) {
+    const tail = next.then(() => {});
+    queues.set(request.instanceId, tail);
+    track(tail).then(() => {
+      if (queues.get(request.instanceId) === tail) {
         queues.delete(request.instanceId);
       }
     });
+    return next;
   }
 
   /** Rebuilds the subscription records from k8splugin (SynchronizationService at start). */
@@ -705,9 +713,7 @@ export function startSo(options: SoSimOptions): SoSim {
           }/status/subscription/${encodeURIComponent(name)}`,
           "subscription",
         );
-        if (answer.status !== 200) continue;
-        const metadata = JSON.parse(answer.text).metadata;
-        if (isAaiRequest(metadata)) state.subscriptions.set(name, metadata);
+        if (answer.status === 200) state.subscriptions.add(name);
       }
     } catch {
       // k8splugin unreachable: nothing recovered.
@@ -721,6 +727,16 @@ export function startSo(options: SoSimOptions): SoSim {
     } catch {
       return null;
     }
+  }
+
+  /** Spring Boot's default error body. */
+  function springError(status: number, path: string): Response {
+    return Response.json({
+      timestamp: new Date().toISOString().replace("Z", "+00:00"),
+      status,
+      error: status === 500 ? "Internal Server Error" : "Bad Request",
+      path,
+    }, { status });
   }
 
   async function handle(request: Request): Promise<Response> {
@@ -744,21 +760,32 @@ export function startSo(options: SoSimOptions): SoSim {
       rest.length === 4 && rest[0] === "instance" && rest[2] === "status" &&
       rest[3] === "notify"
     ) {
-      let body: Record<string, unknown> = {};
-      try {
-        body = await request.json();
-      } catch {
-        // an unreadable notification names no subscription
-      }
-      const name = String(body["subscription-name"] ?? "");
-      const known = state.subscriptions.get(name);
-      if (!known) {
+      // SubscriptionNotifyController: the subscription is named after the
+      // path's instance id; the AaiRequest is the notification's metadata;
+      // resource-changes are ignored and the whole update runs again, before
+      // the answer (k8splugin's notifier waits for it).
+      const name = `${decodeURIComponent(rest[1]!)}-cnf-adapter`;
+      if (!state.subscriptions.has(name)) {
+        await request.body?.cancel();
         state.counts.notifications.refused++;
-        return new Response(null, { status: 400 });
+        return new Response(
+          `Cannot handle notification. Subscription ${name} not exists`,
+          {
+            status: 400,
+            headers: { "content-type": "text/plain;charset=UTF-8" },
+          },
+        );
       }
+      let metadata: unknown;
+      try {
+        metadata = (await request.json())?.metadata;
+      } catch {
+        metadata = undefined;
+      }
+      if (!isAaiRequest(metadata)) return springError(500, pathname);
       state.counts.notifications.accepted++;
-      // resource-changes are ignored: the whole update runs again.
-      run("update", "notification", known);
+      const done = await run("update", "notification", metadata);
+      if (done?.result !== "COMPLETED") return springError(500, pathname);
       return new Response(null, { status: 202 });
     }
     return new Response(null, { status: 404 });

@@ -269,19 +269,51 @@ Deno.test("startSo() re-runs the whole update on a k8splugin notification: bumpe
   assert.equal(p.so.state.counts.notifications.accepted, 1);
 });
 
-Deno.test("startSo() refuses a notification for a subscription it does not know with 400", async () => {
+Deno.test("startSo() refuses a notification for an instance it has no subscription for with 400", async () => {
   await using p = await peers();
-  const status = await post(
+  const response = await fetch(
     `${p.so.url}/api/cnf-adapter/v1/instance/x/status/notify`,
     {
-      "instance-id": "x",
-      "subscription-name": "x-cnf-adapter",
-      metadata: {},
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        "instance-id": "x",
+        "subscription-name": "x-cnf-adapter",
+        metadata: {},
+        "resource-changes": { created: [], deleted: [], modified: [] },
+      }),
+    },
+  );
+  assert.equal(response.status, 400);
+  assert.equal(
+    await response.text(),
+    "Cannot handle notification. Subscription x-cnf-adapter not exists",
+  );
+  assert.equal(p.so.state.counts.notifications.refused, 1);
+});
+
+Deno.test("startSo() answers a notification only once the update it triggers is done, with the notification's metadata as the request", async () => {
+  await using p = await peers(30);
+  await post(`${p.so.url}/api/cnf-adapter/v1/aai-update/`, request());
+  await p.so.state.idle();
+  p.plugin.state.advance();
+  const status = await post(
+    `${p.so.url}/api/cnf-adapter/v1/instance/practical_nobel/status/notify`,
+    {
+      "instance-id": "practical_nobel",
+      "subscription-name": "practical_nobel-cnf-adapter",
+      metadata: request(),
       "resource-changes": { created: [], deleted: [], modified: [] },
     },
   );
-  assert.equal(status, 400);
-  assert.equal(p.so.state.counts.notifications.refused, 1);
+  assert.equal(status, 202);
+  assert.equal(p.so.state.counts.updates.notification, 1);
+  assert.equal(p.aai.state.pathsOf("k8s-resource").length, 1);
+  const broken = await post(
+    `${p.so.url}/api/cnf-adapter/v1/instance/practical_nobel/status/notify`,
+    { metadata: { instanceId: "practical_nobel" } },
+  );
+  assert.equal(broken, 500);
 });
 
 Deno.test("startSo() aai-delete removes the vf-module's k8s-resources and the subscription", async () => {
@@ -333,8 +365,7 @@ Deno.test("startSo() rebuilds its subscription records from k8splugin at start",
   });
   await using so = startSo({ aaiUrl: aai.url, k8spluginUrl: plugin.url });
   await so.state.idle();
-  assert.deepEqual(
-    so.state.subscriptions.get("practical_nobel-cnf-adapter"),
-    request(),
-  );
+  assert.deepEqual([...so.state.subscriptions], [
+    "practical_nobel-cnf-adapter",
+  ]);
 });
