@@ -20,7 +20,10 @@
  *   relationship-list (edges survive, extra labels are dropped); connect the
  *   vf-module (`Uses`) and generic-vnf (`HostedOn`) edges when new or missing;
  *   delete the k8s-resources linked to the vf-module that are no longer in
- *   the status. Writes go through the legacy `PUT /aai/v24/bulkprocess`
+ *   the status. Every read comes first (per resource the k8s-resource, the
+ *   vf-module and the generic-vnf, as AaiRepository.update does; then the
+ *   vf-module and each stale k8s-resource), then the writes. Writes go
+ *   through the legacy `PUT /aai/v24/bulkprocess`
  *   (what SO's `AAITransactionalClient` uses, aai.md §3), in three stores run
  *   one after the other — creates and connects, then updates, then deletes —
  *   each split into requests of at most 30 operations, one `put` or `delete`
@@ -454,57 +457,120 @@ export function startSo(options: SoSimOptions): SoSim {
     }
   }
 
-  /** k8s-resource ids linked to the vf-module, with their paths (from the vf-module's relationship-list). */
-  async function linkedResources(
+  /** The three stores of AaiRepository.AAITransactionHelper, executed in this order. */
+  interface Stores {
+    /** Creates and connects, interleaved as queued. */
+    create: { uri: string; body: unknown }[];
+    update: { uri: string; body: unknown }[];
+    delete: { uri: string }[];
+  }
+
+  function k8sResourcePath(request: SoAaiRequest, id: string): string {
+    return `${tenantPath(request)}${path("k8s-resources", "k8s-resource", id)}`;
+  }
+
+  /** AaiRepository.update for one resource: GETs now, writes queued. */
+  async function queueUpdate(
     request: SoAaiRequest,
-  ): Promise<Map<string, string>> {
+    wanted: Record<string, unknown>,
+    stores: Stores,
+  ): Promise<void> {
+    const uri = k8sResourcePath(request, wanted.id as string);
+    const found = await aaiCall("GET", uri, "k8s-resource");
+    if (found.status !== 200 && found.status !== 404) {
+      throw new RunFailed(`A&AI GET k8s-resource answered ${found.status}`);
+    }
+    const stored = found.status === 200
+      ? found.json as Record<string, unknown>
+      : undefined;
+    if (!stored) {
+      stores.create.push({ uri, body: wanted });
+      state.counts.operations.create++;
+    } else if (!sameAs(wanted, stored)) {
+      stores.update.push({
+        uri,
+        body: { ...wanted, "resource-version": stored["resource-version"] },
+      });
+      state.counts.operations.update++;
+    }
+    const related = ((stored?.["relationship-list"] as {
+      relationship?: { "related-to"?: string }[];
+    })?.relationship ?? []).map((r) => r["related-to"]);
+    const edge = `${uri}/relationship-list/relationship`;
+    // The vf-module and the generic-vnf are read again for every resource.
+    const module = await aaiCall("GET", vfModulePath(request), "vf-module");
+    if (module.status === 200 && !related.includes("vf-module")) {
+      stores.create.push({
+        uri: edge,
+        body: { "related-link": vfModulePath(request) },
+      });
+      state.counts.operations.connect++;
+    }
+    const vnf = await aaiCall("GET", vnfPath(request), "generic-vnf");
+    if (vnf.status === 200 && !related.includes("generic-vnf")) {
+      stores.create.push({
+        uri: edge,
+        body: { "related-link": vnfPath(request) },
+      });
+      state.counts.operations.connect++;
+    }
+  }
+
+  /**
+   * AaiRepository.delete: the k8s-resources linked to the vf-module whose ids
+   * are not kept, each read (asBean), checked (exists) and read again for its
+   * resource-version when queued.
+   */
+  async function queueDeletes(
+    request: SoAaiRequest,
+    keep: Set<string>,
+    stores: Stores,
+  ): Promise<void> {
     const answer = await aaiCall("GET", vfModulePath(request), "vf-module");
-    const linked = new Map<string, string>();
-    if (answer.status !== 200) return linked;
+    if (answer.status !== 200) return;
     const relationships = ((answer.json as {
       "relationship-list"?: { relationship?: unknown[] };
     })?.["relationship-list"]?.relationship ?? []) as {
       "related-to"?: string;
       "related-link"?: string;
-      "relationship-data"?: {
-        "relationship-key"?: string;
-        "relationship-value"?: string;
-      }[];
     }[];
     for (const relationship of relationships) {
       if (relationship["related-to"] !== "k8s-resource") continue;
-      const id = relationship["relationship-data"]?.find((d) =>
-        d["relationship-key"] === "k8s-resource.id"
-      )?.["relationship-value"];
       const link = relationship["related-link"]?.replace(
         /^\/aai\/v[0-9]+/,
         "",
       );
-      if (id && link) linked.set(id, link);
-    }
-    return linked;
-  }
-
-  /** Deletes the linked k8s-resources whose ids are not kept (AaiRepository.delete). */
-  async function removeStale(
-    request: SoAaiRequest,
-    keep: Set<string>,
-  ): Promise<void> {
-    const deletes: { uri: string }[] = [];
-    for (const [id, link] of await linkedResources(request)) {
-      if (keep.has(id)) continue;
-      const found = await aaiCall("GET", link, "k8s-resource");
-      if (found.status !== 200) continue;
-      const rv = (found.json as Record<string, unknown>)["resource-version"];
-      deletes.push({
-        uri: `${link}?resource-version=${springEncode(String(rv))}`,
+      if (!link) continue;
+      const bean = await aaiCall("GET", link, "k8s-resource");
+      const id = (bean.json as Record<string, unknown> | undefined)?.id;
+      if (bean.status !== 200 || typeof id !== "string" || keep.has(id)) {
+        continue;
+      }
+      const uri = k8sResourcePath(request, id);
+      const exists = await aaiCall(
+        "GET",
+        `${uri}?format=count&resultIndex=0&resultSize=1`,
+        "k8s-resource",
+      );
+      if (exists.status !== 200) continue;
+      const current = await aaiCall("GET", uri, "k8s-resource");
+      if (current.status !== 200) continue;
+      const rv = (current.json as Record<string, unknown>)["resource-version"];
+      stores.delete.push({
+        uri: `${uri}?resource-version=${springEncode(String(rv))}`,
       });
+      state.counts.operations.delete++;
     }
-    state.counts.operations.delete += deletes.length;
-    await sendStore("delete", deletes);
   }
 
-  /** AaiService.aaiUpdate. */
+  /** AAITransactionHelper.execute: the create, update and delete stores in turn. */
+  async function commit(stores: Stores): Promise<void> {
+    await sendStore("put", stores.create);
+    await sendStore("put", stores.update);
+    await sendStore("delete", stores.delete);
+  }
+
+  /** AaiService.aaiUpdate: every GET first, then the writes. */
   async function aaiUpdate(request: SoAaiRequest): Promise<void> {
     const status = await pluginCall(
       "GET",
@@ -518,69 +584,22 @@ export function startSo(options: SoSimOptions): SoSim {
     }
     const entries =
       (JSON.parse(status.text).resourcesStatus ?? []) as StatusEntry[];
-    const tenant = tenantPath(request);
-    const creates: { uri: string; body: unknown }[] = [];
-    const connects: { uri: string; body: unknown }[] = [];
-    const updates: { uri: string; body: unknown }[] = [];
-    const vnf = await aaiCall("GET", vnfPath(request), "generic-vnf");
-    const module = await aaiCall("GET", vfModulePath(request), "vf-module");
-    const canConnect = vnf.status === 200 && module.status === 200;
+    const stores: Stores = { create: [], update: [], delete: [] };
     const keep = new Set<string>();
     for (const entry of entries) {
       const wanted = await soK8sResource(request, entry);
-      const id = wanted.id as string;
-      keep.add(id);
-      const uri = `${tenant}${path("k8s-resources", "k8s-resource", id)}`;
-      const found = await aaiCall("GET", uri, "k8s-resource");
-      let hasModule = false;
-      let hasVnf = false;
-      if (found.status === 200) {
-        const stored = found.json as Record<string, unknown>;
-        const related = ((stored["relationship-list"] as {
-          relationship?: { "related-to"?: string }[];
-        })?.relationship ?? []).map((r) => r["related-to"]);
-        hasModule = related.includes("vf-module");
-        hasVnf = related.includes("generic-vnf");
-        if (!sameAs(wanted, stored)) {
-          updates.push({
-            uri,
-            body: { ...wanted, "resource-version": stored["resource-version"] },
-          });
-        }
-      } else if (found.status === 404) {
-        creates.push({ uri, body: wanted });
-      } else {
-        throw new RunFailed(`A&AI GET k8s-resource answered ${found.status}`);
-      }
-      if (!canConnect) continue;
-      const edge = `${uri}/relationship-list/relationship`;
-      if (!hasModule) {
-        connects.push({
-          uri: edge,
-          body: {
-            "related-link": `/network/generic-vnfs/generic-vnf/${
-              springEncode(request.genericVnfId)
-            }/vf-modules/vf-module/${springEncode(request.vfModuleId)}`,
-          },
-        });
-      }
-      if (!hasVnf) {
-        connects.push({
-          uri: edge,
-          body: {
-            "related-link": `/network/generic-vnfs/generic-vnf/${
-              springEncode(request.genericVnfId)
-            }`,
-          },
-        });
-      }
+      keep.add(wanted.id as string);
+      await queueUpdate(request, wanted, stores);
     }
-    state.counts.operations.create += creates.length;
-    state.counts.operations.connect += connects.length;
-    state.counts.operations.update += updates.length;
-    await sendStore("put", [...creates, ...connects]);
-    await sendStore("put", updates);
-    await removeStale(request, keep);
+    await queueDeletes(request, keep, stores);
+    await commit(stores);
+  }
+
+  /** AaiService.aaiDelete: every k8s-resource linked to the vf-module. */
+  async function aaiDelete(request: SoAaiRequest): Promise<void> {
+    const stores: Stores = { create: [], update: [], delete: [] };
+    await queueDeletes(request, new Set(), stores);
+    await commit(stores);
   }
 
   /** Registers `{id}-cnf-adapter` unless it is already known. */
@@ -664,7 +683,7 @@ export function startSo(options: SoSimOptions): SoSim {
           if (trigger === "request") await subscribe(request);
         } else {
           await unsubscribe(request);
-          await removeStale(request, new Set());
+          await aaiDelete(request);
         }
       } catch (e) {
         error = e instanceof Error ? e.message : String(e);

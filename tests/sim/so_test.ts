@@ -207,6 +207,14 @@ Deno.test("startSo() aai-update answers 202, writes every status entry as SO doe
     connect: 4,
     delete: 0,
   });
+  // Every read first: per resource the k8s-resource, the vf-module and the
+  // generic-vnf; then the vf-module once more for stale ones; then one write.
+  assert.deepEqual(p.so.state.counts.aaiRequests, {
+    "GET k8s-resource": 2,
+    "GET vf-module": 3,
+    "GET generic-vnf": 2,
+    "PUT bulkprocess": 1,
+  });
 
   const subscription = p.plugin.state.subscriptions.list("practical_nobel")[0]!;
   assert.equal(subscription.name, "practical_nobel-cnf-adapter");
