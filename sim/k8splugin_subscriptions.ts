@@ -7,7 +7,9 @@
  *   …/subscription/{name}`; PUT takes the name from the body (the path's
  *   name is only logged by k8splugin).
  * - The first subscription call for an instance blocks about 5 s
- *   (`getSubscriptionData` starts the instance's notify goroutine and sleeps).
+ *   (`getSubscriptionData` starts the instance's notify goroutine and sleeps
+ *   holding a global lock, so calls for other instances wait too: SO
+ *   subscribing many instances at once is served 5 s apart).
  * - One notifier per subscription: it sleeps 5 s, then wakes every
  *   `max(5, min-notify-interval)` s; once something changed it computes the
  *   status (without the ready check), diffs it against the previous result
@@ -206,8 +208,10 @@ export class StatusSubscriptions {
   #stored = new Map<string, Map<string, SimStatusSubscription>>();
   /** `instance\0name` → its notifier. */
   #notifiers = new Map<string, Notifier>();
-  /** instance id → the first call's sleep (getSubscriptionData). */
-  #started = new Map<string, Promise<void>>();
+  /** Instances whose notify goroutine has started (getSubscriptionData). */
+  #started = new Set<string>();
+  /** getSubscriptionData's global lock, held during a first call's sleep. */
+  #lock: Promise<void> = Promise.resolve();
   #closing = new AbortController();
   #pending = new Set<Promise<unknown>>();
 
@@ -308,7 +312,8 @@ export class StatusSubscriptions {
       if (method === "PUT") return await this.#update(instanceId, text);
       if (method === "DELETE") return await this.#delete(instanceId, name);
     }
-    return new Response("Method Not Allowed\n", { status: 405 });
+    // gorilla/mux: the path matches, the method does not.
+    return new Response(null, { status: 405 });
   }
 
   /** Stops every notifier and pending timer, and waits for them. */
@@ -353,14 +358,19 @@ export class StatusSubscriptions {
     }
   }
 
-  /** getSubscriptionData: the first call for an instance sleeps. */
+  /**
+   * getSubscriptionData: the first call for an instance sleeps while holding
+   * a global lock, so every subscription call, for any instance, waits for
+   * the sleeps already under way.
+   */
   #firstCall(instanceId: string): Promise<void> {
-    let started = this.#started.get(instanceId);
-    if (!started) {
-      started = this.#track(this.#sleep(this.#timing.firstCallDelayMs));
-      this.#started.set(instanceId, started);
-    }
-    return started;
+    const call = this.#lock.then(async () => {
+      if (this.#started.has(instanceId)) return;
+      this.#started.add(instanceId);
+      await this.#sleep(this.#timing.firstCallDelayMs);
+    });
+    this.#lock = call;
+    return this.#track(call);
   }
 
   #find(instanceId: string, name: string): SimStatusSubscription | undefined {

@@ -229,6 +229,23 @@ Deno.test("startK8splugin() creates, reads, updates (name from the body) and del
   assert.equal(sim.state.subscriptions.list("practical_nobel").length, 1);
 });
 
+Deno.test("startK8splugin() holds a global lock during a first call's sleep: other instances' calls wait too", async () => {
+  await using sim = startK8splugin({
+    scenario: scenario(),
+    subscriptionTiming: { ...FAST, firstCallDelayMs: 150 },
+  });
+  const started = performance.now();
+  const answers = await Promise.all(
+    ["practical_nobel", "other"].map((id) =>
+      fetch(`${sim.url}/v1/instance/${id}/status/subscription`).then((r) =>
+        r.json()
+      )
+    ),
+  );
+  assert.deepEqual(answers, [[], []]);
+  assert.ok(performance.now() - started >= 290, "the sleeps are serialized");
+});
+
 Deno.test("startK8splugin() blocks the first subscription call of an instance", async () => {
   await using sim = startK8splugin({
     scenario: scenario(),
