@@ -31,8 +31,11 @@ import { goError, goJson, goMarshal, sortKeys } from "./_go_http.ts";
 
 /** One `resourcesStatus` entry as k8splugin encodes it. */
 export interface SimResourceStatus {
+  /** The resource name. */
   name: string;
+  /** `{"Group","Version","Kind"}`. */
   GVK: Record<string, string>;
+  /** The whole Kubernetes object. */
   status: unknown;
 }
 
@@ -64,27 +67,41 @@ export interface SubscriptionTiming {
 
 /** A subscription as k8splugin stores and returns it (`StatusSubscription`). */
 export interface SimStatusSubscription {
+  /** Its name, unique per instance. */
   name: string;
+  /** Seconds between polls, at least 5. */
   "min-notify-interval": number;
+  /** Creation, then the last change sent (RFC 3339 with nanoseconds). */
   "last-update-time": string;
+  /** Where notifications are POSTed. */
   "callback-url": string;
+  /** Creation, then the last notification sent. */
   "last-notify-time": string;
+  /** HTTP status of the last notification (0 before the first, 500 on a transport error). */
   "last-notify-status": number;
+  /** Sent back in every notification (`{}` when none was given). */
   metadata: Record<string, unknown>;
 }
 
 /** A subscription to create before serving (as if k8splugin restarted with it in its DB). */
 export interface SubscriptionSeed {
+  /** The instance it watches. */
   instanceId: string;
+  /** Its name. */
   name: string;
+  /** Seconds between polls (default 0, i.e. the 5 s floor). */
   "min-notify-interval"?: number;
+  /** Where notifications are POSTed. */
   "callback-url": string;
+  /** Sent back in every notification. */
   metadata?: Record<string, unknown>;
 }
 
 /** One notification sent by a notifier. */
 export interface SimNotification {
+  /** The instance it was about. */
   instanceId: string;
+  /** The subscription that sent it. */
   subscription: string;
   /** HTTP status of the callback, 500 on a transport error (what `last-notify-status` records). */
   status: number;

@@ -65,6 +65,8 @@ import { generateTestCertificates, type KubeSimTls } from "./kube_tls.ts";
 import { WatchHub, type WatchSpec } from "./kube_watch.ts";
 import { LeaseStore } from "./kube_leases.ts";
 
+export { LeaseStore, type SimLease } from "./kube_leases.ts";
+
 export { generateTestCertificates, type KubeSimTls };
 
 /** A Kubernetes object as served: apiVersion, kind and metadata.name at least. */

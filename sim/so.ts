@@ -59,12 +59,19 @@ import { springEncode } from "./_aai_paths.ts";
 
 /** What SO's BPMN sends to `aai-update` / `aai-delete` (model/aai/AaiRequest.java). */
 export interface SoAaiRequest {
+  /** The k8splugin instance id (the vf-module's heat-stack-id). */
   instanceId: string;
+  /** The A&AI cloud-region-id (= k8splugin's cloud-region). */
   cloudRegion: string;
+  /** The A&AI cloud-owner. */
   cloudOwner: string;
+  /** The A&AI tenant-id. */
   tenantId: string;
+  /** Where the result goes (SO's BPMN), if anywhere. */
   callbackUrl?: string | null;
+  /** The generic-vnf to link to. */
   genericVnfId: string;
+  /** The vf-module to link to. */
   vfModuleId: string;
 }
 
@@ -119,12 +126,17 @@ export interface SoSimCounts {
 
 /** One finished run. */
 export interface SoRun {
+  /** `aai-update` or `aai-delete`. */
   kind: "update" | "delete";
+  /** An `aai-update`/`aai-delete` request, or a k8splugin notification. */
   trigger: "request" | "notification";
+  /** The instance it was about. */
   instanceId: string;
   /** Epoch ms. */
   startedAt: number;
+  /** Epoch ms. */
   finishedAt: number;
+  /** What the callback said. */
   result: "COMPLETED" | "FAILED";
   /** Why it failed. */
   error?: string;
@@ -146,6 +158,7 @@ export interface SoSimState {
 export interface SoSim {
   /** Base URL, e.g. `http://127.0.0.1:40123` (the API is under `/api/cnf-adapter/v1`). */
   url: string;
+  /** Counters, runs and subscription records, for tests. */
   state: SoSimState;
   /** Stops serving and waits for the runs in flight. */
   close(): Promise<void>;
@@ -171,9 +184,12 @@ const COMPARED = [
 ] as const;
 
 /** A `resourcesStatus` entry as far as SO reads it. */
-interface StatusEntry {
+export interface StatusEntry {
+  /** The resource name. */
   name?: string;
+  /** Its group, version and kind, hashed verbatim (even when empty). */
   GVK?: { Group?: string; Version?: string; Kind?: string };
+  /** The Kubernetes object; only its metadata is read. */
   status?: {
     metadata?: {
       namespace?: string;
