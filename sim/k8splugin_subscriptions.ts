@@ -61,7 +61,11 @@ export interface SubscriptionTiming {
   intervalFloorMs?: number;
   /** Delay after a (simulated) restart before the notifiers are restored (default 10000). */
   restoreDelayMs?: number;
-  /** Timeout of a notification POST (default 5000; k8splugin's is a 5 s dial timeout). */
+  /**
+   * Dial timeout of a notification POST (default 5000, k8splugin's
+   * `net.DialTimeout`): an unreachable callback is a 500 after it; once
+   * connected, the answer is awaited without limit, as k8splugin does.
+   */
   notifyTimeoutMs?: number;
 }
 
@@ -539,6 +543,25 @@ export class StatusSubscriptions {
     }
   }
 
+  /**
+   * Dials the callback's host within the dial timeout (throws when it cannot
+   * connect); answers the signal the POST itself runs under (no timeout).
+   */
+  async #dial(callback: string, signal: AbortSignal): Promise<AbortSignal> {
+    const url = new URL(callback);
+    const running = AbortSignal.any([signal, this.#closing.signal]);
+    const connection = await Deno.connect({
+      hostname: url.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
+      signal: AbortSignal.any([
+        running,
+        AbortSignal.timeout(this.#timing.notifyTimeoutMs),
+      ]),
+    });
+    connection.close();
+    return running;
+  }
+
   async #notify(
     instanceId: string,
     subscription: SimStatusSubscription,
@@ -560,11 +583,7 @@ export class StatusSubscriptions {
           "user-agent": "Go-http-client/1.1",
         },
         body: goMarshal(payload),
-        signal: AbortSignal.any([
-          signal,
-          this.#closing.signal,
-          AbortSignal.timeout(this.#timing.notifyTimeoutMs),
-        ]),
+        signal: await this.#dial(subscription["callback-url"], signal),
       });
       status = response.status;
       await response.body?.cancel();
