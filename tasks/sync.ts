@@ -28,14 +28,27 @@ import {
   type Config,
   ConfigError,
   loadConfig,
+  LockHeldError,
+  metricsContext,
+  MetricsWriteError,
   parseDuration,
+  parseInterval,
+  pushMetrics,
   type RunReport,
   runSync,
+  type StateLock,
   summaryLine,
   type SyncLogger,
   writeMetrics,
 } from "../sync/mod.ts";
 import { EXIT, EXIT_CODES_HELP, type ExitCode, exitCodeFor } from "./_exit.ts";
+import {
+  type LastRun,
+  lastRunPath,
+  readLastRun,
+  writeLastRun,
+} from "./_last_run.ts";
+import { VERSION, versionText } from "./_version.ts";
 import {
   aaiClientFrom,
   k8spluginClientFrom,
@@ -66,8 +79,12 @@ export interface SyncCliOptions {
   allowMassDelete?: boolean;
   /** `--metrics-file FILE`. */
   metricsFile?: string;
-  /** `--log-format json|text`. */
-  logFormat: "json" | "text";
+  /** `--pushgateway URL`. */
+  pushgateway?: string;
+  /** `--wait-lock DUR`: wait this long for another pass to finish. */
+  waitLock?: string;
+  /** `--log-format json|text` (default: text on a terminal, else json). */
+  logFormat?: "json" | "text";
   /** `-v`: debug logs. */
   verbose?: boolean;
   /** `--source k8splugin|kube`. */
@@ -94,7 +111,9 @@ export function syncCommand(): Command<
     takeOwnership?: true;
     allowMassDelete?: true;
     metricsFile?: string;
-    logFormat: "json" | "text";
+    pushgateway?: string;
+    waitLock?: string;
+    logFormat?: "json" | "text";
     verbose?: true;
     source?: "k8splugin" | "kube";
   }
@@ -130,18 +149,31 @@ export function syncCommand(): Command<
       "--allow-mass-delete",
       "lift the per-run delete cap and the empty-list guard",
     )
-    .option("--metrics-file <file>", "write Prometheus textfile metrics there")
+    .option(
+      "--metrics-file <file>",
+      "write Prometheus textfile metrics there (env K8S_AAI_SYNC_METRICS_FILE)",
+    )
+    .option(
+      "--pushgateway <url>",
+      "push the pass's metrics to this Prometheus Pushgateway (env K8S_AAI_SYNC_PUSHGATEWAY)",
+    )
+    .option(
+      "--wait-lock <duration>",
+      "wait up to this long for a running pass to release the lock (default 0: exit 75 at once)",
+    )
     .addOption(
       new Option("--source <source>", "where resources are read from").choices(
         ["k8splugin", "kube"] as const,
       ),
     )
     .addOption(
-      new Option("--log-format <format>", "stderr log format").choices(
-        ["json", "text"] as const,
-      ).default("json" as const),
+      new Option(
+        "--log-format <format>",
+        "log and summary format (default: text on a terminal, else json)",
+      ).choices(["json", "text"] as const),
     )
     .option("-v, --verbose", "debug logs")
+    .version(versionText(), "--version", "print the version and exit")
     .addHelpText("after", `\n${EXIT_CODES_HELP}`)
     .exitOverride()
     .configureOutput({
@@ -160,14 +192,39 @@ const SECRET_FIELDS = [
   /credential/i,
 ];
 
+/** Where the task writes; tests pass their own to keep the output. */
+export interface SyncIo {
+  /** Summary and dry-run lines (default: the process's stdout). */
+  stdout?: (text: string) => void;
+  /** Logs (default: the process's stderr). */
+  stderr?: (text: string) => void;
+  /** Whether stderr is a terminal (picks the default log format). */
+  isTerminal?: boolean;
+}
+
+/** Writes text to a Deno stream synchronously (logs must not interleave). */
+function writer(stream: { writeSync(p: Uint8Array): number }) {
+  const encoder = new TextEncoder();
+  return (text: string): void => {
+    const bytes = encoder.encode(text);
+    let written = 0;
+    while (written < bytes.length) {
+      written += stream.writeSync(bytes.subarray(written));
+    }
+  };
+}
+
 /** Sets up @logtape/logtape: JSON lines (or text) on stderr, secrets redacted. */
-function setupLogging(format: "json" | "text", verbose: boolean): void {
+function setupLogging(
+  format: "json" | "text",
+  verbose: boolean,
+  write: (text: string) => void,
+): void {
   const formatter = format === "json"
     ? getJsonLinesFormatter()
     : getTextFormatter({ timestamp: "date-time" });
-  const encoder = new TextEncoder();
   function stderrSink(record: LogRecord): void {
-    Deno.stderr.writeSync(encoder.encode(formatter(record)));
+    write(formatter(record));
   }
   const sink = redactByField(stderrSink, SECRET_FIELDS) as Sink;
   configureSync({
@@ -195,12 +252,152 @@ function escapeBraces(message: string): string {
 
 /** A {@linkcode SyncLogger} over a logtape logger that logs messages literally. */
 function literalLogger(logger: Logger): SyncLogger {
+  const withVersion = logger.with({ version: VERSION });
   return {
-    debug: (m, p) => logger.debug(escapeBraces(m), p ?? {}),
-    info: (m, p) => logger.info(escapeBraces(m), p ?? {}),
-    warn: (m, p) => logger.warn(escapeBraces(m), p ?? {}),
-    error: (m, p) => logger.error(escapeBraces(m), p ?? {}),
+    debug: (m, p) => withVersion.debug(escapeBraces(m), p ?? {}),
+    info: (m, p) => withVersion.info(escapeBraces(m), p ?? {}),
+    warn: (m, p) => withVersion.warn(escapeBraces(m), p ?? {}),
+    error: (m, p) => withVersion.error(escapeBraces(m), p ?? {}),
   };
+}
+
+/** Prints the summary and dry-run lines: plain text, or one JSON object a line. */
+interface Output {
+  /** One planned operation of a dry run. */
+  operation(
+    op: { method: string; path: string; body?: unknown; why: string },
+  ): void;
+  /** The pass summary. */
+  summary(text: string, properties: Record<string, unknown>): void;
+}
+
+/** The stdout of a pass in `format`. */
+function output(
+  format: "json" | "text",
+  write: (text: string) => void,
+): Output {
+  if (format === "text") {
+    return {
+      operation: (op) =>
+        write(
+          `${op.method} ${op.path}${
+            op.body ? ` ${JSON.stringify(op.body)}` : ""
+          }  # ${op.why}\n`,
+        ),
+      summary: (text) => write(`${text}\n`),
+    };
+  }
+  // The same shape as logtape's JSON lines on stderr, so `jq` reads a log
+  // that mixes both (cron appends stdout and stderr to one file).
+  function line(
+    message: string,
+    logger: string,
+    properties: Record<string, unknown>,
+  ): void {
+    write(
+      JSON.stringify({
+        "@timestamp": new Date().toISOString(),
+        level: "INFO",
+        message,
+        logger,
+        properties: { ...properties, version: VERSION },
+      }) + "\n",
+    );
+  }
+  return {
+    operation: (op) =>
+      line(`${op.method} ${op.path}  # ${op.why}`, "k8s-aai-sync.plan", op),
+    summary: (text, properties) =>
+      line(text, "k8s-aai-sync.summary", properties),
+  };
+}
+
+/** A report for a pass that ended before runSync could return one. */
+function emptyReport(startedAt: Date, dryRun: boolean): RunReport {
+  return {
+    startedAt: startedAt.toISOString(),
+    durationMs: 0,
+    dryRun,
+    instances: { listed: 0, synced: 0, unchanged: 0, unknown: [], failed: [] },
+    resources: { Ready: 0, Pending: 0, Failed: 0 },
+    operations: [],
+    writes: {
+      create: 0,
+      update: 0,
+      delete: 0,
+      adopt: 0,
+      relate: 0,
+      skipped: 0,
+    },
+    errors: [],
+    warnings: [],
+    deletesHeld: 0,
+    exitCode: 1,
+  };
+}
+
+/** The folder of a file path. */
+function folderOf(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
+}
+
+/**
+ * Creates the state folder (mode 0700: it holds what A&AI was sent) and
+ * takes its lock, waiting up to `waitMs` for another pass to finish.
+ *
+ * @throws {ConfigError} when the folder or lock file cannot be created.
+ * @throws {LockHeldError} when another pass still holds the lock.
+ */
+async function lockState(
+  snapshot: string,
+  waitMs: number,
+  log: SyncLogger,
+): Promise<StateLock> {
+  const dir = folderOf(snapshot);
+  const setting = `setting "snapshot" / K8S_AAI_SYNC_SNAPSHOT is "${snapshot}"`;
+  try {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot create the state folder "${dir}" (${setting}): ${
+        (error as Error).message
+      }`,
+      { key: "snapshot", cause: error },
+    );
+  }
+  const deadline = Date.now() + waitMs;
+  let waiting = false;
+  for (;;) {
+    try {
+      return await acquireStateLock(snapshot);
+    } catch (error) {
+      if (!(error instanceof LockHeldError)) {
+        throw new ConfigError(
+          `Cannot open the lock file in the state folder "${dir}" (${setting}): ${
+            (error as Error).message
+          }`,
+          { key: "snapshot", cause: error },
+        );
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw error;
+      if (!waiting) {
+        waiting = true;
+        log.info(
+          `Waiting up to ${
+            Math.ceil(left / 1000)
+          }s for the pass that holds "${error.path}" to finish`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.min(500, left)));
+    }
+  }
+}
+
+/** Whether an error says the peer did not answer usefully (refused, timed out, 5xx after retries). */
+function peerUnavailable(error: unknown): boolean {
+  return (error as { retryable?: unknown } | undefined)?.retryable === true;
 }
 
 /** Runs one locked pass and reports it; returns the exit code. */
@@ -208,11 +405,43 @@ async function onePass(
   config: Config,
   options: SyncCliOptions,
   log: SyncLogger,
+  out: Output,
+  env: Record<string, string | undefined>,
 ): Promise<{ code: ExitCode; report?: RunReport }> {
-  await using _lock = await acquireStateLock(config.snapshot);
+  const waitMs = options.waitLock === undefined
+    ? 0
+    : parseDuration(options.waitLock);
+  if (waitMs === undefined || waitMs > 3_600_000) {
+    throw new ConfigError(
+      `Invalid --wait-lock "${options.waitLock}": use a duration up to 1h like 30s or 5m`,
+    );
+  }
+  const verify = options.verify ?? false;
+  let lock: StateLock;
+  try {
+    lock = await lockState(config.snapshot, waitMs, log);
+  } catch (error) {
+    if (error instanceof LockHeldError && verify) {
+      // A verify that loses the race must not pass unnoticed: exit 75, and
+      // k8s_aai_sync_last_verify_success_timestamp_seconds does not advance.
+      log.error(
+        `The --verify pass did not run: another pass held the lock for the ${
+          waitMs / 1000
+        }s it waited (--wait-lock)`,
+        { lock: error.path },
+      );
+    }
+    throw error;
+  }
+  await using _lock = lock;
   const source = options.source ?? config.source;
-  const writeLog = literalLogger(getLogger(["k8s-aai-sync", "aai"]));
+  const exchangeLog = literalLogger(getLogger(["k8s-aai-sync", "http"]));
+  // Counted to tell "A&AI is down" (every exchange failed) from a partial failure.
+  const aaiExchanges = { total: 0, unavailable: 0 };
   function onAaiExchange(exchange: AaiExchange): void {
+    aaiExchanges.total++;
+    const failed = exchange.status === undefined || exchange.status >= 500;
+    if (failed && exchange.status !== 500) aaiExchanges.unavailable++;
     const summary = `A&AI ${exchange.method} ${exchange.url} → ${
       exchange.status ?? exchange.error ?? "no response"
     }`;
@@ -225,61 +454,182 @@ async function onePass(
       transactionId: exchange.transactionId,
       ...(exchange.error ? { error: exchange.error } : {}),
     };
-    if (exchange.method === "GET") writeLog.debug(summary, properties);
-    else {
-      writeLog.info(
-        `${summary} (X-TransactionId ${exchange.transactionId})`,
+    // One line per write comes from the pass (its outcome, with the
+    // transaction id); the exchanges themselves are debug detail, except a
+    // failed attempt.
+    if (failed) {
+      exchangeLog.warn(
+        `${summary} (attempt ${exchange.attempt}, X-TransactionId ${exchange.transactionId})`,
         properties,
       );
-    }
+    } else exchangeLog.debug(summary, properties);
   }
-  const k8spluginLog = literalLogger(getLogger(["k8s-aai-sync", "k8splugin"]));
-  const k8splugin = k8spluginClientFrom(config, (e) =>
-    k8spluginLog.debug(
-      `k8splugin ${e.method} ${e.url} → ${
-        e.status ?? e.error ?? "no response"
-      }`,
-      {
-        status: e.status,
-        attempt: e.attempt,
-        durationMs: Math.round(e.durationMs),
-      },
-    ));
+  const k8splugin = k8spluginClientFrom(config, (e) => {
+    const summary = `k8splugin ${e.method} ${e.url} → ${
+      e.status ?? e.error ?? "no response"
+    }`;
+    const properties = {
+      status: e.status,
+      attempt: e.attempt,
+      durationMs: Math.round(e.durationMs),
+    };
+    if (e.status === undefined || e.status >= 502) {
+      exchangeLog.warn(`${summary} (attempt ${e.attempt})`, properties);
+    } else exchangeLog.debug(summary, properties);
+  });
+  let listError: unknown;
+  const listInstances = k8splugin.listInstances.bind(k8splugin);
+  k8splugin.listInstances = async (filter) => {
+    try {
+      return await listInstances(filter);
+    } catch (error) {
+      listError = error;
+      throw error;
+    }
+  };
   const aai = aaiClientFrom(config, onAaiExchange);
   await using kube = await kubeClientsFrom(config, k8splugin, source);
+  const startedAt = new Date();
+  const lastRunFile = lastRunPath(config.snapshot);
+  const previous = await readLastRun(lastRunFile);
+  const dryRun = options.dryRun ?? false;
+  let report: RunReport;
   try {
-    const report = await runSync({
+    report = await runSync({
       k8splugin,
       aai,
       ...(kube ? { kube: (region: string) => kube.get(region) } : {}),
       log,
     }, {
       config,
-      dryRun: options.dryRun ?? false,
-      verify: options.verify ?? false,
+      dryRun,
+      verify,
       regions: options.region,
       instances: options.instance,
       takeOwnership: options.takeOwnership ?? false,
       allowMassDelete: options.allowMassDelete ?? false,
       source,
       // Each write is logged as it lands; only a dry run prints the list.
-      recordOperations: false,
+      recordOperations: dryRun,
     });
-    if (options.dryRun) {
-      for (const op of report.operations) {
-        // DELETE's resource-version is read from A&AI just before sending.
-        const query = op.method === "DELETE"
-          ? "?resource-version=<current>"
-          : "";
-        console.log(
-          `${op.method} /aai/${config.aai.apiVersion}${op.path}${query}${
-            op.body ? ` ${JSON.stringify(op.body)}` : ""
-          }  # ${op.why}`,
-        );
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    // runSync throws for local I/O (the snapshot); A&AI may already hold
+    // this pass's writes (#18). Say so, and still report the pass.
+    report = (error as { report?: RunReport }).report ??
+      emptyReport(startedAt, dryRun);
+    report.exitCode = 1;
+    report.durationMs ||= Date.now() - startedAt.getTime();
+    const message = (error as Error).message ?? String(error);
+    const text = message.includes(config.snapshot) ||
+        message.includes(`${folderOf(config.snapshot)}/`)
+      ? `Cannot write the snapshot "${config.snapshot}" (setting "snapshot" / K8S_AAI_SYNC_SNAPSHOT): ${message}. A&AI may already hold this pass's writes: the next pass sends them again and A&AI confirms them (existing objects are adopted, deleted ones found gone), so nothing is duplicated; make the folder writable`
+      : `The pass stopped: ${message}`;
+    report.errors.push(text);
+    log.error(text, { error: (error as Error).name });
+  } finally {
+    k8splugin.close?.();
+    aai.close?.();
+  }
+  // k8splugin or A&AI not answering (refused, timed out, 5xx after the
+  // retries) is "try later" (75), not a partial failure.
+  if (
+    report.exitCode === 1 &&
+    (peerUnavailable(listError) ||
+      (aaiExchanges.total > 0 &&
+        aaiExchanges.unavailable === aaiExchanges.total))
+  ) {
+    report.exitCode = EXIT.TEMPFAIL;
+  }
+  if (dryRun) {
+    for (const op of report.operations) {
+      // DELETE's resource-version is read from A&AI just before sending.
+      const query = op.method === "DELETE" ? "?resource-version=<current>" : "";
+      out.operation({
+        method: op.method,
+        path: `/aai/${config.aai.apiVersion}${op.path}${query}`,
+        ...(op.body ? { body: op.body } : {}),
+        why: op.why,
+      });
+    }
+  }
+  let code = report.exitCode as ExitCode;
+  const context = metricsContext(report, {
+    lastSuccess: previous?.lastSuccessAt
+      ? new Date(previous.lastSuccessAt)
+      : undefined,
+    lastVerifySuccess: previous?.lastVerifySuccessAt
+      ? new Date(previous.lastVerifySuccessAt)
+      : undefined,
+  }, { version: VERSION, verify });
+  const metricsFile = options.metricsFile ?? env.K8S_AAI_SYNC_METRICS_FILE;
+  if (metricsFile && !dryRun) {
+    try {
+      await writeMetrics(metricsFile, report, {
+        version: VERSION,
+        verify,
+        ...(previous ? { previous: context } : {}),
+      });
+    } catch (error) {
+      log.error((error as Error).message, { error: (error as Error).name });
+      if (error instanceof MetricsWriteError && code === EXIT.OK) {
+        code = EXIT.FAILED;
       }
     }
-    console.log(summaryLine(report));
-    log.info(summaryLine(report), {
+  }
+  const pushgateway = options.pushgateway ?? env.K8S_AAI_SYNC_PUSHGATEWAY;
+  if (pushgateway && !dryRun) {
+    try {
+      await pushMetrics(
+        pushgateway,
+        report,
+        context,
+        options.region.length > 0
+          ? { regions: [...options.region].sort().join(",") }
+          : {},
+      );
+    } catch (error) {
+      const text = `Cannot push metrics to the Pushgateway "${
+        pushgateway.replace(/\/\/[^@/]*@/, "//")
+      }" (--pushgateway / K8S_AAI_SYNC_PUSHGATEWAY): ${
+        (error as Error).message
+      }`;
+      log.error(text);
+      if (code === EXIT.OK) code = EXIT.FAILED;
+    }
+  }
+  if (!dryRun) {
+    const run: LastRun = {
+      version: VERSION,
+      startedAt: report.startedAt,
+      finishedAt: new Date().toISOString(),
+      exitCode: code,
+      verify,
+      summary: summaryLine({
+        ...report,
+        exitCode: code as RunReport["exitCode"],
+      }),
+      errors: report.errors.slice(0, 5),
+      ...(context.lastSuccess
+        ? { lastSuccessAt: context.lastSuccess.toISOString() }
+        : {}),
+      ...(context.lastVerifySuccess
+        ? { lastVerifySuccessAt: context.lastVerifySuccess.toISOString() }
+        : {}),
+    };
+    try {
+      await writeLastRun(lastRunFile, run);
+    } catch (error) {
+      log.warn(
+        `Cannot write "${lastRunFile}" (what \`deno task status\` shows): ${
+          (error as Error).message
+        }`,
+      );
+    }
+  }
+  out.summary(
+    summaryLine({ ...report, exitCode: code as RunReport["exitCode"] }),
+    {
       instances: report.instances.listed,
       synced: report.instances.synced,
       unchanged: report.instances.unchanged,
@@ -289,14 +639,12 @@ async function onePass(
       errors: report.errors.length,
       deletesHeld: report.deletesHeld,
       durationMs: report.durationMs,
-      exitCode: report.exitCode,
-    });
-    if (options.metricsFile) await writeMetrics(options.metricsFile, report);
-    return { code: report.exitCode as ExitCode, report };
-  } finally {
-    k8splugin.close?.();
-    aai.close?.();
-  }
+      dryRun,
+      verify,
+      exitCode: code,
+    },
+  );
+  return { code, report };
 }
 
 /** Sleeps `ms`, or less when `signal` aborts. */
@@ -316,10 +664,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export async function main(
   args: string[],
   env: Record<string, string | undefined> = Deno.env.toObject(),
+  io: SyncIo = {},
 ): Promise<ExitCode> {
+  const stdout = io.stdout ?? writer(Deno.stdout);
+  const stderr = io.stderr ?? writer(Deno.stderr);
   let options: SyncCliOptions;
   try {
-    options = syncCommand().parse(args, { from: "user" }).opts();
+    options = syncCommand().configureOutput({
+      writeErr: stderr,
+      writeOut: stdout,
+    }).parse(args, { from: "user" }).opts();
   } catch (error) {
     const code = error as { exitCode?: number; code?: string };
     if (
@@ -330,7 +684,10 @@ export async function main(
     }
     return EXIT.USAGE;
   }
-  setupLogging(options.logFormat, options.verbose ?? false);
+  const format = options.logFormat ??
+    ((io.isTerminal ?? Deno.stderr.isTerminal()) ? "text" : "json");
+  setupLogging(format, options.verbose ?? false, stderr);
+  const out = output(format, stdout);
   const log = literalLogger(getLogger(["k8s-aai-sync", "sync"]));
   try {
     if (options.watch && options.once) {
@@ -338,16 +695,15 @@ export async function main(
         "Choose either --once or --watch",
       );
     }
+    // Checked before anything else, so a bad --interval never starts a pass.
+    const cliInterval = options.watch && options.interval !== undefined
+      ? parseInterval(options.interval)
+      : undefined;
     const config = await loadConfig(options.config, env);
-    if (!options.watch) return (await onePass(config, options, log)).code;
-    const interval = options.interval === undefined
-      ? config.interval
-      : parseDuration(options.interval);
-    if (interval === undefined || interval <= 0) {
-      throw new ConfigError(
-        `Invalid --interval "${options.interval}": use a duration like 30s or 5m`,
-      );
+    if (!options.watch) {
+      return (await onePass(config, options, log, out, env)).code;
     }
+    const interval = cliInterval ?? config.interval;
     const stop = new AbortController();
     const onSignal = () => stop.abort();
     Deno.addSignalListener("SIGINT", onSignal);
@@ -356,7 +712,7 @@ export async function main(
     try {
       while (!stop.signal.aborted) {
         try {
-          code = (await onePass(config, options, log)).code;
+          code = (await onePass(config, options, log, out, env)).code;
         } catch (error) {
           code = exitCodeFor(error);
           log.error(`Sync pass failed: ${(error as Error).message}`);

@@ -99,10 +99,15 @@ Deno.test("sync task: one pass prints a summary line, logs JSON lines with trans
   assert.equal(result.code, 0, result.stderr);
   const lines = result.stdout.trim().split("\n");
   assert.equal(lines.length, 1);
-  assert.match(lines[0]!, /1\/1 instances .* 3 create/);
+  // Not on a terminal: the summary is a JSON line too (cron mixes stdout and stderr).
+  const summary = JSON.parse(lines[0]!);
+  assert.match(summary.message, /1\/1 instances .* 3 create/);
+  assert.equal(summary.properties.exitCode, 0);
   const logs = result.stderr.trim().split("\n").map((l) => JSON.parse(l));
-  const writes = logs.filter((l) => /A&AI PUT/.test(l.message));
+  // One line per write: the pass's outcome, with the transaction id.
+  const writes = logs.filter((l) => l.properties.outcome === "created");
   assert.equal(writes.length, 3);
+  assert.equal(logs.filter((l) => /PUT/.test(l.message)).length, 3);
   for (const l of writes) {
     assert.match(l.properties.transactionId, /^[0-9a-f-]{36}$/);
   }
@@ -116,13 +121,19 @@ Deno.test("sync task: one pass prints a summary line, logs JSON lines with trans
 
 Deno.test("sync task: --dry-run prints method, URI and body and sends nothing", async () => {
   await using w = await world(scenario([[healthy("app-1")]], [VF]));
-  const result = await sync(["--dry-run"], env(w));
+  const result = await sync(["--dry-run", "--log-format", "text"], env(w));
   assert.equal(result.code, 0, result.stderr);
   const puts = result.stdout.split("\n").filter((l) =>
     l.startsWith("PUT /aai/v24/cloud-infrastructure/")
   );
   assert.equal(puts.length, 3);
   assert.match(puts[0]!, /"data-owner":"k8s-aai-sync"/);
+  const json = await sync(["--dry-run", "--log-format", "json"], env(w));
+  const planned = json.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(
+    planned.filter((l) => l.properties.method === "PUT").length,
+    3,
+  );
   assert.equal(w.aai.state.counts.byMethod.PUT, 0);
 });
 
