@@ -507,16 +507,9 @@ export class HttpK8spluginClient implements K8spluginClient {
       });
     } catch (error) {
       if (error instanceof HttpTransportError) {
+        // Once each: the URL, what happened, how many attempts.
         throw new K8spluginError(
-          `${what}: ${
-            error.kind === "Reset"
-              ? "the connection dropped without a response"
-              : error.kind === "Timeout"
-              ? "timed out"
-              : error.kind === "Refused"
-              ? "connection refused"
-              : error.message
-          }${error.attempts > 1 ? ` (after ${error.attempts} attempts)` : ""}`,
+          `${what}: ${error.where}`,
           { kind: "Transient", instanceId, request },
           { cause: error },
         );

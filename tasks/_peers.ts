@@ -43,6 +43,8 @@ export function k8spluginClientFrom(
   return new HttpK8spluginClient({
     baseUrl: config.k8splugin.url,
     timeoutMs: config.k8splugin.timeout,
+    insecure: config.k8splugin.insecure,
+    ...(config.k8splugin.caFile ? { caFile: config.k8splugin.caFile } : {}),
     ...(onExchange ? { onExchange } : {}),
   });
 }
