@@ -39,8 +39,10 @@ export function aaiClientFrom(
 export function k8spluginClientFrom(
   config: Config,
   onExchange?: (exchange: Exchange) => void,
+  onSkippedEntry?: (message: string) => void,
 ): HttpK8spluginClient {
   return new HttpK8spluginClient({
+    ...(onSkippedEntry ? { onSkippedEntry } : {}),
     baseUrl: config.k8splugin.url,
     timeoutMs: config.k8splugin.timeout,
     insecure: config.k8splugin.insecure,

@@ -476,7 +476,7 @@ async function onePass(
     if (e.status === undefined || e.status >= 502) {
       exchangeLog.warn(`${summary} (attempt ${e.attempt})`, properties);
     } else exchangeLog.debug(summary, properties);
-  });
+  }, (message) => log.warn(message));
   let listError: unknown;
   const listInstances = k8splugin.listInstances.bind(k8splugin);
   k8splugin.listInstances = async (filter) => {

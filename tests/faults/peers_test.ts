@@ -21,7 +21,10 @@ Deno.test("sync exits 75 when k8splugin refuses connections, naming the URL once
     assert.equal(result.code, 75, result.stderr);
     const error = result.stderr.split("\n").find((l) => l.includes("[ERR]"));
     assert.ok(error, result.stderr);
-    assert.ok(error.includes(`GET ${k8splugin}/v1/instance: connection refused`), error);
+    assert.ok(
+      error.includes(`GET ${k8splugin}/v1/instance: connection refused`),
+      error,
+    );
     assert.equal(error.split("(after 4 attempts)").length, 2, error);
     assert.match(result.stdout, /exit 75$/m);
   } finally {
@@ -69,9 +72,7 @@ Deno.test({
         AAI_URL: closedPort(),
         K8S_AAI_SYNC_SNAPSHOT: `${dir}/state/snapshot.json`,
       });
-      const error = result.stderr.split("\n").find((l) =>
-        l.includes("[ERR]")
-      )!;
+      const error = result.stderr.split("\n").find((l) => l.includes("[ERR]"))!;
       assert.equal(
         error.split("Cannot list instances from k8splugin").length,
         2,

@@ -84,7 +84,9 @@ Deno.test("sync reports a snapshot it cannot write after A&AI was written: exit 
       .filter((l) => l.level === "ERROR");
     assert.ok(
       errors.some((l) =>
-        l.message.startsWith(`Cannot write the snapshot "${w.config.snapshot}"`) &&
+        l.message.startsWith(
+          `Cannot write the snapshot "${w.config.snapshot}"`,
+        ) &&
         l.message.includes("the next pass sends them again")
       ),
       result.stderr,
@@ -129,7 +131,13 @@ Deno.test("sync creates its state folder 0700, and names the snapshot setting wh
 Deno.test("sync says a failed metrics write is the metrics file, and exits 1", async () => {
   await using w = await world(scenario([[healthy("app-1")]], [VF]));
   const result = await syncTask(
-    ["--once", "--log-format", "text", "--metrics-file", `${w.dir}/no/such/dir/m.prom`],
+    [
+      "--once",
+      "--log-format",
+      "text",
+      "--metrics-file",
+      `${w.dir}/no/such/dir/m.prom`,
+    ],
     {
       K8SPLUGIN_URL: w.k8s.url,
       AAI_URL: w.aai.url,
