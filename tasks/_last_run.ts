@@ -26,6 +26,8 @@ export interface LastRun {
   lastSuccessAt?: string;
   /** Start of the last `--verify` pass that exited 0. */
   lastVerifySuccessAt?: string;
+  /** Start of the last `--verify` pass, whatever its result. */
+  lastVerifyAttemptAt?: string;
 }
 
 /** The `last-run.json` beside a snapshot file. */

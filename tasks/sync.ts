@@ -69,6 +69,8 @@ export interface SyncCliOptions {
   dryRun?: boolean;
   /** `--verify`: GET every owned object and repair drift. */
   verify?: boolean;
+  /** `--verify-every DUR`: make this pass a `--verify` pass when the last one is older. */
+  verifyEvery?: string;
   /** `--region R`, repeatable. */
   region: string[];
   /** `--instance ID`, repeatable. */
@@ -106,6 +108,7 @@ export function syncCommand(): Command<
     interval?: string;
     dryRun?: true;
     verify?: true;
+    verifyEvery?: string;
     region: string[];
     instance: string[];
     takeOwnership?: true;
@@ -132,6 +135,10 @@ export function syncCommand(): Command<
     )
     .option("--dry-run", "print the planned A&AI operations and send nothing")
     .option("--verify", "GET every owned object from A&AI and repair drift")
+    .option(
+      "--verify-every <duration>",
+      "make this pass a --verify pass when the last successful one is older (e.g. 24h)",
+    )
     .option(
       "--region <region>",
       "only this cloud region (repeatable)",
@@ -395,6 +402,23 @@ async function lockState(
   }
 }
 
+/**
+ * Whether `--verify-every` makes this pass a verify pass: the last successful
+ * verify is older than `everyMs` (or there was none), and no verify was tried
+ * in the last hour (a verify that keeps failing must not turn every pass
+ * into one).
+ */
+export function verifyDue(
+  previous: LastRun | undefined,
+  everyMs: number,
+  now: Date,
+): boolean {
+  const age = (iso: string | undefined) =>
+    iso === undefined ? Infinity : now.getTime() - Date.parse(iso);
+  return age(previous?.lastVerifySuccessAt) >= everyMs &&
+    age(previous?.lastVerifyAttemptAt) >= Math.min(everyMs, 3_600_000);
+}
+
 /** Whether an error says the peer did not answer usefully (refused, timed out, 5xx after retries). */
 function peerUnavailable(error: unknown): boolean {
   return (error as { retryable?: unknown } | undefined)?.retryable === true;
@@ -416,7 +440,23 @@ async function onePass(
       `Invalid --wait-lock "${options.waitLock}": use a duration up to 1h like 30s or 5m`,
     );
   }
-  const verify = options.verify ?? false;
+  const verifyEvery = options.verifyEvery === undefined
+    ? undefined
+    : parseDuration(options.verifyEvery);
+  if (
+    verifyEvery !== undefined &&
+    (verifyEvery < 60_000 || verifyEvery > 30 * 86_400_000)
+  ) {
+    throw new ConfigError(
+      `Invalid --verify-every "${options.verifyEvery}": use a duration from 1m to 30d like 24h`,
+    );
+  }
+  if (options.verifyEvery !== undefined && verifyEvery === undefined) {
+    throw new ConfigError(
+      `Invalid --verify-every "${options.verifyEvery}": use a duration from 1m to 30d like 24h`,
+    );
+  }
+  let verify = options.verify ?? false;
   let lock: StateLock;
   try {
     lock = await lockState(config.snapshot, waitMs, log);
@@ -493,6 +533,16 @@ async function onePass(
   const lastRunFile = lastRunPath(config.snapshot);
   const previous = await readLastRun(lastRunFile);
   const dryRun = options.dryRun ?? false;
+  if (!verify && verifyEvery !== undefined && !dryRun) {
+    verify = verifyDue(previous, verifyEvery, startedAt);
+    if (verify) {
+      log.info(
+        `This pass verifies every owned A&AI object (--verify-every ${options.verifyEvery}; last successful verify: ${
+          previous?.lastVerifySuccessAt ?? "never"
+        })`,
+      );
+    }
+  }
   let report: RunReport;
   try {
     report = await runSync({
@@ -615,6 +665,11 @@ async function onePass(
         : {}),
       ...(context.lastVerifySuccess
         ? { lastVerifySuccessAt: context.lastVerifySuccess.toISOString() }
+        : {}),
+      ...(verify
+        ? { lastVerifyAttemptAt: report.startedAt }
+        : previous?.lastVerifyAttemptAt
+        ? { lastVerifyAttemptAt: previous.lastVerifyAttemptAt }
         : {}),
     };
     try {

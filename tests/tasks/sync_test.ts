@@ -6,6 +6,7 @@ import {
   LockHeldError,
 } from "../../sync/mod.ts";
 import { exitCodeFor } from "../../tasks/_exit.ts";
+import { verifyDue } from "../../tasks/sync.ts";
 import {
   deployment,
   expectedPath,
@@ -21,6 +22,7 @@ import {
 } from "../sync/_scenario.ts";
 
 const SYNC = new URL("../../tasks/sync.ts", import.meta.url).pathname;
+const STATUS = new URL("../../tasks/status.ts", import.meta.url).pathname;
 const VF = { vnfId: "vnf-1", vfModuleId: "vfm-1", heatStackId: "app-1" };
 
 function env(
@@ -270,4 +272,129 @@ Deno.test("exitCodeFor() maps config, usage, lock and transport errors to 2, 2, 
     75,
   );
   assert.equal(exitCodeFor(new Error("boom")), 1);
+});
+
+Deno.test("sync task: --verify-every makes the first pass and then one a day a --verify pass, recorded for status and metrics", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  const metrics = `${w.dir}/sync.prom`;
+  const args = ["--once", "--verify-every", "24h", "--metrics-file", metrics];
+  const first = await sync(args, env(w));
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /This pass verifies every owned A&AI object/);
+  const lastRun = JSON.parse(
+    await Deno.readTextFile(`${w.dir}/state/last-run.json`),
+  );
+  assert.equal(lastRun.verify, true);
+  assert.equal(lastRun.lastVerifySuccessAt, lastRun.startedAt);
+  w.aai.state.resetCounts();
+  const second = await sync(args, env(w));
+  assert.equal(second.code, 0, second.stderr);
+  assert.doesNotMatch(second.stderr, /This pass verifies/);
+  assert.equal(w.aai.state.counts.total, 0, "a normal pass: nothing to send");
+  const text = await Deno.readTextFile(metrics);
+  assert.match(text, /^k8s_aai_sync_last_verify_success_timestamp_seconds \d/m);
+  assert.match(text, /^k8s_aai_sync_build_info\{version="\d+\.\d+\.\d+"\} 1/m);
+  const status = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", STATUS, "--snapshot", w.config.snapshot],
+    env: { NO_COLOR: "1" },
+    clearEnv: true,
+    stdout: "piped",
+  }).output();
+  assert.equal(status.code, 0);
+  const shown = new TextDecoder().decode(status.stdout);
+  assert.match(shown, /^Last pass: {3}\S+ \(\d+s ago\), exit 0\n/);
+  assert.match(shown, /^Last verify: {2}\S+ \(\d+s ago\)$/m);
+});
+
+Deno.test("verifyDue() waits a day after a success, and an hour after a failed verify", () => {
+  const now = new Date("2026-12-04T12:00:00Z");
+  const run = {
+    version: "0.1.0",
+    startedAt: "2026-12-04T11:59:00Z",
+    finishedAt: "2026-12-04T11:59:02Z",
+    exitCode: 0,
+    verify: false,
+    summary: "",
+    errors: [],
+  };
+  const day = 86_400_000;
+  assert.equal(verifyDue(undefined, day, now), true);
+  assert.equal(verifyDue(run, day, now), true);
+  assert.equal(
+    verifyDue(
+      { ...run, lastVerifySuccessAt: "2026-12-04T01:00:00Z" },
+      day,
+      now,
+    ),
+    false,
+  );
+  assert.equal(
+    verifyDue(
+      {
+        ...run,
+        lastVerifySuccessAt: "2026-12-02T01:00:00Z",
+        lastVerifyAttemptAt: "2026-12-04T11:30:00Z",
+      },
+      day,
+      now,
+    ),
+    false,
+  );
+  assert.equal(
+    verifyDue(
+      {
+        ...run,
+        lastVerifySuccessAt: "2026-12-02T01:00:00Z",
+        lastVerifyAttemptAt: "2026-12-04T10:30:00Z",
+      },
+      day,
+      now,
+    ),
+    true,
+  );
+});
+
+Deno.test("sync task: a --verify that cannot get the lock within --wait-lock says so and exits 75; one that can, waits and runs", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  const lock = await acquireStateLock(w.config.snapshot);
+  try {
+    const lost = await sync(
+      ["--once", "--verify", "--wait-lock", "1s", "--log-format", "text"],
+      env(w),
+    );
+    assert.equal(lost.code, 75);
+    assert.match(
+      lost.stderr,
+      /The --verify pass did not run: another pass held the lock for the 1s it waited \(--wait-lock\)/,
+    );
+  } finally {
+    await lock.release();
+  }
+  const held = await acquireStateLock(w.config.snapshot);
+  const child = command(
+    ["--once", "--verify", "--wait-lock", "30s", "--log-format", "text"],
+    env(w),
+  ).spawn();
+  await new Promise((r) => setTimeout(r, 1500));
+  await held.release();
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  assert.match(stderr, /Waiting up to 30s for the pass that holds/);
+});
+
+Deno.test("sync task: --version prints the version; logs carry it", async () => {
+  const result = await sync(["--version"], { NO_COLOR: "1" });
+  assert.equal(result.code, 0);
+  assert.match(
+    result.stdout,
+    /^k8s-aai-sync \d+\.\d+\.\d+ \(deno \d+\.\d+\.\d+\)\n$/,
+  );
+  const unconfigured = await sync(["--once", "--log-format", "json"], {
+    NO_COLOR: "1",
+  });
+  assert.match(
+    JSON.parse(unconfigured.stderr.trim()).properties.version,
+    /^\d+\.\d+\.\d+$/,
+  );
 });
