@@ -184,6 +184,12 @@ Deno.test("install as the README says, then run the crontab's and the unit's com
         "the first pass verifies (--verify-every)",
       );
       assert.equal(summaries[1].properties.writes.create, 0);
+      if (user.owner) {
+        const snapshot = await Deno.stat(
+          `${root}/var/lib/k8s-aai-sync/snapshot.json`,
+        );
+        assert.equal(snapshot.uid, 65534, "the pass ran as nobody");
+      }
       const metrics = await Deno.readTextFile(
         `${root}/var/lib/k8s-aai-sync/metrics.prom`,
       );
