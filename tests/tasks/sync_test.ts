@@ -398,3 +398,47 @@ Deno.test("sync task: --version prints the version; logs carry it", async () => 
     /^\d+\.\d+\.\d+$/,
   );
 });
+
+Deno.test("sync task: --pushgateway pushes the pass's metrics, grouped by its regions", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  const pushed: { method: string; path: string; body: string }[] = [];
+  const gateway = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen() {} },
+    async (request) => {
+      pushed.push({
+        method: request.method,
+        path: new URL(request.url).pathname,
+        body: await request.text(),
+      });
+      return new Response("", { status: 200 });
+    },
+  );
+  try {
+    const result = await sync([
+      "--once",
+      "--region",
+      "k8sregionone",
+      "--pushgateway",
+      `http://127.0.0.1:${gateway.addr.port}`,
+    ], env(w));
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(pushed.length, 1);
+    assert.equal(pushed[0]!.method, "PUT");
+    assert.equal(
+      pushed[0]!.path,
+      "/metrics/job/k8s-aai-sync/regions/k8sregionone",
+    );
+    assert.match(pushed[0]!.body, /k8s_aai_sync_writes\{op="create"\} 3/);
+  } finally {
+    await gateway.shutdown();
+  }
+  const failed = await sync(
+    ["--once", "--pushgateway", "http://127.0.0.1:1/", "--log-format", "text"],
+    env(w),
+  );
+  assert.equal(failed.code, 1);
+  assert.match(
+    failed.stderr,
+    /Cannot push metrics to the Pushgateway "http:\/\/127\.0\.0\.1:1\/" \(--pushgateway \/ K8S_AAI_SYNC_PUSHGATEWAY\): /,
+  );
+});
