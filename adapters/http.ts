@@ -222,7 +222,7 @@ const CREDENTIAL =
   /\b(Basic|Bearer|Negotiate|Digest)\s+(?!REDACTED)[A-Za-z0-9._~+/=-]{4,}/gi;
 
 /** What one attempt yields before retries are decided. */
-interface RawResponse {
+export interface RawResponse {
   status: number;
   headers: Headers;
   text: string;
@@ -674,14 +674,20 @@ function hasHeader(headers: Record<string, string>, name: string): boolean {
  * HTTPS through `node:https`: with `ca` (the CA file: verified, and a
  * self-signed certificate accepted as its own CA), or without verification
  * (`rejectUnauthorized: false`, the insecure switch). See the module doc.
+ * Shared with the kube adapter (a kubeconfig's `insecure-skip-tls-verify`).
  */
-function nodeFetch(
+export function nodeFetch(
   method: string,
   url: string,
   headers: Record<string, string>,
   body: string | undefined,
   signal: AbortSignal,
-  tls: { ca?: string; rejectUnauthorized?: boolean },
+  tls: {
+    ca?: string;
+    cert?: string;
+    key?: string;
+    rejectUnauthorized?: boolean;
+  },
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);

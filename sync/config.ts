@@ -246,6 +246,8 @@ const regionSchema = z.strictObject({
   kubeconfig: z.string().min(1).optional(),
   /** The kubeconfig YAML itself (secret). */
   kubeconfigInline: z.string().min(1).optional(),
+  /** Honour `insecure-skip-tls-verify: true` in this region's kubeconfig (a lab). */
+  allowInsecureSkipTlsVerify: boolish.optional(),
 });
 
 const rulesSchema = z.strictObject({

@@ -108,3 +108,54 @@ Deno.test("sync reads a TLS k8splugin with K8SPLUGIN_CA_FILE, or refuses it with
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("KubeClient honours insecure-skip-tls-verify only when the operator allows it", async () => {
+  const { KubeClient, KubeError } = await import("../../adapters/kube.ts");
+  const { startKube } = await import("../../sim/kube.ts");
+  await using kube = await startKube({ step: 1, tls: true, token: "s3cret" });
+  const kubeconfig = [
+    "apiVersion: v1",
+    "kind: Config",
+    `clusters: [{name: sim, cluster: {server: "${kube.url}", insecure-skip-tls-verify: true}}]`,
+    'users: [{name: u, user: {token: "s3cret"}}]',
+    "contexts: [{name: c, context: {cluster: sim, user: u}}]",
+    "current-context: c",
+    "",
+  ].join("\n");
+  const pod = { group: "", version: "v1", kind: "Pod" };
+  {
+    await using refused = KubeClient.fromKubeconfig("r1", kubeconfig);
+    const error = await refused.list(pod).catch((e: unknown) => e);
+    assert.ok(error instanceof KubeError);
+    assert.match(
+      error.message,
+      /insecure-skip-tls-verify is refused: .* or allow it with regions\.r1\.allowInsecureSkipTlsVerify: true/,
+    );
+  }
+  {
+    await using allowed = KubeClient.fromKubeconfig("r1", kubeconfig, {
+      allowInsecure: true,
+    });
+    const pods = await allowed.list(pod, { namespace: "testns2" });
+    assert.equal(
+      pods.length,
+      2,
+      "read over https without verification, with the token",
+    );
+  }
+});
+
+Deno.test("loadConfig() takes regions.<r>.allowInsecureSkipTlsVerify as a yes/no", async () => {
+  const { loadConfig } = await import("../../sync/mod.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/c.yaml`,
+      "k8splugin: {url: http://k}\naai: {url: http://a}\nregions: {r1: {allowInsecureSkipTlsVerify: true}}\n",
+    );
+    const config = await loadConfig(`${dir}/c.yaml`, {});
+    assert.equal(config.regions.r1?.allowInsecureSkipTlsVerify, true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
