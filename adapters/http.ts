@@ -127,6 +127,8 @@ export class HttpTransportError extends Error {
   readonly kind: HttpTransportErrorKind;
   /** Transport errors are always worth another try later. */
   readonly retryable = true;
+  /** The peer did not answer at all: "try later" (exit 75), see {@linkcode isPeerUnavailable}. */
+  readonly unavailable = true;
   /** How many attempts were made. */
   readonly attempts: number;
   /** What went wrong, without the peer, URL or attempts (already redacted). */
@@ -166,6 +168,29 @@ export class HttpTransportError extends Error {
       this.attempts > 1 ? ` (after ${this.attempts} attempts)` : ""
     }`;
   }
+}
+
+/**
+ * Whether an error means the peer is unavailable rather than wrong: no answer
+ * after the retries (refused, timed out, reset: {@linkcode HttpTransportError}
+ * or an adapter error wrapping one), or a 5xx that persisted through the
+ * retries on an error marked `retryable`. Such a pass exits 75 (EX_TEMPFAIL).
+ */
+export function isPeerUnavailable(error: unknown): boolean {
+  const e = error as
+    | {
+      unavailable?: unknown;
+      retryable?: unknown;
+      status?: unknown;
+      cause?: unknown;
+    }
+    | null
+    | undefined;
+  if (!e || typeof e !== "object") return false;
+  if (e.unavailable === true) return true;
+  if (e.retryable !== true) return false;
+  if (typeof e.status === "number") return e.status >= 500;
+  return e.cause instanceof HttpTransportError || e.cause === undefined;
 }
 
 /** A response body that is not the JSON it should be. */

@@ -23,6 +23,7 @@ import {
 } from "@logtape/logtape";
 import { redactByField } from "@logtape/redaction";
 import type { AaiExchange } from "../adapters/aai.ts";
+import { isPeerUnavailable } from "../adapters/http.ts";
 import {
   acquireStateLock,
   type Config,
@@ -419,11 +420,6 @@ export function verifyDue(
     age(previous?.lastVerifyAttemptAt) >= Math.min(everyMs, 3_600_000);
 }
 
-/** Whether an error says the peer did not answer usefully (refused, timed out, 5xx after retries). */
-function peerUnavailable(error: unknown): boolean {
-  return (error as { retryable?: unknown } | undefined)?.retryable === true;
-}
-
 /** Runs one locked pass and reports it; returns the exit code. */
 async function onePass(
   config: Config,
@@ -585,7 +581,7 @@ async function onePass(
   // retries) is "try later" (75), not a partial failure.
   if (
     report.exitCode === 1 &&
-    (peerUnavailable(listError) ||
+    (isPeerUnavailable(listError) ||
       (aaiExchanges.total > 0 &&
         aaiExchanges.unavailable === aaiExchanges.total))
   ) {

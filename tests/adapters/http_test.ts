@@ -330,3 +330,28 @@ Deno.test("HttpClient verifies TLS by default, trusts caFile, and skips checks o
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("isPeerUnavailable() is true for no answer and persistent 5xx, false for 4xx and bad data", async () => {
+  const { isPeerUnavailable, HttpTransportError: Transport } = await import(
+    "../../adapters/http.ts"
+  );
+  const transport = new Transport({
+    peer: "k8splugin",
+    method: "GET",
+    url: "http://k/v1/instance",
+    kind: "Refused",
+    detail: "connection refused",
+  });
+  assert.equal(isPeerUnavailable(transport), true);
+  assert.equal(
+    isPeerUnavailable({ retryable: true, status: 503, cause: undefined }),
+    true,
+  );
+  assert.equal(
+    isPeerUnavailable({ retryable: true, cause: transport }),
+    true,
+  );
+  assert.equal(isPeerUnavailable({ retryable: false, status: 404 }), false);
+  assert.equal(isPeerUnavailable(new SyntaxError("bad body")), false);
+  assert.equal(isPeerUnavailable(undefined), false);
+});
