@@ -442,3 +442,25 @@ Deno.test("sync task: --pushgateway pushes the pass's metrics, grouped by its re
     /Cannot push metrics to the Pushgateway "http:\/\/127\.0\.0\.1:1\/" \(--pushgateway \/ K8S_AAI_SYNC_PUSHGATEWAY\): /,
   );
 });
+
+Deno.test("sync task: on a terminal the logs and the summary are text; elsewhere both are JSON", async () => {
+  const { main } = await import("../../tasks/sync.ts");
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  for (const isTerminal of [true, false]) {
+    let stdout = "";
+    let stderr = "";
+    const code = await main(["--once"], env(w), {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+      isTerminal,
+    });
+    assert.equal(code, 0, stderr);
+    const lines = `${stdout}${stderr}`.split("\n").filter((l) => l);
+    assert.ok(lines.length > 0);
+    for (const line of lines) {
+      if (isTerminal) assert.ok(!line.startsWith("{"), line);
+      else JSON.parse(line);
+    }
+    if (isTerminal) assert.match(stdout, /^sync · 1\/1 instances/);
+  }
+});
