@@ -473,9 +473,13 @@ async function onePass(
   const source = options.source ?? config.source;
   const exchangeLog = literalLogger(getLogger(["k8s-aai-sync", "http"]));
   // Counted to tell "A&AI is down" (every exchange failed) from a partial failure.
-  const aaiExchanges = { total: 0, unavailable: 0 };
+  const aaiExchanges = { total: 0, unavailable: 0, writes: 0 };
   function onAaiExchange(exchange: AaiExchange): void {
     aaiExchanges.total++;
+    if (
+      exchange.method !== "GET" && exchange.status !== undefined &&
+      exchange.status >= 200 && exchange.status < 300
+    ) aaiExchanges.writes++;
     const failed = exchange.status === undefined || exchange.status >= 500;
     if (failed && exchange.status !== 500) aaiExchanges.unavailable++;
     const summary = `A&AI ${exchange.method} ${exchange.url} → ${
@@ -569,7 +573,7 @@ async function onePass(
     const message = (error as Error).message ?? String(error);
     const text = message.includes(config.snapshot) ||
         message.includes(`${folderOf(config.snapshot)}/`)
-      ? `Cannot write the snapshot "${config.snapshot}" (setting "snapshot" / K8S_AAI_SYNC_SNAPSHOT): ${message}. A&AI may already hold this pass's writes: the next pass sends them again and A&AI confirms them (existing objects are adopted, deleted ones found gone), so nothing is duplicated; make the folder writable`
+      ? `Cannot write the snapshot "${config.snapshot}" (setting "snapshot" / K8S_AAI_SYNC_SNAPSHOT): ${message}. A&AI accepted ${aaiExchanges.writes} write request(s) in this pass: the next pass sends them again and A&AI confirms them (existing objects are adopted, deleted ones found gone), so nothing is duplicated; make the folder writable`
       : `The pass stopped: ${message}`;
     report.errors.push(text);
     log.error(text, { error: (error as Error).name });
