@@ -222,21 +222,33 @@ const RULE_DURATION = [0, 24 * 86_400_000] as const; // up to 24d
 export const INTERVAL = [10, 86_400_000] as const;
 
 /**
+ * Parses a duration given on the command line within `[min, max]` ms.
+ *
+ * @throws {ConfigError} naming `what` (the flag) and the bounds.
+ */
+export function parseDurationIn(
+  value: string,
+  what: string,
+  [min, max]: readonly [number, number],
+): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < min || ms > max) {
+    throw new ConfigError(
+      `Invalid ${what} ${shown(value)}: use a duration from ${
+        formatDuration(min)
+      } to ${formatDuration(max)} like 30s or 5m`,
+    );
+  }
+  return ms;
+}
+
+/**
  * Parses a `--watch` interval within {@linkcode INTERVAL}.
  *
  * @throws {ConfigError} naming `what` and the bounds.
  */
 export function parseInterval(value: string, what = "--interval"): number {
-  const ms = parseDuration(value);
-  if (ms === undefined || ms < INTERVAL[0] || ms > INTERVAL[1]) {
-    throw new ConfigError(
-      `Invalid ${what} ${shown(value)}: use a duration from ${
-        formatDuration(INTERVAL[0])
-      } to ${formatDuration(INTERVAL[1])} like 30s or 5m`,
-      { key: "interval" },
-    );
-  }
-  return ms;
+  return parseDurationIn(value, what, INTERVAL);
 }
 
 const regionSchema = z.strictObject({

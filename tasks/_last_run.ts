@@ -63,3 +63,20 @@ export async function writeLastRun(path: string, run: LastRun): Promise<void> {
     throw error;
   }
 }
+
+/**
+ * Whether `--verify-every` makes this pass a verify pass: the last successful
+ * verify is older than `everyMs` (or there was none), and no verify was tried
+ * in the last hour (a verify that keeps failing must not turn every pass
+ * into one).
+ */
+export function verifyDue(
+  previous: LastRun | undefined,
+  everyMs: number,
+  now: Date,
+): boolean {
+  const age = (iso: string | undefined) =>
+    iso === undefined ? Infinity : now.getTime() - Date.parse(iso);
+  return age(previous?.lastVerifySuccessAt) >= everyMs &&
+    age(previous?.lastVerifyAttemptAt) >= Math.min(everyMs, 3_600_000);
+}

@@ -12,27 +12,17 @@
  */
 
 import { Command, Option } from "@commander-js/extra-typings";
-import {
-  configureSync,
-  getJsonLinesFormatter,
-  getLogger,
-  getTextFormatter,
-  type Logger,
-  type LogRecord,
-  type Sink,
-} from "@logtape/logtape";
-import { redactByField } from "@logtape/redaction";
+import { getLogger } from "@logtape/logtape";
 import type { AaiExchange } from "../adapters/aai.ts";
 import { isPeerUnavailable } from "../adapters/http.ts";
 import {
-  acquireStateLock,
   type Config,
   ConfigError,
   loadConfig,
   LockHeldError,
   metricsContext,
   MetricsWriteError,
-  parseDuration,
+  parseDurationIn,
   parseInterval,
   pushMetrics,
   type RunReport,
@@ -47,8 +37,20 @@ import {
   type LastRun,
   lastRunPath,
   readLastRun,
+  verifyDue,
   writeLastRun,
 } from "./_last_run.ts";
+import {
+  literalLogger,
+  type Output,
+  output,
+  setupLogging,
+  type SyncIo,
+  writer,
+} from "./_output.ts";
+import { folderOf, lockState } from "./_state.ts";
+
+export type { SyncIo } from "./_output.ts";
 import { VERSION, versionText } from "./_version.ts";
 import {
   aaiClientFrom,
@@ -190,136 +192,6 @@ export function syncCommand(): Command<
     });
 }
 
-/** Field names whose values never reach the log. */
-const SECRET_FIELDS = [
-  /pass(word)?/i,
-  /secret/i,
-  /token/i,
-  /authorization/i,
-  /kubeconfig/i,
-  /credential/i,
-];
-
-/** Where the task writes; tests pass their own to keep the output. */
-export interface SyncIo {
-  /** Summary and dry-run lines (default: the process's stdout). */
-  stdout?: (text: string) => void;
-  /** Logs (default: the process's stderr). */
-  stderr?: (text: string) => void;
-  /** Whether stderr is a terminal (picks the default log format). */
-  isTerminal?: boolean;
-}
-
-/** Writes text to a Deno stream synchronously (logs must not interleave). */
-function writer(stream: { writeSync(p: Uint8Array): number }) {
-  const encoder = new TextEncoder();
-  return (text: string): void => {
-    const bytes = encoder.encode(text);
-    let written = 0;
-    while (written < bytes.length) {
-      written += stream.writeSync(bytes.subarray(written));
-    }
-  };
-}
-
-/** Sets up @logtape/logtape: JSON lines (or text) on stderr, secrets redacted. */
-function setupLogging(
-  format: "json" | "text",
-  verbose: boolean,
-  write: (text: string) => void,
-): void {
-  const formatter = format === "json"
-    ? getJsonLinesFormatter()
-    : getTextFormatter({ timestamp: "date-time" });
-  function stderrSink(record: LogRecord): void {
-    write(formatter(record));
-  }
-  const sink = redactByField(stderrSink, SECRET_FIELDS) as Sink;
-  configureSync({
-    reset: true,
-    sinks: { stderr: sink },
-    loggers: [
-      {
-        category: ["k8s-aai-sync"],
-        lowestLevel: verbose ? "debug" : "info",
-        sinks: ["stderr"],
-      },
-      {
-        category: ["logtape", "meta"],
-        lowestLevel: "warning",
-        sinks: ["stderr"],
-      },
-    ],
-  });
-}
-
-/** Escapes braces so logtape prints messages literally (they are not templates). */
-function escapeBraces(message: string): string {
-  return message.replace(/[{}]/g, (c) => c + c);
-}
-
-/** A {@linkcode SyncLogger} over a logtape logger that logs messages literally. */
-function literalLogger(logger: Logger): SyncLogger {
-  const withVersion = logger.with({ version: VERSION });
-  return {
-    debug: (m, p) => withVersion.debug(escapeBraces(m), p ?? {}),
-    info: (m, p) => withVersion.info(escapeBraces(m), p ?? {}),
-    warn: (m, p) => withVersion.warn(escapeBraces(m), p ?? {}),
-    error: (m, p) => withVersion.error(escapeBraces(m), p ?? {}),
-  };
-}
-
-/** Prints the summary and dry-run lines: plain text, or one JSON object a line. */
-interface Output {
-  /** One planned operation of a dry run. */
-  operation(
-    op: { method: string; path: string; body?: unknown; why: string },
-  ): void;
-  /** The pass summary. */
-  summary(text: string, properties: Record<string, unknown>): void;
-}
-
-/** The stdout of a pass in `format`. */
-function output(
-  format: "json" | "text",
-  write: (text: string) => void,
-): Output {
-  if (format === "text") {
-    return {
-      operation: (op) =>
-        write(
-          `${op.method} ${op.path}${
-            op.body ? ` ${JSON.stringify(op.body)}` : ""
-          }  # ${op.why}\n`,
-        ),
-      summary: (text) => write(`${text}\n`),
-    };
-  }
-  // The same shape as logtape's JSON lines on stderr, so `jq` reads a log
-  // that mixes both (cron appends stdout and stderr to one file).
-  function line(
-    message: string,
-    logger: string,
-    properties: Record<string, unknown>,
-  ): void {
-    write(
-      JSON.stringify({
-        "@timestamp": new Date().toISOString(),
-        level: "INFO",
-        message,
-        logger,
-        properties: { ...properties, version: VERSION },
-      }) + "\n",
-    );
-  }
-  return {
-    operation: (op) =>
-      line(`${op.method} ${op.path}  # ${op.why}`, "k8s-aai-sync.plan", op),
-    summary: (text, properties) =>
-      line(text, "k8s-aai-sync.summary", properties),
-  };
-}
-
 /** A report for a pass that ended before runSync could return one. */
 function emptyReport(startedAt: Date, dryRun: boolean): RunReport {
   return {
@@ -344,114 +216,24 @@ function emptyReport(startedAt: Date, dryRun: boolean): RunReport {
   };
 }
 
-/** The folder of a file path. */
-function folderOf(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
-}
-
-/**
- * Creates the state folder (mode 0700: it holds what A&AI was sent) and
- * takes its lock, waiting up to `waitMs` for another pass to finish.
- *
- * @throws {ConfigError} when the folder or lock file cannot be created.
- * @throws {LockHeldError} when another pass still holds the lock.
- */
-async function lockState(
-  snapshot: string,
-  waitMs: number,
-  log: SyncLogger,
-): Promise<StateLock> {
-  const dir = folderOf(snapshot);
-  const setting = `setting "snapshot" / K8S_AAI_SYNC_SNAPSHOT is "${snapshot}"`;
-  try {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    throw new ConfigError(
-      `Cannot create the state folder "${dir}" (${setting}): ${
-        (error as Error).message
-      }`,
-      { key: "snapshot", cause: error },
-    );
-  }
-  const deadline = Date.now() + waitMs;
-  let waiting = false;
-  for (;;) {
-    try {
-      return await acquireStateLock(snapshot);
-    } catch (error) {
-      if (!(error instanceof LockHeldError)) {
-        throw new ConfigError(
-          `Cannot open the lock file in the state folder "${dir}" (${setting}): ${
-            (error as Error).message
-          }`,
-          { key: "snapshot", cause: error },
-        );
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw error;
-      if (!waiting) {
-        waiting = true;
-        log.info(
-          `Waiting up to ${
-            Math.ceil(left / 1000)
-          }s for the pass that holds "${error.path}" to finish`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, Math.min(500, left)));
-    }
-  }
-}
-
-/**
- * Whether `--verify-every` makes this pass a verify pass: the last successful
- * verify is older than `everyMs` (or there was none), and no verify was tried
- * in the last hour (a verify that keeps failing must not turn every pass
- * into one).
- */
-export function verifyDue(
-  previous: LastRun | undefined,
-  everyMs: number,
-  now: Date,
-): boolean {
-  const age = (iso: string | undefined) =>
-    iso === undefined ? Infinity : now.getTime() - Date.parse(iso);
-  return age(previous?.lastVerifySuccessAt) >= everyMs &&
-    age(previous?.lastVerifyAttemptAt) >= Math.min(everyMs, 3_600_000);
+/** The command line's durations of a pass, in ms. */
+interface PassDurations {
+  /** `--wait-lock` (0: exit 75 at once). */
+  waitMs: number;
+  /** `--verify-every`, when given. */
+  verifyEvery: number | undefined;
 }
 
 /** Runs one locked pass and reports it; returns the exit code. */
 async function onePass(
   config: Config,
   options: SyncCliOptions,
+  durations: PassDurations,
   log: SyncLogger,
   out: Output,
   env: Record<string, string | undefined>,
 ): Promise<{ code: ExitCode; report?: RunReport }> {
-  const waitMs = options.waitLock === undefined
-    ? 0
-    : parseDuration(options.waitLock);
-  if (waitMs === undefined || waitMs > 3_600_000) {
-    throw new ConfigError(
-      `Invalid --wait-lock "${options.waitLock}": use a duration up to 1h like 30s or 5m`,
-    );
-  }
-  const verifyEvery = options.verifyEvery === undefined
-    ? undefined
-    : parseDuration(options.verifyEvery);
-  if (
-    verifyEvery !== undefined &&
-    (verifyEvery < 60_000 || verifyEvery > 30 * 86_400_000)
-  ) {
-    throw new ConfigError(
-      `Invalid --verify-every "${options.verifyEvery}": use a duration from 1m to 30d like 24h`,
-    );
-  }
-  if (options.verifyEvery !== undefined && verifyEvery === undefined) {
-    throw new ConfigError(
-      `Invalid --verify-every "${options.verifyEvery}": use a duration from 1m to 30d like 24h`,
-    );
-  }
+  const { waitMs, verifyEvery } = durations;
   let verify = options.verify ?? false;
   let lock: StateLock;
   try {
@@ -750,13 +532,24 @@ export async function main(
         "Choose either --once or --watch",
       );
     }
-    // Checked before anything else, so a bad --interval never starts a pass.
+    // Checked before anything else, so a bad duration never starts a pass.
     const cliInterval = options.watch && options.interval !== undefined
       ? parseInterval(options.interval)
       : undefined;
+    const durations: PassDurations = {
+      waitMs: options.waitLock === undefined
+        ? 0
+        : parseDurationIn(options.waitLock, "--wait-lock", [0, 3_600_000]),
+      verifyEvery: options.verifyEvery === undefined
+        ? undefined
+        : parseDurationIn(options.verifyEvery, "--verify-every", [
+          60_000,
+          30 * 86_400_000,
+        ]),
+    };
     const config = await loadConfig(options.config, env);
     if (!options.watch) {
-      return (await onePass(config, options, log, out, env)).code;
+      return (await onePass(config, options, durations, log, out, env)).code;
     }
     const interval = cliInterval ?? config.interval;
     const stop = new AbortController();
@@ -767,7 +560,8 @@ export async function main(
     try {
       while (!stop.signal.aborted) {
         try {
-          code = (await onePass(config, options, log, out, env)).code;
+          code =
+            (await onePass(config, options, durations, log, out, env)).code;
         } catch (error) {
           code = exitCodeFor(error);
           log.error(`Sync pass failed: ${(error as Error).message}`);

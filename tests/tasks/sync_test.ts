@@ -6,7 +6,7 @@ import {
   LockHeldError,
 } from "../../sync/mod.ts";
 import { exitCodeFor } from "../../tasks/_exit.ts";
-import { verifyDue } from "../../tasks/sync.ts";
+import { verifyDue } from "../../tasks/_last_run.ts";
 import {
   deployment,
   expectedPath,

@@ -1,0 +1,150 @@
+/**
+ * What the sync task prints and how: logtape on stderr (JSON lines, or text on
+ * a terminal), secrets redacted, every record with the tool's version; the
+ * summary and a dry run's plan on stdout, in the same format.
+ *
+ * @module
+ */
+import {
+  configureSync,
+  getJsonLinesFormatter,
+  getTextFormatter,
+  type Logger,
+  type LogRecord,
+  type Sink,
+} from "@logtape/logtape";
+import { redactByField } from "@logtape/redaction";
+import type { SyncLogger } from "../sync/mod.ts";
+import { VERSION } from "./_version.ts";
+
+/** Field names whose values never reach the log. */
+const SECRET_FIELDS = [
+  /pass(word)?/i,
+  /secret/i,
+  /token/i,
+  /authorization/i,
+  /kubeconfig/i,
+  /credential/i,
+];
+
+/** Where the task writes; tests pass their own to keep the output. */
+export interface SyncIo {
+  /** Summary and dry-run lines (default: the process's stdout). */
+  stdout?: (text: string) => void;
+  /** Logs (default: the process's stderr). */
+  stderr?: (text: string) => void;
+  /** Whether stderr is a terminal (picks the default log format). */
+  isTerminal?: boolean;
+}
+
+/** Writes text to a Deno stream synchronously (logs must not interleave). */
+export function writer(
+  stream: { writeSync(p: Uint8Array): number },
+): (text: string) => void {
+  const encoder = new TextEncoder();
+  return (text: string): void => {
+    const bytes = encoder.encode(text);
+    let written = 0;
+    while (written < bytes.length) {
+      written += stream.writeSync(bytes.subarray(written));
+    }
+  };
+}
+
+/** Sets up @logtape/logtape: JSON lines (or text) on stderr, secrets redacted. */
+export function setupLogging(
+  format: "json" | "text",
+  verbose: boolean,
+  write: (text: string) => void,
+): void {
+  const formatter = format === "json"
+    ? getJsonLinesFormatter()
+    : getTextFormatter({ timestamp: "date-time" });
+  function stderrSink(record: LogRecord): void {
+    write(formatter(record));
+  }
+  const sink = redactByField(stderrSink, SECRET_FIELDS) as Sink;
+  configureSync({
+    reset: true,
+    sinks: { stderr: sink },
+    loggers: [
+      {
+        category: ["k8s-aai-sync"],
+        lowestLevel: verbose ? "debug" : "info",
+        sinks: ["stderr"],
+      },
+      {
+        category: ["logtape", "meta"],
+        lowestLevel: "warning",
+        sinks: ["stderr"],
+      },
+    ],
+  });
+}
+
+/** Escapes braces so logtape prints messages literally (they are not templates). */
+function escapeBraces(message: string): string {
+  return message.replace(/[{}]/g, (c) => c + c);
+}
+
+/** A {@linkcode SyncLogger} over a logtape logger that logs messages literally. */
+export function literalLogger(logger: Logger): SyncLogger {
+  const withVersion = logger.with({ version: VERSION });
+  return {
+    debug: (m, p) => withVersion.debug(escapeBraces(m), p ?? {}),
+    info: (m, p) => withVersion.info(escapeBraces(m), p ?? {}),
+    warn: (m, p) => withVersion.warn(escapeBraces(m), p ?? {}),
+    error: (m, p) => withVersion.error(escapeBraces(m), p ?? {}),
+  };
+}
+
+/** Prints the summary and dry-run lines: plain text, or one JSON object a line. */
+export interface Output {
+  /** One planned operation of a dry run. */
+  operation(
+    op: { method: string; path: string; body?: unknown; why: string },
+  ): void;
+  /** The pass summary. */
+  summary(text: string, properties: Record<string, unknown>): void;
+}
+
+/** The stdout of a pass in `format`. */
+export function output(
+  format: "json" | "text",
+  write: (text: string) => void,
+): Output {
+  if (format === "text") {
+    return {
+      operation: (op) =>
+        write(
+          `${op.method} ${op.path}${
+            op.body ? ` ${JSON.stringify(op.body)}` : ""
+          }  # ${op.why}\n`,
+        ),
+      summary: (text) => write(`${text}\n`),
+    };
+  }
+  // The same shape as logtape's JSON lines on stderr, so `jq` reads a log
+  // that mixes both (cron appends stdout and stderr to one file).
+  function line(
+    message: string,
+    logger: string,
+    properties: Record<string, unknown>,
+  ): void {
+    write(
+      JSON.stringify({
+        "@timestamp": new Date().toISOString(),
+        level: "INFO",
+        message,
+        logger,
+        properties: { ...properties, version: VERSION },
+      }) + "\n",
+    );
+  }
+  return {
+    operation: (op) =>
+      line(`${op.method} ${op.path}  # ${op.why}`, "k8s-aai-sync.plan", op),
+    summary: (text, properties) =>
+      line(text, "k8s-aai-sync.summary", properties),
+  };
+}
