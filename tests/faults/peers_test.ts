@@ -83,3 +83,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test("sync exits 75 when A&AI answers 503 to everything after its retries (#15)", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  w.aai.state.faults = { errorRates: { 503: 1 } };
+  const result = await syncTask(["--once", "--log-format", "json"], {
+    K8SPLUGIN_URL: w.k8s.url,
+    AAI_URL: w.aai.url,
+    K8S_AAI_SYNC_SNAPSHOT: w.config.snapshot,
+  });
+  assert.equal(result.code, 75, result.stderr);
+});
+
+Deno.test("sync exits 1, not 75, when only some A&AI requests fail (#15)", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  // A 400 is A&AI refusing this write, not A&AI being down.
+  w.aai.state.faults = { errorRates: { 400: 1 } };
+  const result = await syncTask(["--once", "--log-format", "json"], {
+    K8SPLUGIN_URL: w.k8s.url,
+    AAI_URL: w.aai.url,
+    K8S_AAI_SYNC_SNAPSHOT: w.config.snapshot,
+  });
+  assert.equal(result.code, 1, result.stderr);
+});
