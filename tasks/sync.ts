@@ -342,7 +342,7 @@ async function onePass(
       allowMassDelete: options.allowMassDelete ?? false,
       source,
       // Each write is logged as it lands; only a dry run prints the list.
-      recordOperations: dryRun,
+      recordOperations: false,
     });
   } catch (error) {
     if (error instanceof ConfigError) throw error;
