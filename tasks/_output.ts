@@ -8,12 +8,15 @@
 import {
   configureSync,
   getJsonLinesFormatter,
+  getLogger,
   getTextFormatter,
   type Logger,
   type LogRecord,
   type Sink,
 } from "@logtape/logtape";
 import { redactByField } from "@logtape/redaction";
+import type { AaiExchange } from "../adapters/aai.ts";
+import type { Exchange } from "../adapters/http.ts";
 import type { SyncLogger } from "../sync/mod.ts";
 import { VERSION } from "./_version.ts";
 
@@ -147,4 +150,69 @@ export function output(
     summary: (text, properties) =>
       line(text, "k8s-aai-sync.summary", properties),
   };
+}
+
+/** Counts of a pass's A&AI exchanges (to tell "A&AI is down" from a partial failure). */
+export interface AaiExchangeCounts {
+  /** Every attempt. */
+  total: number;
+  /** Attempts with no answer, or 501–599. */
+  unavailable: number;
+  /** Writes A&AI accepted (2xx to anything but GET). */
+  writes: number;
+}
+
+/**
+ * The exchange callbacks of a pass's peers: each exchange at debug level (one
+ * line per write comes from the pass itself: its outcome and transaction id),
+ * a failed attempt as a warning; A&AI's exchanges counted.
+ */
+export function peerLogs(): {
+  aai: AaiExchangeCounts;
+  onAaiExchange: (exchange: AaiExchange) => void;
+  onK8spluginExchange: (exchange: Exchange) => void;
+} {
+  const exchangeLog = literalLogger(getLogger(["k8s-aai-sync", "http"]));
+  const aai: AaiExchangeCounts = { total: 0, unavailable: 0, writes: 0 };
+  function onAaiExchange(exchange: AaiExchange): void {
+    aai.total++;
+    if (
+      exchange.method !== "GET" && exchange.status !== undefined &&
+      exchange.status >= 200 && exchange.status < 300
+    ) aai.writes++;
+    const failed = exchange.status === undefined || exchange.status >= 500;
+    if (failed && exchange.status !== 500) aai.unavailable++;
+    const summary = `A&AI ${exchange.method} ${exchange.url} → ${
+      exchange.status ?? exchange.error ?? "no response"
+    }`;
+    const properties = {
+      method: exchange.method,
+      url: exchange.url,
+      status: exchange.status,
+      attempt: exchange.attempt,
+      durationMs: Math.round(exchange.durationMs),
+      transactionId: exchange.transactionId,
+      ...(exchange.error ? { error: exchange.error } : {}),
+    };
+    if (failed) {
+      exchangeLog.warn(
+        `${summary} (attempt ${exchange.attempt}, X-TransactionId ${exchange.transactionId})`,
+        properties,
+      );
+    } else exchangeLog.debug(summary, properties);
+  }
+  function onK8spluginExchange(e: Exchange): void {
+    const summary = `k8splugin ${e.method} ${e.url} → ${
+      e.status ?? e.error ?? "no response"
+    }`;
+    const properties = {
+      status: e.status,
+      attempt: e.attempt,
+      durationMs: Math.round(e.durationMs),
+    };
+    if (e.status === undefined || e.status >= 502) {
+      exchangeLog.warn(`${summary} (attempt ${e.attempt})`, properties);
+    } else exchangeLog.debug(summary, properties);
+  }
+  return { aai, onAaiExchange, onK8spluginExchange };
 }

@@ -13,45 +13,36 @@
 
 import { Command, Option } from "@commander-js/extra-typings";
 import { getLogger } from "@logtape/logtape";
-import type { AaiExchange } from "../adapters/aai.ts";
 import { isPeerUnavailable } from "../adapters/http.ts";
 import {
   type Config,
   ConfigError,
   loadConfig,
   LockHeldError,
-  metricsContext,
-  MetricsWriteError,
   parseDurationIn,
   parseInterval,
-  pushMetrics,
   type RunReport,
   runSync,
   type StateLock,
   summaryLine,
   type SyncLogger,
-  writeMetrics,
 } from "../sync/mod.ts";
 import { EXIT, EXIT_CODES_HELP, type ExitCode, exitCodeFor } from "./_exit.ts";
-import {
-  type LastRun,
-  lastRunPath,
-  readLastRun,
-  verifyDue,
-  writeLastRun,
-} from "./_last_run.ts";
+import { lastRunPath, readLastRun, verifyDue } from "./_last_run.ts";
 import {
   literalLogger,
   type Output,
   output,
+  peerLogs,
   setupLogging,
   type SyncIo,
   writer,
 } from "./_output.ts";
+import { recordPass } from "./_record.ts";
 import { folderOf, lockState } from "./_state.ts";
 
 export type { SyncIo } from "./_output.ts";
-import { VERSION, versionText } from "./_version.ts";
+import { versionText } from "./_version.ts";
 import {
   aaiClientFrom,
   k8spluginClientFrom,
@@ -253,52 +244,13 @@ async function onePass(
   }
   await using _lock = lock;
   const source = options.source ?? config.source;
-  const exchangeLog = literalLogger(getLogger(["k8s-aai-sync", "http"]));
-  // Counted to tell "A&AI is down" (every exchange failed) from a partial failure.
-  const aaiExchanges = { total: 0, unavailable: 0, writes: 0 };
-  function onAaiExchange(exchange: AaiExchange): void {
-    aaiExchanges.total++;
-    if (
-      exchange.method !== "GET" && exchange.status !== undefined &&
-      exchange.status >= 200 && exchange.status < 300
-    ) aaiExchanges.writes++;
-    const failed = exchange.status === undefined || exchange.status >= 500;
-    if (failed && exchange.status !== 500) aaiExchanges.unavailable++;
-    const summary = `A&AI ${exchange.method} ${exchange.url} → ${
-      exchange.status ?? exchange.error ?? "no response"
-    }`;
-    const properties = {
-      method: exchange.method,
-      url: exchange.url,
-      status: exchange.status,
-      attempt: exchange.attempt,
-      durationMs: Math.round(exchange.durationMs),
-      transactionId: exchange.transactionId,
-      ...(exchange.error ? { error: exchange.error } : {}),
-    };
-    // One line per write comes from the pass (its outcome, with the
-    // transaction id); the exchanges themselves are debug detail, except a
-    // failed attempt.
-    if (failed) {
-      exchangeLog.warn(
-        `${summary} (attempt ${exchange.attempt}, X-TransactionId ${exchange.transactionId})`,
-        properties,
-      );
-    } else exchangeLog.debug(summary, properties);
-  }
-  const k8splugin = k8spluginClientFrom(config, (e) => {
-    const summary = `k8splugin ${e.method} ${e.url} → ${
-      e.status ?? e.error ?? "no response"
-    }`;
-    const properties = {
-      status: e.status,
-      attempt: e.attempt,
-      durationMs: Math.round(e.durationMs),
-    };
-    if (e.status === undefined || e.status >= 502) {
-      exchangeLog.warn(`${summary} (attempt ${e.attempt})`, properties);
-    } else exchangeLog.debug(summary, properties);
-  }, (message) => log.warn(message));
+  const peers = peerLogs();
+  const aaiExchanges = peers.aai;
+  const k8splugin = k8spluginClientFrom(
+    config,
+    peers.onK8spluginExchange,
+    (message) => log.warn(message),
+  );
   let listError: unknown;
   const listInstances = k8splugin.listInstances.bind(k8splugin);
   k8splugin.listInstances = async (filter) => {
@@ -309,7 +261,7 @@ async function onePass(
       throw error;
     }
   };
-  const aai = aaiClientFrom(config, onAaiExchange);
+  const aai = aaiClientFrom(config, peers.onAaiExchange);
   await using kube = await kubeClientsFrom(config, k8splugin, source);
   const startedAt = new Date();
   const lastRunFile = lastRunPath(config.snapshot);
@@ -385,85 +337,15 @@ async function onePass(
       });
     }
   }
-  let code = report.exitCode as ExitCode;
-  const context = metricsContext(report, {
-    lastSuccess: previous?.lastSuccessAt
-      ? new Date(previous.lastSuccessAt)
-      : undefined,
-    lastVerifySuccess: previous?.lastVerifySuccessAt
-      ? new Date(previous.lastVerifySuccessAt)
-      : undefined,
-  }, { version: VERSION, verify });
-  const metricsFile = options.metricsFile ?? env.K8S_AAI_SYNC_METRICS_FILE;
-  if (metricsFile && !dryRun) {
-    try {
-      await writeMetrics(metricsFile, report, {
-        version: VERSION,
-        verify,
-        ...(previous ? { previous: context } : {}),
-      });
-    } catch (error) {
-      log.error((error as Error).message, { error: (error as Error).name });
-      if (error instanceof MetricsWriteError && code === EXIT.OK) {
-        code = EXIT.FAILED;
-      }
-    }
-  }
-  const pushgateway = options.pushgateway ?? env.K8S_AAI_SYNC_PUSHGATEWAY;
-  if (pushgateway && !dryRun) {
-    try {
-      await pushMetrics(
-        pushgateway,
-        report,
-        context,
-        options.region.length > 0
-          ? { regions: [...options.region].sort().join(",") }
-          : {},
-      );
-    } catch (error) {
-      const text = `Cannot push metrics to the Pushgateway "${
-        pushgateway.replace(/\/\/[^@/]*@/, "//")
-      }" (--pushgateway / K8S_AAI_SYNC_PUSHGATEWAY): ${
-        (error as Error).message
-      }`;
-      log.error(text);
-      if (code === EXIT.OK) code = EXIT.FAILED;
-    }
-  }
-  if (!dryRun) {
-    const run: LastRun = {
-      version: VERSION,
-      startedAt: report.startedAt,
-      finishedAt: new Date().toISOString(),
-      exitCode: code,
-      verify,
-      summary: summaryLine({
-        ...report,
-        exitCode: code as RunReport["exitCode"],
-      }),
-      errors: report.errors.slice(0, 5),
-      ...(context.lastSuccess
-        ? { lastSuccessAt: context.lastSuccess.toISOString() }
-        : {}),
-      ...(context.lastVerifySuccess
-        ? { lastVerifySuccessAt: context.lastVerifySuccess.toISOString() }
-        : {}),
-      ...(verify
-        ? { lastVerifyAttemptAt: report.startedAt }
-        : previous?.lastVerifyAttemptAt
-        ? { lastVerifyAttemptAt: previous.lastVerifyAttemptAt }
-        : {}),
-    };
-    try {
-      await writeLastRun(lastRunFile, run);
-    } catch (error) {
-      log.warn(
-        `Cannot write "${lastRunFile}" (what \`deno task status\` shows): ${
-          (error as Error).message
-        }`,
-      );
-    }
-  }
+  const code = await recordPass(report, {
+    verify,
+    previous,
+    lastRunFile,
+    metricsFile: options.metricsFile ?? env.K8S_AAI_SYNC_METRICS_FILE,
+    pushgateway: options.pushgateway ?? env.K8S_AAI_SYNC_PUSHGATEWAY,
+    regions: options.region,
+    log,
+  });
   out.summary(
     summaryLine({ ...report, exitCode: code as RunReport["exitCode"] }),
     {
