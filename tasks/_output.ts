@@ -90,14 +90,24 @@ function escapeBraces(message: string): string {
   return message.replace(/[{}]/g, (c) => c + c);
 }
 
+/**
+ * A message with an immediately repeated "what failed: " prefix said once
+ * (`Cannot list instances from k8splugin: Cannot list instances from
+ * k8splugin: GET …` → one prefix): a caller that prefixes an error whose own
+ * message already says what failed.
+ */
+export function sayOnce(message: string): string {
+  return message.replace(/^(.{8,}?: )\1+/, "$1");
+}
+
 /** A {@linkcode SyncLogger} over a logtape logger that logs messages literally. */
 export function literalLogger(logger: Logger): SyncLogger {
   const withVersion = logger.with({ version: VERSION });
   return {
-    debug: (m, p) => withVersion.debug(escapeBraces(m), p ?? {}),
-    info: (m, p) => withVersion.info(escapeBraces(m), p ?? {}),
-    warn: (m, p) => withVersion.warn(escapeBraces(m), p ?? {}),
-    error: (m, p) => withVersion.error(escapeBraces(m), p ?? {}),
+    debug: (m, p) => withVersion.debug(escapeBraces(sayOnce(m)), p ?? {}),
+    info: (m, p) => withVersion.info(escapeBraces(sayOnce(m)), p ?? {}),
+    warn: (m, p) => withVersion.warn(escapeBraces(sayOnce(m)), p ?? {}),
+    error: (m, p) => withVersion.error(escapeBraces(sayOnce(m)), p ?? {}),
   };
 }
 

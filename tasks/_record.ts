@@ -16,6 +16,7 @@ import {
 } from "../sync/mod.ts";
 import { EXIT, type ExitCode } from "./_exit.ts";
 import { type LastRun, writeLastRun } from "./_last_run.ts";
+import { sayOnce } from "./_output.ts";
 import { VERSION } from "./_version.ts";
 
 /** Where a pass's record goes. */
@@ -102,7 +103,7 @@ export async function recordPass(
         ...report,
         exitCode: code as RunReport["exitCode"],
       }),
-      errors: report.errors.slice(0, 5),
+      errors: report.errors.slice(0, 5).map(sayOnce),
       ...(context.lastSuccess
         ? { lastSuccessAt: context.lastSuccess.toISOString() }
         : {}),

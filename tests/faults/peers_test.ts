@@ -60,10 +60,8 @@ Deno.test("sync exits 75 when A&AI refuses connections (#15)", async () => {
 Deno.test({
   name:
     "sync names what failed once: no repeated 'Cannot list instances from k8splugin' prefix (#15)",
-  // Needs sync/run.ts (another engineer's): the list failure must be logged
-  // as the K8spluginError's own message, which already says what failed,
-  // instead of prefixing it again. Un-ignore when that lands.
-  ignore: true,
+  // The task's logger says a repeated prefix once (sayOnce); the proper fix
+  // is in sync/run.ts, which prefixes the K8spluginError's own message.
   async fn() {
     const dir = await Deno.makeTempDir();
     try {

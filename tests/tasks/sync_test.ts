@@ -464,3 +464,18 @@ Deno.test("sync task: on a terminal the logs and the summary are text; elsewhere
     if (isTerminal) assert.match(stdout, /^sync · 1\/1 instances/);
   }
 });
+
+Deno.test("sayOnce() drops an immediately repeated prefix and nothing else", async () => {
+  const { sayOnce } = await import("../../tasks/_output.ts");
+  assert.equal(
+    sayOnce(
+      "Cannot list instances from k8splugin: Cannot list instances from k8splugin: GET http://k/v1/instance: timed out",
+    ),
+    "Cannot list instances from k8splugin: GET http://k/v1/instance: timed out",
+  );
+  assert.equal(sayOnce("a: a: b"), "a: a: b", "short prefixes are left alone");
+  assert.equal(
+    sayOnce('Cannot read "x": Cannot parse y'),
+    'Cannot read "x": Cannot parse y',
+  );
+});
