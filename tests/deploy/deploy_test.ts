@@ -169,3 +169,34 @@ Deno.test("deploy: README, Dockerfile and manifests name one image and one names
     namespace,
   );
 });
+
+Deno.test("user-facing text cites no issue numbers and no files outside the repository", async () => {
+  const offenders: string[] = [];
+  for (const dir of ["adapters", "bench", "rules", "sim", "sync", "tasks"]) {
+    for await (const entry of Deno.readDir(new URL(`${dir}/`, ROOT))) {
+      if (!entry.name.endsWith(".ts")) continue;
+      const lines = (await read(`${dir}/${entry.name}`)).split("\n");
+      lines.forEach((line, i) => {
+        const code = line.trim();
+        if (/^(\*|\/\/|\/\*\*)/.test(code)) return; // comments may link issues
+        const strings = code.match(/(["'`])(?:\\.|(?!\1).)*\1/g) ?? [];
+        for (const text of strings) {
+          const cites =
+            /issue #\d|\(#\d+\)|#\d+\)|reference\/\w+\.md|DESIGN\.md|STYLE\.md/
+              .exec(text);
+          if (cites) offenders.push(`${dir}/${entry.name}:${i + 1}: ${text}`);
+        }
+      });
+    }
+  }
+  assert.deepEqual(offenders, []);
+});
+
+Deno.test("config.example.yaml says what the code does when no tenant is configured", async () => {
+  const example = await read("deploy/config.example.yaml");
+  const line = example.split("\n").find((l) => l.includes("tenantId:"))!;
+  assert.match(line, /the region's only tenant in A&AI/);
+  assert.match(line, /none or several/);
+  // The code: several tenants is an error naming them, not a silent first pick.
+  assert.match(await read("sync/run.ts"), /has \$\{tenants\.length\} tenants/);
+});
