@@ -74,7 +74,7 @@ export function preamble(
     );
   }
 
-  for (const condition of conditionsAt(object)) {
+  for (const condition of conditionsAt(object, context.conditionCache)) {
     if (
       condition.observedGeneration !== undefined &&
       condition.observedGeneration < generation
@@ -121,7 +121,10 @@ function terminating(
  * transition/update times. `undefined` when the object carries no such
  * evidence — then a stall cannot be told apart from slow progress.
  */
-export function lastStatusChange(object: KubeObject): number | undefined {
+export function lastStatusChange(
+  object: KubeObject,
+  context: RuleContext,
+): number | undefined {
   let last: number | undefined;
   try {
     for (const entry of recordsAt(object, "metadata.managedFields")) {
@@ -134,7 +137,7 @@ export function lastStatusChange(object: KubeObject): number | undefined {
   } catch {
     // managedFields are bookkeeping; a malformed entry only loses evidence.
   }
-  for (const condition of conditionsAt(object)) {
+  for (const condition of conditionsAt(object, context.conditionCache)) {
     for (const time of [condition.lastTransitionMs, condition.lastUpdateMs]) {
       if (time !== undefined && (last === undefined || time > last)) {
         last = time;
@@ -145,26 +148,50 @@ export function lastStatusChange(object: KubeObject): number | undefined {
 }
 
 /**
+ * The clock of a Pending verdict with `reason` when the object carries no
+ * status timestamps: since when the caller has seen it Pending with that
+ * reason (`context.pendingSince`), else now — the caller starts remembering
+ * now, so the stall timeout is due `stallTimeoutMs` from now (reported through
+ * `hasElapsed`, so a settled instance is judged again then).
+ */
+export function pendingClock(context: RuleContext, reason: string): number {
+  const mark = context.pendingSince;
+  if (mark !== undefined && mark.reason === reason) {
+    const since = mark.since.getTime();
+    if (!Number.isNaN(since)) return Math.min(since, context.now.getTime());
+  }
+  return context.now.getTime();
+}
+
+/**
  * Escalates a Pending verdict to Failed `NoProgress` when the status has not
  * changed for `stallTimeoutMs` (reference §4 step 5), for kinds without a
- * native deadline. Other verdicts pass through.
+ * native deadline. The clock is `since` (default: the object's last status
+ * change); an object without status timestamps falls back on the caller's
+ * memory ({@linkcode pendingClock}). Other verdicts pass through.
  */
 export function escalateIfStalled(
   object: KubeObject,
   context: RuleContext,
   result: Readiness,
-  since: number | undefined = lastStatusChange(object),
+  since: number | undefined = lastStatusChange(object, context),
 ): Readiness {
-  if (result.verdict !== "Pending" || since === undefined) return result;
-  if (!hasElapsed(context, since, context.options.stallTimeoutMs)) {
+  if (result.verdict !== "Pending") return result;
+  const remembered = since === undefined;
+  const start = since ?? pendingClock(context, result.reason);
+  if (!hasElapsed(context, start, context.options.stallTimeoutMs)) {
     return result;
   }
-  const elapsed = context.now.getTime() - since;
-  return failed(
-    "NoProgress",
-    `${result.message}; no status change for ${
-      formatDuration(elapsed)
-    } (stall timeout ${formatDuration(context.options.stallTimeoutMs)})`,
-    result.warnings,
-  );
+  const elapsed = formatDuration(context.now.getTime() - start);
+  const timeout = formatDuration(context.options.stallTimeoutMs);
+  return {
+    ...failed(
+      "NoProgress",
+      remembered
+        ? `${result.message}; Pending (${result.reason}) for ${elapsed} by the caller's clock, the object carries no status times (stall timeout ${timeout})`
+        : `${result.message}; no status change for ${elapsed} (stall timeout ${timeout})`,
+      result.warnings,
+    ),
+    pendingReason: result.reason,
+  };
 }

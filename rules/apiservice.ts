@@ -31,7 +31,10 @@ export function apiServiceRule(
   apiService: KubeObject,
   context: RuleContext,
 ): Readiness {
-  const available = findCondition(conditionsAt(apiService), "Available");
+  const available = findCondition(
+    conditionsAt(apiService, context.conditionCache),
+    "Available",
+  );
   if (available?.status === "True") {
     const local = recordAt(apiService, "spec.service") === undefined;
     return ready(

@@ -43,7 +43,7 @@ export function certificateRule(
   certificate: KubeObject,
   context: RuleContext,
 ): Readiness {
-  const conditions = conditionsAt(certificate);
+  const conditions = conditionsAt(certificate, context.conditionCache);
   const readyCondition = findCondition(conditions, "Ready");
   const issuing = findCondition(conditions, "Issuing");
   const notAfter = timeAt(certificate, "status.notAfter");

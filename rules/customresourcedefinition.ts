@@ -21,9 +21,9 @@ import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 /** Decides the readiness of a CustomResourceDefinition. */
 export function customResourceDefinitionRule(
   crd: KubeObject,
-  _context: RuleContext,
+  context: RuleContext,
 ): Readiness {
-  const conditions = conditionsAt(crd);
+  const conditions = conditionsAt(crd, context.conditionCache);
   const names = findCondition(conditions, "NamesAccepted");
   if (names?.status === "False") {
     return failed("NamesNotAccepted", describeCondition(names));

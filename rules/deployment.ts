@@ -70,7 +70,7 @@ function decide(
   context: RuleContext,
   replicas: number,
 ): Readiness {
-  const conditions = conditionsAt(deployment);
+  const conditions = conditionsAt(deployment, context.conditionCache);
   const progressing = findCondition(conditions, "Progressing");
   if (progressing?.reason === "ProgressDeadlineExceeded") {
     return failed(

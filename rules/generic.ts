@@ -1,22 +1,26 @@
 /**
- * Readiness of any object without a Kind rule, custom resources above all
- * (reference §2.13, §4 "Generic CRs"). Runs after the preamble, which already
- * handled deletion, `status.observedGeneration` and per-condition
- * `observedGeneration`.
+ * Readiness of any object without a Kind rule or health-catalog entry,
+ * custom resources above all (reference §2.13, §4 "Generic CRs"). Runs after
+ * the preamble, which already handled deletion, `status.observedGeneration`
+ * and per-condition `observedGeneration`.
  *
- * Fields read: `status.conditions[Stalled, Reconciling, Ready, Succeeded,
- * Available]`, `status`; from `related`: the CustomResourceDefinition of the
- * object's group and kind (`spec.versions[].subresources.status`).
+ * Fields read: `status.conditions[Stalled, Reconciling, Stopped, Suspended,
+ * Paused, Ready, Succeeded, Available, Healthy, Synced, Installed,
+ * Established, Reconciled]`, `status`; from `related`: the
+ * CustomResourceDefinition of the object's group and kind
+ * (`spec.versions[].subresources.status`).
  *
  * | Situation | Verdict | Reason |
  * |---|---|---|
  * | `Stalled=True` (wherever it sits in the list) | Failed | `Stalled` |
  * | `Reconciling=True` | Pending | `Reconciling` |
- * | first present of `Ready`, `Succeeded`, `Available` is True | Ready | the condition type |
+ * | `Stopped`, `Suspended` or `Paused` = True, or the health condition False with one of these reasons | Ready + warning | `Stopped`, `Suspended`, `Paused` |
+ * | first present of `Ready`, `Succeeded`, `Available` (else of `Healthy`, `Synced`, `Installed`, `Established`, `Reconciled`) is True | Ready | the condition type |
  * | `Succeeded=False` | Failed | the condition's reason, else `Failed` |
- * | `Ready`/`Available=False` with a reason in `terminalReasons["group/Kind"]` | Failed | that reason |
- * | `Ready`/`Available` False (other reasons) or Unknown | Pending | the condition's reason, else `NotReady` |
- * | any Pending with no status change for `stallTimeoutMs` | Failed | `NoProgress` |
+ * | health condition False with a reason in `terminalReasons["group/Kind"]` | Failed | that reason |
+ * | health condition False whose reason or message matches a terminal pattern (`terminal_patterns.ts`) | Failed | the condition's reason, else `TerminalCondition` |
+ * | health condition False (other reasons) or Unknown | Pending | the condition's reason, else `NotReady` |
+ * | any Pending with no status change for `stallTimeoutMs` (clock: status times, else the caller's `pendingSince`) | Failed | `NoProgress` |
  * | no status, and the CRD in `related` declares a status subresource | Pending | `NoStatus` |
  * | no status, CRD without status subresource | Ready | `Exists` |
  * | no status, CRD not in `related` | Ready + warning | `Exists` |
@@ -26,9 +30,10 @@
  * Traps avoided: kstatus lets `Reconciling` win when it precedes `Stalled`
  * in the list and calls a CR the controller never touched Current; Argo CD
  * has no health at all without a script; nobody else reads `Succeeded`,
- * `Available` or per-condition `observedGeneration`. `Ready=False` is not
- * Failed by default (the KEDA transient of argo-cd#28522): the stall timeout
- * catches what never recovers.
+ * `Available`, non-standard health types or per-condition
+ * `observedGeneration`. `Ready=False` is not Failed by default (the KEDA
+ * transient of argo-cd#28522): only a reason or message that states a
+ * configuration error is (issue 16); the stall timeout catches the rest.
  *
  * @module
  */
@@ -43,6 +48,7 @@ import {
   stringAt,
 } from "./_fields.ts";
 import { escalateIfStalled } from "./_preamble.ts";
+import { matchTerminalPattern } from "./terminal_patterns.ts";
 import { failed, pending, ready } from "./_readiness.ts";
 import { relatedIndex } from "./_related.ts";
 import { ruleKeyOf } from "./rule_key.ts";
@@ -50,6 +56,45 @@ import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
 /** Conditions that summarise a resource, in the order they are consulted. */
 const SUMMARY_CONDITIONS = ["Ready", "Succeeded", "Available"] as const;
+
+/**
+ * Non-standard health conditions, consulted when none of
+ * {@linkcode SUMMARY_CONDITIONS} is present (Crossplane's `Healthy`,
+ * `Synced`, `Installed`; `Established`; `Reconciled`).
+ */
+const EXTRA_HEALTH_CONDITIONS = [
+  "Healthy",
+  "Synced",
+  "Installed",
+  "Established",
+  "Reconciled",
+] as const;
+
+/** Condition types (True) and reasons (of a False health condition) that mean stopped on purpose. */
+const STOPPED: ReadonlySet<string> = new Set([
+  "Stopped",
+  "Suspended",
+  "Paused",
+]);
+
+/** Every reason this rule names itself (others are the conditions' own reasons). */
+export const GENERIC_REASONS: readonly string[] = [
+  "Stalled",
+  "Reconciling",
+  "Stopped",
+  "Suspended",
+  "Paused",
+  "Ready",
+  "Succeeded",
+  "Available",
+  "Healthy",
+  "Failed",
+  "NotReady",
+  "NoProgress",
+  "NoStatus",
+  "Exists",
+  "NoReadinessConditions",
+];
 
 /** Decides the readiness of an object no Kind rule covers. */
 export function genericRule(
@@ -60,7 +105,7 @@ export function genericRule(
 }
 
 function judge(object: KubeObject, context: RuleContext): Readiness {
-  const conditions = conditionsAt(object);
+  const conditions = conditionsAt(object, context.conditionCache);
   const stalled = findCondition(conditions, "Stalled");
   if (stalled?.status === "True") {
     return failed("Stalled", describeCondition(stalled));
@@ -69,7 +114,16 @@ function judge(object: KubeObject, context: RuleContext): Readiness {
   if (reconciling?.status === "True") {
     return pending("Reconciling", describeCondition(reconciling));
   }
+  for (const condition of conditions) {
+    if (condition.status === "True" && STOPPED.has(condition.type)) {
+      return stopped(condition.type, describeCondition(condition));
+    }
+  }
   for (const type of SUMMARY_CONDITIONS) {
+    const condition = findCondition(conditions, type);
+    if (condition !== undefined) return summary(object, context, condition);
+  }
+  for (const type of EXTRA_HEALTH_CONDITIONS) {
     const condition = findCondition(conditions, type);
     if (condition !== undefined) return summary(object, context, condition);
   }
@@ -79,8 +133,14 @@ function judge(object: KubeObject, context: RuleContext): Readiness {
   }
   return ready(
     "NoReadinessConditions",
-    "status has no Ready, Succeeded, Available, Stalled or Reconciling condition",
+    "status has no Ready, Succeeded, Available, Healthy, Synced, Installed, Established, Reconciled, Stalled or Reconciling condition",
   );
+}
+
+function stopped(reason: string, detail: string): Readiness {
+  return ready(reason, detail, [
+    `stopped on purpose (${detail}); it serves nothing until resumed`,
+  ]);
 }
 
 function summary(
@@ -96,6 +156,10 @@ function summary(
     const terminal = context.options.terminalReasons[ruleKeyOf(object) ?? ""] ??
       [];
     if (code !== "" && terminal.includes(code)) return failed(code, text);
+    if (STOPPED.has(code)) return stopped(code, text);
+    if (matchTerminalPattern(condition) !== undefined) {
+      return failed(code || "TerminalCondition", text);
+    }
   }
   return pending(code || "NotReady", text);
 }

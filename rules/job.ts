@@ -51,7 +51,7 @@ const RETRIED_BY_JOB: ReadonlySet<string> = new Set(["CrashLoopBackOff"]);
 
 /** Decides the readiness of a Job. */
 export function jobRule(job: KubeObject, context: RuleContext): Readiness {
-  const conditions = conditionsAt(job);
+  const conditions = conditionsAt(job, context.conditionCache);
   for (const type of ["Failed", "FailureTarget"]) {
     const condition = findCondition(conditions, type);
     if (condition?.status === "True") {

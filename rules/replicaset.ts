@@ -53,7 +53,7 @@ function decide(
   replicas: number,
 ): Readiness {
   const replicaFailure = findCondition(
-    conditionsAt(replicaSet),
+    conditionsAt(replicaSet, context.conditionCache),
     "ReplicaFailure",
   );
   const refused = replicaFailureRefused(replicaFailure);

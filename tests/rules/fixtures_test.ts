@@ -38,13 +38,7 @@ const CANNOT_FAIL: ReadonlySet<string> = new Set([
 ]);
 
 /** Known gaps: fixture path → why it is not expected to pass yet. */
-const IGNORED: ReadonlyMap<string, string> = new Map([
-  [
-    "core/Pod/failed-stuck-container-creating",
-    "volume mount failures are only reported in Events, and a slow image pull looks the same in status; " +
-    "the Pod rule has no stall timeout (reference §4 step 5 lists none for Pods)",
-  ],
-]);
+const IGNORED: ReadonlyMap<string, string> = new Map([]);
 
 interface Fixture {
   description: string;
@@ -52,6 +46,8 @@ interface Fixture {
   object: unknown;
   related?: unknown[];
   options?: Record<string, unknown>;
+  /** What the caller remembers: Pending with `reason` since `since`. */
+  pendingSince?: { reason: string; since: string };
   expect: {
     verdict: Verdict;
     reason: string;
@@ -111,6 +107,12 @@ for (const file of files) {
         now: new Date(fixture.now),
         related: fixture.related ?? [],
         ...(fixture.options === undefined ? {} : { options: fixture.options }),
+        ...(fixture.pendingSince === undefined ? {} : {
+          pendingSince: {
+            reason: fixture.pendingSince.reason,
+            since: new Date(fixture.pendingSince.since),
+          },
+        }),
       });
       const explain = `${result.verdict} ${result.reason}: ${result.message} [${
         result.warnings.join(" | ")

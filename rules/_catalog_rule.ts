@@ -1,0 +1,258 @@
+/**
+ * Judges a custom resource by its health-catalog entry (`catalog_schema.ts`).
+ * Runs after the preamble (deletion, observedGeneration, stale conditions).
+ *
+ * | Situation | Verdict | Reason |
+ * |---|---|---|
+ * | a `failed` check matches | Failed | the check's reason |
+ * | a `stopped` check matches, or the phase is a `stopped` value | Ready + warning | the check's reason, or the phase |
+ * | the phase is a `failed` value | Failed | the phase |
+ * | the phase is neither ready, failed nor stopped | Pending | the phase |
+ * | `Stalled=True` / `Reconciling=True` (kstatus) | Failed / Pending | `Stalled` / `Reconciling` |
+ * | a health condition not True, its reason or message terminal (entry or generic patterns) | Failed | the terminal's reason |
+ * | a health condition not True | Pending | the condition's reason, else `NotReady` |
+ * | a `progress` check matches | Pending | the check's reason |
+ * | fewer updated / ready / available replicas than desired | Pending | `LessUpdated` / `LessReady` / `LessAvailable` |
+ * | more replicas than updated ones | Pending | `OldReplicasRemain` |
+ * | no health condition present and no phase | Pending | `NoStatus` |
+ * | otherwise | Ready | the health condition type, else the phase |
+ * | any Pending with no status change for `stallTimeoutMs` | Failed | `NoProgress` |
+ *
+ * @module
+ */
+import {
+  type Condition,
+  conditionsAt,
+  describe,
+  describeCondition,
+  findCondition,
+  isReasonCode,
+  isRecord,
+  optionalIntAt,
+  stringAt,
+  valueAt,
+} from "./_fields.ts";
+import { escalateIfStalled } from "./_preamble.ts";
+import { failed, pending, ready } from "./_readiness.ts";
+import { matchTerminalPattern } from "./terminal_patterns.ts";
+import type { CompiledCheck, CompiledKind } from "./catalog.ts";
+import type { KubeObject, Readiness, RuleContext } from "./types.ts";
+
+/** Decides the readiness of `object` by its catalog entry. */
+export function judgeByCatalog(
+  entry: CompiledKind,
+  object: KubeObject,
+  context: RuleContext,
+): Readiness {
+  return escalateIfStalled(object, context, judge(entry, object, context));
+}
+
+function judge(
+  entry: CompiledKind,
+  object: KubeObject,
+  context: RuleContext,
+): Readiness {
+  const conditions = conditionsAt(object, context.conditionCache);
+  for (const check of entry.failed) {
+    const hit = matchCheck(check, object, conditions);
+    if (hit !== undefined) return failed(check.reason, hit);
+  }
+  for (const check of entry.stopped) {
+    const hit = matchCheck(check, object, conditions);
+    if (hit !== undefined) return stoppedResult(check.reason, hit);
+  }
+  let phaseValue = "";
+  const phase = entry.phase;
+  if (phase !== undefined) {
+    phaseValue = stringAt(object, phase.field);
+    if (phaseValue !== "") {
+      const quoted = phase.message === undefined
+        ? ""
+        : stringAt(object, phase.message);
+      const text = `${phase.field} is ${phaseValue}${
+        quoted === "" ? "" : `: ${quoted}`
+      }`;
+      if (phase.failed.has(phaseValue)) return failed(phaseValue, text);
+      if (phase.stopped.has(phaseValue)) {
+        return stoppedResult(phaseValue, text);
+      }
+      if (!phase.ready.has(phaseValue)) {
+        return pending(
+          isReasonCode(phaseValue) ? phaseValue : "Progressing",
+          text,
+        );
+      }
+    }
+  }
+  const stalled = findCondition(conditions, "Stalled");
+  if (stalled?.status === "True") {
+    return failed("Stalled", describeCondition(stalled));
+  }
+  const reconciling = findCondition(conditions, "Reconciling");
+  if (reconciling?.status === "True") {
+    return pending("Reconciling", describeCondition(reconciling));
+  }
+  let healthy: Condition | undefined;
+  for (const type of entry.health) {
+    const condition = findCondition(conditions, type);
+    if (condition === undefined) continue;
+    if (condition.status === "True") {
+      healthy ??= condition;
+      continue;
+    }
+    return notHealthy(entry, condition);
+  }
+  for (const check of entry.progress) {
+    const hit = matchCheck(check, object, conditions);
+    if (hit !== undefined) return pending(check.reason, hit);
+  }
+  const replicas = replicaProgress(entry, object);
+  if (replicas !== undefined) return replicas;
+  if (healthy !== undefined) {
+    return ready(healthy.type, describeCondition(healthy));
+  }
+  if (phaseValue !== "") {
+    return ready(
+      isReasonCode(phaseValue) ? phaseValue : "Healthy",
+      `${phase?.field} is ${phaseValue}`,
+    );
+  }
+  if (entry.noStatus === "Ready") {
+    return ready("Exists", "no status reported, none expected");
+  }
+  const wanted = [
+    ...entry.health,
+    ...(phase === undefined ? [] : [phase.field]),
+  ].join(", ");
+  return pending(
+    "NoStatus",
+    `the controller has not reported ${wanted} yet`,
+  );
+}
+
+function stoppedResult(reason: string, detail: string): Readiness {
+  return ready(reason, detail, [
+    `stopped on purpose (${detail}); it serves nothing until resumed`,
+  ]);
+}
+
+function notHealthy(entry: CompiledKind, condition: Condition): Readiness {
+  const text = describeCondition(condition);
+  for (const terminal of entry.terminal) {
+    if (
+      (terminal.reasons === undefined ||
+        terminal.reasons.has(condition.reason)) &&
+      (terminal.message === undefined ||
+        terminal.message.test(condition.message))
+    ) {
+      return failed(terminal.reason, text);
+    }
+  }
+  const code = isReasonCode(condition.reason) ? condition.reason : "";
+  if (
+    condition.status === "False" &&
+    matchTerminalPattern(condition) !== undefined
+  ) {
+    return failed(code || "TerminalCondition", text);
+  }
+  return pending(code || "NotReady", text);
+}
+
+/** A description of what matched, or `undefined`. */
+function matchCheck(
+  check: CompiledCheck,
+  object: KubeObject,
+  conditions: readonly Condition[],
+): string | undefined {
+  if (check.condition !== undefined) {
+    const condition = findCondition(conditions, check.condition);
+    if (condition === undefined) return undefined;
+    if (check.status !== undefined && condition.status !== check.status) {
+      return undefined;
+    }
+    if (check.reasons !== undefined && !check.reasons.has(condition.reason)) {
+      return undefined;
+    }
+    if (check.message !== undefined && !check.message.test(condition.message)) {
+      return undefined;
+    }
+    return describeCondition(condition);
+  }
+  const path = check.field as string;
+  const value = valueAt(object, path);
+  if (value === undefined || value === null) return undefined;
+  if (check.equals !== undefined) {
+    return value === check.equals ? `${path} is ${String(value)}` : undefined;
+  }
+  if (check.oneOf !== undefined) {
+    return typeof value === "string" && check.oneOf.has(value)
+      ? `${path} is ${value}`
+      : undefined;
+  }
+  if (!nonEmpty(value)) return undefined;
+  if (check.message !== undefined) {
+    const text = typeof value === "string" ? value : JSON.stringify(value);
+    if (!check.message.test(text)) return undefined;
+  }
+  return `${path} is ${summarise(value)}`;
+}
+
+function nonEmpty(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length > 0;
+  if (isRecord(value)) return Object.keys(value).length > 0;
+  return value !== "" && value !== false && value !== 0;
+}
+
+function summarise(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.slice(0, 200));
+  if (Array.isArray(value)) {
+    const reasons = value.map((v) => isRecord(v) ? v["reason"] : undefined)
+      .filter((r) => typeof r === "string");
+    return reasons.length > 0
+      ? `set (${reasons.join(", ")})`
+      : `set (${value.length} entries)`;
+  }
+  return describe(value);
+}
+
+function replicaProgress(
+  entry: CompiledKind,
+  object: KubeObject,
+): Readiness | undefined {
+  const paths = entry.replicas;
+  if (paths === undefined) return undefined;
+  const desired = optionalIntAt(object, paths.desired ?? "spec.replicas") ?? 1;
+  const updated = paths.updated === undefined
+    ? undefined
+    : optionalIntAt(object, paths.updated);
+  const current = paths.current === undefined
+    ? undefined
+    : optionalIntAt(object, paths.current);
+  const readyCount = paths.ready === undefined
+    ? undefined
+    : optionalIntAt(object, paths.ready) ?? 0;
+  const available = paths.available === undefined
+    ? undefined
+    : optionalIntAt(object, paths.available) ?? 0;
+  if (updated !== undefined && updated < desired) {
+    return pending("LessUpdated", `${updated}/${desired} replicas updated`);
+  }
+  if (current !== undefined && updated !== undefined && current > updated) {
+    return pending(
+      "OldReplicasRemain",
+      `${current - updated} old replica${
+        current - updated === 1 ? "" : "s"
+      } still running (${current} replicas, ${updated} updated)`,
+    );
+  }
+  if (readyCount !== undefined && readyCount < desired) {
+    return pending("LessReady", `${readyCount}/${desired} replicas ready`);
+  }
+  if (available !== undefined && available < desired) {
+    return pending(
+      "LessAvailable",
+      `${available}/${desired} replicas available`,
+    );
+  }
+  return undefined;
+}
