@@ -136,18 +136,31 @@ function stoppedResult(reason: string, detail: string): Readiness {
   ]);
 }
 
-function notHealthy(entry: CompiledKind, condition: Condition): Readiness {
-  const text = describeCondition(condition);
-  for (const terminal of entry.terminal) {
+/**
+ * The verdict reason of the entry's first terminal that the not-True
+ * condition matches (reasons and message both, where given), else `undefined`.
+ */
+export function catalogTerminal(
+  entry: CompiledKind | undefined,
+  condition: Condition,
+): string | undefined {
+  for (const terminal of entry?.terminal ?? []) {
     if (
       (terminal.reasons === undefined ||
         terminal.reasons.has(condition.reason)) &&
       (terminal.message === undefined ||
         terminal.message.test(condition.message))
     ) {
-      return failed(terminal.reason, text);
+      return terminal.reason;
     }
   }
+  return undefined;
+}
+
+function notHealthy(entry: CompiledKind, condition: Condition): Readiness {
+  const text = describeCondition(condition);
+  const terminal = catalogTerminal(entry, condition);
+  if (terminal !== undefined) return failed(terminal, text);
   const code = isReasonCode(condition.reason) ? condition.reason : "";
   if (
     condition.status === "False" &&

@@ -26,6 +26,17 @@ import { escalateIfStalled } from "./_preamble.ts";
 import { pending, ready } from "./_readiness.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Available",
+  "NotAvailable",
+  "NoProgress",
+];
+
 /** Decides the readiness of an APIService. */
 export function apiServiceRule(
   apiService: KubeObject,

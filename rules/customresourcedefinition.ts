@@ -18,6 +18,17 @@ import { conditionsAt, describeCondition, findCondition } from "./_fields.ts";
 import { failed, pending, ready } from "./_readiness.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Established",
+  "NamesNotAccepted",
+  "NotEstablished",
+];
+
 /** Decides the readiness of a CustomResourceDefinition. */
 export function customResourceDefinitionRule(
   crd: KubeObject,

@@ -42,6 +42,21 @@ import { ownedPods, relatedIndex } from "./_related.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
 /**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Complete",
+  "SuccessCriteriaMet",
+  "Suspended",
+  "Running",
+  "Starting",
+  "BackoffLimitExceeded",
+  "DeadlineExceeded",
+];
+
+/**
  * Pod reasons the Job controller itself counts towards `backoffLimit`
  * (container restarts under `restartPolicy: OnFailure`): a migration Job that
  * crashes until its database is up may still succeed, and `Failed=True`

@@ -58,6 +58,37 @@ import {
 import { failed, pending, ready } from "./_readiness.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Completed",
+  "Stopped",
+  "CrashLoopBackOff",
+  "InvalidImageName",
+  "CreateContainerError",
+  "ErrImagePull",
+  "ImagePullBackOff",
+  "CreateContainerConfigError",
+  "Unschedulable",
+  "PhaseUnknown",
+  "Initializing",
+  "NoStatus",
+  "Scheduling",
+  "ContainersStarting",
+  "UnknownPhase",
+  "ContainerWaiting",
+  "ContainersNotReady",
+  "NotReady",
+  "RecentlyRestarted",
+  "Running",
+  "PodFailed",
+  "ContainerCreating",
+  "NoProgress",
+];
+
 /** Waiting reasons that never clear without a change to the pod spec or the cluster. */
 const TERMINAL_WAITING: ReadonlySet<string> = new Set([
   "InvalidImageName",

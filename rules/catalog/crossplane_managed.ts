@@ -31,7 +31,7 @@ export const CROSSPLANE_MANAGED: CatalogFamily = {
       reason: "ReconcileError",
       reasons: ["ReconcileError"],
       message:
-        "\\b(InvalidParameter\\w*|ValidationError|AccessDenied\\w*|UnauthorizedOperation|InvalidClientTokenId|InvalidAccessKeyId)\\b",
+        "\\bapi error Invalid\\w*|\\b(InvalidParameter\\w*|ValidationError|AccessDenied\\w*|UnauthorizedOperation|InvalidClientTokenId|InvalidAccessKeyId)\\b",
     }],
   }],
 };
