@@ -66,14 +66,46 @@ export const BUILT_IN_CATALOG: readonly CatalogFamily[] = Object.freeze(
 
 /** A {@linkcode CatalogCheck} with its sets built and its pattern compiled. */
 export interface CompiledCheck {
+  /** The verdict reason when the check matches. */
   reason: string;
+  /** Condition type to test. */
   condition: string | undefined;
+  /** Condition status it must have. */
   status: string | undefined;
+  /** Condition reasons, one of which it must have. */
   reasons: ReadonlySet<string> | undefined;
+  /** Status field to test (dotted path). */
   field: string | undefined;
+  /** The field equals this value. */
   equals: string | number | boolean | undefined;
+  /** The field is one of these strings. */
   oneOf: ReadonlySet<string> | undefined;
+  /** Pattern on the condition's message (or the field), case-insensitive. */
   message: RegExp | undefined;
+}
+
+/** A `CatalogTerminal` with its set built and its pattern compiled. */
+export interface CompiledTerminal {
+  /** The verdict reason. */
+  reason: string;
+  /** Condition reasons that are terminal. */
+  reasons: ReadonlySet<string> | undefined;
+  /** Pattern on the condition's message. */
+  message: RegExp | undefined;
+}
+
+/** A `CatalogPhase` with its value sets built. */
+export interface CompiledPhase {
+  /** Dotted path of the phase field. */
+  field: string;
+  /** Healthy values. */
+  ready: ReadonlySet<string>;
+  /** Failed values. */
+  failed: ReadonlySet<string>;
+  /** Stopped-on-purpose values. */
+  stopped: ReadonlySet<string>;
+  /** Dotted path of a message to quote. */
+  message: string | undefined;
 }
 
 /** A {@linkcode CatalogKind} ready to judge objects. */
@@ -82,23 +114,21 @@ export interface CompiledKind {
   key: string;
   /** The family it belongs to. */
   family: string;
+  /** Conditions that must be True where present. */
   health: readonly string[];
+  /** Checks that make the object Failed at once. */
   failed: readonly CompiledCheck[];
+  /** Checks that mean stopped on purpose. */
   stopped: readonly CompiledCheck[];
+  /** Checks that mean work in progress. */
   progress: readonly CompiledCheck[];
-  terminal: readonly {
-    reason: string;
-    reasons: ReadonlySet<string> | undefined;
-    message: RegExp | undefined;
-  }[];
-  phase: {
-    field: string;
-    ready: ReadonlySet<string>;
-    failed: ReadonlySet<string>;
-    stopped: ReadonlySet<string>;
-    message: string | undefined;
-  } | undefined;
+  /** Terminal reasons and message patterns of a not-True health condition. */
+  terminal: readonly CompiledTerminal[];
+  /** The phase field and its value sets. */
+  phase: CompiledPhase | undefined;
+  /** Replica count paths. */
   replicas: CatalogKind["replicas"];
+  /** The verdict when nothing is reported. */
   noStatus: "Ready" | "Pending";
 }
 
