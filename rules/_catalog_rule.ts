@@ -9,7 +9,7 @@
  * | the phase is a `failed` value | Failed | the phase |
  * | the phase is neither ready, failed nor stopped | Pending | the phase |
  * | `Stalled=True` / `Reconciling=True` (kstatus) | Failed / Pending | `Stalled` / `Reconciling` |
- * | a health condition not True, its reason or message terminal (entry or generic patterns) | Failed | the terminal's reason |
+ * | a health condition not True, its reason or message terminal (the entry's `terminal`, `options.terminalReasons`, or a generic pattern when False) | Failed | the terminal's reason |
  * | a health condition not True | Pending | the condition's reason, else `NotReady` |
  * | a `progress` check matches | Pending | the check's reason |
  * | fewer updated / ready / available replicas than desired | Pending | `LessUpdated` / `LessReady` / `LessAvailable` |
@@ -34,6 +34,7 @@ import {
 } from "./_fields.ts";
 import { escalateIfStalled } from "./_preamble.ts";
 import { failed, pending, ready } from "./_readiness.ts";
+import { ruleKeyOf } from "./rule_key.ts";
 import { matchTerminalPattern } from "./terminal_patterns.ts";
 import type { CompiledCheck, CompiledKind } from "./catalog.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
@@ -100,7 +101,7 @@ function judge(
       healthy ??= condition;
       continue;
     }
-    return notHealthy(entry, condition);
+    return notHealthy(entry, object, context, condition);
   }
   for (const check of entry.progress) {
     const hit = matchCheck(check, object, conditions);
@@ -157,11 +158,24 @@ export function catalogTerminal(
   return undefined;
 }
 
-function notHealthy(entry: CompiledKind, condition: Condition): Readiness {
+function notHealthy(
+  entry: CompiledKind,
+  object: KubeObject,
+  context: RuleContext,
+  condition: Condition,
+): Readiness {
   const text = describeCondition(condition);
   const terminal = catalogTerminal(entry, condition);
   if (terminal !== undefined) return failed(terminal, text);
   const code = isReasonCode(condition.reason) ? condition.reason : "";
+  // The operator's own list (options.terminalReasons) applies here too.
+  const configured = context.options.terminalReasons[ruleKeyOf(object) ?? ""] ??
+    [];
+  if (
+    condition.status === "False" && code !== "" && configured.includes(code)
+  ) {
+    return failed(code, text);
+  }
   if (
     condition.status === "False" &&
     matchTerminalPattern(condition) !== undefined

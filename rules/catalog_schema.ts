@@ -260,6 +260,10 @@ export class CatalogError extends SyntaxError {
  * @returns The families it declares.
  * @throws {CatalogError} When the text is not YAML/JSON or does not match the schema; the message names the file and the path.
  *
+ * Permissions: the `yaml` parser reads the `LOG_TOKENS` and `LOG_STREAM`
+ * environment variables (`--allow-env=LOG_TOKENS,LOG_STREAM`); callers that
+ * already parsed the file use {@linkcode validateCatalog} instead.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -281,6 +285,10 @@ export function parseCatalog(text: string, source: string): CatalogFamily[] {
   try {
     data = parse(text);
   } catch (error) {
+    // Only the parser's own errors mean a bad file (a missing permission does not).
+    if (!(error instanceof Error) || !error.name.startsWith("YAML")) {
+      throw error;
+    }
     throw new CatalogError(
       source,
       "",
