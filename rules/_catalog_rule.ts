@@ -4,19 +4,22 @@
  *
  * | Situation | Verdict | Reason |
  * |---|---|---|
+ * | a `ready` check matches (a static OCI HelmRepository; the latest `Ready=True` of a ClusterExternalSecret) | Ready | the check's reason |
  * | a `failed` check matches | Failed | the check's reason |
  * | a `stopped` check matches, or the phase is a `stopped` value | Ready + warning | the check's reason, or the phase |
  * | the phase is a `failed` value | Failed | the phase |
- * | the phase is neither ready, failed nor stopped | Pending | the phase |
- * | `Stalled=True` / `Reconciling=True` (kstatus) | Failed / Pending | `Stalled` / `Reconciling` |
- * | a health condition not True, its reason or message terminal (the entry's `terminal`, `options.terminalReasons`, or a generic pattern when False) | Failed | the terminal's reason |
+ * | `Stalled=True` (kstatus) | Failed | `Stalled` |
+ * | a health condition not True whose reason or message is terminal (the entry's `terminal`, `options.terminalReasons`, or a generic pattern when False) — even while `Reconciling=True` | Failed | the terminal's reason |
+ * | a health condition not True with reason `Stopped`, `Suspended` or `Paused` | Ready + warning | that reason |
+ * | `Reconciling=True` (kstatus) | Pending | `Reconciling` |
+ * | the phase is not a ready value | Pending | the phase |
  * | a health condition not True | Pending | the condition's reason, else `NotReady` |
  * | a `progress` check matches | Pending | the check's reason |
  * | fewer updated / ready / available replicas than desired | Pending | `LessUpdated` / `LessReady` / `LessAvailable` |
  * | more replicas than updated ones | Pending | `OldReplicasRemain` |
- * | no health condition present and no phase | Pending | `NoStatus` |
- * | otherwise | Ready | the health condition type, else the phase |
- * | any Pending with no status change for `stallTimeoutMs` | Failed | `NoProgress` |
+ * | no health condition present and no phase | Pending `NoStatus` (Ready `Exists` with `noStatus: Ready`) | |
+ * | otherwise | Ready | the True health condition's type, else the phase |
+ * | any Pending with no status change for `stallTimeoutMs`, unless `nativeDeadline` | Failed | `NoProgress` |
  *
  * @module
  */
@@ -45,7 +48,10 @@ export function judgeByCatalog(
   object: KubeObject,
   context: RuleContext,
 ): Readiness {
-  return escalateIfStalled(object, context, judge(entry, object, context));
+  const result = judge(entry, object, context);
+  return entry.nativeDeadline
+    ? result
+    : escalateIfStalled(object, context, result);
 }
 
 function judge(
@@ -54,6 +60,10 @@ function judge(
   context: RuleContext,
 ): Readiness {
   const conditions = conditionsAt(object, context.conditionCache);
+  for (const check of entry.ready) {
+    const hit = matchCheck(check, object, conditions);
+    if (hit !== undefined) return ready(check.reason, hit);
+  }
   for (const check of entry.failed) {
     const hit = matchCheck(check, object, conditions);
     if (hit !== undefined) return failed(check.reason, hit);
@@ -62,38 +72,25 @@ function judge(
     const hit = matchCheck(check, object, conditions);
     if (hit !== undefined) return stoppedResult(check.reason, hit);
   }
-  let phaseValue = "";
   const phase = entry.phase;
-  if (phase !== undefined) {
-    phaseValue = stringAt(object, phase.field);
-    if (phaseValue !== "") {
-      const quoted = phase.message === undefined
-        ? ""
-        : stringAt(object, phase.message);
-      const text = `${phase.field} is ${phaseValue}${
-        quoted === "" ? "" : `: ${quoted}`
-      }`;
-      if (phase.failed.has(phaseValue)) return failed(phaseValue, text);
-      if (phase.stopped.has(phaseValue)) {
-        return stoppedResult(phaseValue, text);
-      }
-      if (!phase.ready.has(phaseValue)) {
-        return pending(
-          isReasonCode(phaseValue) ? phaseValue : "Progressing",
-          text,
-        );
-      }
+  const phaseValue = phase === undefined ? "" : stringAt(object, phase.field);
+  const phaseText = phase === undefined || phaseValue === ""
+    ? ""
+    : phaseMessage(object, phase.field, phaseValue, phase.message);
+  if (phase !== undefined && phaseValue !== "") {
+    if (phase.failed.has(phaseValue)) return failed(phaseValue, phaseText);
+    if (phase.stopped.has(phaseValue)) {
+      return stoppedResult(phaseValue, phaseText);
     }
   }
   const stalled = findCondition(conditions, "Stalled");
   if (stalled?.status === "True") {
     return failed("Stalled", describeCondition(stalled));
   }
-  const reconciling = findCondition(conditions, "Reconciling");
-  if (reconciling?.status === "True") {
-    return pending("Reconciling", describeCondition(reconciling));
-  }
+  // A terminal health condition decides even while the controller retries
+  // (Flux: Ready=False with Reconciling=True, ProgressingWithRetry).
   let healthy: Condition | undefined;
+  let unhealthy: Condition | undefined;
   for (const type of entry.health) {
     const condition = findCondition(conditions, type);
     if (condition === undefined) continue;
@@ -101,7 +98,25 @@ function judge(
       healthy ??= condition;
       continue;
     }
-    return notHealthy(entry, object, context, condition);
+    const verdict = notHealthy(entry, object, context, condition);
+    if (verdict.verdict !== "Pending") return verdict;
+    unhealthy ??= condition;
+  }
+  const reconciling = findCondition(conditions, "Reconciling");
+  if (reconciling?.status === "True") {
+    return pending("Reconciling", describeCondition(reconciling));
+  }
+  if (
+    phase !== undefined && phaseValue !== "" && !phase.ready.has(phaseValue)
+  ) {
+    return pending(
+      isReasonCode(phaseValue) ? phaseValue : "Progressing",
+      phaseText,
+    );
+  }
+  if (unhealthy !== undefined) {
+    const code = isReasonCode(unhealthy.reason) ? unhealthy.reason : "";
+    return pending(code || "NotReady", describeCondition(unhealthy));
   }
   for (const check of entry.progress) {
     const hit = matchCheck(check, object, conditions);
@@ -113,10 +128,7 @@ function judge(
     return ready(healthy.type, describeCondition(healthy));
   }
   if (phaseValue !== "") {
-    return ready(
-      isReasonCode(phaseValue) ? phaseValue : "Healthy",
-      `${phase?.field} is ${phaseValue}`,
-    );
+    return ready(isReasonCode(phaseValue) ? phaseValue : "Healthy", phaseText);
   }
   if (entry.noStatus === "Ready") {
     return ready("Exists", "no status reported, none expected");
@@ -129,6 +141,16 @@ function judge(
     "NoStatus",
     `the controller has not reported ${wanted} yet`,
   );
+}
+
+function phaseMessage(
+  object: KubeObject,
+  field: string,
+  value: string,
+  messagePath: string | undefined,
+): string {
+  const quoted = messagePath === undefined ? "" : stringAt(object, messagePath);
+  return `${field} is ${value}${quoted === "" ? "" : `: ${quoted}`}`;
 }
 
 function stoppedResult(reason: string, detail: string): Readiness {
@@ -168,6 +190,7 @@ function notHealthy(
   const terminal = catalogTerminal(entry, condition);
   if (terminal !== undefined) return failed(terminal, text);
   const code = isReasonCode(condition.reason) ? condition.reason : "";
+  if (STOPPED_REASONS.has(code)) return stoppedResult(code, text);
   // The operator's own list (options.terminalReasons) applies here too.
   const configured = context.options.terminalReasons[ruleKeyOf(object) ?? ""] ??
     [];
@@ -184,6 +207,13 @@ function notHealthy(
   }
   return pending(code || "NotReady", text);
 }
+
+/** Reasons of a not-True health condition that mean stopped on purpose. */
+const STOPPED_REASONS: ReadonlySet<string> = new Set([
+  "Stopped",
+  "Suspended",
+  "Paused",
+]);
 
 /** A description of what matched, or `undefined`. */
 function matchCheck(

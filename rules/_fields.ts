@@ -249,6 +249,10 @@ export function conditionsAt(
   cache?: ConditionCache,
   path = "status.conditions",
 ): Condition[] {
+  // An empty map where the list belongs (`conditions: {}`, as some
+  // controllers and hand-written objects have it) holds no condition.
+  const raw = valueAt(object, path);
+  if (isRecord(raw) && Object.keys(raw).length === 0) return [];
   const list = recordsAt(object, path);
   if (list.length === 0) return [];
   const cached = cache?.get(list, path);

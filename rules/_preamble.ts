@@ -5,7 +5,7 @@
  * | Check | Verdict |
  * |---|---|
  * | `metadata.deletionTimestamp` set | Pending `Terminating`; Failed `TerminationStuck` after `terminatingTimeoutMs` |
- * | `status.observedGeneration` an integer `< metadata.generation` | Pending `ObservedGenerationLag` |
+ * | `status.observedGeneration` an integer (or a numeric string, Argo Rollouts ≥ 1.0) `< metadata.generation` | Pending `ObservedGenerationLag` |
  * | controller kinds with `metadata.generation` but no `status.observedGeneration` | Pending `ObservedGenerationLag` |
  * | a condition whose own `observedGeneration < metadata.generation` | Pending `StaleCondition` |
  *
@@ -61,6 +61,20 @@ export function preamble(
         `generation ${generation} not yet observed: status.observedGeneration is missing`,
       );
     }
+  } else if (
+    typeof observed === "string" && /^[0-9]{1,9}$/.test(observed) &&
+    Number(observed) < generation
+  ) {
+    // Argo Rollouts ≥ 1.0 writes the generation as a numeric string ("1");
+    // older ones wrote a pod-template hash, which this pattern leaves alone.
+    return pending(
+      "ObservedGenerationLag",
+      `generation ${generation} not yet observed (status.observedGeneration "${observed}")`,
+    );
+  } else if (
+    typeof observed === "string" && /^[0-9]{1,9}$/.test(observed)
+  ) {
+    // A numeric string at or past the generation: observed.
   } else if (typeof observed !== "number" || !Number.isInteger(observed)) {
     warnings.push(
       `status.observedGeneration is ${

@@ -118,6 +118,8 @@ export interface CompiledKind {
   health: readonly string[];
   /** Checks that make the object Failed at once. */
   failed: readonly CompiledCheck[];
+  /** Checks that make the object Ready whatever else it reports. */
+  ready: readonly CompiledCheck[];
   /** Checks that mean stopped on purpose. */
   stopped: readonly CompiledCheck[];
   /** Checks that mean work in progress. */
@@ -130,6 +132,8 @@ export interface CompiledKind {
   replicas: CatalogKind["replicas"];
   /** The verdict when nothing is reported. */
   noStatus: "Ready" | "Pending";
+  /** The controller reports its own deadline: no stall timeout. */
+  nativeDeadline: boolean;
 }
 
 function compileCheck(check: CatalogCheck): CompiledCheck {
@@ -153,6 +157,7 @@ function compileKind(family: CatalogFamily, kind: CatalogKind): CompiledKind {
     family: family.family,
     health: kind.health ?? [],
     failed: (kind.failed ?? []).map(compileCheck),
+    ready: (kind.ready ?? []).map(compileCheck),
     stopped: (kind.stopped ?? []).map(compileCheck),
     progress: (kind.progress ?? []).map(compileCheck),
     terminal: (kind.terminal ?? []).map((t) => ({
@@ -169,6 +174,7 @@ function compileKind(family: CatalogFamily, kind: CatalogKind): CompiledKind {
     },
     replicas: kind.replicas,
     noStatus: kind.noStatus ?? "Pending",
+    nativeDeadline: kind.nativeDeadline ?? false,
   };
 }
 
@@ -189,11 +195,16 @@ export class HealthCatalog {
       for (const kind of family.kinds) {
         const entry = compileKind(family, kind);
         if (family.group.startsWith("*.")) {
+          // Later families first (user files win), and within them a named
+          // Kind before the family's "*".
           this.#wildcards.unshift({
             suffix: family.group.slice(1),
             kind: kind.kind,
             entry,
           });
+          this.#wildcards.sort((a, b) =>
+            Number(a.kind === "*") - Number(b.kind === "*")
+          );
         } else {
           this.#exact.set(entry.key, entry);
         }
@@ -256,6 +267,7 @@ export function declaredCatalogReasons(
       ...(kind.phase?.failed ?? []),
     ],
     Ready: [
+      ...(kind.ready ?? []).map((c) => c.reason),
       ...(kind.stopped ?? []).map((c) => c.reason),
       ...(kind.phase?.stopped ?? []),
     ],

@@ -159,6 +159,8 @@ export interface CatalogKind {
   health?: string[];
   /** Checks that make the object Failed at once, in order. */
   failed?: CatalogCheck[];
+  /** Checks that make the object Ready whatever else it reports (e.g. a static source); consulted first. */
+  ready?: CatalogCheck[];
   /** Checks that mean stopped on purpose: Ready, with a warning. */
   stopped?: CatalogCheck[];
   /** Checks that mean work in progress: Pending. */
@@ -175,6 +177,11 @@ export interface CatalogKind {
    * status subresource, e.g. Crossplane's Composition).
    */
   noStatus?: "Ready" | "Pending";
+  /**
+   * `true` when the controller enforces its own progress deadline and
+   * reports it (Argo Rollouts' `progressDeadlineSeconds`): no stall timeout.
+   */
+  nativeDeadline?: boolean;
 }
 
 /** {@linkcode CatalogKind} as a zod schema. */
@@ -186,15 +193,19 @@ export const CatalogKindSchema: z.ZodType<CatalogKind> = z.strictObject({
   source: z.string().min(1),
   health: z.array(z.string().min(1)).optional(),
   failed: z.array(CatalogCheckSchema).optional(),
+  ready: z.array(CatalogCheckSchema).optional(),
   stopped: z.array(CatalogCheckSchema).optional(),
   progress: z.array(CatalogCheckSchema).optional(),
   terminal: z.array(terminalSchema).optional(),
   phase: phaseSchema.optional(),
   replicas: replicasSchema.optional(),
   noStatus: z.enum(["Ready", "Pending"]).optional(),
+  nativeDeadline: z.boolean().optional(),
 }).refine(
-  (k) => (k.health?.length ?? 0) > 0 || k.phase !== undefined,
-  'needs "health" conditions or a "phase"',
+  (k) =>
+    (k.health?.length ?? 0) > 0 || k.phase !== undefined ||
+    k.noStatus === "Ready",
+  'needs "health" conditions, a "phase", or "noStatus: Ready"',
 ) as unknown as z.ZodType<CatalogKind>;
 
 /** One CRD family: an API group (or `*.suffix` for a family of groups) and its Kinds. */

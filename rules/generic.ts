@@ -25,7 +25,10 @@
  * | no status, CRD without status subresource | Ready | `Exists` |
  * | no status, CRD not in `related` | Ready + warning | `Exists` |
  * | no status, built-in kind (core group, `*.k8s.io`, `apps`, `batch`…) | Ready | `Exists` |
- * | status without any of these conditions | Ready | `NoReadinessConditions` |
+ * | a condition `Degraded`, `Failed`, `Failure`, `Error` or `*Error`/`*Failed`/`*Failure` is True (abnormal-true types) | Failed | the condition type |
+ * | no health condition, `status.phase` Failed, Error, Errored, Failure, Degraded, Aborted | Failed | the phase |
+ * | no health condition, `status.phase` Pending, Progressing, Provisioning, Creating, Initializing, Deploying, Installing, Updating, Upgrading, Reconciling, InProgress, Scaling, Starting, Waiting | Pending | the phase |
+ * | status without any of these conditions or phases | Ready | `NoReadinessConditions` |
  *
  * Traps avoided: kstatus lets `Reconciling` win when it precedes `Stalled`
  * in the list and calls a CR the controller never touched Current; Argo CD
@@ -119,6 +122,11 @@ function judge(object: KubeObject, context: RuleContext): Readiness {
       return stopped(condition.type, describeCondition(condition));
     }
   }
+  for (const condition of conditions) {
+    if (condition.status === "True" && isNegativeType(condition.type)) {
+      return failed(condition.type, describeCondition(condition));
+    }
+  }
   for (const type of SUMMARY_CONDITIONS) {
     const condition = findCondition(conditions, type);
     if (condition !== undefined) return summary(object, context, condition);
@@ -131,11 +139,71 @@ function judge(object: KubeObject, context: RuleContext): Readiness {
   if (status === undefined || Object.keys(status).length === 0) {
     return noStatus(object, context);
   }
+  const phase = typeof status["phase"] === "string" ? status["phase"] : "";
+  if (FAILED_PHASES.has(phase)) {
+    return failed(phase, `status.phase is ${phase}${quoteMessage(status)}`);
+  }
+  if (PENDING_PHASES.has(phase)) {
+    return pending(phase, `status.phase is ${phase}${quoteMessage(status)}`);
+  }
   return ready(
     "NoReadinessConditions",
-    "status has no Ready, Succeeded, Available, Healthy, Synced, Installed, Established, Reconciled, Stalled or Reconciling condition",
+    `status has no Ready, Succeeded, Available, Healthy, Synced, Installed, Established, Reconciled, Stalled or Reconciling condition${
+      phase === "" ? "" : ` (status.phase is ${JSON.stringify(phase)})`
+    }`,
   );
 }
+
+/** `: <status.message>` when the status carries a string message. */
+function quoteMessage(status: Record<string, unknown>): string {
+  const message = status["message"];
+  return typeof message === "string" && message !== "" ? `: ${message}` : "";
+}
+
+/**
+ * Abnormal-true condition types: True means something is wrong (Argo
+ * ApplicationSet's `ErrorOccurred`, Argo Workflows' `SpecError`, OpenShift
+ * operators' `Degraded`). `Stalled` is handled before.
+ */
+function isNegativeType(type: string): boolean {
+  return NEGATIVE_TYPES.has(type) ||
+    /^[A-Z][A-Za-z0-9]*(Error|Failed|Failure)$/.test(type);
+}
+
+const NEGATIVE_TYPES: ReadonlySet<string> = new Set([
+  "Degraded",
+  "Failed",
+  "Failure",
+  "Error",
+]);
+
+/** `status.phase` values that say Failed, for a status without conditions. */
+const FAILED_PHASES: ReadonlySet<string> = new Set([
+  "Failed",
+  "Failure",
+  "Error",
+  "Errored",
+  "Degraded",
+  "Aborted",
+]);
+
+/** `status.phase` values that say Pending, for a status without conditions. */
+const PENDING_PHASES: ReadonlySet<string> = new Set([
+  "Pending",
+  "Progressing",
+  "Provisioning",
+  "Creating",
+  "Initializing",
+  "Deploying",
+  "Installing",
+  "Updating",
+  "Upgrading",
+  "Reconciling",
+  "InProgress",
+  "Scaling",
+  "Starting",
+  "Waiting",
+]);
 
 function stopped(reason: string, detail: string): Readiness {
   return ready(reason, detail, [

@@ -84,7 +84,7 @@ export const TERMINAL_PATTERNS: readonly TerminalPattern[] = Object.freeze([
   {
     name: "CertificateMismatch",
     message:
-      "\\b(thumbprint|fingerprint) mismatch\\b|\\bcertificate signed by unknown authority\\b",
+      "\\b(thumbprint|fingerprint)\\b[^\\n]*\\b(mismatch|does not match|doesn't match)\\b|\\bcertificate signed by unknown authority\\b",
     fixture: "example.com/Widget/failed-certificate-thumbprint-mismatch",
   },
   {

@@ -27,6 +27,7 @@ export const CLUSTER_API: CatalogFamily = {
         field: "status.failureReason",
         nonEmpty: true,
       }],
+      stopped: [{ reason: "Paused", field: "spec.paused", equals: true }],
       phase: {
         field: "status.phase",
         ready: ["Provisioned"],
@@ -46,6 +47,34 @@ export const CLUSTER_API: CatalogFamily = {
       phase: {
         field: "status.phase",
         ready: ["Running"],
+        failed: ["Failed"],
+      },
+    },
+    {
+      kind: "MachineDeployment",
+      source:
+        "cluster-api api/v1beta1/machinedeployment_types.go (MachineDeploymentPhase); argo-cd resource_customizations/cluster.x-k8s.io/MachineDeployment/testdata",
+      stopped: [{ reason: "Paused", field: "spec.paused", equals: true }],
+      phase: {
+        field: "status.phase",
+        ready: ["Running"],
+        failed: ["Failed"],
+      },
+      replicas: {
+        updated: "status.updatedReplicas",
+        current: "status.replicas",
+        ready: "status.readyReplicas",
+        available: "status.availableReplicas",
+      },
+    },
+    {
+      kind: "MachinePool",
+      source:
+        "cluster-api exp/api/v1beta1/machinepool_types.go (MachinePoolPhase); argo-cd resource_customizations/cluster.x-k8s.io/MachinePool/testdata",
+      // Argo CD's script counts Scaling as healthy: the pool serves meanwhile.
+      phase: {
+        field: "status.phase",
+        ready: ["Running", "Scaling"],
         failed: ["Failed"],
       },
     },

@@ -18,6 +18,12 @@ export const CROSSPLANE_MANAGED: CatalogFamily = {
   disagreements:
     "kstatus reads `Ready` only (a resource the provider cannot sync stays Current); Argo CD calls any `Synced=False` Degraded, here only a `ReconcileError` whose message names a configuration error is Failed; paused (`ReconcilePaused`) is Ready with a warning",
   kinds: [{
+    kind: "ProviderConfig",
+    source:
+      "crossplane-runtime apis/common/v1/resource.go (ProviderConfigStatus: users); argo-cd resource_customizations/_.upbound.io/_/testdata/providerconfig_healthy.yaml",
+    health: ["Ready"],
+    noStatus: "Ready",
+  }, {
     kind: "*",
     source:
       "crossplane-runtime apis/common/v1/condition.go; argo-cd resource_customizations/*.upbound.io/_/health.lua",
@@ -31,7 +37,7 @@ export const CROSSPLANE_MANAGED: CatalogFamily = {
       reason: "ReconcileError",
       reasons: ["ReconcileError"],
       message:
-        "\\bapi error Invalid\\w*|\\b(InvalidParameter\\w*|ValidationError|AccessDenied\\w*|UnauthorizedOperation|InvalidClientTokenId|InvalidAccessKeyId)\\b",
+        "\\brefuse to update\\b|\\brequires replacing\\b|\\bapi error Invalid\\w*|\\b(InvalidParameter\\w*|ValidationError|AccessDenied\\w*|UnauthorizedOperation|InvalidClientTokenId|InvalidAccessKeyId)\\b",
     }],
   }],
 };

@@ -9,6 +9,13 @@
  */
 import type { CatalogFamily, CatalogKind } from "../catalog_schema.ts";
 
+/**
+ * A sync error is terminal unless its message looks like a provider outage
+ * (a timeout, a refused connection, a 5xx): those clear on the next refresh.
+ */
+const NOT_TRANSIENT =
+  "^(?![\\s\\S]*\\b(timeout|timed out|deadline exceeded|connection refused|connection reset|no such host|EOF|50[0-9]|429|too many requests|rate limit\\w*)\\b)";
+
 function store(kind: string): CatalogKind {
   return {
     kind,
@@ -31,7 +38,7 @@ export const EXTERNAL_SECRETS: CatalogFamily = {
   family: "External Secrets",
   group: "external-secrets.io",
   disagreements:
-    "Argo CD calls any `Ready=False` Degraded (also a provider briefly unreachable); here a store with an invalid configuration and a secret whose remote key does not exist are Failed, other sync errors Pending until the stall timeout",
+    "Argo CD calls any `Ready=False` Degraded, also a provider briefly unreachable; here a sync error is Failed unless its message looks like an outage (timeout, refused connection, 5xx, rate limit), which stays Pending until the stall timeout",
   kinds: [
     {
       kind: "ExternalSecret",
@@ -41,9 +48,35 @@ export const EXTERNAL_SECRETS: CatalogFamily = {
       terminal: [{
         reason: "SecretSyncedError",
         reasons: ["SecretSyncedError"],
-        message:
-          "\\b(not found|does not exist|NoSuchKey|ResourceNotFoundException|SecretNotFound)\\b",
+        message: NOT_TRANSIENT,
       }],
+    },
+    {
+      kind: "PushSecret",
+      source:
+        "external-secrets apis/externalsecrets/v1alpha1/pushsecret_types.go (Ready reasons Synced, Errored); argo-cd resource_customizations/external-secrets.io/PushSecret/testdata",
+      health: ["Ready"],
+      terminal: [{
+        reason: "Errored",
+        reasons: ["Errored"],
+        message: NOT_TRANSIENT,
+      }],
+    },
+    {
+      kind: "ClusterExternalSecret",
+      source:
+        "external-secrets apis/externalsecrets/v1beta1/clusterexternalsecret_types.go (Ready, PartiallyReady, NotReady); argo-cd resource_customizations/external-secrets.io/ClusterExternalSecret/testdata",
+      health: ["Ready"],
+      // ESO appends conditions: a Ready=True written after a failure wins.
+      ready: [{ reason: "Ready", condition: "Ready", status: "True" }],
+      failed: [
+        { reason: "NotReady", condition: "NotReady", status: "True" },
+        {
+          reason: "PartiallyReady",
+          condition: "PartiallyReady",
+          status: "True",
+        },
+      ],
     },
     store("SecretStore"),
     store("ClusterSecretStore"),

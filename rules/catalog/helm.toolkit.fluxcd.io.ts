@@ -18,7 +18,7 @@ export const FLUX_HELM: CatalogFamily = {
     kind: "HelmRelease",
     source:
       "fluxcd/helm-controller api/v2/reason.go; argo-cd resource_customizations/helm.toolkit.fluxcd.io/HelmRelease/testdata",
-    health: ["Ready"],
+    health: ["Ready", "Released"],
     stopped: [{ reason: "Suspended", field: "spec.suspend", equals: true }],
     terminal: [
       {

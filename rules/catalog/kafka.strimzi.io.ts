@@ -26,6 +26,12 @@ function strimzi(kind: string): CatalogKind {
         "InvalidConfigurationException",
         "InvalidConfigParameterException",
       ],
+    }, {
+      // The operator gave up waiting for its pods (5 minutes by default).
+      reason: "TimeoutException",
+      condition: "NotReady",
+      status: "True",
+      reasons: ["TimeoutException"],
     }],
     stopped: [{
       reason: "ReconciliationPaused",

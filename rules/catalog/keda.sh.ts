@@ -13,12 +13,14 @@ function scaled(kind: string): CatalogKind {
     source:
       `kedacore/keda apis/keda/v1alpha1/condition_types.go; argo-cd resource_customizations/keda.sh/${kind}/testdata`,
     health: ["Ready"],
+    // Fallback=True: the scaler has failed failureThreshold times in a row.
+    failed: [{ reason: "Fallback", condition: "Fallback", status: "True" }],
     stopped: [{ reason: "Paused", condition: "Paused", status: "True" }],
     terminal: [{
       reason: "ScaledObjectCheckFailed",
       reasons: ["ScaledObjectCheckFailed", "ScaledJobCheckFailed"],
       message:
-        "\\bno scaleTargetRef\\b|\\bscaleTargetRef\\b[^\\n]*\\b(not found|invalid)\\b|\\balready managed by\\b",
+        "\\bno scaleTargetRef\\b|\\bscaleTargetRef\\b[^\\n]*\\b(not found|invalid)\\b|\\balready managed by\\b|\\bdoes(n't| not) have correct [^\\n]*specification\\b",
     }],
   };
 }
@@ -28,6 +30,6 @@ export const KEDA: CatalogFamily = {
   family: "KEDA",
   group: "keda.sh",
   disagreements:
-    "Argo CD calls `Ready=False` Degraded at once, also while the scaler connects (argo-cd#28522) and `Fallback=True` Degraded; here those are Pending and only a target that is missing or owned by another ScaledObject is Failed; paused is Suspended in Argo CD, Ready with a warning here",
+    "Argo CD calls `Ready=False` Degraded at once, also while the scaler connects (argo-cd#28522) and a trigger error; here those are Pending and only a spec the check rejects (target, triggers, replica counts, target owned by another ScaledObject) or `Fallback=True` is Failed; paused is Suspended in Argo CD, Ready with a warning here",
   kinds: [scaled("ScaledObject"), scaled("ScaledJob")],
 };

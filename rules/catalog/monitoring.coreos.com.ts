@@ -18,6 +18,12 @@ function workload(kind: string): CatalogKind {
     health: ["Reconciled", "Available"],
     stopped: [{ reason: "Paused", field: "status.paused", equals: true }],
     terminal: [{
+      // Pods that cannot be scheduled or started (the operator's message quotes them).
+      reason: "NoPodReady",
+      reasons: ["NoPodReady"],
+      message:
+        "\\bnodes are available\\b|\\bImagePullBackOff\\b|\\bErrImagePull\\b|\\bCrashLoopBackOff\\b",
+    }, {
       reason: "ReconciliationFailed",
       reasons: ["ReconciliationFailed"],
       message: "\\binvalid\\b|\\bfailed to (parse|unmarshal|generate)\\b",

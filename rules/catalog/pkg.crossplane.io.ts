@@ -18,7 +18,10 @@ function pkg(kind: string): CatalogKind {
     health: ["Installed", "Healthy"],
     terminal: [{
       reason: "UnhealthyPackageRevision",
-      reasons: ["UnhealthyPackageRevision", "UnpackingPackage"],
+      reasons: ["UnhealthyPackageRevision"],
+    }, {
+      reason: "PackageUnavailable",
+      reasons: ["UnpackingPackage"],
       message:
         "\\bcannot (pull|resolve|parse) package\\b|\\bdenied\\b|\\bincompatible\\b",
     }],
@@ -30,6 +33,6 @@ export const CROSSPLANE_PACKAGES: CatalogFamily = {
   family: "Crossplane",
   group: "pkg.crossplane.io",
   disagreements:
-    "the generic rule and kstatus see no `Ready` condition and call a Provider Current whatever `Healthy` says; Argo CD needs both `Installed` and `Healthy` True, as here",
+    "the generic rule and kstatus see no `Ready` condition and call a Provider Current whatever `Healthy` says; Argo CD needs both `Installed` and `Healthy` True, as here, and calls any False Degraded, where unpacking a package that is still being pulled is Pending here",
   kinds: [pkg("Provider"), pkg("Configuration"), pkg("Function")],
 };

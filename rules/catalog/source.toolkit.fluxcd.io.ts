@@ -16,6 +16,12 @@ function source(kind: string, terminal: string[]): CatalogKind {
     source:
       "fluxcd/source-controller api/v1 condition_types.go; fluxcd/pkg apis/meta; argo-cd resource_customizations/source.toolkit.fluxcd.io",
     health: ["Ready"],
+    // FetchFailed=True: the last fetch failed; Flux retries on the interval.
+    failed: [{
+      reason: "FetchFailed",
+      condition: "FetchFailed",
+      status: "True",
+    }],
     stopped: [{ reason: "Suspended", field: "spec.suspend", equals: true }],
     terminal: [{ reason: "AuthenticationFailed", reasons: terminal }],
   };
@@ -26,16 +32,29 @@ export const FLUX_SOURCE: CatalogFamily = {
   family: "Flux",
   group: "source.toolkit.fluxcd.io",
   disagreements:
-    "Argo CD's scripts call `Ready=False` Degraded at once (also while a fetch is retried); kstatus waits on `Reconciling`; a suspended source is Suspended in Argo CD, Ready with a warning here",
+    "kstatus waits while `Reconciling=True`; Argo CD and this entry call a failed fetch (`FetchFailed=True`, or a terminal `Ready=False` while retrying) Failed; a suspended source is Suspended in Argo CD, Ready with a warning here",
   kinds: [
     source("GitRepository", ["AuthenticationFailed"]),
     source("OCIRepository", ["AuthenticationFailed"]),
-    source("HelmRepository", ["AuthenticationFailed"]),
+    {
+      ...source("HelmRepository", ["AuthenticationFailed"]),
+      // An OCI HelmRepository is static: Flux no longer reconciles it.
+      ready: [{
+        reason: "StaticOCIRepository",
+        field: "spec.type",
+        equals: "oci",
+      }],
+    },
     {
       kind: "HelmChart",
       source:
         "fluxcd/source-controller api/v1 helmchart_types.go, condition_types.go (InvalidChartReference)",
       health: ["Ready"],
+      failed: [{
+        reason: "FetchFailed",
+        condition: "FetchFailed",
+        status: "True",
+      }],
       stopped: [{ reason: "Suspended", field: "spec.suspend", equals: true }],
       terminal: [{
         reason: "InvalidChartReference",
