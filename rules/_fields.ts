@@ -264,7 +264,10 @@ export function conditionsAt(
     const generation = entry["observedGeneration"];
     out.push({
       type: entryString(entry, "type", at),
-      status: entryString(entry, "status", at),
+      // A boolean status (hand-written objects) means the same as its string.
+      status: typeof entry["status"] === "boolean"
+        ? (entry["status"] ? "True" : "False")
+        : entryString(entry, "status", at),
       reason: entryString(entry, "reason", at),
       message: entryString(entry, "message", at),
       lastTransitionMs: entryTime(entry, "lastTransitionTime", at),

@@ -15,7 +15,7 @@
  * | `Stalled=True` (wherever it sits in the list) | Failed | `Stalled` |
  * | `Reconciling=True` | Pending | `Reconciling` |
  * | `Stopped`, `Suspended` or `Paused` = True, or the health condition False with one of these reasons | Ready + warning | `Stopped`, `Suspended`, `Paused` |
- * | first present of `Ready`, `Succeeded`, `Available` (else of `Healthy`, `Synced`, `Installed`, `Established`, `Reconciled`) is True | Ready | the condition type |
+ * | first present of `Ready`, `Succeeded`, `Available` is True (else every present one of `Healthy`, `Synced`, `Installed`, `Established`, `Reconciled`, `Valid`, `Accepted`, `Programmed`) | Ready | the condition type |
  * | `Succeeded=False` | Failed | the condition's reason, else `Failed` |
  * | health condition False with a reason in `terminalReasons["group/Kind"]` | Failed | that reason |
  * | health condition False whose reason or message matches a terminal pattern (`terminal_patterns.ts`) | Failed | the condition's reason, else `TerminalCondition` |
@@ -25,9 +25,9 @@
  * | no status, CRD without status subresource | Ready | `Exists` |
  * | no status, CRD not in `related` | Ready + warning | `Exists` |
  * | no status, built-in kind (core group, `*.k8s.io`, `apps`, `batch`…) | Ready | `Exists` |
- * | a condition `Degraded`, `Failed`, `Failure`, `Error` or `*Error`/`*Failed`/`*Failure` is True (abnormal-true types) | Failed | the condition type |
- * | no health condition, `status.phase` Failed, Error, Errored, Failure, Degraded, Aborted | Failed | the phase |
- * | no health condition, `status.phase` Pending, Progressing, Provisioning, Creating, Initializing, Deploying, Installing, Updating, Upgrading, Reconciling, InProgress, Scaling, Starting, Waiting | Pending | the phase |
+ * | a condition `Degraded`, `Failed`, `Failure`, `Error`, `Invalid` or `*Error`/`*Failed`/`*Failure` is True (abnormal-true types) | Failed | the condition type |
+ * | no health condition; the first word of `status.phase`, `.state`, `.status` or `.health` (any case) is failed, failure, error, errored, degraded, aborted, configerror, red | Failed | the value when CamelCase, else `PhaseFailed`/`StateFailed`/`StatusFailed`/`HealthRed` |
+ * | likewise pending, progressing, provisioning, creating, initializing, deploying, installing, updating, upgrading, reconciling, inprogress, scaling, starting, waiting, yellow | Pending | the value when CamelCase, else `PhasePending`/`StatePending`/`StatusPending`/`HealthYellow` |
  * | status without any of these conditions or phases | Ready | `NoReadinessConditions` |
  *
  * Traps avoided: kstatus lets `Reconciling` win when it precedes `Stalled`
@@ -63,7 +63,8 @@ const SUMMARY_CONDITIONS = ["Ready", "Succeeded", "Available"] as const;
 /**
  * Non-standard health conditions, consulted when none of
  * {@linkcode SUMMARY_CONDITIONS} is present (Crossplane's `Healthy`,
- * `Synced`, `Installed`; `Established`; `Reconciled`).
+ * `Synced`, `Installed`; `Established`; `Reconciled`; `Valid`; Gateway API's
+ * `Accepted` and `Programmed`): each one present must be True.
  */
 const EXTRA_HEALTH_CONDITIONS = [
   "Healthy",
@@ -71,6 +72,9 @@ const EXTRA_HEALTH_CONDITIONS = [
   "Installed",
   "Established",
   "Reconciled",
+  "Valid",
+  "Accepted",
+  "Programmed",
 ] as const;
 
 /** Condition types (True) and reasons (of a False health condition) that mean stopped on purpose. */
@@ -131,24 +135,41 @@ function judge(object: KubeObject, context: RuleContext): Readiness {
     const condition = findCondition(conditions, type);
     if (condition !== undefined) return summary(object, context, condition);
   }
+  // Non-standard health types: every one present must be True (a Gateway
+  // can be Accepted and not yet Programmed).
+  let healthy: Condition | undefined;
   for (const type of EXTRA_HEALTH_CONDITIONS) {
     const condition = findCondition(conditions, type);
-    if (condition !== undefined) return summary(object, context, condition);
+    if (condition === undefined) continue;
+    if (condition.status !== "True") {
+      return summary(object, context, condition);
+    }
+    healthy ??= condition;
   }
+  if (healthy !== undefined) return summary(object, context, healthy);
   const status = recordAt(object, "status");
   if (status === undefined || Object.keys(status).length === 0) {
     return noStatus(object, context);
   }
+  for (const field of STATE_FIELDS) {
+    const value = status[field];
+    if (typeof value !== "string" || value === "") continue;
+    const word = value.split(/[^A-Za-z]/)[0]?.toLowerCase() ?? "";
+    const text = `status.${field} is ${JSON.stringify(value)}${
+      quoteMessage(status)
+    }`;
+    const [failedCode, pendingCode] = STATE_REASONS[field];
+    if (FAILED_STATES.has(word)) {
+      return failed(isReasonCode(value) ? value : failedCode, text);
+    }
+    if (PENDING_STATES.has(word)) {
+      return pending(isReasonCode(value) ? value : pendingCode, text);
+    }
+  }
   const phase = typeof status["phase"] === "string" ? status["phase"] : "";
-  if (FAILED_PHASES.has(phase)) {
-    return failed(phase, `status.phase is ${phase}${quoteMessage(status)}`);
-  }
-  if (PENDING_PHASES.has(phase)) {
-    return pending(phase, `status.phase is ${phase}${quoteMessage(status)}`);
-  }
   return ready(
     "NoReadinessConditions",
-    `status has no Ready, Succeeded, Available, Healthy, Synced, Installed, Established, Reconciled, Stalled or Reconciling condition${
+    `status has no Ready, Succeeded, Available, Healthy, Synced, Installed, Established, Reconciled, Valid, Accepted, Programmed, Stalled or Reconciling condition${
       phase === "" ? "" : ` (status.phase is ${JSON.stringify(phase)})`
     }`,
   );
@@ -175,34 +196,56 @@ const NEGATIVE_TYPES: ReadonlySet<string> = new Set([
   "Failed",
   "Failure",
   "Error",
+  "Invalid",
 ]);
 
-/** `status.phase` values that say Failed, for a status without conditions. */
-const FAILED_PHASES: ReadonlySet<string> = new Set([
-  "Failed",
-  "Failure",
-  "Error",
-  "Errored",
-  "Degraded",
-  "Aborted",
+/**
+ * Status fields that summarise state as a word, for a status without
+ * health conditions, in the order they are read; and the reason each gives
+ * when its value is not a CamelCase code (`ERROR`, `red`).
+ */
+const STATE_FIELDS = ["phase", "state", "status", "health"] as const;
+const STATE_REASONS: Readonly<
+  Record<(typeof STATE_FIELDS)[number], readonly [string, string]>
+> = {
+  phase: ["PhaseFailed", "PhasePending"],
+  state: ["StateFailed", "StatePending"],
+  status: ["StatusFailed", "StatusPending"],
+  health: ["HealthRed", "HealthYellow"],
+};
+
+/**
+ * First words (lower-cased) of such a field that say Failed: `Failed`,
+ * `ERROR, Secrets Manager can't find…`, `ConfigError`, Elastic's `red`.
+ */
+const FAILED_STATES: ReadonlySet<string> = new Set([
+  "failed",
+  "failure",
+  "error",
+  "errored",
+  "degraded",
+  "aborted",
+  "configerror",
+  "red",
 ]);
 
-/** `status.phase` values that say Pending, for a status without conditions. */
-const PENDING_PHASES: ReadonlySet<string> = new Set([
-  "Pending",
-  "Progressing",
-  "Provisioning",
-  "Creating",
-  "Initializing",
-  "Deploying",
-  "Installing",
-  "Updating",
-  "Upgrading",
-  "Reconciling",
-  "InProgress",
-  "Scaling",
-  "Starting",
-  "Waiting",
+/** First words (lower-cased) of such a field that say Pending. */
+const PENDING_STATES: ReadonlySet<string> = new Set([
+  "pending",
+  "progressing",
+  "provisioning",
+  "creating",
+  "initializing",
+  "deploying",
+  "installing",
+  "updating",
+  "upgrading",
+  "reconciling",
+  "inprogress",
+  "scaling",
+  "starting",
+  "waiting",
+  "yellow",
 ]);
 
 function stopped(reason: string, detail: string): Readiness {
