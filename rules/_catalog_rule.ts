@@ -35,7 +35,7 @@ import {
   stringAt,
   valueAt,
 } from "./_fields.ts";
-import { escalateIfStalled } from "./_preamble.ts";
+import { escalateCustomResource } from "./_preamble.ts";
 import { failed, pending, ready } from "./_readiness.ts";
 import { ruleKeyOf } from "./rule_key.ts";
 import { matchTerminalPattern } from "./terminal_patterns.ts";
@@ -51,7 +51,7 @@ export function judgeByCatalog(
   const result = judge(entry, object, context);
   return entry.nativeDeadline
     ? result
-    : escalateIfStalled(object, context, result);
+    : escalateCustomResource(object, context, result);
 }
 
 function judge(

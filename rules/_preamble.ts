@@ -191,8 +191,46 @@ export function escalateIfStalled(
   since: number | undefined = lastStatusChange(object, context),
 ): Readiness {
   if (result.verdict !== "Pending") return result;
-  const remembered = since === undefined;
-  const start = since ?? pendingClock(context, result.reason);
+  if (since !== undefined) return escalateFrom(context, result, since, false);
+  return escalateFrom(
+    context,
+    result,
+    pendingClock(context, result.reason),
+    true,
+  );
+}
+
+/**
+ * {@linkcode escalateIfStalled} for custom resources (generic rule, health
+ * catalog), whose Pending reason is the controller's own: the clock is the
+ * earlier of the last status change and the caller's `pendingSince` for the
+ * same reason. A controller that retries rewrites its conditions (and
+ * `managedFields` times) at every attempt, which would push a clock based on
+ * status changes out indefinitely; the verdict's reason has not moved (issue 16).
+ */
+export function escalateCustomResource(
+  object: KubeObject,
+  context: RuleContext,
+  result: Readiness,
+): Readiness {
+  if (result.verdict !== "Pending") return result;
+  const last = lastStatusChange(object, context);
+  const mark = context.pendingSince;
+  const remembered = mark !== undefined && mark.reason === result.reason
+    ? pendingClock(context, result.reason)
+    : undefined;
+  if (remembered !== undefined && (last === undefined || remembered < last)) {
+    return escalateFrom(context, result, remembered, true);
+  }
+  return escalateIfStalled(object, context, result, last);
+}
+
+function escalateFrom(
+  context: RuleContext,
+  result: Readiness,
+  start: number,
+  remembered: boolean,
+): Readiness {
   if (!hasElapsed(context, start, context.options.stallTimeoutMs)) {
     return result;
   }
@@ -202,7 +240,7 @@ export function escalateIfStalled(
     ...failed(
       "NoProgress",
       remembered
-        ? `${result.message}; Pending (${result.reason}) for ${elapsed} by the caller's clock, the object carries no status times (stall timeout ${timeout})`
+        ? `${result.message}; Pending (${result.reason}) for ${elapsed} by the caller's clock (stall timeout ${timeout})`
         : `${result.message}; no status change for ${elapsed} (stall timeout ${timeout})`,
       result.warnings,
     ),

@@ -50,7 +50,7 @@ import {
   recordsAt,
   stringAt,
 } from "./_fields.ts";
-import { escalateIfStalled } from "./_preamble.ts";
+import { escalateCustomResource } from "./_preamble.ts";
 import { matchTerminalPattern } from "./terminal_patterns.ts";
 import { failed, pending, ready } from "./_readiness.ts";
 import { relatedIndex } from "./_related.ts";
@@ -108,7 +108,7 @@ export function genericRule(
   object: KubeObject,
   context: RuleContext,
 ): Readiness {
-  return escalateIfStalled(object, context, judge(object, context));
+  return escalateCustomResource(object, context, judge(object, context));
 }
 
 function judge(object: KubeObject, context: RuleContext): Readiness {

@@ -220,26 +220,47 @@ Deno.test("pendingSince: an object without status times is Failed NoProgress onc
   );
 });
 
-Deno.test("pendingSince is ignored when the object carries status times", () => {
-  const object = {
+Deno.test("pendingSince: a custom resource's clock is the earlier of its last status change and the mark; a StatefulSet's count changes stay progress", () => {
+  const retried = {
     ...STUCK,
     status: {
       conditions: [{
         type: "Ready",
         status: "False",
         reason: "Waiting",
-        lastTransitionTime: "2026-11-25T09:58:00Z",
+        lastTransitionTime: "2026-11-25T09:59:00Z",
       }],
     },
   };
-  const result = evaluate(object, {
+  const mark = { reason: "Waiting", since: new Date("2026-11-25T09:00:00Z") };
+  assert.equal(
+    evaluate(retried, { now: NOW, pendingSince: mark }).reason,
+    "NoProgress",
+  );
+  assert.equal(evaluate(retried, { now: NOW }).verdict, "Pending");
+  const statefulSet = {
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: {
+      name: "db",
+      generation: 1,
+      managedFields: [{
+        manager: "kube-controller-manager",
+        subresource: "status",
+        time: "2026-11-25T09:59:00Z",
+      }],
+    },
+    spec: { replicas: 3 },
+    status: { observedGeneration: 1, replicas: 3, readyReplicas: 2 },
+  };
+  const result = evaluate(statefulSet, {
     now: NOW,
     pendingSince: {
-      reason: "Waiting",
+      reason: "LessReady",
       since: new Date("2026-11-24T00:00:00Z"),
     },
   });
-  assert.equal(result.verdict, "Pending");
+  assert.deepEqual([result.verdict, result.reason], ["Pending", "LessReady"]);
 });
 
 Deno.test("createEvaluator(): each evaluator owns its conditions cache; another evaluator does not reset it, evaluate() sees in-place changes", () => {
