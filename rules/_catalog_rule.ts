@@ -19,7 +19,7 @@
  * | more replicas than updated ones | Pending | `OldReplicasRemain` |
  * | no health condition present and no phase | Pending `NoStatus` (Ready `Exists` with `noStatus: Ready`) | |
  * | otherwise | Ready | the True health condition's type, else the phase |
- * | any Pending with no status change for `stallTimeoutMs`, unless `nativeDeadline` | Failed | `NoProgress` |
+ * | any Pending for `stallTimeoutMs` (clock: the earlier of the last status change and the caller's `pendingSince` for the same reason), unless `nativeDeadline` | Failed | `NoProgress` |
  *
  * @module
  */

@@ -20,7 +20,7 @@
  * | health condition False with a reason in `terminalReasons["group/Kind"]` | Failed | that reason |
  * | health condition False whose reason or message matches a terminal pattern (`terminal_patterns.ts`) | Failed | the condition's reason, else `TerminalCondition` |
  * | health condition False (other reasons) or Unknown | Pending | the condition's reason, else `NotReady` |
- * | any Pending with no status change for `stallTimeoutMs` (clock: status times, else the caller's `pendingSince`) | Failed | `NoProgress` |
+ * | any Pending for `stallTimeoutMs` (clock: the earlier of the last status change and the caller's `pendingSince` for the same reason) | Failed | `NoProgress` |
  * | no status, and the CRD in `related` declares a status subresource | Pending | `NoStatus` |
  * | no status, CRD without status subresource | Ready | `Exists` |
  * | no status, CRD not in `related` | Ready + warning | `Exists` |
