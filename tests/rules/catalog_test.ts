@@ -280,3 +280,16 @@ Deno.test("createEvaluator(): each evaluator owns its conditions cache; another 
   assert.equal(evaluate(object, { now: NOW }).verdict, "Pending");
   assert.equal(createEvaluator({ now: NOW })(object).verdict, "Pending");
 });
+
+Deno.test("parseCatalog() accepts the catalog-file examples of the README and docs/rules.md", async () => {
+  for (const doc of ["../../README.md", "../../docs/rules.md"]) {
+    const text = await Deno.readTextFile(new URL(doc, import.meta.url));
+    const blocks = [
+      ...text.matchAll(/```yaml\n(#[^\n]*widgets-health\.yaml\n[\s\S]*?)```/g),
+    ]
+      .map((m) => m[1] as string);
+    assert.equal(blocks.length, 1, `${doc} shows one catalog file`);
+    const families = parseCatalog(blocks[0] as string, doc);
+    assert.equal(families[0]?.kinds[0]?.kind, "Widget", doc);
+  }
+});
