@@ -8,3 +8,4 @@ export * from "./http.ts";
 export * from "./k8splugin.ts";
 export * from "./aai.ts";
 export * from "./kube.ts";
+export * from "./clock.ts";
