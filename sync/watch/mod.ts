@@ -6,3 +6,4 @@
  * @module
  */
 export * from "./dirty_scheduler.ts";
+export * from "./shutdown.ts";
