@@ -9,3 +9,5 @@ export * from "./k8splugin.ts";
 export * from "./aai.ts";
 export * from "./kube.ts";
 export * from "./clock.ts";
+export * from "./k8splugin_subscriptions.ts";
+export * from "./k8splugin_receiver.ts";

@@ -7,3 +7,4 @@
  */
 export * from "./dirty_scheduler.ts";
 export * from "./shutdown.ts";
+export * from "./subscription_keeper.ts";
