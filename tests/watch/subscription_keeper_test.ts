@@ -5,14 +5,14 @@ import {
   SubscriptionReceiver,
 } from "../../adapters/mod.ts";
 import { DirtyScheduler, SubscriptionKeeper } from "../../sync/watch/mod.ts";
-import { serveOps } from "../../tasks/_serve.ts";
+import { type MountedHandler, serveOps } from "../../tasks/_serve.ts";
 import { startK8spluginSubscriptionsFake } from "./_k8splugin_fake.ts";
 import { testClock } from "./_clock.ts";
 
 const KEY = new Uint8Array(32).fill(1);
 
 /** The fake k8splugin, the ops server with the receiver mounted, a keeper and a scheduler. */
-async function rig(instances: string[], key: Uint8Array = KEY) {
+function rig(instances: string[], key: Uint8Array = KEY) {
   const fake = startK8spluginSubscriptionsFake({ instances });
   const clock = testClock(Date.UTC(2026, 11, 4));
   const dirty: string[][] = [];
@@ -22,18 +22,16 @@ async function rig(instances: string[], key: Uint8Array = KEY) {
     maxWaitMs: 0,
     clock,
   });
-  let receiver!: SubscriptionReceiver;
-  const ops = serveOps({
-    registry: new Registry(),
-    port: 0,
-    mounts: [{ prefix: "/k8splugin/", handle: (r) => receiver.handle(r) }],
-  });
-  receiver = new SubscriptionReceiver({
+  const mounts: MountedHandler[] = [];
+  const ops = serveOps({ registry: new Registry(), port: 0, mounts });
+  // The receiver needs the server's URL, the server the receiver.
+  const receiver = new SubscriptionReceiver({
     publicUrl: ops.url,
     key,
     onNotification: (n) => scheduler.mark(n.instanceId),
     clock,
   });
+  mounts.push({ prefix: receiver.prefix, handle: (r) => receiver.handle(r) });
   const client = new HttpK8spluginSubscriptions({
     baseUrl: fake.url,
     retries: 0,
@@ -57,7 +55,7 @@ async function rig(instances: string[], key: Uint8Array = KEY) {
 }
 
 Deno.test("SubscriptionKeeper.reconcile() subscribes each instance, and k8splugin's notification marks it dirty", async () => {
-  await using r = await rig(["a", "b"]);
+  await using r = rig(["a", "b"]);
   const results = await r.keeper.reconcile(["a", "b"]);
   assert.deepEqual(
     [...results].map(([id, x]) => [id, "action" in x ? x.action : x]).sort(),
@@ -73,7 +71,7 @@ Deno.test("SubscriptionKeeper.reconcile() subscribes each instance, and k8splugi
 });
 
 Deno.test("SubscriptionKeeper never touches SO's {id}-cnf-adapter subscription and forgets instances no longer listed", async () => {
-  await using r = await rig(["a"]);
+  await using r = rig(["a"]);
   r.fake.subscriptions.set(
     "a",
     new Map([["a-cnf-adapter", {
@@ -109,10 +107,10 @@ Deno.test("SubscriptionKeeper never touches SO's {id}-cnf-adapter subscription a
 });
 
 Deno.test("SubscriptionKeeper.ensure() replaces a subscription whose callback holds another secret (a restart without a key)", async () => {
-  await using r = await rig(["a"]);
+  await using r = rig(["a"]);
   await r.keeper.ensure("a");
   const before = r.fake.subscriptions.get("a")!.get("a-k8s-aai-sync")!;
-  await using other = await rig(["a"], new Uint8Array(32).fill(2));
+  await using other = rig(["a"], new Uint8Array(32).fill(2));
   other.fake.subscriptions.set("a", new Map([["a-k8s-aai-sync", before]]));
   const result = await other.keeper.ensure("a");
   assert.equal(result.action, "replaced");
@@ -122,7 +120,7 @@ Deno.test("SubscriptionKeeper.ensure() replaces a subscription whose callback ho
 });
 
 Deno.test("SubscriptionKeeper.ensure() replaces a subscription whose last notification was refused", async () => {
-  await using r = await rig(["a"]);
+  await using r = rig(["a"]);
   await r.keeper.ensure("a");
   r.fake.subscriptions.get("a")!.get("a-k8s-aai-sync")!["last-notify-status"] =
     500;
@@ -134,7 +132,7 @@ Deno.test("SubscriptionKeeper.ensure() replaces a subscription whose last notifi
 });
 
 Deno.test("SubscriptionKeeper re-registers after a failed /status killed k8splugin's notifier, once /status works again", async () => {
-  await using r = await rig(["a"]);
+  await using r = rig(["a"]);
   await r.keeper.ensure("a");
   r.fake.dead.add("a-k8s-aai-sync");
   r.keeper.noteStatusRead("a", false);
@@ -148,7 +146,7 @@ Deno.test("SubscriptionKeeper re-registers after a failed /status killed k8splug
 });
 
 Deno.test("SubscriptionKeeper re-registers when a change a pass saw got no notification within the window", async () => {
-  await using r = await rig(["a"]);
+  await using r = rig(["a"]);
   await r.keeper.ensure("a");
   r.keeper.noteChange("a");
   await r.clock.tick(r.keeper.notifyWindowMs);
