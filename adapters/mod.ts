@@ -11,3 +11,4 @@ export * from "./kube.ts";
 export * from "./clock.ts";
 export * from "./k8splugin_subscriptions.ts";
 export * from "./k8splugin_receiver.ts";
+export * from "./lease.ts";
