@@ -1,7 +1,7 @@
 /**
  * A&AI simulator: serves the part of aai-resources that k8s-aai-sync touches
  * (cloud-region, tenant, k8s-resource, generic-vnf, vf-module, their
- * relationships, the nodes query and bulk single-transaction) over real HTTP
+ * relationships, the nodes query and the bulk APIs) over real HTTP
  * on loopback, with aai-resources' rules rather than the leniency of ONAP's
  * own simulators (issue #3, reference/aai.md §1):
  *
@@ -21,12 +21,20 @@
  *   resource-version (OOM's notification depth "all");
  * - 404 ERR.5.4.6114 bodies, for empty collections too; 400 AAI_4009/4010 for
  *   missing X-FromAppId / X-TransactionId; 400 AAI_3016 for an unknown API
- *   version; XML unless `Accept` asks for JSON; optional basic auth (403);
+ *   version; success bodies in XML unless `Accept` asks for JSON, error
+ *   bodies always in JSON (ErrorLogHelper); optional basic auth (403);
+ * - `ValidateEncoding`: a path segment, query key or query value that is not
+ *   in Spring `UriUtils.encode` form → 400 AAI_3008;
  * - GET `depth`, `nodes-only`, `skip-related-to`, property filters,
  *   `resultIndex`/`resultSize`, `format=count|pathed|resource_and_url`;
  * - `POST /aai/{v}/bulk/single-transaction` with the 30-operation limit
  *   (400 ERR.5.4.6147), all-or-nothing rollback and the failure body of the
- *   first failing operation.
+ *   first failing operation;
+ * - the legacy `PUT /aai/{v}/bulkprocess` and `bulkadd` (what SO's CNF
+ *   adapter uses): always 201 with each operation's status, each transaction
+ *   object committed or rolled back on its own, one action kind per object;
+ * - request counters by method, route and client (`X-FromAppId`), a log of
+ *   recent requests with their time, and the stored objects as they are.
  *
  * Deliberate simplifications (not needed by the tool): nested child
  * containers in a PUT body are ignored, relationships in a PATCH body are
@@ -40,6 +48,23 @@
  *
  * @module
  */
+import { AaiObjectStore } from "./_aai_store.ts";
+import { Engine, type Reply } from "./_aai_engine.ts";
+import { errorReply, SimError } from "./_aai_errors.ts";
+import {
+  decodePath,
+  encodeSegments,
+  type ParsedPath,
+  parseObjectPath,
+  parseSegments,
+  validateEncoding,
+} from "./_aai_paths.ts";
+import { pluralOf } from "./_aai_schema.ts";
+import { toXml } from "./_aai_xml.ts";
+import { getReply, nodesReply, writeReply } from "./_aai_routes.ts";
+import { type BulkContext, bulkReply, legacyBulkReply } from "./_aai_bulk.ts";
+export { AaiObjectStore };
+export { springEncode } from "./_aai_paths.ts";
 import {
   type Faults,
   type InjectedLatency,
@@ -111,6 +136,22 @@ export interface AaiRequestCounts {
   total: number;
   /** Operations carried inside bulk requests. */
   bulkOperations: number;
+  /**
+   * The same, per client: keyed by X-FromAppId (or its accepted
+   * alternatives; `""` when absent), so a test can tell one writer's
+   * requests from another's (this tool's from SO's CNF adapter's).
+   */
+  byClient: Record<string, AaiClientCounts>;
+}
+
+/** Request counters of one client (one X-FromAppId). */
+export interface AaiClientCounts {
+  /** All its requests. */
+  total: number;
+  /** Keyed `"<METHOD> <route>"` like {@linkcode AaiRequestCounts.byRoute}. */
+  byRoute: Record<string, number>;
+  /** Operations it sent inside bulk requests. */
+  bulkOperations: number;
 }
 
 /** One request as the simulator saw it (recent ones are kept in `state.requests`). */
@@ -133,6 +174,8 @@ export interface AaiRequestRecord {
   contentType: string | null;
   /** Whether an Authorization header was sent (its value is never kept). */
   authorization: boolean;
+  /** When the answer was ready (epoch ms, sub-millisecond), e.g. for change → write delays. */
+  at: number;
 }
 
 /** The mutable state of a running A&AI simulator. */
@@ -157,6 +200,15 @@ export interface AaiSimState {
   /** The object as a GET at depth 0 would answer it (with `relationship-list`), or undefined. */
   get(path: string): SimAaiObject | undefined;
   /**
+   * A copy of the object exactly as stored (properties in stored order,
+   * `resource-version` included, no `relationship-list`), or undefined.
+   */
+  stored(path: string): SimAaiObject | undefined;
+  /** Canonical paths of every stored object of a type (e.g. `"k8s-resource"`). */
+  pathsOf(type: string): string[];
+  /** The edges of a stored object: the related object's path and the edge label. */
+  edgesOf(path: string): { path: string; label: string }[];
+  /**
    * Upserts an object like a PUT that skips the resource-version rules (for
    * seeding and drift); validates like a PUT and throws on a bad body.
    */
@@ -180,1132 +232,6 @@ export interface AaiSim {
 }
 
 // ---------------------------------------------------------------------------
-// Schema: the objects and edge rules we model (reference/aai.md §2).
-
-type PropType = "string" | "boolean" | "integer" | "strings";
-
-interface TypeDef {
-  name: string;
-  parent: string | undefined;
-  /** Segments between the parent object (or the root) and this type's singular name. */
-  collection: string[];
-  keys: string[];
-  /** Required non-key properties (`required="true"` in the OXM). */
-  required: string[];
-  props: Record<string, PropType>;
-  /** Child collection segment → child type. */
-  children: Record<string, string>;
-  /** Properties shown as `related-to-property` (the OXM's nameProps). */
-  nameProps: string[];
-}
-
-function strings(
-  names: string[],
-  type: PropType = "string",
-): Record<string, PropType> {
-  return Object.fromEntries(names.map((name) => [name, type]));
-}
-
-const TYPES: Record<string, TypeDef> = {
-  "cloud-region": {
-    name: "cloud-region",
-    parent: undefined,
-    collection: ["cloud-infrastructure", "cloud-regions"],
-    keys: ["cloud-owner", "cloud-region-id"],
-    required: [],
-    props: {
-      ...strings([
-        "cloud-owner",
-        "cloud-region-id",
-        "cloud-type",
-        "owner-defined-type",
-        "cloud-region-version",
-        "identity-url",
-        "cloud-zone",
-        "complex-name",
-        "cloud-extra-info",
-        "upgrade-cycle",
-        "resource-version",
-      ]),
-      ...strings(
-        ["sriov-automation", "orchestration-disabled", "in-maint"],
-        "boolean",
-      ),
-    },
-    children: { tenants: "tenant" },
-    nameProps: ["owner-defined-type"],
-  },
-  tenant: {
-    name: "tenant",
-    parent: "cloud-region",
-    collection: ["tenants"],
-    keys: ["tenant-id"],
-    required: ["tenant-name"],
-    props: strings([
-      "tenant-id",
-      "tenant-name",
-      "tenant-context",
-      "resource-version",
-    ]),
-    children: { "k8s-resources": "k8s-resource" },
-    nameProps: ["tenant-name"],
-  },
-  "k8s-resource": {
-    name: "k8s-resource",
-    parent: "tenant",
-    collection: ["k8s-resources"],
-    keys: ["id"],
-    required: ["name", "group", "version", "kind", "namespace", "selflink"],
-    props: {
-      ...strings([
-        "id",
-        "name",
-        "group",
-        "version",
-        "kind",
-        "namespace",
-        "selflink",
-        "data-owner",
-        "data-source",
-        "data-source-version",
-        "resource-version",
-      ]),
-      labels: "strings",
-    },
-    children: {},
-    nameProps: ["name"],
-  },
-  "generic-vnf": {
-    name: "generic-vnf",
-    parent: undefined,
-    collection: ["network", "generic-vnfs"],
-    keys: ["vnf-id"],
-    required: ["vnf-type", "in-maint", "is-closed-loop-disabled"],
-    props: {
-      ...strings([
-        "vnf-id",
-        "vnf-name",
-        "vnf-name2",
-        "vnf-type",
-        "service-id",
-        "regional-resource-zone",
-        "prov-status",
-        "operational-status",
-        "equipment-role",
-        "orchestration-status",
-        "vnf-package-name",
-        "heat-stack-id",
-        "ipv4-oam-address",
-        "summary-status",
-        "model-invariant-id",
-        "model-version-id",
-        "persona-model-version",
-        "model-customization-id",
-        "widget-model-id",
-        "widget-model-version",
-        "nf-type",
-        "nf-function",
-        "nf-role",
-        "nf-naming-code",
-        "selflink",
-        "data-owner",
-        "data-source",
-        "data-source-version",
-        "resource-version",
-      ]),
-      ...strings(["in-maint", "is-closed-loop-disabled"], "boolean"),
-    },
-    children: { "vf-modules": "vf-module" },
-    nameProps: ["vnf-name"],
-  },
-  "vf-module": {
-    name: "vf-module",
-    parent: "generic-vnf",
-    collection: ["vf-modules"],
-    keys: ["vf-module-id"],
-    required: ["is-base-vf-module", "automated-assignment"],
-    props: {
-      ...strings([
-        "vf-module-id",
-        "vf-module-name",
-        "heat-stack-id",
-        "orchestration-status",
-        "operational-status",
-        "model-invariant-id",
-        "model-version-id",
-        "persona-model-version",
-        "model-customization-id",
-        "widget-model-id",
-        "widget-model-version",
-        "contrail-service-instance-fqdn",
-        "selflink",
-        "data-owner",
-        "data-source",
-        "data-source-version",
-        "resource-version",
-      ]),
-      ...strings(["is-base-vf-module", "automated-assignment"], "boolean"),
-      "module-index": "integer",
-    },
-    children: {},
-    nameProps: ["vf-module-name"],
-  },
-};
-
-/** Plural name (as in `/nodes/{plural}`) → type. */
-const PLURALS: Record<string, string> = {
-  "cloud-regions": "cloud-region",
-  tenants: "tenant",
-  "k8s-resources": "k8s-resource",
-  "generic-vnfs": "generic-vnf",
-  "vf-modules": "vf-module",
-};
-
-interface EdgeRule {
-  from: string;
-  to: string;
-  label: string;
-  /** ONE2MANY: a `to` node has at most one `from` node through this rule. */
-  multiplicity: "ONE2MANY" | "MANY2MANY";
-}
-
-/** dbedgerules v24…v32 for k8s-resource (reference/aai.md §2.2). */
-const EDGE_RULES: EdgeRule[] = [
-  {
-    from: "vf-module",
-    to: "k8s-resource",
-    label: "org.onap.relationships.inventory.Uses",
-    multiplicity: "ONE2MANY",
-  },
-  {
-    from: "generic-vnf",
-    to: "k8s-resource",
-    label: "tosca.relationships.HostedOn",
-    multiplicity: "ONE2MANY",
-  },
-];
-
-function pluralOf(type: string): string {
-  return Object.entries(PLURALS).find(([, t]) => t === type)?.[0] ?? `${type}s`;
-}
-
-function edgeRule(a: string, b: string): EdgeRule | undefined {
-  return EDGE_RULES.find((rule) =>
-    (rule.from === a && rule.to === b) || (rule.from === b && rule.to === a)
-  );
-}
-
-function isContainment(a: string, b: string): boolean {
-  return TYPES[a]?.parent === b || TYPES[b]?.parent === a;
-}
-
-// ---------------------------------------------------------------------------
-// Errors (aai-aai-common error.properties; reference/aai.md §1.9).
-
-/** `Disposition:Category:HTTP:RESTcode:Text` of the AAI_xxxx codes we answer. */
-const ERRORS: Record<string, [number, number, number, number, string]> = {
-  "3000": [5, 2, 400, 3000, "Invalid input performing %1 on %2"],
-  "3008": [5, 6, 400, 3008, "URI is not encoded in UTF-8"],
-  "3012": [5, 6, 400, 3012, "Method Not Allowed"],
-  "3016": [5, 6, 400, 3016, "Request uses an unsupported version"],
-  "3102": [5, 1, 400, 3102, "Error parsing input performing %1 on %2"],
-  "3300": [5, 1, 403, 3300, "Unauthorized"],
-  "4009": [4, 0, 400, 3000, "Invalid X-FromAppId in header"],
-  "4010": [4, 0, 400, 3000, "Invalid X-TransactionId in header"],
-  "4016": [
-    4,
-    0,
-    400,
-    3000,
-    'The depth parameter must be a number or the string "all"',
-  ],
-  "6110": [5, 4, 400, 3100, "Node cannot be deleted"],
-  "6114": [5, 4, 404, 3001, "Node Not Found"],
-  "6115": [5, 4, 400, 3000, "Unrecognized NodeType"],
-  "6120": [5, 4, 400, 3000, "Bad Parameter Passed"],
-  "6129": [5, 4, 404, 3003, "Error making edge to target node"],
-  "6130": [5, 4, 412, 3000, "Precondition Required"],
-  "6131": [5, 4, 412, 3000, "Precondition Failed"],
-  "6135": [5, 4, 412, 3000, "Resource version specified on create"],
-  "6140": [5, 4, 400, 3000, "Edge multiplicity violated"],
-  "6145": [
-    5,
-    4,
-    400,
-    3000,
-    "Cannot create a nested/containment edge via relationship",
-  ],
-  "6147": [5, 4, 400, 3000, "Payload Limit Reached"],
-  "6149": [5, 4, 404, 3001, "No relationship was found"],
-};
-
-/** The REST message templates behind `messageId`. */
-const REST_TEXT: Record<number, string> = {
-  3000: "Invalid input performing %1 on %2",
-  3001: "Resource not found for %1 using id %2",
-  3003:
-    "Failed to make edge to missing target node of type %3 with keys %4 performing %1 on %2",
-  3008: "URI is not encoded in UTF-8",
-  3012: "Method Not Allowed",
-  3016: "Request uses an unsupported version",
-  3100: "Unsupported operation %1",
-  3102: "Error parsing input performing %1 on %2",
-  3300: "Unauthorized",
-};
-
-/** A rule violation; rendered as an A&AI error body by the handler. */
-class SimError extends Error {
-  constructor(
-    readonly aaiCode: string,
-    readonly detail: string,
-    /** Extra template variables before the message (AAI_6129: target type and keys). */
-    readonly extra: string[] = [],
-  ) {
-    super(`AAI_${aaiCode} ${detail}`);
-    this.name = "SimError";
-  }
-}
-
-interface ErrorReply {
-  status: number;
-  code: string;
-  body: Record<string, unknown>;
-}
-
-function errorReply(error: SimError, method: string, path: string): ErrorReply {
-  const [disposition, category, status, rest, errText] =
-    ERRORS[error.aaiCode] ??
-      [5, 4, 500, 3002, "Internal Error"];
-  const code = `ERR.${disposition}.${category}.${error.aaiCode}`;
-  const variables = [
-    method,
-    path,
-    ...error.extra,
-    `${errText}:${error.detail}`,
-    code,
-  ];
-  const template = REST_TEXT[rest] ?? "Internal Error";
-  const text = `${template} (msg=%${
-    variables.length - 1
-  }) (ec=%${variables.length})`;
-  const kind = category === 1 ? "policyException" : "serviceException";
-  return {
-    status,
-    code,
-    body: {
-      requestError: {
-        [kind]: {
-          messageId: `${category === 1 ? "POL" : "SVC"}${rest}`,
-          text,
-          variables,
-        },
-      },
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------
-// Paths.
-
-interface ObjectRef {
-  type: TypeDef;
-  /** Canonical path, e.g. `/network/generic-vnfs/generic-vnf/v1`. */
-  path: string;
-  /** This object's key values, in `type.keys` order. */
-  keys: string[];
-  /** Ancestors, root first. */
-  ancestors: ObjectRef[];
-  /** Path of the collection holding it. */
-  collectionPath: string;
-}
-
-type ParsedPath =
-  | { kind: "object"; ref: ObjectRef }
-  | {
-    kind: "collection";
-    type: TypeDef;
-    path: string;
-    parent: ObjectRef | undefined;
-  }
-  | { kind: "relationship-list"; ref: ObjectRef }
-  | { kind: "relationship"; ref: ObjectRef };
-
-function encodeSegments(segments: string[]): string {
-  return segments.map((s) => "/" + encodeURIComponent(s)).join("");
-}
-
-/** Parses decoded segments (without `/aai/{v}`); undefined when not a modelled path. */
-function parseSegments(segments: string[]): ParsedPath | undefined {
-  let type: TypeDef | undefined;
-  let index: number;
-  if (
-    segments[0] === "cloud-infrastructure" && segments[1] === "cloud-regions"
-  ) {
-    type = TYPES["cloud-region"];
-  } else if (segments[0] === "network" && segments[1] === "generic-vnfs") {
-    type = TYPES["generic-vnf"];
-  }
-  if (!type) return undefined;
-  index = 2;
-  let parent: ObjectRef | undefined;
-  let prefix = encodeSegments(segments.slice(0, 2));
-  for (;;) {
-    if (index === segments.length) {
-      return { kind: "collection", type, path: prefix, parent };
-    }
-    if (segments[index] !== type.name) return undefined;
-    const keys = segments.slice(index + 1, index + 1 + type.keys.length);
-    if (keys.length < type.keys.length) return undefined;
-    const path = prefix + encodeSegments([type.name, ...keys]);
-    const ref: ObjectRef = {
-      type,
-      path,
-      keys,
-      ancestors: parent ? [...parent.ancestors, parent] : [],
-      collectionPath: prefix,
-    };
-    index += 1 + type.keys.length;
-    if (index === segments.length) return { kind: "object", ref };
-    if (segments[index] === "relationship-list") {
-      if (index + 1 === segments.length) {
-        return { kind: "relationship-list", ref };
-      }
-      if (
-        segments[index + 1] === "relationship" && index + 2 === segments.length
-      ) {
-        return { kind: "relationship", ref };
-      }
-      return undefined;
-    }
-    const childName = type.children[segments[index] as string];
-    if (!childName) return undefined;
-    parent = ref;
-    prefix = path + encodeSegments([segments[index] as string]);
-    type = TYPES[childName] as TypeDef;
-    index += 1;
-  }
-}
-
-/** Splits and percent-decodes a path (throws SimError 3008 on bad encoding). */
-function decodePath(path: string): string[] {
-  const trimmed = path.replace(/^\/+/, "").replace(/\/+$/, "");
-  if (trimmed === "") return [];
-  try {
-    return trimmed.split("/").map((s) => decodeURIComponent(s));
-  } catch {
-    throw new SimError("3008", `cannot decode ${path}`);
-  }
-}
-
-function parseObjectPath(path: string): ObjectRef {
-  const parsed = parseSegments(decodePath(path));
-  if (parsed?.kind !== "object") {
-    throw new TypeError(
-      `Cannot use "${path}" as an A&AI object path in the simulator`,
-    );
-  }
-  return parsed.ref;
-}
-
-/** The object-relative URI A&AI puts in 412 messages (Introspector.getURI). */
-function relativeUri(ref: ObjectRef): string {
-  const own = encodeSegments([ref.type.name, ...ref.keys]);
-  return ref.type.parent ? encodeSegments(ref.type.collection) + own : ref.path;
-}
-
-// ---------------------------------------------------------------------------
-// The store.
-
-/**
- * Objects by canonical path, with the indexes the simulator needs (children
- * of each collection, objects of each type, edges) kept up to date by `set`
- * and `delete`; writes can be journaled and rolled back (bulk).
- */
-export class AaiObjectStore extends Map<string, SimAaiObject> {
-  #refs = new Map<string, ObjectRef>();
-  #members = new Map<string, Set<string>>();
-  #byType = new Map<string, Set<string>>();
-  #edges = new Map<string, Map<string, string>>();
-  #journal: (() => void)[] | undefined;
-
-  /** Stores an object (its `relationship-list`, if any, is ignored). */
-  override set(path: string, object: SimAaiObject): this {
-    const ref = this.#refs.get(path) ?? parseObjectPath(path);
-    if (ref.path !== path) {
-      throw new TypeError(
-        `Cannot store "${path}" in the A&AI simulator: use the canonical path "${ref.path}"`,
-      );
-    }
-    const previous = super.get(path);
-    this.#journal?.push(() => {
-      if (previous === undefined) this.#removeOne(path);
-      else this.set(path, previous);
-    });
-    const { "relationship-list": _ignored, ...properties } = object;
-    super.set(path, properties);
-    if (previous === undefined) {
-      this.#refs.set(path, ref);
-      setOf(this.#members, ref.collectionPath).add(path);
-      setOf(this.#byType, ref.type.name).add(path);
-    }
-    return this;
-  }
-
-  /** Deletes an object, its descendants and their edges. */
-  override delete(path: string): boolean {
-    if (!super.has(path)) return false;
-    const ref = this.#refs.get(path) as ObjectRef;
-    for (const collection of Object.keys(ref.type.children)) {
-      for (const child of [...this.members(`${path}/${collection}`)]) {
-        this.delete(child);
-      }
-    }
-    for (const other of [...this.edgesOf(path).keys()]) {
-      this.unlink(path, other);
-    }
-    this.#removeOne(path);
-    return true;
-  }
-
-  /** Removes everything (no journaling). */
-  override clear(): void {
-    super.clear();
-    this.#refs.clear();
-    this.#members.clear();
-    this.#byType.clear();
-    this.#edges.clear();
-  }
-
-  #removeOne(path: string): void {
-    const previous = super.get(path);
-    const ref = this.#refs.get(path);
-    if (previous === undefined || !ref) return;
-    this.#journal?.push(() => this.set(path, previous));
-    super.delete(path);
-    this.#refs.delete(path);
-    this.#members.get(ref.collectionPath)?.delete(path);
-    this.#byType.get(ref.type.name)?.delete(path);
-  }
-
-  /**
-   * The parsed path of a stored object (simulator-internal).
-   *
-   * @internal
-   */
-  ref(path: string): ObjectRef | undefined {
-    return this.#refs.get(path);
-  }
-
-  /** Paths of the objects in a collection (e.g. `…/tenant/t1/k8s-resources`). */
-  members(collectionPath: string): ReadonlySet<string> {
-    return this.#members.get(collectionPath) ?? EMPTY;
-  }
-
-  /** Paths of all objects of a type. */
-  ofType(type: string): ReadonlySet<string> {
-    return this.#byType.get(type) ?? EMPTY;
-  }
-
-  /** Edges of an object: other path → label. */
-  edgesOf(path: string): ReadonlyMap<string, string> {
-    return this.#edges.get(path) ?? EMPTY_EDGES;
-  }
-
-  /** Adds an edge (both directions). */
-  link(a: string, b: string, label: string): void {
-    if (this.edgesOf(a).get(b) === label) return;
-    this.#journal?.push(() => this.unlink(a, b));
-    mapOf(this.#edges, a).set(b, label);
-    mapOf(this.#edges, b).set(a, label);
-  }
-
-  /** Removes an edge (both directions). */
-  unlink(a: string, b: string): void {
-    const label = this.edgesOf(a).get(b);
-    if (label === undefined) return;
-    this.#journal?.push(() => this.link(a, b, label));
-    this.#edges.get(a)?.delete(b);
-    this.#edges.get(b)?.delete(a);
-  }
-
-  /** Starts journaling writes, for {@linkcode AaiObjectStore.rollback}. */
-  begin(): void {
-    this.#journal = [];
-  }
-
-  /** Keeps the journaled writes. */
-  commit(): void {
-    this.#journal = undefined;
-  }
-
-  /** Undoes every write since `begin()`. */
-  rollback(): void {
-    const journal = this.#journal ?? [];
-    this.#journal = undefined;
-    for (let i = journal.length - 1; i >= 0; i--) (journal[i] as () => void)();
-  }
-}
-
-const EMPTY: ReadonlySet<string> = new Set();
-const EMPTY_EDGES: ReadonlyMap<string, string> = new Map();
-
-function setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
-  let set = map.get(key);
-  if (!set) map.set(key, set = new Set());
-  return set;
-}
-
-function mapOf<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
-  let inner = map.get(key);
-  if (!inner) map.set(key, inner = new Map());
-  return inner;
-}
-
-// ---------------------------------------------------------------------------
-// The engine: every rule, shared by single requests and bulk operations.
-
-const RESERVED_QUERY = new Set([
-  "depth",
-  "nodes-only",
-  "nodesOnly",
-  "skip-related-to",
-  "format",
-  "resultIndex",
-  "resultSize",
-  "resource-version",
-  "cleanup",
-]);
-
-/** The bypass value of `aai.resourceversion.disabled.uuid` (DELETE only). */
-const RV_BYPASS = "38cf3090-6a0c-4e9d-8142-4332a7352846";
-
-interface Reply {
-  status: number;
-  body?: unknown;
-  /** XML root element name. */
-  root?: string;
-  headers?: Record<string, string>;
-}
-
-class Engine {
-  readonly store = new AaiObjectStore();
-  #lastRv = 0;
-  #vertex = 0;
-
-  nextRv(): string {
-    const now = Date.now();
-    this.#lastRv = now > this.#lastRv ? now : this.#lastRv + 1;
-    return String(this.#lastRv);
-  }
-
-  vertexId(): string {
-    return String(4096 + (++this.#vertex) * 8);
-  }
-
-  /** Validates a PUT body against the schema; returns the properties to store. */
-  validateBody(ref: ObjectRef, body: unknown, method: string): SimAaiObject {
-    if (!isRecord(body)) {
-      throw new SimError(
-        "3000",
-        `the body of a ${method} must be a JSON object`,
-      );
-    }
-    const out: SimAaiObject = {};
-    ref.type.keys.forEach((key, i) => {
-      const given = body[key];
-      const fromUri = ref.keys[i] as string;
-      if (given !== undefined && given !== null && String(given) !== fromUri) {
-        throw new SimError("3000", "uri and payload keys don't match");
-      }
-      out[key] = fromUri;
-    });
-    for (const [name, value] of Object.entries(body)) {
-      const type = ref.type.props[name];
-      if (!type || ref.type.keys.includes(name) || value === null) continue;
-      if (!matchesType(value, type)) {
-        throw new SimError(
-          "3000",
-          `property ${name} of ${ref.type.name} must be ${typeWord(type)}`,
-        );
-      }
-      out[name] = Array.isArray(value) ? [...value] : value;
-    }
-    return out;
-  }
-
-  /** Resolves the target of a relationship body; throws 404 6129 when missing. */
-  relatedTarget(
-    body: unknown,
-    method: string,
-  ): { ref: ObjectRef; label: string | undefined } {
-    if (!isRecord(body)) {
-      throw new SimError("3000", "a relationship must be a JSON object");
-    }
-    const label = typeof body["relationship-label"] === "string"
-      ? body["relationship-label"]
-      : undefined;
-    let segments: string[] | undefined;
-    const link = body["related-link"];
-    if (typeof link === "string" && link !== "") {
-      const path = link.replace(/^[a-z]+:\/\/[^/]+/i, "").replace(/\?.*$/, "")
-        .replace(/^\/aai\/(v[0-9]+|latest)(?=\/)/, "");
-      segments = decodePath(path);
-    } else if (typeof body["related-to"] === "string") {
-      segments = segmentsFromData(
-        body["related-to"],
-        body["relationship-data"],
-      );
-    }
-    const parsed = segments ? parseSegments(segments) : undefined;
-    if (!parsed || parsed.kind !== "object") {
-      throw new SimError(
-        "3000",
-        `cannot find the object of relationship ${
-          JSON.stringify(link ?? body["related-to"] ?? null)
-        }`,
-      );
-    }
-    if (!this.store.has(parsed.ref.path)) {
-      throw new SimError(
-        "6129",
-        `Node of type ${parsed.ref.type.name} not found at ${parsed.ref.path} (${method})`,
-        [parsed.ref.type.name, describeKeys(parsed.ref)],
-      );
-    }
-    return { ref: parsed.ref, label };
-  }
-
-  /** The rule for an edge between `ref` and `target`; throws the A&AI error when none. */
-  ruleFor(
-    ref: ObjectRef,
-    target: ObjectRef,
-    label: string | undefined,
-  ): EdgeRule {
-    if (isContainment(ref.type.name, target.type.name)) {
-      throw new SimError(
-        "6145",
-        `${ref.type.name} and ${target.type.name} are related by containment`,
-      );
-    }
-    const rule = edgeRule(ref.type.name, target.type.name);
-    if (!rule || (label !== undefined && label !== rule.label)) {
-      throw new SimError(
-        "6120",
-        `No EdgeRule found for passed nodeTypes: ${ref.type.name}, ${target.type.name}${
-          label ? ` with label ${label}` : ""
-        }.`,
-      );
-    }
-    return rule;
-  }
-
-  /** Throws 6140 when linking `a`–`b` breaks the rule's multiplicity (ignoring edges of `replacing`). */
-  checkMultiplicity(
-    a: ObjectRef,
-    b: ObjectRef,
-    rule: EdgeRule,
-    replacing?: string,
-    planned: string[] = [],
-  ): void {
-    if (rule.multiplicity !== "ONE2MANY") return;
-    const [from, to] = a.type.name === rule.from ? [a, b] : [b, a];
-    // When `to` itself is being given a new relationship-list, its current
-    // edges are about to go and do not count.
-    const existing = replacing === to.path
-      ? []
-      : [...this.store.edgesOf(to.path)].filter(([other, label]) =>
-        label === rule.label && other !== from.path &&
-        this.store.ref(other)?.type.name === rule.from
-      ).map(([other]) => other);
-    const others = [...existing, ...planned.filter((p) => p !== from.path)];
-    if (others.length > 0) {
-      throw new SimError(
-        "6140",
-        `multiplicity rule breaks with this edge creation: ${to.type.name} ${to.path} already has a ${rule.label} edge from ${rule.from} ${
-          others[0]
-        }`,
-      );
-    }
-  }
-
-  /** PUT an object (create 201 / replace 200) with every rule. */
-  putObject(
-    ref: ObjectRef,
-    body: unknown,
-    method: string,
-    checkRv = true,
-  ): Reply {
-    const properties = this.validateBody(ref, body, method);
-    for (const name of ref.type.required) {
-      if (properties[name] === undefined) {
-        throw new SimError("3000", `Missing required property: ${name}`);
-      }
-    }
-    const existing = this.store.get(ref.path);
-    const rv = isRecord(body) ? body["resource-version"] : undefined;
-    if (checkRv) {
-      if (existing && (rv === undefined || rv === null || rv === "")) {
-        throw new SimError(
-          "6130",
-          `resource-version not passed for update of ${relativeUri(ref)}`,
-        );
-      }
-      if (existing && String(rv) !== existing["resource-version"]) {
-        throw new SimError(
-          "6131",
-          `resource-version MISMATCH for update of ${relativeUri(ref)}`,
-        );
-      }
-      if (!existing && rv !== undefined && rv !== null && rv !== "") {
-        throw new SimError(
-          "6135",
-          `resource-version passed for create of ${relativeUri(ref)}`,
-        );
-      }
-    }
-    const parent = ref.ancestors.at(-1);
-    if (parent && !this.store.has(parent.path)) {
-      throw new SimError(
-        "6114",
-        `No Node of type ${parent.type.name} found at: ${parent.path.slice(1)}`,
-      );
-    }
-    // A present relationship-list replaces the edges: validate all first.
-    let edges: { ref: ObjectRef; rule: EdgeRule }[] | undefined;
-    const list = isRecord(body) ? body["relationship-list"] : undefined;
-    if (isRecord(list)) {
-      const items = Array.isArray(list.relationship) ? list.relationship : [];
-      edges = [];
-      for (const item of items) {
-        const { ref: target, label } = this.relatedTarget(item, method);
-        const rule = this.ruleFor(ref, target, label);
-        const planned = edges.filter((e) =>
-          e.rule === rule && ref.type.name === rule.to
-        )
-          .map((e) => e.ref.path);
-        this.checkMultiplicity(ref, target, rule, ref.path, planned);
-        edges.push({ ref: target, rule });
-      }
-    }
-    properties["resource-version"] = this.nextRv();
-    this.store.set(ref.path, properties);
-    if (edges) {
-      for (const other of [...this.store.edgesOf(ref.path).keys()]) {
-        this.store.unlink(ref.path, other);
-      }
-      for (const edge of edges) {
-        this.store.link(ref.path, edge.ref.path, edge.rule.label);
-      }
-    }
-    return {
-      status: existing ? 200 : 201,
-      headers: { "vertex-id": this.vertexId() },
-    };
-  }
-
-  /** Merge-PATCH (RFC 7386): no rv check, rv bumped, 404 when missing. */
-  patchObject(ref: ObjectRef, body: unknown, method: string): Reply {
-    const existing = this.store.get(ref.path);
-    if (!existing) throw notFound(ref.path);
-    if (!isRecord(body)) {
-      throw new SimError(
-        "3000",
-        `the body of a ${method} must be a JSON object`,
-      );
-    }
-    const next: SimAaiObject = { ...existing };
-    ref.type.keys.forEach((key, i) => {
-      const given = body[key];
-      if (
-        given !== undefined && given !== null && String(given) !== ref.keys[i]
-      ) {
-        throw new SimError("3000", "uri and payload keys don't match");
-      }
-    });
-    for (const [name, value] of Object.entries(body)) {
-      const type = ref.type.props[name];
-      if (
-        !type || ref.type.keys.includes(name) || name === "resource-version"
-      ) continue;
-      if (value === null) {
-        delete next[name];
-        continue;
-      }
-      if (!matchesType(value, type)) {
-        throw new SimError(
-          "3000",
-          `property ${name} of ${ref.type.name} must be ${typeWord(type)}`,
-        );
-      }
-      next[name] = Array.isArray(value) ? [...value] : value;
-    }
-    next["resource-version"] = this.nextRv();
-    this.store.set(ref.path, next);
-    return { status: 200, headers: { "vertex-id": this.vertexId() } };
-  }
-
-  /** DELETE with `?resource-version=`. */
-  deleteObject(ref: ObjectRef, rv: string | null): Reply {
-    const existing = this.store.get(ref.path);
-    if (!existing) throw notFound(ref.path);
-    if (rv !== RV_BYPASS) {
-      if (rv === null || rv === "") {
-        throw new SimError(
-          "6130",
-          `resource-version not passed for delete of ${ref.type.name}`,
-        );
-      }
-      if (rv !== existing["resource-version"]) {
-        throw new SimError(
-          "6131",
-          `resource-version MISMATCH for delete of ${ref.type.name}`,
-        );
-      }
-    }
-    this.#checkPreventDelete(ref.path);
-    this.store.delete(ref.path);
-    return { status: 204 };
-  }
-
-  /** Prevent-delete: a tenant with k8s-resources (also when reached by cascade). */
-  #checkPreventDelete(path: string): void {
-    const ref = this.store.ref(path);
-    if (!ref) return;
-    if (
-      ref.type.name === "tenant" &&
-      this.store.members(`${path}/k8s-resources`).size > 0
-    ) {
-      throw new SimError(
-        "6110",
-        `Object is being reference by additional objects preventing it from being deleted. Please clean up references from the following types [k8s-resource]`,
-      );
-    }
-    for (const collection of Object.keys(ref.type.children)) {
-      for (const child of this.store.members(`${path}/${collection}`)) {
-        this.#checkPreventDelete(child);
-      }
-    }
-  }
-
-  /** PUT `…/relationship-list/relationship` (idempotent, bumps the rv). */
-  putEdge(ref: ObjectRef, body: unknown, method: string): Reply {
-    const existing = this.store.get(ref.path);
-    if (!existing) throw notFound(ref.path);
-    const { ref: target, label } = this.relatedTarget(body, method);
-    const rule = this.ruleFor(ref, target, label);
-    this.checkMultiplicity(ref, target, rule);
-    this.store.link(ref.path, target.path, rule.label);
-    this.store.set(ref.path, {
-      ...existing,
-      "resource-version": this.nextRv(),
-    });
-    return { status: 200 };
-  }
-
-  /** DELETE `…/relationship-list/relationship` with the relationship as body (idempotent, bumps the rv). */
-  deleteEdge(ref: ObjectRef, body: unknown, method: string): Reply {
-    const existing = this.store.get(ref.path);
-    if (!existing) throw notFound(ref.path);
-    if (body === undefined) {
-      throw new SimError(
-        "3102",
-        "a relationship body is required to delete an edge",
-      );
-    }
-    const { ref: target } = this.relatedTarget(body, method);
-    this.store.unlink(ref.path, target.path);
-    this.store.set(ref.path, {
-      ...existing,
-      "resource-version": this.nextRv(),
-    });
-    return { status: 204 };
-  }
-
-  /** The relationships of an object, as a GET shows them. */
-  relationships(
-    path: string,
-    version: string,
-    skipRelatedTo: boolean,
-  ): unknown[] {
-    const out: unknown[] = [];
-    for (const [other, label] of this.store.edgesOf(path)) {
-      const ref = this.store.ref(other);
-      const object = this.store.get(other);
-      if (!ref || !object) continue;
-      const relationship: Record<string, unknown> = {
-        "related-to": ref.type.name,
-        "relationship-label": label,
-        "related-link": `/aai/${version}${ref.path}`,
-        "relationship-data": [...ref.ancestors, ref].flatMap((r) =>
-          r.type.keys.map((key, i) => ({
-            "relationship-key": `${r.type.name}.${key}`,
-            "relationship-value": r.keys[i],
-          }))
-        ),
-      };
-      if (!skipRelatedTo) {
-        const properties = ref.type.nameProps.filter((p) =>
-          object[p] !== undefined
-        )
-          .map((p) => ({
-            "property-key": `${ref.type.name}.${p}`,
-            "property-value": String(object[p]),
-          }));
-        if (properties.length > 0) {
-          relationship["related-to-property"] = properties;
-        }
-      }
-      out.push(relationship);
-    }
-    return out;
-  }
-
-  /** An object as a GET renders it. */
-  render(path: string, options: RenderOptions): SimAaiObject {
-    const object: SimAaiObject = { ...this.store.get(path) };
-    if (!options.nodesOnly) {
-      const relationships = this.relationships(
-        path,
-        options.version,
-        options.skipRelatedTo,
-      );
-      if (relationships.length > 0) {
-        object["relationship-list"] = { relationship: relationships };
-      }
-    }
-    const ref = this.store.ref(path);
-    if (ref && options.depth > 0) {
-      for (const [collection, childType] of Object.entries(ref.type.children)) {
-        const members = this.store.members(`${path}/${collection}`);
-        if (members.size === 0) continue;
-        object[collection] = {
-          [childType]: [...members].map((child) =>
-            this.render(child, { ...options, depth: options.depth - 1 })
-          ),
-        };
-      }
-    }
-    return object;
-  }
-}
-
-interface RenderOptions {
-  depth: number;
-  nodesOnly: boolean;
-  skipRelatedTo: boolean;
-  version: string;
-}
-
-function notFound(path: string, type?: string): SimError {
-  const shown = path.replace(/^\//, "");
-  const typeName = type ?? decodePath(path).at(-2) ?? "object";
-  return new SimError("6114", `No Node of type ${typeName} found at: ${shown}`);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function matchesType(value: unknown, type: PropType): boolean {
-  switch (type) {
-    case "string":
-      return typeof value === "string";
-    case "boolean":
-      return typeof value === "boolean";
-    case "integer":
-      return Number.isInteger(value);
-    case "strings":
-      return Array.isArray(value) && value.every((v) => typeof v === "string");
-  }
-}
-
-function typeWord(type: PropType): string {
-  return type === "strings" ? "a list of strings" : `a ${type}`;
-}
-
-function describeKeys(ref: ObjectRef): string {
-  return [...ref.ancestors, ref].flatMap((r) =>
-    r.type.keys.map((key, i) => `${r.type.name}.${key}:${r.keys[i]}`)
-  ).join(",");
-}
-
-/** Segments of an object from `related-to` + `relationship-data` (no `related-link`). */
-function segmentsFromData(
-  relatedTo: string,
-  data: unknown,
-): string[] | undefined {
-  const type = TYPES[relatedTo];
-  if (!type || !Array.isArray(data)) return undefined;
-  const values = new Map<string, string>();
-  for (const item of data) {
-    if (isRecord(item) && typeof item["relationship-key"] === "string") {
-      values.set(item["relationship-key"], String(item["relationship-value"]));
-    }
-  }
-  const chain: TypeDef[] = [];
-  for (
-    let t: TypeDef | undefined = type;
-    t;
-    t = t.parent ? TYPES[t.parent] : undefined
-  ) {
-    chain.unshift(t);
-  }
-  const segments: string[] = [];
-  for (const t of chain) {
-    segments.push(...t.collection, t.name);
-    for (const key of t.keys) {
-      const value = values.get(`${t.name}.${key}`);
-      if (value === undefined) return undefined;
-      segments.push(value);
-    }
-  }
-  return segments;
-}
-
-// ---------------------------------------------------------------------------
-// XML (what aai-resources answers when Accept does not ask for JSON).
-
-function xmlEscape(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;");
-}
-
-function xmlElement(name: string, value: unknown): string {
-  if (Array.isArray(value)) {
-    return value.map((v) => xmlElement(name, v)).join("");
-  }
-  if (value === null || value === undefined) return "";
-  if (isRecord(value)) {
-    const inner = Object.entries(value).map(([key, v]) =>
-      key === "variables" && Array.isArray(v)
-        ? `<variables>${xmlElement("variable", v)}</variables>`
-        : xmlElement(key, v)
-    ).join("");
-    return `<${name}>${inner}</${name}>`;
-  }
-  return `<${name}>${xmlEscape(String(value))}</${name}>`;
-}
-
-function toXml(root: string, body: unknown, version: string): string {
-  const head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>';
-  if (isRecord(body) && "requestError" in body) {
-    return `${head}<Fault>${
-      xmlElement("requestError", body.requestError)
-    }</Fault>`;
-  }
-  const ns = ` xmlns="http://org.onap.aai.inventory/${version}"`;
-  if (isRecord(body)) {
-    const singleList = Object.keys(body).length === 1 &&
-      Array.isArray(Object.values(body)[0]);
-    const inner = singleList
-      ? xmlElement(Object.keys(body)[0] as string, Object.values(body)[0])
-      : Object.entries(body).map(([k, v]) => xmlElement(k, v)).join("");
-    return `${head}<${root}${ns}>${inner}</${root}>`;
-  }
-  return `${head}<${root}${ns}>${xmlEscape(String(body))}</${root}>`;
-}
-
-// ---------------------------------------------------------------------------
 // HTTP.
 
 const DEFAULT_VERSIONS = Array.from({ length: 22 }, (_, i) => `v${i + 11}`);
@@ -1325,6 +251,9 @@ function firstHeader(headers: Headers, names: string[]): string | null {
 /** Route name for counters. */
 function routeOf(segments: string[]): string {
   if (segments[0] === "bulk") return "bulk/" + (segments[1] ?? "");
+  if (segments[0] === "bulkprocess" || segments[0] === "bulkadd") {
+    return segments[0];
+  }
   if (segments[0] === "nodes") return "nodes/" + (segments[1] ?? "");
   let parsed: ParsedPath | undefined;
   try {
@@ -1352,6 +281,7 @@ function newCounts(): AaiRequestCounts {
     byRoute: {},
     total: 0,
     bulkOperations: 0,
+    byClient: {},
   };
 }
 
@@ -1421,6 +351,19 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
     remove(path) {
       return engine.store.delete(path);
     },
+    stored(path) {
+      const object = engine.store.get(path);
+      return object === undefined ? undefined : structuredClone(object);
+    },
+    pathsOf(type) {
+      return [...engine.store.ofType(type)];
+    },
+    edgesOf(path) {
+      return [...engine.store.edgesOf(path)].map(([other, label]) => ({
+        path: other,
+        label,
+      }));
+    },
     relate(path, relatedPath) {
       const ref = engine.store.ref(path);
       const target = engine.store.ref(relatedPath);
@@ -1467,7 +410,9 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
       if (r.status === 204 || r.body === undefined) {
         return new Response(null, { status: r.status, headers });
       }
-      if (json) {
+      // ErrorLogHelper writes error bodies in JSON whatever Accept says;
+      // success bodies follow Accept (XML by default).
+      if (json || r.status >= 400) {
         headers.set("content-type", "application/json");
         return new Response(JSON.stringify(r.body), {
           status: r.status,
@@ -1515,9 +460,23 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
     const v = version === "latest" ? latest : version;
 
     try {
+      validateEncoding(url);
       const segments = decodePath(raw.slice(2).join("/"));
       const text = await request.text();
       const contentType = request.headers.get("content-type") ?? "";
+      if (
+        segments.length === 1 &&
+        (segments[0] === "bulkprocess" || segments[0] === "bulkadd")
+      ) {
+        if (method !== "PUT") {
+          return new Response("Method Not Allowed\n", { status: 405 });
+        }
+        if (!/json/i.test(contentType)) return unsupported();
+        return reply(
+          legacyBulkReply(bulkContext(request), text, v, segments[0]),
+          undefined,
+        );
+      }
       if (segments[0] === "bulk") {
         if (
           segments[1] !== "single-transaction" || segments.length !== 2 ||
@@ -1526,13 +485,15 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
           return new Response("Not Found\n", { status: 404 });
         }
         if (!/json/i.test(contentType)) return unsupported();
-        return reply(bulk(parseBody(text), v));
+        return reply(bulkReply(bulkContext(request), parseBody(text), v));
       }
       if (segments[0] === "nodes") {
         if (method !== "GET") {
           return new Response("Method Not Allowed\n", { status: 405 });
         }
-        return reply(nodes(segments.slice(1), url.searchParams, v));
+        return reply(
+          nodesReply(engine, segments.slice(1), url.searchParams, v),
+        );
       }
       const parsed = parseSegments(segments);
       if (!parsed) {
@@ -1541,7 +502,9 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
           `the simulator does not model /${shownPath}`,
         );
       }
-      if (method === "GET") return reply(get(parsed, url.searchParams, v));
+      if (method === "GET") {
+        return reply(getReply(engine, parsed, url.searchParams, v));
+      }
       if (method === "PUT" || method === "PATCH") {
         if (method === "PUT" && !/^application\/json\b/i.test(contentType)) {
           return unsupported();
@@ -1555,7 +518,8 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
       }
       const body = text === "" ? undefined : parseBody(text);
       return reply(
-        write(
+        writeReply(
+          engine,
           method,
           parsed,
           body,
@@ -1575,297 +539,25 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
     });
   }
 
-  function get(
-    parsed: ParsedPath,
-    query: URLSearchParams,
-    version: string,
-  ): Reply {
-    const depthText = query.get("depth");
-    let depth = 0;
-    if (depthText === "all") depth = Infinity;
-    else if (depthText !== null) {
-      depth = Number(depthText);
-      if (!/^\d+$/.test(depthText)) {
-        throw new SimError("4016", `depth=${depthText}`);
-      }
-    }
-    const options: RenderOptions = {
-      depth,
-      nodesOnly: query.has("nodes-only") || query.get("nodesOnly") === "true",
-      skipRelatedTo: query.get("skip-related-to") === "true",
-      version,
-    };
-    switch (parsed.kind) {
-      case "object": {
-        if (!engine.store.has(parsed.ref.path)) {
-          throw notFound(parsed.ref.path, parsed.ref.type.name);
-        }
-        return {
-          status: 200,
-          body: engine.render(parsed.ref.path, options),
-          root: parsed.ref.type.name,
-          headers: { "vertex-id": engine.vertexId() },
-        };
-      }
-      case "collection":
-        return list(
-          parsed.type,
-          engine.store.members(parsed.path),
-          query,
-          options,
-          parsed.path,
-        );
-      case "relationship-list": {
-        if (!engine.store.has(parsed.ref.path)) {
-          throw notFound(parsed.ref.path, parsed.ref.type.name);
-        }
-        const relationships = engine.relationships(
-          parsed.ref.path,
-          version,
-          options.skipRelatedTo,
-        );
-        if (relationships.length === 0) {
-          throw new SimError(
-            "6149",
-            `No relationships found for ${parsed.ref.path}`,
-          );
-        }
-        return {
-          status: 200,
-          body: { relationship: relationships },
-          root: "relationship-list",
-        };
-      }
-      case "relationship":
-        throw new SimError("3012", "GET is not allowed on a relationship");
-    }
-  }
-
-  /** A plural answer: filters, pagination, format; 404 when empty. */
-  function list(
-    type: TypeDef,
-    paths: Iterable<string>,
-    query: URLSearchParams,
-    options: RenderOptions,
-    shownPath: string,
-  ): Reply {
-    const filters = [...query].filter(([key]) => !RESERVED_QUERY.has(key));
-    let matches: string[] = [];
-    for (const path of paths) {
-      const object = engine.store.get(path);
-      if (
-        object &&
-        filters.every(([key, value]) => propertyMatches(object[key], value))
-      ) {
-        matches.push(path);
-      }
-    }
-    if (matches.length === 0) throw notFound(shownPath, type.name);
-    const headers: Record<string, string> = {};
-    const index = Number(query.get("resultIndex") ?? "");
-    const size = Number(query.get("resultSize") ?? "");
-    if (index > 0 && size > 0) {
-      headers["total-results"] = String(matches.length);
-      headers["total-pages"] = String(Math.ceil(matches.length / size));
-      matches = matches.slice((index - 1) * size, index * size);
-      if (matches.length === 0) throw notFound(shownPath, type.name);
-    }
-    const format = query.get("format");
-    const plural = pluralOf(type.name);
-    if (format === "count") {
-      return {
-        status: 200,
-        body: { results: [{ [type.name]: matches.length }] },
-        root: "results",
-        headers,
-      };
-    }
-    if (format === "pathed") {
-      return {
-        status: 200,
-        body: {
-          results: matches.map((path) => ({
-            "resource-type": type.name,
-            "resource-link": `/aai/${options.version}${path}`,
-          })),
-        },
-        root: "results",
-        headers,
-      };
-    }
-    if (format === "resource_and_url" || format === "resource") {
-      return {
-        status: 200,
-        body: {
-          results: matches.map((path) => ({
-            [type.name]: engine.render(path, options),
-            ...(format === "resource_and_url"
-              ? { url: `/aai/${options.version}${path}` }
-              : {}),
-          })),
-        },
-        root: "results",
-        headers,
-      };
-    }
+  /** The bulk context of one request (its client's counters). */
+  function bulkContext(request: Request): BulkContext {
+    const client = clientCounts(clientOf(request));
     return {
-      status: 200,
-      body: {
-        [type.name]: matches.map((path) => engine.render(path, options)),
+      engine,
+      bulkLimit,
+      countOperations(n) {
+        state.counts.bulkOperations += n;
+        client.bulkOperations += n;
       },
-      root: plural,
-      headers,
     };
   }
 
-  function nodes(
-    segments: string[],
-    query: URLSearchParams,
-    version: string,
-  ): Reply {
-    const options: RenderOptions = {
-      depth: query.get("depth") === "all"
-        ? Infinity
-        : Number(query.get("depth") ?? 0) || 0,
-      nodesOnly: query.has("nodes-only") || query.get("nodesOnly") === "true",
-      skipRelatedTo: query.get("skip-related-to") === "true",
-      version,
-    };
-    const shown = "nodes/" + segments.map(encodeURIComponent).join("/");
-    const pluralType = segments.length === 1
-      ? PLURALS[segments[0] as string]
-      : undefined;
-    if (pluralType) {
-      return list(
-        TYPES[pluralType] as TypeDef,
-        engine.store.ofType(pluralType),
-        query,
-        options,
-        shown,
-      );
-    }
-    const type = TYPES[segments[0] ?? ""];
-    if (type && segments.length === 1 + type.keys.length) {
-      const keys = segments.slice(1);
-      const found = [...engine.store.ofType(type.name)].filter((path) => {
-        const ref = engine.store.ref(path);
-        return ref !== undefined && ref.keys.every((k, i) => k === keys[i]);
-      });
-      if (found.length === 0) throw notFound(shown, type.name);
-      return {
-        status: 200,
-        body: engine.render(found[0] as string, options),
-        root: type.name,
-      };
-    }
-    throw new SimError("6115", `the simulator does not model /${shown}`);
-  }
-
-  function write(
-    method: string,
-    parsed: ParsedPath,
-    body: unknown,
-    rv: string | null,
-  ): Reply {
-    if (parsed.kind === "object") {
-      if (method === "PUT") {
-        if (body === undefined) throw new SimError("3102", "the body is empty");
-        return engine.putObject(parsed.ref, body, method);
-      }
-      if (method === "PATCH") {
-        if (body === undefined) throw new SimError("3102", "the body is empty");
-        return engine.patchObject(parsed.ref, body, method);
-      }
-      if (method === "DELETE") return engine.deleteObject(parsed.ref, rv);
-    }
-    if (parsed.kind === "relationship") {
-      if (method === "PUT") {
-        if (body === undefined) throw new SimError("3102", "the body is empty");
-        return engine.putEdge(parsed.ref, body, method);
-      }
-      if (method === "DELETE") {
-        return engine.deleteEdge(parsed.ref, body, method);
-      }
-    }
-    throw new SimError("3000", `${method} is not supported on this path`);
-  }
-
-  function bulk(body: unknown, version: string): Reply {
-    const operations = isRecord(body) ? body.operations : undefined;
-    if (!Array.isArray(operations)) {
-      throw new SimError("3000", 'the body must be {"operations":[…]}');
-    }
-    if (operations.length > bulkLimit) {
-      throw new SimError(
-        "6147",
-        `Payload Limit Reached: ${operations.length} operations, the limit is ${bulkLimit}`,
-      );
-    }
-    state.counts.bulkOperations += operations.length;
-    const responses: unknown[] = [];
-    engine.store.begin();
-    for (const [index, operation] of operations.entries()) {
-      const action = isRecord(operation) && typeof operation.action === "string"
-        ? operation.action.toLowerCase()
-        : "";
-      const uri = isRecord(operation) && typeof operation.uri === "string"
-        ? operation.uri
-        : "";
-      const method = action === "put"
-        ? "PUT"
-        : action === "patch"
-        ? "PATCH"
-        : action === "delete"
-        ? "DELETE"
-        : action.toUpperCase();
-      try {
-        if (!["put", "patch", "delete"].includes(action)) {
-          throw new SimError(
-            "3000",
-            `action (${action}) is not one of put, patch, delete`,
-          );
-        }
-        if (!isRecord(operation) || !isRecord(operation.body)) {
-          throw new SimError(
-            "3000",
-            "body is mandatory for every operation (use {} for delete)",
-          );
-        }
-        const [pathPart = "", queryPart = ""] = uri.split("?", 2);
-        const path = pathPart.replace(/^\/aai\/(v[0-9]+|latest)(?=\/)/, "");
-        const parsed = parseSegments(decodePath(path));
-        if (!parsed) {
-          throw new SimError("6115", `the simulator does not model ${path}`);
-        }
-        const rv = new URLSearchParams(queryPart).get("resource-version");
-        const result = write(method, parsed, operation.body, rv);
-        responses.push({
-          action,
-          uri,
-          "response-status-code": result.status,
-          "response-body": null,
-        });
-      } catch (error) {
-        engine.store.rollback();
-        if (!(error instanceof SimError)) throw error;
-        const inner = errorReply(error, method, uri.replace(/^\//, ""));
-        const message =
-          `Operation ${index} with action (${method}) on uri (${uri}) failed with status code (${inner.status}), error code (${inner.code}) and msg (${
-            JSON.stringify(inner.body)
-          })`;
-        const outer = errorReply(
-          new SimError("3000", message),
-          "POST",
-          `/aai/${version}/bulk/single-transaction`,
-        );
-        return { status: inner.status, body: outer.body };
-      }
-    }
-    engine.store.commit();
-    return {
-      status: 201,
-      body: { "operation-responses": responses },
-      root: "operation-responses",
+  /** Counters of one client, created on first use. */
+  function clientCounts(client: string): AaiClientCounts {
+    return state.counts.byClient[client] ??= {
+      total: 0,
+      byRoute: {},
+      bulkOperations: 0,
     };
   }
 
@@ -1892,6 +584,9 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
     }
     const key = `${method} ${route}`;
     counts.byRoute[key] = (counts.byRoute[key] ?? 0) + 1;
+    const client = clientCounts(clientOf(request));
+    client.total++;
+    client.byRoute[key] = (client.byRoute[key] ?? 0) + 1;
     const response = await faulty(request);
     if (logLimit > 0) {
       state.requests.push({
@@ -1904,6 +599,7 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
         accept: request.headers.get("accept"),
         contentType: request.headers.get("content-type"),
         authorization: request.headers.has("authorization"),
+        at: performance.timeOrigin + performance.now(),
       });
       if (state.requests.length > logLimit) state.requests.shift();
     }
@@ -1947,11 +643,6 @@ function parseBody(text: string): unknown {
       `the body is not JSON: ${(error as Error).message}`,
     );
   }
-}
-
-function propertyMatches(value: unknown, wanted: string): boolean {
-  if (Array.isArray(value)) return value.some((v) => String(v) === wanted);
-  return value !== undefined && String(value) === wanted;
 }
 
 /** Creates the seed's cloud regions, tenants, generic-vnfs and vf-modules. */
@@ -2013,4 +704,9 @@ function seed(state: AaiSimState, data: AaiSimSeed | undefined): void {
       },
     );
   }
+}
+
+/** The client a request comes from: its X-FromAppId (or an accepted alternative), `""` when absent. */
+function clientOf(request: Request): string {
+  return firstHeader(request.headers, FROM_APP_HEADERS) ?? "";
 }

@@ -17,6 +17,12 @@
  * - `GET /v1/instance/{id}/query?ApiVersion=&Kind=[&Name=&Labels=]`, with its
  *   400s and the handler bug (500 text followed by the JSON body).
  * - `GET /v1/connectivity-info/{region}` (kubeconfig base64), `GET /v1/healthcheck`.
+ * - Status subscriptions (`…/status/subscription[/{name}]`) and their
+ *   notifiers: see `k8splugin_subscriptions.ts`.
+ * - The step advances on `state.advance()`, `POST /_sim/advance` or a timer
+ *   (`advanceEveryMs`); each change is recorded with its time
+ *   (`state.changes`, `GET /_sim/changes`); an instance that leaves the
+ *   scenario takes its subscriptions with it.
  *
  * Errors are written like Go's `http.Error` (`text/plain; charset=utf-8`,
  * `X-Content-Type-Options: nosniff`, body + `\n`); JSON like Go's
@@ -47,6 +53,14 @@ import {
   splitApiVersion,
 } from "./scenario.ts";
 import { parse as parseYaml } from "yaml";
+import { helmReady, JobPanic } from "./_helm_ready.ts";
+import { goError, goJson, goJsonText, jsonText, sortKeys } from "./_go_http.ts";
+import {
+  type SimResourceStatus,
+  StatusSubscriptions,
+  type SubscriptionSeed,
+  type SubscriptionTiming,
+} from "./k8splugin_subscriptions.ts";
 
 /** Deviations from the default (Montreal) behaviour, to reproduce other k8splugin versions. */
 export interface K8spluginQuirks {
@@ -78,6 +92,22 @@ export interface K8spluginSimOptions {
   quirks?: K8spluginQuirks;
   /** Starting step (default 0). */
   step?: number;
+  /** Timings of the status subscriptions (defaults are k8splugin's: 5 s, 5 s, 5 s, 10 s). */
+  subscriptionTiming?: SubscriptionTiming;
+  /** Subscriptions already in k8splugin's DB: restored `restoreDelayMs` after start, like after a restart. */
+  subscriptions?: SubscriptionSeed[];
+  /** Advance one step every so many ms until the last step (records each change in `state.changes`). */
+  advanceEveryMs?: number;
+}
+
+/** One change of the served step. */
+export interface SimStepChange {
+  /** The step served from then on. */
+  step: number;
+  /** Its name. */
+  name: string;
+  /** When it was applied (epoch ms, sub-millisecond). */
+  at: number;
 }
 
 /** Request counters of the simulator. */
@@ -101,6 +131,12 @@ export interface K8spluginSimState {
   readonly scenario: Scenario;
   /** Replaces the timeline (and goes back to step 0 unless `step` is given). */
   setScenario(scenario: Scenario, step?: number): void;
+  /** Every step change (the starting step included), oldest first, for freshness measurements. */
+  changes: SimStepChange[];
+  /** The status subscriptions, their notifiers and the notifications sent. */
+  readonly subscriptions: StatusSubscriptions;
+  /** Simulates a k8splugin restart: notifiers stop and are restored `restoreDelayMs` later. */
+  restart(): void;
   /** Faults injected from now on (`undefined` for none). */
   faults: Faults | undefined;
   /** Version quirks in effect. */
@@ -136,51 +172,6 @@ export const NO_INSTANCES =
 function demoScenario(): Scenario {
   const text = Deno.readTextFileSync(DEMO_SCENARIO_URL);
   return parseScenario(parseYaml(text), DEMO_SCENARIO_URL.pathname);
-}
-
-/** A plain-text error exactly like Go's `http.Error`. */
-function goError(status: number, message: string): Response {
-  return new Response(`${message}\n`, {
-    status,
-    headers: {
-      "content-type": "text/plain; charset=utf-8",
-      "x-content-type-options": "nosniff",
-    },
-  });
-}
-
-/** JSON text like Go's `json.Encoder.Encode` (HTML-escaped, trailing newline). */
-function goJsonText(value: unknown): string {
-  return JSON.stringify(value).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  ) + "\n";
-}
-
-/** A JSON response like k8splugin's handlers write it. */
-function goJson(value: unknown, status = 200): Response {
-  return jsonText(goJsonText(value), status);
-}
-
-/** A response carrying already-encoded JSON text. */
-function jsonText(text: string, status = 200): Response {
-  return new Response(text, {
-    status,
-    headers: { "content-type": "application/json" },
-  });
-}
-
-/** A copy with every object's keys sorted (Go marshals maps sorted: unstructured objects). */
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      out[key] = sortKeys((value as Record<string, unknown>)[key]);
-    }
-    return out;
-  }
-  return value;
 }
 
 /** The wire form of an instance's request (every field present, like Go). */
@@ -225,164 +216,6 @@ function plural(kind: string): string {
   if (/(s|x|z|ch|sh)$/.test(lower)) return `${lower}es`;
   if (/[^aeiou]y$/.test(lower)) return `${lower.slice(0, -1)}ies`;
   return `${lower}s`;
-}
-
-/** Reads a number at a dotted path, or undefined. */
-function numberAt(object: unknown, path: string): number | undefined {
-  let current: unknown = object;
-  for (const key of path.split(".")) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return typeof current === "number" ? current : undefined;
-}
-
-/** Reads a value at a dotted path, or undefined. */
-function valueAt(object: unknown, path: string): unknown {
-  let current: unknown = object;
-  for (const key of path.split(".")) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
-}
-
-/** `intstr.GetScaledValueFromIntOrPercent`. */
-function scaled(value: unknown, total: number, roundUp: boolean): number {
-  if (typeof value === "number") return value;
-  if (typeof value === "string" && value.endsWith("%")) {
-    const raw = (Number(value.slice(0, -1)) * total) / 100;
-    return roundUp ? Math.ceil(raw) : Math.floor(raw);
-  }
-  if (typeof value === "string" && /^\d+$/.test(value)) return Number(value);
-  return 0;
-}
-
-/** True when a controller ownerReference points at `owner`. */
-function ownedBy(object: ScenarioObject, owner: ScenarioObject): boolean {
-  const refs = (object.metadata as { ownerReferences?: unknown })
-    .ownerReferences;
-  return Array.isArray(refs) &&
-    refs.some((ref) =>
-      (ref as { kind?: unknown }).kind === owner.kind &&
-      (ref as { name?: unknown }).name === owner.metadata.name
-    );
-}
-
-/** True when a pod's `Ready` condition is True. */
-function podReady(pod: ScenarioObject): boolean {
-  const conditions = valueAt(pod, "status.conditions");
-  return Array.isArray(conditions) &&
-    conditions.some((c) =>
-      (c as { type?: unknown }).type === "Ready" &&
-      (c as { status?: unknown }).status === "True"
-    );
-}
-
-/** Thrown by the ready check to reproduce k8splugin's Job nil-pointer panic. */
-class JobPanic extends Error {
-  constructor(readonly job: string) {
-    super(`Job "${job}" has no spec.completions`);
-  }
-}
-
-/**
- * Helm 3.5's `ReadyChecker` as ported into k8splugin (PausedAsReady, CheckJobs),
- * over the instance's cluster objects. Other kinds count as ready.
- */
-function helmReady(object: ScenarioObject, cluster: ScenarioObject[]): boolean {
-  switch (object.kind) {
-    case "Pod":
-      return podReady(object);
-    case "Job": {
-      const completions = numberAt(object, "spec.completions");
-      if (completions === undefined) throw new JobPanic(object.metadata.name);
-      const backoffLimit = numberAt(object, "spec.backoffLimit") ?? 6;
-      return (numberAt(object, "status.failed") ?? 0) <= backoffLimit &&
-        (numberAt(object, "status.succeeded") ?? 0) >= completions;
-    }
-    case "Deployment": {
-      if (valueAt(object, "spec.paused") === true) return true;
-      const replicas = numberAt(object, "spec.replicas") ?? 1;
-      const rolling = valueAt(object, "spec.strategy.type") !== "Recreate";
-      const maxUnavailable = rolling && replicas > 0
-        ? scaled(
-          valueAt(object, "spec.strategy.rollingUpdate.maxUnavailable") ??
-            "25%",
-          replicas,
-          false,
-        )
-        : 0;
-      const sets = cluster.filter((o) =>
-        o.kind === "ReplicaSet" && ownedBy(o, object)
-      );
-      if (sets.length === 0) {
-        // A scenario may leave ReplicaSets out (the bench does): judge by the
-        // Deployment's own count rather than call it never ready.
-        if (!cluster.some((o) => o.kind === "ReplicaSet")) {
-          return (numberAt(object, "status.readyReplicas") ?? 0) >=
-            replicas - maxUnavailable;
-        }
-        return false;
-      }
-      const revision = (rs: ScenarioObject): number =>
-        Number(
-          (rs.metadata as { annotations?: Record<string, string> })
-            .annotations?.["deployment.kubernetes.io/revision"] ?? 0,
-        );
-      const newest = sets.reduce((a, b) => revision(b) > revision(a) ? b : a);
-      return (numberAt(newest, "status.readyReplicas") ?? 0) >=
-        replicas - maxUnavailable;
-    }
-    case "PersistentVolumeClaim":
-      return valueAt(object, "status.phase") === "Bound";
-    case "Service": {
-      const type = valueAt(object, "spec.type");
-      if (type === "ExternalName") return true;
-      const clusterIP = valueAt(object, "spec.clusterIP");
-      if (typeof clusterIP !== "string" || clusterIP === "") return false;
-      if (type === "LoadBalancer") {
-        const externalIPs = valueAt(object, "spec.externalIPs");
-        const ingress = valueAt(object, "status.loadBalancer.ingress");
-        return (Array.isArray(externalIPs) && externalIPs.length > 0) ||
-          (Array.isArray(ingress) && ingress.length > 0);
-      }
-      return true;
-    }
-    case "DaemonSet": {
-      if (valueAt(object, "spec.updateStrategy.type") === "OnDelete") {
-        return true;
-      }
-      const desired = numberAt(object, "status.desiredNumberScheduled") ?? 0;
-      const maxUnavailable = scaled(
-        valueAt(object, "spec.updateStrategy.rollingUpdate.maxUnavailable") ??
-          1,
-        desired,
-        true,
-      );
-      return (numberAt(object, "status.updatedNumberScheduled") ?? 0) ===
-          desired &&
-        (numberAt(object, "status.numberReady") ?? 0) >=
-          desired - maxUnavailable;
-    }
-    case "StatefulSet": {
-      if (valueAt(object, "spec.updateStrategy.type") === "OnDelete") {
-        return true;
-      }
-      const replicas = numberAt(object, "spec.replicas") ?? 1;
-      const partition =
-        numberAt(object, "spec.updateStrategy.rollingUpdate.partition") ?? 0;
-      return (numberAt(object, "status.updatedReplicas") ?? 0) ===
-          replicas - partition &&
-        (numberAt(object, "status.readyReplicas") ?? 0) === replicas;
-    }
-    case "ReplicaSet":
-    case "ReplicationController":
-      return cluster.filter((o) => o.kind === "Pod" && ownedBy(o, object))
-        .every(podReady);
-    default:
-      return true;
-  }
 }
 
 /** Parses a `Labels` query value (`a=b,c=d`, `a==b`, `a!=b`, `a`, `!a`). */
@@ -500,9 +333,10 @@ export function startK8splugin(
         );
       }
       step = n;
+      changed();
     },
     advance() {
-      step = Math.min(step + 1, scenario.steps.length - 1);
+      if (step < scenario.steps.length - 1) state.setStep(step + 1);
     },
     get current() {
       return scenario.steps[step]!;
@@ -515,6 +349,13 @@ export function startK8splugin(
       step = 0;
       state.setStep(at);
     },
+    changes: [],
+    get subscriptions() {
+      return subscriptions;
+    },
+    restart() {
+      subscriptions.restart();
+    },
     faults: options.faults,
     quirks: { ...options.quirks },
     requests: { total: 0, byRoute: {} },
@@ -524,8 +365,6 @@ export function startK8splugin(
       resetInjectedLatency(state.injectedLatency);
     },
   };
-  state.setStep(options.step ?? 0);
-
   // Lookups and status bodies are cached per step's instance objects (a new
   // step or scenario brings new objects), so a benchmark at 2,000 instances
   // measures the sync client, not the simulator (one scan and one deep copy
@@ -535,6 +374,43 @@ export function startK8splugin(
     ScenarioInstance,
     { quirks: string; body: string }
   >();
+
+  let generation = 0;
+  /** Records a step change; the informers of the subscriptions see it. */
+  function changed(): void {
+    generation++;
+    state.changes.push({
+      step,
+      name: scenario.steps[step]!.name,
+      at: performance.timeOrigin + performance.now(),
+    });
+    subscriptions.instancesChanged();
+  }
+  const subscriptions: StatusSubscriptions = new StatusSubscriptions(
+    {
+      hasInstance: (id) => find(id) !== undefined,
+      instanceIds: () => state.current.instances.map((i) => i.id),
+      status(id) {
+        const instance = find(id);
+        if (!instance) return { error: NO_DOCUMENTS };
+        const result = computeStatus(instance, false);
+        if ("panic" in result) return { error: result.panic };
+        if ("error" in result) return result;
+        return {
+          entries: result.entries as unknown as SimResourceStatus[],
+        };
+      },
+      generation: () => generation,
+    },
+    options.subscriptionTiming,
+    options.subscriptions,
+  );
+  state.setStep(options.step ?? 0);
+  const autoAdvance = options.advanceEveryMs === undefined
+    ? undefined
+    : setInterval(() => {
+      if (step < scenario.steps.length - 1) state.advance();
+    }, options.advanceEveryMs);
 
   function find(id: string): ScenarioInstance | undefined {
     const instances = state.current.instances;
@@ -633,13 +509,18 @@ export function startK8splugin(
       : { Group: "", Version: "v1", Kind: "Pod" };
   }
 
-  function status(id: string): Response {
-    const instance = find(id);
-    if (!instance) return goError(500, NO_DOCUMENTS);
-    if (instance.statusError) return goError(500, instance.statusError);
-    const quirks = JSON.stringify(state.quirks);
-    const cached = statusBodies.get(instance);
-    if (cached?.quirks === quirks) return jsonText(cached.body);
+  /**
+   * k8splugin's `Status(id, checkReady)`: the entries and `ready`, or the
+   * error text (500), or a Job panic (only while checking readiness).
+   */
+  function computeStatus(
+    instance: ScenarioInstance,
+    checkReady: boolean,
+  ):
+    | { entries: Record<string, unknown>[]; ready: boolean }
+    | { error: string }
+    | { panic: string } {
+    if (instance.statusError) return { error: instance.statusError };
     const cluster = clusterObjects(instance);
     const pods = cluster.filter((o) => o.kind === "Pod")
       .sort((a, b) => a.metadata.name < b.metadata.name ? -1 : 1);
@@ -662,27 +543,42 @@ export function startK8splugin(
         ready = false;
         continue;
       }
-      try {
-        if (!helmReady(object, cluster)) ready = false;
-      } catch (error) {
-        if (error instanceof JobPanic) return droppedConnection(error.message);
-        throw error;
+      if (checkReady) {
+        try {
+          if (!helmReady(object, cluster)) ready = false;
+        } catch (error) {
+          if (error instanceof JobPanic) return { panic: error.message };
+          throw error;
+        }
       }
       entries.push(
         entry(ref.name, wireGvk(ref.apiVersion, ref.kind), object, false),
       );
     }
     if (errors.length > 0) {
-      return goError(500, `Getting Resources Status:\n${errors.join("\n")}`);
+      return { error: `Getting Resources Status:\n${errors.join("\n")}` };
     }
     for (const pod of pods) {
       entries.push(entry(pod.metadata.name, podGvk(), pod, true));
     }
+    return { entries, ready: checkReady && ready };
+  }
+
+  function status(id: string): Response {
+    const instance = find(id);
+    if (!instance) return goError(500, NO_DOCUMENTS);
+    if (instance.statusError) return goError(500, instance.statusError);
+    const quirks = JSON.stringify(state.quirks);
+    const cached = statusBodies.get(instance);
+    if (cached?.quirks === quirks) return jsonText(cached.body);
+    const result = computeStatus(instance, true);
+    if ("panic" in result) return droppedConnection(result.panic);
+    if ("error" in result) return goError(500, result.error);
     const body = goJsonText({
       request: wireRequest(instance),
-      ready: ready && !state.quirks.readyAlwaysFalse,
-      resourceCount: entries.length,
-      resourcesStatus: entries,
+      ready: result.ready && !state.quirks.readyAlwaysFalse,
+      resourceCount: result.entries.length,
+      resourcesStatus: result.entries,
     });
     statusBodies.set(instance, { quirks, body });
     return jsonText(body);
@@ -757,7 +653,9 @@ export function startK8splugin(
   }
 
   /** Routes a request; returns the route name (for counters) and the response. */
-  function route(request: Request): [string, () => Response] {
+  function route(
+    request: Request,
+  ): [string, () => Response | Promise<Response>] {
     const url = new URL(request.url);
     // Match on the raw path so percent-encoded ids keep their slashes.
     const parts = url.pathname.split("/").slice(1);
@@ -776,6 +674,17 @@ export function startK8splugin(
       method === "GET"
         ? [`GET ${name}`, handler]
         : [`${method} ${name}`, () => new Response(null, { status: 405 })];
+    if (parts[0] === "_sim" && parts.length === 2) {
+      if (parts[1] === "advance" && method === "POST") {
+        return ["POST /_sim/advance", () => {
+          state.advance();
+          return goJson(state.changes.at(-1));
+        }];
+      }
+      if (parts[1] === "changes") {
+        return only("/_sim/changes", () => goJson(state.changes));
+      }
+    }
     if (parts[0] === "v1") {
       if (parts.length === 2 && parts[1] === "healthcheck") {
         return only("/v1/healthcheck", () => new Response(null));
@@ -793,6 +702,21 @@ export function startK8splugin(
         }
         if (parts.length === 4 && parts[3] === "query") {
           return only("/v1/instance/{id}/query", () => query(id, url));
+        }
+        if (parts[3] === "status" && parts[4] === "subscription") {
+          if (parts.length === 5) {
+            return [
+              `${method} /v1/instance/{id}/status/subscription`,
+              () => subscriptions.handle(method, id, undefined, request),
+            ];
+          }
+          if (parts.length === 6) {
+            const name = decode(parts[5]!);
+            return [
+              `${method} /v1/instance/{id}/status/subscription/{name}`,
+              () => subscriptions.handle(method, id, name, request),
+            ];
+          }
         }
       }
       if (parts.length === 3 && parts[1] === "connectivity-info") {
@@ -829,16 +753,16 @@ export function startK8splugin(
     ? `[${address.hostname}]`
     : address.hostname;
   let closed: Promise<void> | undefined;
+  function close(): Promise<void> {
+    clearInterval(autoAdvance);
+    closed ??= Promise.all([subscriptions.close(), server.shutdown()])
+      .then(() => subscriptions.close());
+    return closed;
+  }
   return {
     url: `http://${host}:${address.port}`,
     state,
-    close() {
-      closed ??= server.shutdown();
-      return closed;
-    },
-    [Symbol.asyncDispose]() {
-      closed ??= server.shutdown();
-      return closed;
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Kubernetes API simulator: a read-only kube-apiserver on loopback, serving
+ * Kubernetes API simulator: a kube-apiserver on loopback, serving
  * the objects of a scenario step (the same files as the k8splugin sim) plus
  * any extra cluster objects (StorageClasses, Nodes, CRDs, …).
  *
@@ -15,6 +15,16 @@
  * ({@linkcode KubeSimState.forbidden}), fault injection and HTTPS. The
  * unmodified `@kubernetes/client-node` (its `KubernetesObjectApi` included) and
  * `kubectl` (`get`, `-l`, `-A`, `-o json`, `api-resources`) work against it.
+ *
+ * Watches (`?watch=1`, see `kube_watch.ts`) follow the step changes, with
+ * BOOKMARKs, ERROR 410 for a too-old resourceVersion and drops on request,
+ * so `makeInformer`/`ListWatch` work; `coordination.k8s.io/v1` Leases (see
+ * `kube_leases.ts`) are writable, with 409 on a stale resourceVersion. The
+ * scenario's objects are otherwise read-only. The step advances on
+ * `state.advance()`, `POST /_sim/advance` or a timer (`advanceEveryMs`), and
+ * each change is recorded with its time (`state.changes`, `GET
+ * /_sim/changes`); `POST /_sim/drop-watches[?graceful=true]`, `/_sim/compact`
+ * and `/_sim/bookmark` drive the watches from another process.
  *
  * What it serves at a step: every object of every instance of
  * `scenario.steps[state.step]` (the scenario parser already added the label
@@ -32,12 +42,30 @@
  * @module
  */
 import { type Faults, withFaults } from "./faults.ts";
+import { DEMO_SCENARIO_URL, loadScenario, type Scenario } from "./scenario.ts";
 import {
-  clusterObjects,
-  DEMO_SCENARIO_URL,
-  loadScenario,
-  type Scenario,
-} from "./scenario.ts";
+  matchesLabels,
+  parseFieldSelector,
+  parseLabelSelector,
+  type Requirement,
+  SelectorError,
+} from "./_kube_selectors.ts";
+import { qualifiedName, statusResponse } from "./_kube_status.ts";
+import { tableOf, wantsTable } from "./_kube_table.ts";
+import {
+  buildSnapshot,
+  decodeContinue,
+  encodeContinue,
+  EXPIRED_MESSAGE,
+  objectsOfStep,
+  type Snapshot,
+  SNAPSHOTS_KEPT,
+} from "./_kube_store.ts";
+import { generateTestCertificates, type KubeSimTls } from "./kube_tls.ts";
+import { WatchHub, type WatchSpec } from "./kube_watch.ts";
+import { LeaseStore } from "./kube_leases.ts";
+
+export { generateTestCertificates, type KubeSimTls };
 
 /** A Kubernetes object as served: apiVersion, kind and metadata.name at least. */
 export type KubeSimObject = Record<string, unknown> & {
@@ -90,6 +118,16 @@ export interface KubeSimState {
   setStep(n: number): void;
   /** Serves the next step (stays on the last one). */
   advance(): void;
+  /** Every change of the served objects (the starting step included), with when it was applied, for freshness measurements. */
+  changes: { step: number; resourceVersion: number; at: number }[];
+  /** How many watches are open. */
+  readonly watches: number;
+  /** Ends every open watch: abruptly (a dropped connection) or `graceful` (the server's timeout). */
+  dropWatches(options?: { graceful?: boolean }): void;
+  /** Sends a BOOKMARK on every watch that allows them, now. */
+  bookmark(): void;
+  /** The `coordination.k8s.io/v1` Leases. */
+  readonly leases: LeaseStore;
   /** Objects served besides the scenario's (StorageClasses, Nodes, CRDs, …). */
   extraObjects: KubeSimObject[];
   /** Replaces {@linkcode extraObjects}; bumps the resourceVersion. */
@@ -120,16 +158,6 @@ export interface KubeSimState {
   resetRequests(): void;
 }
 
-/** TLS material for the simulator (PEM). */
-export interface KubeSimTls {
-  /** Server certificate (PEM). */
-  cert: string;
-  /** Its private key (PEM). */
-  key: string;
-  /** The CA that signed `cert` (returned as `caCert` by {@linkcode startKube}). */
-  caCert?: string;
-}
-
 /** Options of {@linkcode startKube}. */
 export interface StartKubeOptions {
   /** Port to listen on (127.0.0.1); 0 or undefined picks a free one. */
@@ -138,6 +166,10 @@ export interface StartKubeOptions {
   scenario?: Scenario | string | URL | null;
   /** Step served first (default 0). */
   step?: number;
+  /** Advance one step every so many ms until the last one (each change recorded in `state.changes`). */
+  advanceEveryMs?: number;
+  /** How often watches get a BOOKMARK (default 60000, about kube-apiserver's). */
+  bookmarkIntervalMs?: number;
   /** Cluster objects served at every step (StorageClasses, Nodes, CRDs, …). */
   extraObjects?: KubeSimObject[];
   /** Faults to inject (sim/faults.ts). */
@@ -165,724 +197,6 @@ export interface KubeSim {
   /** Same as {@linkcode close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
-
-const VERBS = ["get", "list"];
-
-/** Built-in resources the simulator knows, with kubectl's short names. */
-const BUILTIN_RESOURCES: KubeSimResource[] = [
-  ["", "v1", "pods", "Pod", true, ["po"]],
-  ["", "v1", "services", "Service", true, ["svc"]],
-  ["", "v1", "configmaps", "ConfigMap", true, ["cm"]],
-  ["", "v1", "secrets", "Secret", true, []],
-  ["", "v1", "serviceaccounts", "ServiceAccount", true, ["sa"]],
-  ["", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true, ["pvc"]],
-  ["", "v1", "persistentvolumes", "PersistentVolume", false, ["pv"]],
-  ["", "v1", "endpoints", "Endpoints", true, ["ep"]],
-  ["", "v1", "events", "Event", true, ["ev"]],
-  ["", "v1", "replicationcontrollers", "ReplicationController", true, ["rc"]],
-  ["", "v1", "namespaces", "Namespace", false, ["ns"]],
-  ["", "v1", "nodes", "Node", false, ["no"]],
-  ["apps", "v1", "deployments", "Deployment", true, ["deploy"]],
-  ["apps", "v1", "replicasets", "ReplicaSet", true, ["rs"]],
-  ["apps", "v1", "statefulsets", "StatefulSet", true, ["sts"]],
-  ["apps", "v1", "daemonsets", "DaemonSet", true, ["ds"]],
-  ["apps", "v1", "controllerrevisions", "ControllerRevision", true, []],
-  ["batch", "v1", "jobs", "Job", true, []],
-  ["batch", "v1", "cronjobs", "CronJob", true, ["cj"]],
-  [
-    "autoscaling",
-    "v2",
-    "horizontalpodautoscalers",
-    "HorizontalPodAutoscaler",
-    true,
-    [
-      "hpa",
-    ],
-  ],
-  ["policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true, [
-    "pdb",
-  ]],
-  ["networking.k8s.io", "v1", "ingresses", "Ingress", true, ["ing"]],
-  ["networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true, [
-    "netpol",
-  ]],
-  ["storage.k8s.io", "v1", "storageclasses", "StorageClass", false, ["sc"]],
-  ["rbac.authorization.k8s.io", "v1", "roles", "Role", true, []],
-  ["rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true, []],
-  ["rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false, []],
-  [
-    "rbac.authorization.k8s.io",
-    "v1",
-    "clusterrolebindings",
-    "ClusterRoleBinding",
-    false,
-    [],
-  ],
-  [
-    "apiextensions.k8s.io",
-    "v1",
-    "customresourcedefinitions",
-    "CustomResourceDefinition",
-    false,
-    ["crd", "crds"],
-  ],
-].map(([group, version, name, kind, namespaced, shortNames]) => ({
-  group: group as string,
-  version: version as string,
-  name: name as string,
-  singularName: (kind as string).toLowerCase(),
-  kind: kind as string,
-  namespaced: namespaced as boolean,
-  verbs: VERBS,
-  ...((shortNames as string[]).length > 0
-    ? { shortNames: shortNames as string[] }
-    : {}),
-  builtin: true,
-}));
-
-// ---------------------------------------------------------------------------
-// Label and field selectors (k8s.io/apimachinery/pkg/labels grammar)
-
-/** One parsed label-selector requirement. */
-interface Requirement {
-  key: string;
-  op: "=" | "!=" | "in" | "notin" | "exists" | "!" | "gt" | "lt";
-  values: string[];
-}
-
-/** A selector the simulator cannot parse: answered as 400 BadRequest. */
-class SelectorError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "SelectorError";
-  }
-}
-
-/** Splits on commas that are not inside parentheses. */
-function splitTopLevel(text: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let current = "";
-  for (const char of text) {
-    if (char === "(") depth++;
-    if (char === ")") depth--;
-    if (char === "," && depth === 0) {
-      parts.push(current);
-      current = "";
-    } else current += char;
-  }
-  parts.push(current);
-  return parts;
-}
-
-const LABEL_KEY =
-  /^([a-z0-9A-Z]([-a-z0-9A-Z.]*[a-z0-9A-Z])?\/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-
-/** Parses a label selector; throws SelectorError with apimachinery-like wording. */
-function parseLabelSelector(text: string): Requirement[] {
-  const requirements: Requirement[] = [];
-  if (text.trim() === "") return requirements;
-  for (const raw of splitTopLevel(text)) {
-    const part = raw.trim();
-    let match: RegExpExecArray | null;
-    let requirement: Requirement;
-    if ((match = /^(\S+)\s+(in|notin)\s*\((.*)\)$/.exec(part))) {
-      const values = match[3]!.split(",").map((v) => v.trim());
-      requirement = {
-        key: match[1]!,
-        op: match[2] as "in" | "notin",
-        values: values.length === 1 && values[0] === "" ? [] : values,
-      };
-      if (requirement.values.length === 0) {
-        throw new SelectorError(
-          `unable to parse requirement: for 'in', 'notin' operators, values set can't be empty`,
-        );
-      }
-    } else if (
-      (match = /^([^\s=!<>]+)\s*(==|!=|=)\s*([^\s=!<>]*)$/.exec(part))
-    ) {
-      requirement = {
-        key: match[1]!,
-        op: match[2] === "!=" ? "!=" : "=",
-        values: [match[3]!],
-      };
-    } else if ((match = /^([^\s=!<>]+)\s*([<>])\s*(\S+)$/.exec(part))) {
-      if (!/^-?\d+$/.test(match[3]!)) {
-        throw new SelectorError(
-          `unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer`,
-        );
-      }
-      requirement = {
-        key: match[1]!,
-        op: match[2] === ">" ? "gt" : "lt",
-        values: [match[3]!],
-      };
-    } else if ((match = /^!\s*([^\s=!<>(),]+)$/.exec(part))) {
-      requirement = { key: match[1]!, op: "!", values: [] };
-    } else if ((match = /^([^\s=!<>(),]+)$/.exec(part))) {
-      requirement = { key: match[1]!, op: "exists", values: [] };
-    } else {
-      throw new SelectorError(
-        `unable to parse requirement: found '${part}', expected: key, !key, key=value, key!=value, key in (...), key notin (...)`,
-      );
-    }
-    if (!LABEL_KEY.test(requirement.key) || requirement.key.length > 317) {
-      throw new SelectorError(
-        `unable to parse requirement: invalid label key "${requirement.key}": name part must consist of alphanumeric characters, '-', '_' or '.'`,
-      );
-    }
-    for (const value of requirement.values) {
-      if (
-        requirement.op !== "gt" && requirement.op !== "lt" &&
-        (!LABEL_VALUE.test(value) || value.length > 63)
-      ) {
-        throw new SelectorError(
-          `unable to parse requirement: invalid label value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'`,
-        );
-      }
-    }
-    requirements.push(requirement);
-  }
-  return requirements;
-}
-
-/** True when `labels` satisfy every requirement. */
-function matchesLabels(
-  requirements: Requirement[],
-  labels: Record<string, string>,
-): boolean {
-  return requirements.every(({ key, op, values }) => {
-    const has = Object.hasOwn(labels, key);
-    const value = labels[key];
-    switch (op) {
-      case "=":
-        return has && value === values[0];
-      case "!=":
-        return !has || value !== values[0];
-      case "in":
-        return has && values.includes(value!);
-      case "notin":
-        return !has || !values.includes(value!);
-      case "exists":
-        return has;
-      case "!":
-        return !has;
-      case "gt":
-      case "lt": {
-        if (!has || !/^-?\d+$/.test(value!)) return false;
-        const n = Number(value);
-        const bound = Number(values[0]);
-        return op === "gt" ? n > bound : n < bound;
-      }
-    }
-  });
-}
-
-/** Field-selector fields supported for every kind, plus a few per kind (like the real server). */
-const FIELDS: Record<string, (object: KubeSimObject) => string> = {
-  "metadata.name": (o) => o.metadata.name,
-  "metadata.namespace": (o) => o.metadata.namespace ?? "",
-};
-const POD_FIELDS: Record<string, (object: KubeSimObject) => string> = {
-  "spec.nodeName": (o) => String(dig(o, "spec", "nodeName") ?? ""),
-  "status.phase": (o) => String(dig(o, "status", "phase") ?? ""),
-  "spec.restartPolicy": (o) => String(dig(o, "spec", "restartPolicy") ?? ""),
-  "spec.serviceAccountName": (o) =>
-    String(dig(o, "spec", "serviceAccountName") ?? ""),
-};
-
-/** Reads a nested property without throwing. */
-function dig(object: unknown, ...path: string[]): unknown {
-  let current = object;
-  for (const key of path) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
-}
-
-/** A parsed field selector: a predicate. */
-function parseFieldSelector(
-  text: string,
-  kind: string,
-): (object: KubeSimObject) => boolean {
-  const tests: ((object: KubeSimObject) => boolean)[] = [];
-  if (text.trim() === "") return () => true;
-  for (const raw of text.split(",")) {
-    const match = /^\s*([^=!\s]+)\s*(==|!=|=)\s*(.*?)\s*$/.exec(raw);
-    if (!match) {
-      throw new SelectorError(
-        `invalid selector: '${text}'; can't understand '${raw}'`,
-      );
-    }
-    const [, field, op, value] = match as unknown as [
-      string,
-      string,
-      string,
-      string,
-    ];
-    const read = FIELDS[field] ??
-      (kind === "Pod" ? POD_FIELDS[field] : undefined);
-    if (!read) {
-      throw new SelectorError(
-        `field label not supported: ${field}`,
-      );
-    }
-    tests.push(
-      op === "!=" ? (o) => read(o) !== value : (o) => read(o) === value,
-    );
-  }
-  return (object) => tests.every((test) => test(object));
-}
-
-// ---------------------------------------------------------------------------
-// Status errors
-
-/** A Kubernetes `Status` failure document. */
-function statusResponse(
-  code: number,
-  reason: string,
-  message: string,
-  details?: Record<string, unknown>,
-): Response {
-  return Response.json({
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: "Failure",
-    message,
-    reason,
-    ...(details ? { details } : {}),
-    code,
-  }, { status: code });
-}
-
-/** `deployments.apps` or `pods`: how the API server names a resource in messages. */
-function qualifiedName(resource: { name: string; group: string }): string {
-  return resource.group ? `${resource.name}.${resource.group}` : resource.name;
-}
-
-// ---------------------------------------------------------------------------
-// Server-side printing (`kubectl get` asks for `as=Table`)
-
-/** True when the client asks for a `meta.k8s.io` Table (kubectl get without -o). */
-function wantsTable(request: Request): boolean {
-  return /(^|[;,\s])as=Table([;,\s]|$)/.test(
-    request.headers.get("accept") ?? "",
-  );
-}
-
-/** kubectl-style age of a timestamp: `45s`, `12m`, `5h`, `3d`. */
-function ageOf(timestamp: unknown, now: number): string {
-  const time = typeof timestamp === "string" ? Date.parse(timestamp) : NaN;
-  if (Number.isNaN(time)) return "<unknown>";
-  const seconds = Math.max(0, Math.floor((now - time) / 1000));
-  if (seconds < 60) return `${seconds}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
-  if (seconds < 48 * 3600) return `${Math.floor(seconds / 3600)}h`;
-  return `${Math.floor(seconds / 86400)}d`;
-}
-
-/** A number at `path`, or `fallback`. */
-function numberAt(
-  object: unknown,
-  fallback: number,
-  ...path: string[]
-): number {
-  const value = dig(object, ...path);
-  return typeof value === "number" ? value : fallback;
-}
-
-/** Kind-specific columns between NAME and AGE, like kubectl's printers. */
-const TABLE_COLUMNS: Record<
-  string,
-  { names: string[]; cells: (object: KubeSimObject) => (string | number)[] }
-> = {
-  Pod: {
-    names: ["Ready", "Status", "Restarts"],
-    cells(pod) {
-      const statuses = dig(pod, "status", "containerStatuses");
-      const list = Array.isArray(statuses) ? statuses : [];
-      const containers = dig(pod, "spec", "containers");
-      const total = Array.isArray(containers) ? containers.length : list.length;
-      const ready = list.filter((c) => dig(c, "ready") === true).length;
-      const restarts = list.reduce(
-        (sum, c) => sum + numberAt(c, 0, "restartCount"),
-        0,
-      );
-      let status = String(dig(pod, "status", "phase") ?? "Unknown");
-      for (const c of list) {
-        const reason = dig(c, "state", "waiting", "reason") ??
-          dig(c, "state", "terminated", "reason");
-        if (typeof reason === "string") status = reason;
-      }
-      if (dig(pod, "metadata", "deletionTimestamp")) status = "Terminating";
-      return [`${ready}/${total}`, status, restarts];
-    },
-  },
-  Deployment: {
-    names: ["Ready", "Up-to-date", "Available"],
-    cells: (d) => [
-      `${numberAt(d, 0, "status", "readyReplicas")}/${
-        numberAt(d, 1, "spec", "replicas")
-      }`,
-      numberAt(d, 0, "status", "updatedReplicas"),
-      numberAt(d, 0, "status", "availableReplicas"),
-    ],
-  },
-  ReplicaSet: {
-    names: ["Desired", "Current", "Ready"],
-    cells: (r) => [
-      numberAt(r, 1, "spec", "replicas"),
-      numberAt(r, 0, "status", "replicas"),
-      numberAt(r, 0, "status", "readyReplicas"),
-    ],
-  },
-  Service: {
-    names: ["Type", "Cluster-IP", "Port(s)"],
-    cells(service) {
-      const ports = dig(service, "spec", "ports");
-      return [
-        String(dig(service, "spec", "type") ?? "ClusterIP"),
-        String(dig(service, "spec", "clusterIP") ?? "<none>"),
-        Array.isArray(ports) && ports.length > 0
-          ? ports.map((p) => `${dig(p, "port")}/${dig(p, "protocol") ?? "TCP"}`)
-            .join(",")
-          : "<none>",
-      ];
-    },
-  },
-};
-
-/** A `meta.k8s.io/v1` Table of `objects` (kubectl's default `get` output). */
-function tableOf(
-  objects: KubeSimObject[],
-  metadata: Record<string, unknown>,
-  includeObject: string | null,
-): Record<string, unknown> {
-  const now = Date.now();
-  const kind = objects[0]?.kind ?? "";
-  const extra = TABLE_COLUMNS[kind];
-  const column = (name: string, format = "") => ({
-    name,
-    type: "string",
-    format,
-    description: "",
-    priority: 0,
-  });
-  return {
-    kind: "Table",
-    apiVersion: "meta.k8s.io/v1",
-    metadata,
-    columnDefinitions: [
-      column("Name", "name"),
-      ...(extra?.names ?? []).map((name) => column(name)),
-      column("Age"),
-    ],
-    rows: objects.map((object) => ({
-      cells: [
-        object.metadata.name,
-        ...(extra?.cells(object) ?? []),
-        ageOf(object.metadata.creationTimestamp, now),
-      ],
-      object: includeObject === "Object"
-        ? object
-        : includeObject === "None"
-        ? undefined
-        : {
-          kind: "PartialObjectMetadata",
-          apiVersion: "meta.k8s.io/v1",
-          metadata: object.metadata,
-        },
-    })),
-  };
-}
-
-// ---------------------------------------------------------------------------
-// Certificates
-
-/** Runs openssl in `dir`; throws naming the failed subcommand. */
-async function openssl(dir: string, ...args: string[]): Promise<void> {
-  const { code, stderr } = await new Deno.Command("openssl", {
-    args,
-    cwd: dir,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) {
-    throw new Error(
-      `Cannot generate test certificates: openssl ${args[0]} failed: ${
-        new TextDecoder().decode(stderr).trim()
-      }`,
-    );
-  }
-}
-
-/**
- * Generates a throw-away CA and a server certificate for 127.0.0.1/localhost
- * with `openssl` (needs `--allow-run`, `--allow-read`, `--allow-write`); for
- * tests, the demo and the CLI only.
- */
-export async function generateTestCertificates(): Promise<
-  Required<KubeSimTls>
-> {
-  const dir = await Deno.makeTempDir({ prefix: "kube-sim-tls-" });
-  try {
-    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
-    await openssl(
-      dir,
-      "req",
-      "-x509",
-      ...ec,
-      "-nodes",
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.crt",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=kube-sim-ca",
-    );
-    await openssl(
-      dir,
-      "req",
-      ...ec,
-      "-nodes",
-      "-keyout",
-      "server.key",
-      "-out",
-      "server.csr",
-      "-subj",
-      "/CN=kube-sim",
-    );
-    await Deno.writeTextFile(
-      `${dir}/ext.cnf`,
-      "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n" +
-        "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
-    );
-    await openssl(
-      dir,
-      "x509",
-      "-req",
-      "-in",
-      "server.csr",
-      "-CA",
-      "ca.crt",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      "server.crt",
-      "-days",
-      "2",
-      "-extfile",
-      "ext.cnf",
-    );
-    return {
-      cert: await Deno.readTextFile(`${dir}/server.crt`),
-      key: await Deno.readTextFile(`${dir}/server.key`),
-      caCert: await Deno.readTextFile(`${dir}/ca.crt`),
-    };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-// ---------------------------------------------------------------------------
-// The store
-
-/** What the simulator serves at one resourceVersion. */
-interface Snapshot {
-  resourceVersion: number;
-  /** Every object, grouped by `group/resource`, sorted by namespace/name (etcd key order). */
-  byResource: Map<string, { key: string; object: KubeSimObject }[]>;
-  /** Resources discoverable at this snapshot. */
-  resources: KubeSimResource[];
-}
-
-/** `apps/v1` → `{group: "apps", version: "v1"}`. */
-function groupVersionOf(
-  apiVersion: string,
-): { group: string; version: string } {
-  const slash = apiVersion.lastIndexOf("/");
-  return slash < 0 ? { group: "", version: apiVersion } : {
-    group: apiVersion.slice(0, slash),
-    version: apiVersion.slice(slash + 1),
-  };
-}
-
-/** A naive English plural, as a fallback for kinds with no CRD served. */
-function pluralOf(kind: string): string {
-  const lower = kind.toLowerCase();
-  if (/(s|x|z|ch|sh)$/.test(lower)) return `${lower}es`;
-  if (/[^aeiou]y$/.test(lower)) return `${lower.slice(0, -1)}ies`;
-  return `${lower}s`;
-}
-
-/** The resources a CRD object defines (one per served version). */
-function resourcesOfCrd(crd: KubeSimObject): KubeSimResource[] {
-  const group = dig(crd, "spec", "group");
-  const names = dig(crd, "spec", "names") as
-    | Record<string, unknown>
-    | undefined;
-  const versions = dig(crd, "spec", "versions");
-  if (typeof group !== "string" || !names || !Array.isArray(versions)) {
-    return [];
-  }
-  const kind = String(names.kind ?? "");
-  const plural = String(names.plural ?? pluralOf(kind));
-  const shortNames = Array.isArray(names.shortNames)
-    ? names.shortNames.map(String)
-    : [];
-  return versions
-    .filter((v) =>
-      v && typeof v === "object" && (v as { served?: unknown }).served !== false
-    )
-    .map((v) => ({
-      group,
-      version: String((v as { name?: unknown }).name),
-      name: plural,
-      singularName: String(names.singular ?? kind.toLowerCase()),
-      kind,
-      namespaced: dig(crd, "spec", "scope") !== "Cluster",
-      verbs: VERBS,
-      ...(shortNames.length > 0 ? { shortNames } : {}),
-      builtin: false,
-    }));
-}
-
-/** Builds the snapshot of the objects given. */
-function buildSnapshot(
-  objects: KubeSimObject[],
-  resourceVersion: number,
-): Snapshot {
-  const resources = [...BUILTIN_RESOURCES];
-  const index = new Map<string, KubeSimResource>();
-  const keyOf = (group: string, version: string, kind: string) =>
-    `${group}/${version}/${kind}`;
-  for (const resource of resources) {
-    index.set(keyOf(resource.group, resource.version, resource.kind), resource);
-  }
-  for (const object of objects) {
-    if (object.kind !== "CustomResourceDefinition") continue;
-    for (const resource of resourcesOfCrd(object)) {
-      const key = keyOf(resource.group, resource.version, resource.kind);
-      if (!index.has(key)) {
-        index.set(key, resource);
-        resources.push(resource);
-      }
-    }
-  }
-  const namespaces = new Set<string>();
-  const all = [...objects];
-  for (const object of objects) {
-    if (object.metadata.namespace) namespaces.add(object.metadata.namespace);
-  }
-  const declared = new Set(
-    objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name),
-  );
-  for (const name of [...namespaces].sort()) {
-    if (declared.has(name)) continue;
-    all.push({
-      apiVersion: "v1",
-      kind: "Namespace",
-      metadata: {
-        name,
-        uid: `00000000-0000-4000-8000-${
-          [...name].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7)
-            .toString(16).padStart(12, "0").slice(-12)
-        }`,
-        resourceVersion: "1",
-        creationTimestamp: "2026-01-01T00:00:00Z",
-        labels: { "kubernetes.io/metadata.name": name },
-      },
-      spec: { finalizers: ["kubernetes"] },
-      status: { phase: "Active" },
-    });
-  }
-  const byResource = new Map<
-    string,
-    { key: string; object: KubeSimObject }[]
-  >();
-  for (const object of all) {
-    const { group, version } = groupVersionOf(object.apiVersion);
-    let resource = index.get(keyOf(group, version, object.kind));
-    if (!resource) {
-      resource = {
-        group,
-        version,
-        name: pluralOf(object.kind),
-        singularName: object.kind.toLowerCase(),
-        kind: object.kind,
-        namespaced: object.metadata.namespace !== undefined,
-        verbs: VERBS,
-        builtin: false,
-      };
-      index.set(keyOf(group, version, object.kind), resource);
-      resources.push(resource);
-    }
-    const bucketKey = `${resource.group}/${resource.name}`;
-    let bucket = byResource.get(bucketKey);
-    if (!bucket) byResource.set(bucketKey, bucket = []);
-    bucket.push({
-      key: `${object.metadata.namespace ?? ""}/${object.metadata.name}`,
-      object,
-    });
-  }
-  for (const bucket of byResource.values()) {
-    bucket.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  }
-  return { resourceVersion, byResource, resources };
-}
-
-/** The objects of a scenario step, minus each instance's `missing` resources. */
-function objectsOfStep(
-  scenario: Scenario | undefined,
-  step: number,
-): KubeSimObject[] {
-  const current = scenario?.steps[step];
-  if (!current) return [];
-  return current.instances.flatMap((instance) =>
-    clusterObjects(instance) as KubeSimObject[]
-  );
-}
-
-/** Opaque continue token: base64url of the snapshot's resourceVersion and the last key sent. */
-function encodeContinue(resourceVersion: number, start: string): string {
-  return btoa(
-    JSON.stringify({ v: "meta.k8s.io/v1", rv: resourceVersion, start }),
-  )
-    .replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
-}
-
-/** Decodes a continue token; undefined when it is not one of ours. */
-function decodeContinue(
-  token: string,
-): { rv: number; start: string } | undefined {
-  try {
-    const json = atob(token.replaceAll("-", "+").replaceAll("_", "/"));
-    const data = JSON.parse(json) as {
-      v?: unknown;
-      rv?: unknown;
-      start?: unknown;
-    };
-    if (
-      data.v !== "meta.k8s.io/v1" || typeof data.rv !== "number" ||
-      typeof data.start !== "string"
-    ) return undefined;
-    return { rv: data.rv, start: data.start };
-  } catch {
-    return undefined;
-  }
-}
-
-const EXPIRED_MESSAGE =
-  "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
-
-/** How many past snapshots stay available to continue tokens. */
-const SNAPSHOTS_KEPT = 16;
 
 // ---------------------------------------------------------------------------
 // The server
@@ -958,11 +272,22 @@ export async function startKube(
     },
     setStep(n: number) {
       step = checkStep(n);
-      resourceVersion++;
+      changed();
     },
     advance() {
-      state.setStep(Math.min(step + 1, lastStep));
+      if (step < lastStep) state.setStep(step + 1);
     },
+    changes: [],
+    get watches() {
+      return watches.size;
+    },
+    dropWatches(dropOptions) {
+      watches.drop(dropOptions);
+    },
+    bookmark() {
+      watches.bookmark();
+    },
+    leases: new LeaseStore(),
     get extraObjects() {
       return extraObjects;
     },
@@ -971,7 +296,7 @@ export async function startKube(
     },
     setExtraObjects(objects: KubeSimObject[]) {
       extraObjects = [...objects];
-      resourceVersion++;
+      changed();
     },
     forbidden: new Set<string>(),
     allowed: undefined,
@@ -995,11 +320,55 @@ export async function startKube(
     },
   };
 
+  const watches = new WatchHub(options.bookmarkIntervalMs);
+  /** The served objects changed: a new resourceVersion, recorded; open watches get their events. */
+  function changed(): void {
+    resourceVersion++;
+    state.changes.push({
+      step,
+      resourceVersion,
+      at: performance.timeOrigin + performance.now(),
+    });
+    if (watches.size > 0) watches.changed(current(), resourceVersion);
+  }
+  state.changes.push({
+    step,
+    resourceVersion,
+    at: performance.timeOrigin + performance.now(),
+  });
+  const autoAdvance = options.advanceEveryMs === undefined
+    ? undefined
+    : setInterval(() => {
+      if (step < lastStep) state.advance();
+    }, options.advanceEveryMs);
+  const indexes = new WeakMap<
+    Snapshot,
+    Map<string, Map<string, KubeSimObject>>
+  >();
+  /** The objects of one resource in a snapshot, by `namespace/name`. */
+  function objectsAt(
+    snapshot: Snapshot,
+    bucketKey: string,
+  ): Map<string, KubeSimObject> {
+    let bySnapshot = indexes.get(snapshot);
+    if (!bySnapshot) indexes.set(snapshot, bySnapshot = new Map());
+    let index = bySnapshot.get(bucketKey);
+    if (!index) {
+      index = new Map(
+        (snapshot.byResource.get(bucketKey) ?? []).map((
+          e,
+        ) => [e.key, e.object]),
+      );
+      bySnapshot.set(bucketKey, index);
+    }
+    return index;
+  }
+
   function count(verb: string, resource: KubeSimResource): void {
     const key = `${verb} ${qualifiedName(resource)}`;
     state.requests.byResource[key] = (state.requests.byResource[key] ?? 0) + 1;
     if (verb === "get") state.requests.get++;
-    else state.requests.list++;
+    else if (verb === "list") state.requests.list++;
   }
 
   function isForbidden(
@@ -1188,13 +557,8 @@ export async function startKube(
     namespace: string | undefined,
   ): Response {
     const params = url.searchParams;
-    if (params.get("watch") === "true" || params.get("watch") === "1") {
-      return statusResponse(
-        405,
-        "MethodNotAllowed",
-        "the simulator does not support watch",
-      );
-    }
+    const watching = params.get("watch") === "true" ||
+      params.get("watch") === "1";
     let labels: Requirement[];
     let fields: (object: KubeSimObject) => boolean;
     try {
@@ -1208,6 +572,9 @@ export async function startKube(
         return statusResponse(400, "BadRequest", error.message);
       }
       throw error;
+    }
+    if (watching) {
+      return watch(params, resource, namespace, labels, fields);
     }
     const limitText = params.get("limit");
     const limit = limitText === null ? 0 : Number(limitText);
@@ -1278,6 +645,62 @@ export async function startKube(
     });
   }
 
+  /** `?watch=1` on a list URL. */
+  function watch(
+    params: URLSearchParams,
+    resource: KubeSimResource,
+    namespace: string | undefined,
+    labels: Requirement[],
+    fields: (object: KubeSimObject) => boolean,
+  ): Response {
+    const bucketKey = `${resource.group}/${resource.name}`;
+    const timeout = params.get("timeoutSeconds");
+    const spec: WatchSpec = {
+      kind: resource.kind,
+      apiVersion: resource.group
+        ? `${resource.group}/${resource.version}`
+        : resource.version,
+      objectsAt: (snapshot) => objectsAt(snapshot as Snapshot, bucketKey),
+      matches: (object) =>
+        (namespace === undefined ||
+          object.metadata.namespace === namespace) &&
+        matchesLabels(
+          labels,
+          (object.metadata.labels ?? {}) as Record<string, string>,
+        ) && fields(object as KubeSimObject),
+      render: (object) => withType(object as KubeSimObject, resource),
+      bookmarks: params.get("allowWatchBookmarks") === "true",
+      timeoutSeconds: timeout === null ? undefined : Number(timeout),
+    };
+    const requested = params.get("resourceVersion") ?? "";
+    if (requested === "" || requested === "0") {
+      return watches.open(spec, current(), resourceVersion, true);
+    }
+    const n = Number(requested);
+    if (!Number.isInteger(n) || n < 0) {
+      return statusResponse(
+        400,
+        "BadRequest",
+        `invalid resource version: ${requested}`,
+      );
+    }
+    const snapshot = snapshots.get(n) ??
+      (n >= resourceVersion ? current() : undefined);
+    if (!snapshot) {
+      const oldest = Math.min(...snapshots.keys(), resourceVersion);
+      return watches.expired(requested, oldest);
+    }
+    const response = watches.open(
+      spec,
+      snapshot,
+      Math.min(n, resourceVersion),
+      false,
+    );
+    // Catch up from N to now.
+    watches.changed(current(), resourceVersion);
+    return response;
+  }
+
   function get(
     request: Request,
     url: URL,
@@ -1304,16 +727,39 @@ export async function startKube(
     return Response.json(object);
   }
 
-  function handle(request: Request): Response {
+  function handle(request: Request): Response | Promise<Response> {
     state.requests.total++;
     const url = new URL(request.url);
+    if (url.pathname === "/_sim/advance" && request.method === "POST") {
+      state.advance();
+      return Response.json(state.changes.at(-1));
+    }
+    if (url.pathname === "/_sim/changes") return Response.json(state.changes);
+    if (request.method === "POST" && url.pathname === "/_sim/drop-watches") {
+      state.dropWatches({
+        graceful: url.searchParams.get("graceful") === "true",
+      });
+      return new Response(null, { status: 204 });
+    }
+    if (request.method === "POST" && url.pathname === "/_sim/compact") {
+      state.compact();
+      return new Response(null, { status: 204 });
+    }
+    if (request.method === "POST" && url.pathname === "/_sim/bookmark") {
+      state.bookmark();
+      return new Response(null, { status: 204 });
+    }
     if (options.token !== undefined) {
       const auth = request.headers.get("authorization") ?? "";
       if (auth !== `Bearer ${options.token}`) {
         return statusResponse(401, "Unauthorized", "Unauthorized");
       }
     }
-    if (request.method !== "GET" && request.method !== "HEAD") {
+    if (
+      request.method !== "GET" && request.method !== "HEAD" &&
+      !/^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/[^/]+\/leases(\/[^/]+)?\/?$/
+        .test(url.pathname)
+    ) {
       return statusResponse(
         405,
         "MethodNotAllowed",
@@ -1354,10 +800,24 @@ export async function startKube(
     if (name !== undefined && resource.namespaced && namespace === undefined) {
       return pageNotFound();
     }
-    const verb = name === undefined ? "list" : "get";
+    const watching = name === undefined &&
+      ["true", "1"].includes(url.searchParams.get("watch") ?? "");
+    const verb = ({
+      POST: "create",
+      PUT: "update",
+      PATCH: "patch",
+      DELETE: "delete",
+    } as Record<string, string>)[request.method] ??
+      (watching ? "watch" : name === undefined ? "list" : "get");
     count(verb, resource);
     if (isForbidden(verb, resource, namespace)) {
       return forbiddenResponse(verb, resource, namespace, name);
+    }
+    if (
+      resource.group === "coordination.k8s.io" && resource.name === "leases" &&
+      !watching
+    ) {
+      return state.leases.handle(request, namespace, name);
     }
     return name === undefined
       ? list(request, url, resource, namespace)
@@ -1374,6 +834,8 @@ export async function startKube(
   const url = `${tls ? "https" : "http"}://127.0.0.1:${server.addr.port}`;
   let closed: Promise<void> | undefined;
   function close(): Promise<void> {
+    clearInterval(autoAdvance);
+    watches.close();
     return closed ??= server.shutdown();
   }
   return {

@@ -8,5 +8,7 @@
 export * from "./faults.ts";
 export * from "./scenario.ts";
 export * from "./k8splugin.ts";
+export * from "./k8splugin_subscriptions.ts";
 export * from "./aai.ts";
 export * from "./kube.ts";
+export * from "./so.ts";

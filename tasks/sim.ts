@@ -1,10 +1,12 @@
 /**
- * `deno task sim aai|k8splugin|kube [--port N] [--scenario FILE] [--faults SPEC]`:
+ * `deno task sim aai|k8splugin|kube|so [--port N] [--scenario FILE] [--faults SPEC]`:
  * runs one simulator until killed (SIGINT/SIGTERM). The first line on stdout
  * is the base URL, so scripts can read it; nothing else is written there.
  *
  * Without `--scenario` the demo scenario is served (the seed's `edgex`
- * instance); the A&AI sim is seeded from the scenario's `aai` block.
+ * instance); the A&AI sim is seeded from the scenario's `aai` block. The SO
+ * CNF adapter sim (`so`) needs `--aai-url` and `--k8splugin-url`.
+ * `--advance-every MS` makes k8splugin and kube advance one step on a timer.
  *
  * Exit codes: 0 stopped by a signal, 1 the simulator failed, 2 usage error
  * (bad arguments, unreadable scenario, bad fault spec).
@@ -24,6 +26,7 @@ import { startAai } from "../sim/aai.ts";
 import { parseFaults } from "../sim/faults.ts";
 import { simKubeconfig, startK8splugin } from "../sim/k8splugin.ts";
 import { startKube } from "../sim/kube.ts";
+import { startSo } from "../sim/so.ts";
 import {
   DEMO_SCENARIO_URL,
   loadScenario,
@@ -34,7 +37,7 @@ import {
 const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
 
 /** The simulators this task can run. */
-const SIMULATORS = ["aai", "k8splugin", "kube"] as const;
+const SIMULATORS = ["aai", "k8splugin", "kube", "so"] as const;
 
 /** A running simulator, whichever it is. */
 interface Running {
@@ -65,7 +68,7 @@ function command() {
   return new Command()
     .name("sim")
     .description(
-      "Run one simulator (A&AI, k8splugin or the Kubernetes API) until killed; the first stdout line is its base URL.",
+      "Run one simulator (A&AI, k8splugin, the Kubernetes API or SO's CNF adapter) until killed; the first stdout line is its base URL.",
     )
     .addArgument(
       new Command().createArgument("<simulator>", "which simulator to run")
@@ -97,6 +100,18 @@ function command() {
     .option(
       "--token <token>",
       "kube: require this bearer token; k8splugin: put it in kubeconfigs",
+    )
+    .option("--aai-url <url>", "so: the A&AI to write to")
+    .option("--k8splugin-url <url>", "so: the k8splugin to read from")
+    .option(
+      "--min-notify-interval <s>",
+      "so: min-notify-interval of its subscriptions (default 30)",
+      parseStep,
+    )
+    .option(
+      "--advance-every <ms>",
+      "k8splugin, kube: advance one scenario step every so many ms",
+      parseStep,
     )
     .addOption(
       new Option(
@@ -175,6 +190,9 @@ export async function main(
           scenario,
           ...(faults ? { faults } : {}),
           ...(opts.step !== undefined ? { step: opts.step } : {}),
+          ...(opts.advanceEvery !== undefined
+            ? { advanceEveryMs: opts.advanceEvery }
+            : {}),
           ...(kubeUrl
             ? {
               kubeconfigFor: (region: string) =>
@@ -203,6 +221,24 @@ export async function main(
           ...(opts.step !== undefined ? { step: opts.step } : {}),
           ...(opts.tls ? { tls: true } : {}),
           ...(opts.token ? { token: opts.token } : {}),
+          ...(opts.advanceEvery !== undefined
+            ? { advanceEveryMs: opts.advanceEvery }
+            : {}),
+        });
+        break;
+      case "so":
+        if (!opts.aaiUrl || !opts.k8spluginUrl) {
+          throw new RangeError(
+            "Cannot start the SO simulator: give --aai-url and --k8splugin-url",
+          );
+        }
+        running = startSo({
+          port: opts.port,
+          aaiUrl: opts.aaiUrl,
+          k8spluginUrl: opts.k8spluginUrl,
+          ...(opts.minNotifyInterval !== undefined
+            ? { minNotifyInterval: opts.minNotifyInterval }
+            : {}),
         });
         break;
     }

@@ -599,7 +599,7 @@ Deno.test("startAai() requires X-FromAppId (AAI_4009) and X-TransactionId (AAI_4
   assert.equal(alternative.status, 200);
 });
 
-Deno.test("startAai() answers XML unless Accept asks for JSON", async () => {
+Deno.test("startAai() answers success bodies in XML unless Accept asks for JSON, and errors in JSON whatever Accept says", async () => {
   await using sim = await startAai({ seed: SEED });
   const xml = await call(sim, "GET", `${TENANT}`, {
     headers: { "Accept": undefined },
@@ -614,9 +614,18 @@ Deno.test("startAai() answers XML unless Accept asks for JSON", async () => {
     headers: { "Accept": "*/*" },
   });
   assert.equal(star.status, 404);
-  assert.match(
-    star.text,
-    /<Fault><requestError><serviceException><messageId>SVC3001<\/messageId>.*<variable>ERR\.5\.4\.6114<\/variable><\/variables>/,
+  assert.match(star.headers.get("content-type") ?? "", /application\/json/);
+  assert.equal(
+    JSON.parse(star.text).requestError.serviceException.variables[3],
+    "ERR.5.4.6114",
+  );
+  const none = await call(sim, "GET", `${K8S}/none`, {
+    headers: { "Accept": undefined, "X-FromAppId": undefined },
+  });
+  assert.equal(none.status, 400);
+  assert.equal(
+    JSON.parse(none.text).requestError.serviceException.variables[3],
+    "ERR.4.0.4009",
   );
 });
 

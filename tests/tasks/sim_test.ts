@@ -125,3 +125,38 @@ Deno.test("deno task sim prints the URL as its first stdout line and exits 0 on 
   const status = await child.status;
   assert.equal(status.code, 0);
 });
+
+Deno.test("sim task runs the SO CNF adapter sim against --aai-url and --k8splugin-url", async () => {
+  const code = await withSim(
+    [
+      "so",
+      "--aai-url",
+      "http://127.0.0.1:9",
+      "--k8splugin-url",
+      "http://127.0.0.1:9",
+    ],
+    async (url) => {
+      const response = await fetch(
+        `${url}/api/cnf-adapter/v1/instance/x/status/notify`,
+        { method: "POST", body: JSON.stringify({ "subscription-name": "x" }) },
+      );
+      await response.body?.cancel();
+      assert.equal(response.status, 400);
+    },
+  );
+  assert.equal(code, 0);
+  assert.equal(await main(["so"]), 2);
+});
+
+Deno.test("sim task advances k8splugin and kube on a timer with --advance-every", async () => {
+  for (const which of ["k8splugin", "kube"]) {
+    await withSim([which, "--advance-every", "20"], async (url) => {
+      let changes: { step: number }[] = [];
+      for (let i = 0; i < 100 && changes.length < 2; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        changes = await (await fetch(`${url}/_sim/changes`)).json();
+      }
+      assert.deepEqual(changes.slice(0, 2).map((c) => c.step), [0, 1]);
+    });
+  }
+});
