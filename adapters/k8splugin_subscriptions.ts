@@ -9,8 +9,9 @@
  * 500 `Subscription already exists`, reported as {@linkcode
  * SubscriptionExistsError}); an unknown subscription is a 500 with `no
  * documents in result`, which {@linkcode K8spluginSubscriptions.get} turns
- * into `undefined`; Go's zero time (`0001-01-01T00:00:00Z`, before the first
- * notification) becomes `undefined`.
+ * into `undefined`; Go's zero time (`0001-01-01T00:00:00Z`) becomes
+ * `undefined` (k8splugin sets `last-notify-time` to the creation time until
+ * the first notification, reference E6).
  *
  * Permissions: `--allow-net` (k8splugin's host).
  *
@@ -38,7 +39,7 @@ export interface StatusSubscription {
   metadata: Record<string, unknown>;
   /** When the subscription was created or updated. */
   lastUpdateTime?: Date;
-  /** When k8splugin last POSTed (undefined before the first notification). */
+  /** When k8splugin last POSTed; the creation time before the first notification (E6). */
   lastNotifyTime?: Date;
   /** HTTP status of the last POST, 500 for a transport error, 0 before the first. */
   lastNotifyStatus: number;

@@ -46,29 +46,31 @@ import type { KubeClient, KubeResource } from "./kube.ts";
 /** The instance label k8splugin puts on every object and pod template (reference §7). */
 export const INSTANCE_LABEL = "k8splugin.io/rb-instance-id";
 
-/** Opens a streaming GET on a cluster's API server (auth and TLS included). */
+/** Requests to a cluster's API server with its kubeconfig's credentials (watches, Leases). */
 export interface KubeStream {
-  /** GETs `pathAndQuery`; the body is read as it arrives. */
-  open(pathAndQuery: string, signal: AbortSignal): Promise<Response>;
+  /** Sends a request for a path (and query) of the API server; the body is read as it arrives. */
+  fetch(pathAndQuery: string, init?: RequestInit): Promise<Response>;
   /** Releases connections. */
   close(): void;
 }
 
 /**
  * A {@linkcode KubeStream} from a loaded client-node `KubeConfig`: its
- * credentials (token, client certificate, exec/OIDC providers) are asked
- * for each connection; its CA and client certificate go into a Deno HTTP
- * client.
+ * credentials (token, token file, client certificate, exec/OIDC providers)
+ * are asked for each request; its CA and client certificate go into a Deno
+ * HTTP client. A plain `http://` server is accepted, as in
+ * `adapters/kube.ts`.
  *
  * TODO(#17): `KubeClient` reads the same kubeconfig for its requests; once
- * it exposes a `stream()` on its own transport, use that instead.
+ * it exposes a `fetch()` on its own transport, use that instead.
  */
-export function kubeStreamFromKubeConfig(kc: KubeConfig): KubeStream {
+export function kubeStreamFromKubeConfig(config: KubeConfig): KubeStream {
+  let kc = config;
   const cluster = kc.getCurrentCluster();
   const server = cluster?.server.replace(/\/+$/, "");
   if (!cluster || !server) {
     throw new TypeError(
-      "Cannot watch: the kubeconfig has no current cluster with a server",
+      "Cannot reach the cluster: the kubeconfig has no current cluster with a server",
     );
   }
   if (server.startsWith("http:") && !cluster.skipTLSVerify) {
@@ -87,7 +89,7 @@ export function kubeStreamFromKubeConfig(kc: KubeConfig): KubeStream {
   }
   let client: Deno.HttpClient | undefined;
   return {
-    async open(pathAndQuery, signal) {
+    async fetch(pathAndQuery, init = {}) {
       const options: {
         headers?: Record<string, unknown>;
         auth?: string;
@@ -96,11 +98,14 @@ export function kubeStreamFromKubeConfig(kc: KubeConfig): KubeStream {
         key?: unknown;
       } = {};
       await kc.applyToHTTPSOptions(options);
-      const headers: Record<string, string> = { Accept: "application/json" };
+      const headers = new Headers(init.headers);
+      if (!headers.has("accept")) headers.set("accept", "application/json");
       for (const [key, value] of Object.entries(options.headers ?? {})) {
-        headers[key] = String(value);
+        headers.set(key, String(value));
       }
-      if (options.auth) headers.Authorization = `Basic ${btoa(options.auth)}`;
+      if (options.auth) {
+        headers.set("authorization", `Basic ${btoa(options.auth)}`);
+      }
       if (
         server.startsWith("https:") && !client && (options.ca || options.cert)
       ) {
@@ -112,8 +117,8 @@ export function kubeStreamFromKubeConfig(kc: KubeConfig): KubeStream {
         });
       }
       return await fetch(server + pathAndQuery, {
+        ...init,
         headers,
-        signal,
         ...(client ? { client } : {}),
       });
     },
@@ -227,7 +232,9 @@ export class FetchWatch {
     const run = (async () => {
       resetTimer();
       try {
-        const response = await this.#stream.open(`${path}?${query}`, signal);
+        const response = await this.#stream.fetch(`${path}?${query}`, {
+          signal,
+        });
         if (response.status !== 200) {
           await response.body?.cancel();
           return finish(new WatchStatusError(response.status, path));

@@ -29,17 +29,67 @@
  */
 import {
   ApiException,
-  type CoordinationV1Api,
+  CoordinationV1Api,
+  createConfiguration,
+  type RequestContext,
+  ResponseContext,
+  ServerConfiguration,
   type V1Lease,
   V1MicroTime,
+  wrapHttpLibrary,
 } from "@kubernetes/client-node";
+import { Buffer } from "node:buffer";
 import { type Clock, delay, SYSTEM_CLOCK } from "./clock.ts";
+import type { KubeStream } from "./kube_watch.ts";
 
 /** The part of client-node's `CoordinationV1Api` the elector uses (fakes implement it in tests). */
 export type LeaseApi = Pick<
   CoordinationV1Api,
   "readNamespacedLease" | "createNamespacedLease" | "replaceNamespacedLease"
 >;
+
+/**
+ * client-node's `CoordinationV1Api` sending its requests through a
+ * {@linkcode KubeStream} (Deno's fetch) instead of client-node's undici,
+ * whose HTTP/2 aborts the process on a GOAWAY under Deno (see
+ * `adapters/kube.ts`). Same typed API, same `ApiException`s.
+ *
+ * @example
+ * ```ts ignore
+ * const kc = new KubeConfig();
+ * kc.loadFromCluster();
+ * const api = leaseApi(kubeStreamFromKubeConfig(kc));
+ * ```
+ */
+export function leaseApi(stream: KubeStream): LeaseApi {
+  async function send(request: RequestContext): Promise<ResponseContext> {
+    const url = new URL(request.getUrl());
+    const body = request.getBody();
+    const signal = request.getSignal();
+    const response = await stream.fetch(url.pathname + url.search, {
+      method: request.getHttpMethod(),
+      headers: request.getHeaders(),
+      ...(body === undefined || body === null
+        ? {}
+        : { body: body as BodyInit }),
+      ...(signal ? { signal } : {}),
+    });
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, name) => headers[name] = value);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return new ResponseContext(response.status, headers, {
+      text: () => Promise.resolve(new TextDecoder().decode(bytes)),
+      binary: () => Promise.resolve(Buffer.from(bytes)),
+      stream: () => null,
+    });
+  }
+  return new CoordinationV1Api(createConfiguration({
+    // Only the path and query of the URLs built from it are used.
+    baseServer: new ServerConfiguration("http://kube-apiserver", {}),
+    httpApi: wrapHttpLibrary({ send }),
+    authMethods: {},
+  }));
+}
 
 /** Options of {@linkcode LeaseElector}. */
 export interface LeaseElectorOptions {

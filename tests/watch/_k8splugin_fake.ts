@@ -21,8 +21,6 @@ export type FakeSubscription = {
   metadata: Record<string, unknown>;
 };
 
-const ZERO_TIME = "0001-01-01T00:00:00Z";
-
 /** The fake's state and controls. */
 export interface K8spluginSubscriptionsFake extends AsyncDisposable {
   url: string;
@@ -101,7 +99,8 @@ export function startK8spluginSubscriptionsFake(
           "min-notify-interval": body["min-notify-interval"] ?? 0,
           "last-update-time": now,
           "callback-url": body["callback-url"],
-          "last-notify-time": ZERO_TIME,
+          // Reference E6: k8splugin sets it to the creation time.
+          "last-notify-time": now,
           "last-notify-status": 0,
           metadata: body.metadata ?? {},
         };

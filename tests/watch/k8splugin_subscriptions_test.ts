@@ -30,8 +30,8 @@ Deno.test("HttpK8spluginSubscriptions.create() sends k8splugin's SubscriptionReq
   assert.equal(created.name, "practical_nobel-k8s-aai-sync");
   assert.equal(created.minNotifyInterval, 5);
   assert.equal(created.lastNotifyStatus, 0);
-  assert.equal(created.lastNotifyTime, undefined, "Go's zero time is never");
   assert.ok(created.lastUpdateTime instanceof Date);
+  assert.deepEqual(created.lastNotifyTime, created.lastUpdateTime, "E6");
   assert.deepEqual(
     fake.subscriptions.get("practical_nobel")?.get(
       "practical_nobel-k8s-aai-sync",
