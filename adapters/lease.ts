@@ -459,3 +459,40 @@ export class LeaseElector implements AsyncDisposable {
     return false;
   }
 }
+
+/** The label the leader sets on its own pod; the callback Service selects on it (deploy/kubernetes/deployment.yaml). */
+export const LEADER_LABEL = "k8s-aai-sync.onap.org/leader";
+
+/**
+ * Sets (`leading: true` → `"true"`) or removes the {@linkcode LEADER_LABEL}
+ * of this replica's pod with a JSON merge patch, so that the Service k8splugin
+ * calls back reaches the leader only. Call it from `onStartedLeading` and
+ * `onStoppedLeading` (and with `false` on shutdown).
+ *
+ * @throws {LeaseError} with the HTTP status when the API server refuses it
+ */
+export async function markLeaderPod(
+  stream: KubeStream,
+  pod: { namespace: string; name: string },
+  leading: boolean,
+): Promise<void> {
+  const path = `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${
+    encodeURIComponent(pod.name)
+  }`;
+  const response = await stream.fetch(path, {
+    method: "PATCH",
+    headers: { "content-type": "application/merge-patch+json" },
+    body: JSON.stringify({
+      metadata: { labels: { [LEADER_LABEL]: leading ? "true" : null } },
+    }),
+  });
+  await response.body?.cancel();
+  if (!response.ok) {
+    throw new LeaseError(
+      `Cannot ${
+        leading ? "label" : "unlabel"
+      } pod "${pod.namespace}/${pod.name}" as leader: HTTP ${response.status}`,
+      response.status,
+    );
+  }
+}

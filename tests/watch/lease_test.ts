@@ -1,11 +1,18 @@
 import assert from "node:assert/strict";
-import { ApiException, type V1Lease } from "@kubernetes/client-node";
+import {
+  ApiException,
+  KubeConfig,
+  type V1Lease,
+} from "@kubernetes/client-node";
 import {
   holderIdentity,
+  kubeStreamFromKubeConfig,
+  LEADER_LABEL,
   type LeaseApi,
   LeaseElector,
   type LeaseElectorOptions,
-  type LeaseError,
+  LeaseError,
+  markLeaderPod,
 } from "../../adapters/mod.ts";
 import { testClock } from "./_clock.ts";
 
@@ -201,4 +208,61 @@ Deno.test("holderIdentity() adds a random suffix to the pod name", () => {
       }),
     RangeError,
   );
+});
+
+Deno.test("markLeaderPod() merge-patches the leader label onto the pod, null to remove it", async () => {
+  const seen: {
+    method: string;
+    path: string;
+    type: string | null;
+    body: unknown;
+  }[] = [];
+  let status = 200;
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (request) => {
+      seen.push({
+        method: request.method,
+        path: new URL(request.url).pathname,
+        type: request.headers.get("content-type"),
+        body: await request.json(),
+      });
+      return Response.json({}, { status });
+    },
+  );
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "c", server: `http://127.0.0.1:${server.addr.port}` }],
+    users: [{ name: "u", token: "t" }],
+    contexts: [{ name: "x", cluster: "c", user: "u" }],
+    currentContext: "x",
+  });
+  const stream = kubeStreamFromKubeConfig(kc);
+  try {
+    const pod = { namespace: "onap", name: "k8s-aai-sync-5d8-x" };
+    await markLeaderPod(stream, pod, true);
+    await markLeaderPod(stream, pod, false);
+    status = 403;
+    await assert.rejects(
+      markLeaderPod(stream, pod, true),
+      (e) => e instanceof LeaseError && e.status === 403,
+    );
+  } finally {
+    stream.close();
+    await server.shutdown();
+  }
+  assert.deepEqual(seen.slice(0, 2), [
+    {
+      method: "PATCH",
+      path: "/api/v1/namespaces/onap/pods/k8s-aai-sync-5d8-x",
+      type: "application/merge-patch+json",
+      body: { metadata: { labels: { [LEADER_LABEL]: "true" } } },
+    },
+    {
+      method: "PATCH",
+      path: "/api/v1/namespaces/onap/pods/k8s-aai-sync-5d8-x",
+      type: "application/merge-patch+json",
+      body: { metadata: { labels: { [LEADER_LABEL]: null } } },
+    },
+  ]);
 });
