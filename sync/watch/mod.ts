@@ -8,3 +8,4 @@
 export * from "./dirty_scheduler.ts";
 export * from "./shutdown.ts";
 export * from "./subscription_keeper.ts";
+export * from "./watch_metrics.ts";
