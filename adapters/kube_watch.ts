@@ -331,13 +331,15 @@ export interface KubeWatcherOptions {
   random?: () => number;
 }
 
-/** One running informer. */
+/** One watched target: its informer once discovery resolved the kind. */
 interface Running {
   target: KubeWatchTarget;
-  informer: ListWatch<KubernetesObject>;
+  informer?: ListWatch<KubernetesObject>;
   /** The first list was delivered (later adds are real). */
   synced: boolean;
+  /** Failures since the last event, for the backoff. */
   failures: number;
+  /** Cancels the pending retry. */
   restart?: AbortController;
 }
 
@@ -423,13 +425,15 @@ export class KubeWatcher implements AsyncDisposable {
       if (!wanted.has(key)) {
         this.#running.delete(key);
         running.restart?.abort();
-        await running.informer.stop();
+        await running.informer?.stop();
       }
     }
     const starts: Promise<void>[] = [];
     for (const [key, target] of wanted) {
       if (this.#running.has(key)) continue;
-      starts.push(this.#start(key, target));
+      const running: Running = { target, synced: false, failures: 0 };
+      this.#running.set(key, running);
+      starts.push(this.#start(key, running));
     }
     await Promise.all(starts);
   }
@@ -441,7 +445,7 @@ export class KubeWatcher implements AsyncDisposable {
     this.#running.clear();
     for (const r of running) {
       r.restart?.abort();
-      await r.informer.stop();
+      await r.informer?.stop();
     }
     await Promise.all([...this.#transports].map((t) => t.settled()));
     this.#options.stream.close();
@@ -452,20 +456,23 @@ export class KubeWatcher implements AsyncDisposable {
     return this.close();
   }
 
-  async #start(key: string, target: KubeWatchTarget): Promise<void> {
+  /** Resolves the kind (retried with backoff), then starts the informer. */
+  async #start(key: string, running: Running): Promise<void> {
+    const target = running.target;
     let resource: KubeResource;
     try {
       resource = await this.#options.source.discover(target.gvk);
     } catch (error) {
+      if (this.#running.get(key) !== running) return;
       this.#options.onError?.(error, target);
-      // Retried by a later watch() (the caller's periodic pass).
+      this.#later(key, running, () => this.#start(key, running));
       return;
     }
-    if (this.#closed.signal.aborted) return;
+    if (this.#closed.signal.aborted || this.#running.get(key) !== running) {
+      return;
+    }
     const path = collectionPath(resource, target.namespace);
     const options = this.#options;
-    // deno-lint-ignore prefer-const -- assigned below, read by onWatch
-    let running: Running;
     const transport = new FetchWatch(options.stream, {
       ...(options.timeoutSeconds !== undefined
         ? { timeoutSeconds: options.timeoutSeconds }
@@ -493,8 +500,7 @@ export class KubeWatcher implements AsyncDisposable {
             .catch(() => {}),
       },
     );
-    running = { target, informer, synced: false, failures: 0 };
-    this.#running.set(key, running);
+    running.informer = informer;
     const report =
       (type: KubeWatchEvent["type"]) => (object: KubernetesObject) => {
         running.failures = 0;
@@ -509,7 +515,7 @@ export class KubeWatcher implements AsyncDisposable {
     informer.on("error", (error: unknown) => {
       if (this.#running.get(key) !== running) return;
       this.#options.onError?.(error, target);
-      this.#restartLater(key, running);
+      this.#later(key, running, () => informer.start());
     });
     await informer.start();
   }
@@ -537,7 +543,8 @@ export class KubeWatcher implements AsyncDisposable {
     return { metadata: { resourceVersion }, items };
   }
 
-  #restartLater(key: string, running: Running): void {
+  /** Runs `action` after a backoff, unless the target is dropped or the watcher closed. */
+  #later(key: string, running: Running, action: () => Promise<void>): void {
     if (this.#closed.signal.aborted) return;
     const min = this.#options.minBackoffMs ?? 1_000;
     const max = this.#options.maxBackoffMs ?? 30_000;
@@ -552,10 +559,10 @@ export class KubeWatcher implements AsyncDisposable {
       signal: AbortSignal.any([restart.signal, this.#closed.signal]),
     }).then(
       () => {
-        if (this.#running.get(key) === running) return running.informer.start();
+        if (this.#running.get(key) === running) return action();
       },
-      () => {},
-    );
+      () => {}, // cancelled
+    ).catch((error) => this.#options.onError?.(error, running.target));
   }
 
   #emit(

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { KubeConfig } from "@kubernetes/client-node";
 import {
   KubeClient,
+  KubeError,
   kubeStreamFromKubeConfig,
   KubeWatcher,
   type KubeWatcherOptions,
@@ -184,4 +185,22 @@ Deno.test("KubeWatcher.watch() stops informers of targets no longer given and cl
   await w.watcher.close();
   await until(() => fake.watching === 0, "no watch left");
   await assert.rejects(w.watcher.watch([]), TypeError);
+});
+
+Deno.test("KubeWatcher retries a kind discovery does not resolve, is not synced meanwhile, and stops retrying once the target is dropped", async () => {
+  await using fake = startKubeWatchFake();
+  await using w = watcherOf(fake);
+  const job = { group: "batch", version: "v1", kind: "Job" };
+  await w.watcher.watch([{ gvk: job, namespace: "testns" }]);
+  await until(() => w.errors.length >= 3, "three attempts");
+  assert.equal(w.watcher.synced, false);
+  assert.ok(
+    w.errors.every((e) => e instanceof KubeError && e.reason === "UnknownKind"),
+  );
+  await w.watcher.watch([{ gvk: POD, namespace: "testns" }]);
+  await fake.waitForWatches(1);
+  const errors = w.errors.length;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(w.errors.length, errors);
+  assert.equal(w.watcher.synced, true);
 });
