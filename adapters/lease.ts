@@ -349,7 +349,12 @@ export class LeaseElector implements AsyncDisposable {
         this.#lastRenew = now;
         if (!this.#leading) this.#startLeading();
       } else if (
-        this.#leading && now - this.#lastRenew >= this.#renewDeadlineMs
+        this.#leading &&
+        (now - this.#lastRenew >= this.#renewDeadlineMs ||
+          // Someone else holds it (an operator edited it, or our renewals
+          // were lost long enough): stop at once, not at the deadline.
+          (this.leader !== undefined && this.leader !== "" &&
+            this.leader !== this.#identity))
       ) {
         this.#stopLeading();
       }

@@ -266,3 +266,27 @@ Deno.test("markLeaderPod() merge-patches the leader label onto the pod, null to 
     },
   ]);
 });
+
+Deno.test("LeaseElector stops leading at once when the Lease names another holder", async () => {
+  const clock = testClock(0);
+  const store = new LeaseStore();
+  const log: string[] = [];
+  const a = elector(store, clock, "a", log);
+  a.start();
+  await clock.settle();
+  assert.equal(a.isLeader, true);
+  const spec = store.spec;
+  store.lease = {
+    ...store.lease,
+    spec: {
+      ...spec,
+      holderIdentity: "intruder",
+      renewTime: "1970-01-01T00:00:01.000000Z",
+    },
+  };
+  await clock.tick(2_000);
+  assert.deepEqual(log, ["0 a leads", "2000 a stops"]);
+  assert.equal(a.leader, "intruder");
+  await a.close();
+  assert.equal(store.spec.holderIdentity, "intruder", "not released: not ours");
+});
