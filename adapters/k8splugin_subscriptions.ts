@@ -3,9 +3,9 @@
  * §5): the client of `/v1/instance/{id}/status/subscription[/{name}]`, and
  * the zod schema of the notification k8splugin POSTs to a callback (E5).
  *
- * Quirks handled here: the first subscription of an instance blocks for
- * about 5 s (the notifier's start-up sleep), so creating has its own, longer
- * timeout and is never retried blindly (a retry after a slow success gives
+ * Quirks handled here: the first subscription call for an instance (any
+ * of them) blocks for about 5 s (the notifier's start-up sleep), so a create
+ * has its own timeout and is never retried blindly (a retry after a slow success gives
  * 500 `Subscription already exists`, reported as {@linkcode
  * SubscriptionExistsError}); an unknown subscription is a 500 with `no
  * documents in result`, which {@linkcode K8spluginSubscriptions.get} turns

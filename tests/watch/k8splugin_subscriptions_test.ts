@@ -5,7 +5,8 @@ import {
   parseNotification,
   SubscriptionExistsError,
 } from "../../adapters/mod.ts";
-import { startK8spluginSubscriptionsFake } from "./_k8splugin_fake.ts";
+import { startK8splugin } from "../../sim/k8splugin.ts";
+import { FAST_SUBSCRIPTIONS, watchScenario } from "./_scenario.ts";
 
 function client(baseUrl: string): HttpK8spluginSubscriptions {
   return new HttpK8spluginSubscriptions({
@@ -16,78 +17,112 @@ function client(baseUrl: string): HttpK8spluginSubscriptions {
   });
 }
 
+const REQUEST = {
+  name: "practical_nobel-k8s-aai-sync",
+  minNotifyInterval: 5,
+  // Nothing listens there: these tests never advance the step.
+  callbackUrl: "http://127.0.0.1:9/k8splugin/notify/x/secret",
+};
+
 Deno.test("HttpK8spluginSubscriptions.create() sends k8splugin's SubscriptionRequest and reads back the StatusSubscription", async () => {
-  await using fake = startK8spluginSubscriptionsFake({
-    instances: ["practical_nobel"],
+  await using sim = startK8splugin({
+    scenario: watchScenario(),
+    subscriptionTiming: FAST_SUBSCRIPTIONS,
   });
-  using subs = client(fake.url);
+  using subs = client(sim.url);
   const created = await subs.create("practical_nobel", {
-    name: "practical_nobel-k8s-aai-sync",
-    minNotifyInterval: 5,
-    callbackUrl: "http://127.0.0.1:1/k8splugin/notify/x/secret",
+    ...REQUEST,
     metadata: { owner: "k8s-aai-sync" },
   });
   assert.equal(created.name, "practical_nobel-k8s-aai-sync");
   assert.equal(created.minNotifyInterval, 5);
+  assert.equal(created.callbackUrl, REQUEST.callbackUrl);
   assert.equal(created.lastNotifyStatus, 0);
   assert.ok(created.lastUpdateTime instanceof Date);
   assert.deepEqual(created.lastNotifyTime, created.lastUpdateTime, "E6");
-  assert.deepEqual(
-    fake.subscriptions.get("practical_nobel")?.get(
-      "practical_nobel-k8s-aai-sync",
-    )?.metadata,
-    { owner: "k8s-aai-sync" },
-  );
+  const stored = sim.state.subscriptions.list("practical_nobel");
+  assert.deepEqual(stored.map((s) => [s.name, s.metadata]), [
+    ["practical_nobel-k8s-aai-sync", { owner: "k8s-aai-sync" }],
+  ]);
   assert.deepEqual(
     (await subs.list("practical_nobel")).map((s) => s.name),
     ["practical_nobel-k8s-aai-sync"],
   );
-  assert.deepEqual(fake.requests, [
-    "POST /v1/instance/practical_nobel/status/subscription",
-    "GET /v1/instance/practical_nobel/status/subscription",
-  ]);
+  assert.deepEqual(
+    (await subs.get("practical_nobel", "practical_nobel-k8s-aai-sync"))?.name,
+    "practical_nobel-k8s-aai-sync",
+  );
+  assert.equal(
+    sim.state.requests.byRoute["POST /v1/instance/{id}/status/subscription"],
+    1,
+  );
 });
 
 Deno.test("HttpK8spluginSubscriptions maps k8splugin's 500s: unknown name → undefined, duplicate → SubscriptionExistsError, unknown instance → NotFound", async () => {
-  await using fake = startK8spluginSubscriptionsFake({ instances: ["a"] });
-  using subs = client(fake.url);
-  assert.equal(await subs.get("a", "a-k8s-aai-sync"), undefined);
-  await subs.delete("a", "a-k8s-aai-sync");
-  const request = {
-    name: "a-k8s-aai-sync",
-    minNotifyInterval: 5,
-    callbackUrl: "http://127.0.0.1:1/cb",
-  };
-  await subs.create("a", request);
+  await using sim = startK8splugin({
+    scenario: watchScenario(),
+    subscriptionTiming: FAST_SUBSCRIPTIONS,
+  });
+  using subs = client(sim.url);
+  assert.equal(await subs.get("practical_nobel", REQUEST.name), undefined);
+  await subs.delete("practical_nobel", REQUEST.name);
+  await subs.create("practical_nobel", REQUEST);
   await assert.rejects(
-    subs.create("a", request),
+    subs.create("practical_nobel", REQUEST),
     (error) =>
       error instanceof SubscriptionExistsError &&
-      error.subscription === "a-k8s-aai-sync" && !error.retryable,
+      error.subscription === REQUEST.name && !error.retryable,
   );
   await assert.rejects(
-    subs.list("gone"),
+    subs.create("gone", { ...REQUEST, name: "gone-k8s-aai-sync" }),
     (error) => error instanceof K8spluginError && error.kind === "NotFound",
   );
-  await subs.delete("a", "a-k8s-aai-sync");
-  assert.equal(fake.subscriptions.get("a")?.size, 0);
+  assert.deepEqual(await subs.list("gone"), []);
+  await subs.delete("practical_nobel", REQUEST.name);
+  assert.deepEqual(sim.state.subscriptions.list("practical_nobel"), []);
 });
 
-Deno.test("HttpK8spluginSubscriptions.create() waits out k8splugin's slow first registration instead of retrying it", async () => {
-  await using fake = startK8spluginSubscriptionsFake({
-    instances: ["a"],
-    firstCreateDelayMs: 300,
+Deno.test("HttpK8spluginSubscriptions.create() waits out k8splugin's slow first call instead of retrying it", async () => {
+  await using sim = startK8splugin({
+    scenario: watchScenario(),
+    subscriptionTiming: { ...FAST_SUBSCRIPTIONS, firstCallDelayMs: 300 },
   });
-  using subs = client(fake.url);
-  await subs.create("a", {
-    name: "a-k8s-aai-sync",
-    minNotifyInterval: 5,
-    callbackUrl: "http://127.0.0.1:1/cb",
-  });
+  using subs = client(sim.url);
+  const started = performance.now();
+  await subs.create("practical_nobel", REQUEST);
+  assert.ok(performance.now() - started >= 300);
   assert.equal(
-    fake.requests.filter((r) => r.startsWith("POST")).length,
+    sim.state.requests.byRoute["POST /v1/instance/{id}/status/subscription"],
     1,
   );
+});
+
+Deno.test("HttpK8spluginSubscriptions reads Go's zero time as never", async () => {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () =>
+      Response.json([{
+        name: "a-k8s-aai-sync",
+        "min-notify-interval": 5,
+        "last-update-time": "2022-03-09T10:00:00.123456789Z",
+        "callback-url": "http://x",
+        "last-notify-time": "0001-01-01T00:00:00Z",
+        "last-notify-status": 0,
+        metadata: null,
+      }]),
+  );
+  try {
+    using subs = client(`http://127.0.0.1:${server.addr.port}`);
+    const [subscription] = await subs.list("a");
+    assert.equal(subscription?.lastNotifyTime, undefined);
+    assert.deepEqual(subscription?.metadata, {});
+    assert.equal(
+      subscription?.lastUpdateTime?.toISOString(),
+      "2022-03-09T10:00:00.123Z",
+    );
+  } finally {
+    await server.shutdown();
+  }
 });
 
 Deno.test("parseNotification() reads reference E5 and turns Go's null slices into []", () => {
