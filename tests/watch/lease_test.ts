@@ -9,11 +9,14 @@ import {
   kubeStreamFromKubeConfig,
   LEADER_LABEL,
   type LeaseApi,
+  leaseApi,
   LeaseElector,
   type LeaseElectorOptions,
   LeaseError,
   markLeaderPod,
 } from "../../adapters/mod.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { startKube } from "../../sim/kube.ts";
 import { testClock } from "./_clock.ts";
 
 /**
@@ -289,4 +292,61 @@ Deno.test("LeaseElector stops leading at once when the Lease names another holde
   assert.equal(a.leader, "intruder");
   await a.close();
   assert.equal(store.spec.holderIdentity, "intruder", "not released: not ours");
+});
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (check()) return;
+    await sleep(10);
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+function kubeconfig(url: string): string {
+  return [
+    "apiVersion: v1",
+    "kind: Config",
+    `clusters: [{name: sim, cluster: {server: '${url}'}}]`,
+    "users: [{name: u, user: {token: t}}]",
+    "contexts: [{name: c, context: {cluster: sim, user: u}}]",
+    "current-context: c",
+  ].join("\n");
+}
+
+Deno.test("LeaseElector elects one leader through the kube sim's Leases and hands over on close", async () => {
+  await using kube = await startKube({ scenario: null });
+  const kc = new KubeConfig();
+  kc.loadFromString(kubeconfig(kube.url));
+  const log: string[] = [];
+  const electors = ["a", "b"].map((identity) => {
+    const stream = kubeStreamFromKubeConfig(kc);
+    const elector = new LeaseElector({
+      api: leaseApi(stream),
+      namespace: "ns",
+      identity,
+      leaseDurationMs: 1_000,
+      renewDeadlineMs: 600,
+      retryPeriodMs: 50,
+      onStartedLeading: () => void log.push(`${identity} leads`),
+      onStoppedLeading: () => void log.push(`${identity} stops`),
+    });
+    return { elector, stream };
+  });
+  const [a, b] = electors as [typeof electors[0], typeof electors[0]];
+  a.elector.start();
+  await until(() => a.elector.isLeader, "a to lead");
+  b.elector.start();
+  await sleep(200);
+  assert.equal(b.elector.isLeader, false);
+  assert.equal(b.elector.leader, "a");
+  const lease = await (await fetch(
+    `${kube.url}/apis/coordination.k8s.io/v1/namespaces/ns/leases/k8s-aai-sync`,
+  )).json();
+  assert.equal(lease.spec.holderIdentity, "a");
+  assert.match(lease.spec.renewTime, /\.\d{6}Z$/, "MicroTime on the wire");
+  await a.elector.close();
+  await until(() => b.elector.isLeader, "b to take over");
+  await b.elector.close();
+  assert.deepEqual(log, ["a leads", "a stops", "b leads", "b stops"]);
+  for (const { stream } of electors) stream.close();
 });
