@@ -26,14 +26,13 @@
  * `node:http2`, which aborts the process when the server sends GOAWAY (see
  * `adapters/kube.ts`). Lists go through {@linkcode KubeClient.listPage}.
  *
- * Permissions: `--allow-net`, `--allow-env` (client-node), `--allow-read`
- * for certificate files named by the kubeconfig; RBAC `list` and `watch` on
- * each watched resource (deploy/kubernetes/deployment.yaml).
+ * Permissions: those of the {@linkcode KubeStream} and the `KubeClient`;
+ * RBAC `list` and `watch` on each watched resource (deploy/rbac.yaml, with
+ * `watch` added next to `list`).
  *
  * @module
  */
 import {
-  KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
   ListWatch,
@@ -42,92 +41,10 @@ import {
 import { type Clock, delay, SYSTEM_CLOCK } from "./clock.ts";
 import type { Gvk } from "./k8splugin.ts";
 import type { KubeClient, KubeResource } from "./kube.ts";
+import type { KubeStream } from "./kube_stream.ts";
 
 /** The instance label k8splugin puts on every object and pod template (reference §7). */
 export const INSTANCE_LABEL = "k8splugin.io/rb-instance-id";
-
-/** Requests to a cluster's API server with its kubeconfig's credentials (watches, Leases). */
-export interface KubeStream {
-  /** Sends a request for a path (and query) of the API server; the body is read as it arrives. */
-  fetch(pathAndQuery: string, init?: RequestInit): Promise<Response>;
-  /** Releases connections. */
-  close(): void;
-}
-
-/**
- * A {@linkcode KubeStream} from a loaded client-node `KubeConfig`: its
- * credentials (token, token file, client certificate, exec/OIDC providers)
- * are asked for each request; its CA and client certificate go into a Deno
- * HTTP client. A plain `http://` server is accepted, as in
- * `adapters/kube.ts`.
- *
- * TODO(#17): `KubeClient` reads the same kubeconfig for its requests; once
- * it exposes a `fetch()` on its own transport, use that instead.
- */
-export function kubeStreamFromKubeConfig(config: KubeConfig): KubeStream {
-  let kc = config;
-  const cluster = kc.getCurrentCluster();
-  const server = cluster?.server.replace(/\/+$/, "");
-  if (!cluster || !server) {
-    throw new TypeError(
-      "Cannot reach the cluster: the kubeconfig has no current cluster with a server",
-    );
-  }
-  if (server.startsWith("http:") && !cluster.skipTLSVerify) {
-    // client-node refuses http:// unless skipTLSVerify (DESIGN §12
-    // pitfalls); there is no TLS to verify, as in adapters/kube.ts.
-    const relaxed = new KubeConfig();
-    relaxed.loadFromOptions({
-      clusters: kc.clusters.map((c) =>
-        c.name === cluster.name ? { ...c, skipTLSVerify: true } : c
-      ),
-      users: kc.users,
-      contexts: kc.contexts,
-      currentContext: kc.currentContext,
-    });
-    kc = relaxed;
-  }
-  let client: Deno.HttpClient | undefined;
-  return {
-    async fetch(pathAndQuery, init = {}) {
-      const options: {
-        headers?: Record<string, unknown>;
-        auth?: string;
-        ca?: unknown;
-        cert?: unknown;
-        key?: unknown;
-      } = {};
-      await kc.applyToHTTPSOptions(options);
-      const headers = new Headers(init.headers);
-      if (!headers.has("accept")) headers.set("accept", "application/json");
-      for (const [key, value] of Object.entries(options.headers ?? {})) {
-        headers.set(key, String(value));
-      }
-      if (options.auth) {
-        headers.set("authorization", `Basic ${btoa(options.auth)}`);
-      }
-      if (
-        server.startsWith("https:") && !client && (options.ca || options.cert)
-      ) {
-        client = Deno.createHttpClient({
-          ...(options.ca ? { caCerts: [String(options.ca)] } : {}),
-          ...(options.cert && options.key
-            ? { cert: String(options.cert), key: String(options.key) }
-            : {}),
-        });
-      }
-      return await fetch(server + pathAndQuery, {
-        ...init,
-        headers,
-        ...(client ? { client } : {}),
-      });
-    },
-    close() {
-      client?.close();
-      client = undefined;
-    },
-  };
-}
 
 /** Options of {@linkcode FetchWatch}. */
 export interface FetchWatchOptions {

@@ -40,7 +40,7 @@ import {
 } from "@kubernetes/client-node";
 import { Buffer } from "node:buffer";
 import { type Clock, delay, SYSTEM_CLOCK } from "./clock.ts";
-import type { KubeStream } from "./kube_watch.ts";
+import type { KubeStream } from "./kube_stream.ts";
 
 /** The part of client-node's `CoordinationV1Api` the elector uses (fakes implement it in tests). */
 export type LeaseApi = Pick<

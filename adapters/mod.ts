@@ -12,4 +12,5 @@ export * from "./clock.ts";
 export * from "./k8splugin_subscriptions.ts";
 export * from "./k8splugin_receiver.ts";
 export * from "./lease.ts";
+export * from "./kube_stream.ts";
 export * from "./kube_watch.ts";
