@@ -41,6 +41,14 @@ export function getReply(
       if (!engine.store.has(parsed.ref.path)) {
         throw notFound(parsed.ref.path, parsed.ref.type.name);
       }
+      if (query.get("format") === "count") {
+        // What SO's exists() asks for (k8sResourceExistsResponse.json).
+        return {
+          status: 200,
+          body: { results: [{ [parsed.ref.type.name]: 1 }] },
+          root: "results",
+        };
+      }
       return {
         status: 200,
         body: engine.render(parsed.ref.path, options),

@@ -112,6 +112,7 @@ export interface SimStepChange {
 
 /** Request counters of the simulator. */
 export interface K8spluginSimRequests {
+  /** Every request received. */
   total: number;
   /** Keyed by route, e.g. `GET /v1/instance/{id}/status`. */
   byRoute: Record<string, number>;
@@ -153,6 +154,7 @@ export interface K8spluginSimState {
 export interface K8spluginSim {
   /** Base URL, e.g. `http://127.0.0.1:40123` (the API is under `/v1`). */
   url: string;
+  /** Step, scenario, faults, quirks, counters and subscriptions, mutable by tests. */
   state: K8spluginSimState;
   /** Stops serving and waits for open requests. */
   close(): Promise<void>;

@@ -7,7 +7,9 @@
  *   …/subscription/{name}`; PUT takes the name from the body (the path's
  *   name is only logged by k8splugin).
  * - The first subscription call for an instance blocks about 5 s
- *   (`getSubscriptionData` starts the instance's notify goroutine and sleeps).
+ *   (`getSubscriptionData` starts the instance's notify goroutine and sleeps
+ *   holding a global lock, so calls for other instances wait too: SO
+ *   subscribing many instances at once is served 5 s apart).
  * - One notifier per subscription: it sleeps 5 s, then wakes every
  *   `max(5, min-notify-interval)` s; once something changed it computes the
  *   status (without the ready check), diffs it against the previous result
@@ -29,8 +31,11 @@ import { goError, goJson, goMarshal, sortKeys } from "./_go_http.ts";
 
 /** One `resourcesStatus` entry as k8splugin encodes it. */
 export interface SimResourceStatus {
+  /** The resource name. */
   name: string;
+  /** `{"Group","Version","Kind"}`. */
   GVK: Record<string, string>;
+  /** The whole Kubernetes object. */
   status: unknown;
 }
 
@@ -56,33 +61,51 @@ export interface SubscriptionTiming {
   intervalFloorMs?: number;
   /** Delay after a (simulated) restart before the notifiers are restored (default 10000). */
   restoreDelayMs?: number;
-  /** Timeout of a notification POST (default 5000; k8splugin's is a 5 s dial timeout). */
+  /**
+   * Dial timeout of a notification POST (default 5000, k8splugin's
+   * `net.DialTimeout`): an unreachable callback is a 500 after it; once
+   * connected, the answer is awaited without limit, as k8splugin does.
+   */
   notifyTimeoutMs?: number;
 }
 
 /** A subscription as k8splugin stores and returns it (`StatusSubscription`). */
 export interface SimStatusSubscription {
+  /** Its name, unique per instance. */
   name: string;
+  /** Seconds between polls, at least 5. */
   "min-notify-interval": number;
+  /** Creation, then the last change sent (RFC 3339 with nanoseconds). */
   "last-update-time": string;
+  /** Where notifications are POSTed. */
   "callback-url": string;
+  /** Creation, then the last notification sent. */
   "last-notify-time": string;
+  /** HTTP status of the last notification (0 before the first, 500 on a transport error). */
   "last-notify-status": number;
+  /** Sent back in every notification (`{}` when none was given). */
   metadata: Record<string, unknown>;
 }
 
 /** A subscription to create before serving (as if k8splugin restarted with it in its DB). */
 export interface SubscriptionSeed {
+  /** The instance it watches. */
   instanceId: string;
+  /** Its name. */
   name: string;
+  /** Seconds between polls (default 0, i.e. the 5 s floor). */
   "min-notify-interval"?: number;
+  /** Where notifications are POSTed. */
   "callback-url": string;
+  /** Sent back in every notification. */
   metadata?: Record<string, unknown>;
 }
 
 /** One notification sent by a notifier. */
 export interface SimNotification {
+  /** The instance it was about. */
   instanceId: string;
+  /** The subscription that sent it. */
   subscription: string;
   /** HTTP status of the callback, 500 on a transport error (what `last-notify-status` records). */
   status: number;
@@ -206,8 +229,10 @@ export class StatusSubscriptions {
   #stored = new Map<string, Map<string, SimStatusSubscription>>();
   /** `instance\0name` → its notifier. */
   #notifiers = new Map<string, Notifier>();
-  /** instance id → the first call's sleep (getSubscriptionData). */
-  #started = new Map<string, Promise<void>>();
+  /** Instances whose notify goroutine has started (getSubscriptionData). */
+  #started = new Set<string>();
+  /** getSubscriptionData's global lock, held during a first call's sleep. */
+  #lock: Promise<void> = Promise.resolve();
   #closing = new AbortController();
   #pending = new Set<Promise<unknown>>();
 
@@ -308,7 +333,8 @@ export class StatusSubscriptions {
       if (method === "PUT") return await this.#update(instanceId, text);
       if (method === "DELETE") return await this.#delete(instanceId, name);
     }
-    return new Response("Method Not Allowed\n", { status: 405 });
+    // gorilla/mux: the path matches, the method does not.
+    return new Response(null, { status: 405 });
   }
 
   /** Stops every notifier and pending timer, and waits for them. */
@@ -353,14 +379,19 @@ export class StatusSubscriptions {
     }
   }
 
-  /** getSubscriptionData: the first call for an instance sleeps. */
+  /**
+   * getSubscriptionData: the first call for an instance sleeps while holding
+   * a global lock, so every subscription call, for any instance, waits for
+   * the sleeps already under way.
+   */
   #firstCall(instanceId: string): Promise<void> {
-    let started = this.#started.get(instanceId);
-    if (!started) {
-      started = this.#track(this.#sleep(this.#timing.firstCallDelayMs));
-      this.#started.set(instanceId, started);
-    }
-    return started;
+    const call = this.#lock.then(async () => {
+      if (this.#started.has(instanceId)) return;
+      this.#started.add(instanceId);
+      await this.#sleep(this.#timing.firstCallDelayMs);
+    });
+    this.#lock = call;
+    return this.#track(call);
   }
 
   #find(instanceId: string, name: string): SimStatusSubscription | undefined {
@@ -512,6 +543,25 @@ export class StatusSubscriptions {
     }
   }
 
+  /**
+   * Dials the callback's host within the dial timeout (throws when it cannot
+   * connect); answers the signal the POST itself runs under (no timeout).
+   */
+  async #dial(callback: string, signal: AbortSignal): Promise<AbortSignal> {
+    const url = new URL(callback);
+    const running = AbortSignal.any([signal, this.#closing.signal]);
+    const connection = await Deno.connect({
+      hostname: url.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
+      signal: AbortSignal.any([
+        running,
+        AbortSignal.timeout(this.#timing.notifyTimeoutMs),
+      ]),
+    });
+    connection.close();
+    return running;
+  }
+
   async #notify(
     instanceId: string,
     subscription: SimStatusSubscription,
@@ -533,11 +583,7 @@ export class StatusSubscriptions {
           "user-agent": "Go-http-client/1.1",
         },
         body: goMarshal(payload),
-        signal: AbortSignal.any([
-          signal,
-          this.#closing.signal,
-          AbortSignal.timeout(this.#timing.notifyTimeoutMs),
-        ]),
+        signal: await this.#dial(subscription["callback-url"], signal),
       });
       status = response.status;
       await response.body?.cancel();

@@ -55,16 +55,33 @@
  *
  * @module
  */
-import { springEncode } from "./_aai_paths.ts";
+import {
+  isAaiRequest,
+  RunFailed,
+  SO_SELFLINK_BASE,
+  soK8sResource,
+  soK8sResourceId,
+  type StatusEntry,
+} from "./_so_resource.ts";
+import { soAaiRepository } from "./_so_repository.ts";
+
+export { SO_SELFLINK_BASE, soK8sResource, soK8sResourceId, type StatusEntry };
 
 /** What SO's BPMN sends to `aai-update` / `aai-delete` (model/aai/AaiRequest.java). */
 export interface SoAaiRequest {
+  /** The k8splugin instance id (the vf-module's heat-stack-id). */
   instanceId: string;
+  /** The A&AI cloud-region-id (= k8splugin's cloud-region). */
   cloudRegion: string;
+  /** The A&AI cloud-owner. */
   cloudOwner: string;
+  /** The A&AI tenant-id. */
   tenantId: string;
+  /** Where the result goes (SO's BPMN), if anywhere. */
   callbackUrl?: string | null;
+  /** The generic-vnf to link to. */
   genericVnfId: string;
+  /** The vf-module to link to. */
   vfModuleId: string;
 }
 
@@ -119,12 +136,17 @@ export interface SoSimCounts {
 
 /** One finished run. */
 export interface SoRun {
+  /** `aai-update` or `aai-delete`. */
   kind: "update" | "delete";
+  /** An `aai-update`/`aai-delete` request, or a k8splugin notification. */
   trigger: "request" | "notification";
+  /** The instance it was about. */
   instanceId: string;
   /** Epoch ms. */
   startedAt: number;
+  /** Epoch ms. */
   finishedAt: number;
+  /** What the callback said. */
   result: "COMPLETED" | "FAILED";
   /** Why it failed. */
   error?: string;
@@ -146,147 +168,12 @@ export interface SoSimState {
 export interface SoSim {
   /** Base URL, e.g. `http://127.0.0.1:40123` (the API is under `/api/cnf-adapter/v1`). */
   url: string;
+  /** Counters, runs and subscription records, for tests. */
   state: SoSimState;
   /** Stops serving and waits for the runs in flight. */
   close(): Promise<void>;
   /** Same as `close()`. */
   [Symbol.asyncDispose](): Promise<void>;
-}
-
-/** The host SO's selflinks name. */
-export const SO_SELFLINK_BASE = "http://so-cnf-adapter:8090";
-
-/** The k8s-resource fields SO compares (`KubernetesResource.compare`). */
-const COMPARED = [
-  "id",
-  "name",
-  "version",
-  "kind",
-  "group",
-  "namespace",
-  "data-owner",
-  "data-source",
-  "data-source-version",
-  "labels",
-] as const;
-
-/** A `resourcesStatus` entry as far as SO reads it. */
-interface StatusEntry {
-  name?: string;
-  GVK?: { Group?: string; Version?: string; Kind?: string };
-  status?: {
-    metadata?: {
-      namespace?: string;
-      labels?: Record<string, string>;
-      resourceVersion?: string;
-    };
-  };
-}
-
-/** SO's `AaiIdGeneratorService`: sha256 hex of the plain concatenation. */
-export async function soK8sResourceId(
-  parts: {
-    instanceId: string;
-    name: string;
-    namespace: string;
-    kind: string;
-    group: string;
-    version: string;
-    cloudOwner: string;
-    cloudRegion: string;
-    tenantId: string;
-  },
-): Promise<string> {
-  const text = parts.instanceId + parts.name + parts.namespace + parts.kind +
-    parts.group + parts.version + parts.cloudOwner + parts.cloudRegion +
-    parts.tenantId;
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(text),
-  );
-  return Array.from(
-    new Uint8Array(digest),
-    (byte) => byte.toString(16).padStart(2, "0"),
-  ).join("");
-}
-
-function path(...parts: string[]): string {
-  return parts.map((p) => "/" + springEncode(p)).join("");
-}
-
-/** The k8s-resource SO builds for one status entry (`AaiResponseParser`). */
-export async function soK8sResource(
-  request: SoAaiRequest,
-  entry: StatusEntry,
-): Promise<Record<string, unknown>> {
-  const metadata = entry.status?.metadata ?? {};
-  const name = entry.name ?? "";
-  const group = entry.GVK?.Group ?? "";
-  const version = entry.GVK?.Version ?? "";
-  const kind = entry.GVK?.Kind ?? "";
-  const namespace = metadata.namespace ?? "";
-  const id = await soK8sResourceId({
-    instanceId: request.instanceId,
-    name,
-    namespace,
-    kind,
-    group,
-    version,
-    cloudOwner: request.cloudOwner,
-    cloudRegion: request.cloudRegion,
-    tenantId: request.tenantId,
-  });
-  const labels = Object.entries(metadata.labels ?? {})
-    .map(([key, value]) => `${key}=${value}`)
-    .sort();
-  const query = new URLSearchParams({
-    ApiVersion: version,
-    Kind: kind,
-    Name: name,
-    Namespace: namespace,
-  });
-  return {
-    id,
-    name,
-    group,
-    version,
-    kind,
-    namespace,
-    labels,
-    selflink: `${SO_SELFLINK_BASE}/api/cnf-adapter/v1/instance/${
-      encodeURIComponent(request.instanceId)
-    }/query?${query}`,
-    "data-owner": "CnfAdapter",
-    "data-source": "K8sPlugin",
-    "data-source-version": metadata.resourceVersion ?? "",
-  };
-}
-
-/** True when SO's `compare()` finds no difference. */
-function sameAs(
-  wanted: Record<string, unknown>,
-  stored: Record<string, unknown>,
-): boolean {
-  return COMPARED.every((field) =>
-    JSON.stringify(wanted[field] ?? null) ===
-      JSON.stringify(stored[field] ?? null)
-  );
-}
-
-/** A failed run's reason. */
-class RunFailed extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "RunFailed";
-  }
-}
-
-function isAaiRequest(value: unknown): value is SoAaiRequest {
-  if (value === null || typeof value !== "object") return false;
-  const v = value as Record<string, unknown>;
-  return ["instanceId", "cloudRegion", "cloudOwner", "tenantId"].every((k) =>
-    typeof v[k] === "string" && v[k] !== ""
-  ) && typeof v.genericVnfId === "string" && typeof v.vfModuleId === "string";
 }
 
 /**
@@ -341,39 +228,31 @@ export function startSo(options: SoSimOptions): SoSim {
     table[key] = (table[key] ?? 0) + 1;
   }
 
-  /** One A&AI call; answers status and parsed JSON body (undefined when empty). */
-  async function aaiCall(
-    method: string,
-    uri: string,
-    kind: string,
-    body?: unknown,
-  ): Promise<{ status: number; json: unknown }> {
-    count(state.counts.aaiRequests, `${method} ${kind}`);
-    const headers: Record<string, string> = {
-      "Accept": "application/json",
-      "X-FromAppId": fromAppId,
-      "X-TransactionId": crypto.randomUUID(),
-    };
-    if (auth) {
-      headers.Authorization = `Basic ${
-        btoa(`${auth.username}:${auth.password}`)
-      }`;
+  const repository = soAaiRepository({
+    aaiUrl: aai,
+    version,
+    fromAppId,
+    auth,
+    bulkLimit,
+    counts: state.counts,
+    signal: closing.signal,
+  });
+
+  /** AaiService.aaiUpdate: the status read, then the repository. */
+  async function aaiUpdate(request: SoAaiRequest): Promise<void> {
+    const status = await pluginCall(
+      "GET",
+      `/v1/instance/${encodeURIComponent(request.instanceId)}/status`,
+      "status",
+    );
+    if (status.status !== 200) {
+      throw new RunFailed(
+        `k8splugin status answered ${status.status}: ${status.text.trim()}`,
+      );
     }
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const response = await fetch(`${aai}/aai/${version}${uri}`, {
-      method,
-      headers,
-      signal: closing.signal,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = text === "" ? undefined : JSON.parse(text);
-    } catch {
-      json = text;
-    }
-    return { status: response.status, json };
+    const entries =
+      (JSON.parse(status.text).resourcesStatus ?? []) as StatusEntry[];
+    await repository.update(request, entries);
   }
 
   async function pluginCall(
@@ -392,214 +271,6 @@ export function startSo(options: SoSimOptions): SoSim {
       }),
     });
     return { status: response.status, text: await response.text() };
-  }
-
-  function tenantPath(request: SoAaiRequest): string {
-    return path(
-      "cloud-infrastructure",
-      "cloud-regions",
-      "cloud-region",
-      request.cloudOwner,
-      request.cloudRegion,
-      "tenants",
-      "tenant",
-      request.tenantId,
-    );
-  }
-
-  function vnfPath(request: SoAaiRequest): string {
-    return path("network", "generic-vnfs", "generic-vnf", request.genericVnfId);
-  }
-
-  function vfModulePath(request: SoAaiRequest): string {
-    return vnfPath(request) +
-      path("vf-modules", "vf-module", request.vfModuleId);
-  }
-
-  /** Sends one store: requests of ≤ bulkLimit operations, one transaction object each. */
-  async function sendStore(
-    kind: "put" | "delete",
-    operations: { uri: string; body?: unknown }[],
-  ): Promise<void> {
-    for (let i = 0; i < operations.length; i += bulkLimit) {
-      const chunk = operations.slice(i, i + bulkLimit);
-      const answer = await aaiCall("PUT", "/bulkprocess", "bulkprocess", {
-        transactions: [{ [kind]: chunk }],
-      });
-      if (answer.status !== 201) {
-        throw new RunFailed(
-          `A&AI bulkprocess answered ${answer.status}: ${
-            JSON.stringify(answer.json)
-          }`,
-        );
-      }
-      // AAITransactionalClient scans $..body for keys that are not 2xx.
-      const failures: string[] = [];
-      const transactions =
-        (answer.json as { transaction?: unknown[] })?.transaction ?? [];
-      for (const transaction of transactions) {
-        for (
-          const result of Object.values(transaction as object).flat() as {
-            uri?: string;
-            body?: Record<string, unknown>;
-          }[]
-        ) {
-          for (const [code, detail] of Object.entries(result.body ?? {})) {
-            if (!/^2\d\d$/.test(code)) {
-              failures.push(`${code} on ${result.uri}: ${detail}`);
-            }
-          }
-        }
-      }
-      if (failures.length > 0) {
-        throw new RunFailed(`A&AI bulkprocess failed: ${failures.join("; ")}`);
-      }
-    }
-  }
-
-  /** The three stores of AaiRepository.AAITransactionHelper, executed in this order. */
-  interface Stores {
-    /** Creates and connects, interleaved as queued. */
-    create: { uri: string; body: unknown }[];
-    update: { uri: string; body: unknown }[];
-    delete: { uri: string }[];
-  }
-
-  function k8sResourcePath(request: SoAaiRequest, id: string): string {
-    return `${tenantPath(request)}${path("k8s-resources", "k8s-resource", id)}`;
-  }
-
-  /** AaiRepository.update for one resource: GETs now, writes queued. */
-  async function queueUpdate(
-    request: SoAaiRequest,
-    wanted: Record<string, unknown>,
-    stores: Stores,
-  ): Promise<void> {
-    const uri = k8sResourcePath(request, wanted.id as string);
-    const found = await aaiCall("GET", uri, "k8s-resource");
-    if (found.status !== 200 && found.status !== 404) {
-      throw new RunFailed(`A&AI GET k8s-resource answered ${found.status}`);
-    }
-    const stored = found.status === 200
-      ? found.json as Record<string, unknown>
-      : undefined;
-    if (!stored) {
-      stores.create.push({ uri, body: wanted });
-      state.counts.operations.create++;
-    } else if (!sameAs(wanted, stored)) {
-      stores.update.push({
-        uri,
-        body: { ...wanted, "resource-version": stored["resource-version"] },
-      });
-      state.counts.operations.update++;
-    }
-    const related = ((stored?.["relationship-list"] as {
-      relationship?: { "related-to"?: string }[];
-    })?.relationship ?? []).map((r) => r["related-to"]);
-    const edge = `${uri}/relationship-list/relationship`;
-    // The vf-module and the generic-vnf are read again for every resource.
-    const module = await aaiCall("GET", vfModulePath(request), "vf-module");
-    if (module.status === 200 && !related.includes("vf-module")) {
-      stores.create.push({
-        uri: edge,
-        body: { "related-link": vfModulePath(request) },
-      });
-      state.counts.operations.connect++;
-    }
-    const vnf = await aaiCall("GET", vnfPath(request), "generic-vnf");
-    if (vnf.status === 200 && !related.includes("generic-vnf")) {
-      stores.create.push({
-        uri: edge,
-        body: { "related-link": vnfPath(request) },
-      });
-      state.counts.operations.connect++;
-    }
-  }
-
-  /**
-   * AaiRepository.delete: the k8s-resources linked to the vf-module whose ids
-   * are not kept, each read (asBean), checked (exists) and read again for its
-   * resource-version when queued.
-   */
-  async function queueDeletes(
-    request: SoAaiRequest,
-    keep: Set<string>,
-    stores: Stores,
-  ): Promise<void> {
-    const answer = await aaiCall("GET", vfModulePath(request), "vf-module");
-    if (answer.status !== 200) return;
-    const relationships = ((answer.json as {
-      "relationship-list"?: { relationship?: unknown[] };
-    })?.["relationship-list"]?.relationship ?? []) as {
-      "related-to"?: string;
-      "related-link"?: string;
-    }[];
-    for (const relationship of relationships) {
-      if (relationship["related-to"] !== "k8s-resource") continue;
-      const link = relationship["related-link"]?.replace(
-        /^\/aai\/v[0-9]+/,
-        "",
-      );
-      if (!link) continue;
-      const bean = await aaiCall("GET", link, "k8s-resource");
-      const id = (bean.json as Record<string, unknown> | undefined)?.id;
-      if (bean.status !== 200 || typeof id !== "string" || keep.has(id)) {
-        continue;
-      }
-      const uri = k8sResourcePath(request, id);
-      const exists = await aaiCall(
-        "GET",
-        `${uri}?format=count&resultIndex=0&resultSize=1`,
-        "k8s-resource",
-      );
-      if (exists.status !== 200) continue;
-      const current = await aaiCall("GET", uri, "k8s-resource");
-      if (current.status !== 200) continue;
-      const rv = (current.json as Record<string, unknown>)["resource-version"];
-      stores.delete.push({
-        uri: `${uri}?resource-version=${springEncode(String(rv))}`,
-      });
-      state.counts.operations.delete++;
-    }
-  }
-
-  /** AAITransactionHelper.execute: the create, update and delete stores in turn. */
-  async function commit(stores: Stores): Promise<void> {
-    await sendStore("put", stores.create);
-    await sendStore("put", stores.update);
-    await sendStore("delete", stores.delete);
-  }
-
-  /** AaiService.aaiUpdate: every GET first, then the writes. */
-  async function aaiUpdate(request: SoAaiRequest): Promise<void> {
-    const status = await pluginCall(
-      "GET",
-      `/v1/instance/${encodeURIComponent(request.instanceId)}/status`,
-      "status",
-    );
-    if (status.status !== 200) {
-      throw new RunFailed(
-        `k8splugin status answered ${status.status}: ${status.text.trim()}`,
-      );
-    }
-    const entries =
-      (JSON.parse(status.text).resourcesStatus ?? []) as StatusEntry[];
-    const stores: Stores = { create: [], update: [], delete: [] };
-    const keep = new Set<string>();
-    for (const entry of entries) {
-      const wanted = await soK8sResource(request, entry);
-      keep.add(wanted.id as string);
-      await queueUpdate(request, wanted, stores);
-    }
-    await queueDeletes(request, keep, stores);
-    await commit(stores);
-  }
-
-  /** AaiService.aaiDelete: every k8s-resource linked to the vf-module. */
-  async function aaiDelete(request: SoAaiRequest): Promise<void> {
-    const stores: Stores = { create: [], update: [], delete: [] };
-    await queueDeletes(request, new Set(), stores);
-    await commit(stores);
   }
 
   /** Registers `{id}-cnf-adapter` unless it is already known. */
@@ -683,7 +354,7 @@ export function startSo(options: SoSimOptions): SoSim {
           if (trigger === "request") await subscribe(request);
         } else {
           await unsubscribe(request);
-          await aaiDelete(request);
+          await repository.remove(request);
         }
       } catch (e) {
         error = e instanceof Error ? e.message : String(e);

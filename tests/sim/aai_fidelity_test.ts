@@ -251,3 +251,19 @@ Deno.test("startAai() counts requests per client (X-FromAppId) and shows the exa
   stored.name = "changed";
   assert.equal(sim.state.stored(`${K8S}/a`)!.name, "a", "a copy");
 });
+
+Deno.test("startAai() answers format=count on an object like SO's exists() expects", async () => {
+  await using sim = await startAai({ seed: SEED });
+  await send(sim, "PUT", `${K8S}/a`, resource("a", "a"));
+  const found = await send(
+    sim,
+    "GET",
+    `${K8S}/a?format=count&resultIndex=0&resultSize=1`,
+  );
+  assert.equal(found.status, 200);
+  assert.deepEqual(JSON.parse(found.text), {
+    results: [{ "k8s-resource": 1 }],
+  });
+  const missing = await send(sim, "GET", `${K8S}/b?format=count`);
+  assert.equal(missing.status, 404);
+});

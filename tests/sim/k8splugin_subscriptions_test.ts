@@ -229,6 +229,23 @@ Deno.test("startK8splugin() creates, reads, updates (name from the body) and del
   assert.equal(sim.state.subscriptions.list("practical_nobel").length, 1);
 });
 
+Deno.test("startK8splugin() holds a global lock during a first call's sleep: other instances' calls wait too", async () => {
+  await using sim = startK8splugin({
+    scenario: scenario(),
+    subscriptionTiming: { ...FAST, firstCallDelayMs: 150 },
+  });
+  const started = performance.now();
+  const answers = await Promise.all(
+    ["practical_nobel", "other"].map((id) =>
+      fetch(`${sim.url}/v1/instance/${id}/status/subscription`).then((r) =>
+        r.json()
+      )
+    ),
+  );
+  assert.deepEqual(answers, [[], []]);
+  assert.ok(performance.now() - started >= 290, "the sleeps are serialized");
+});
+
 Deno.test("startK8splugin() blocks the first subscription call of an instance", async () => {
   await using sim = startK8splugin({
     scenario: scenario(),
@@ -381,4 +398,28 @@ Deno.test("startK8splugin() advances on a timer with advanceEveryMs and stops on
   assert.deepEqual(sim.state.changes.map((c) => c.step), [0, 1, 2, 3, 4]);
   const times = sim.state.changes.map((c) => c.at);
   assert.deepEqual([...times].sort((a, b) => a - b), times);
+});
+
+Deno.test("startK8splugin() bounds only the dial of a notification: a slow callback's answer is awaited", async () => {
+  await using slow = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen() {} },
+    async (request) => {
+      await request.body?.cancel();
+      await sleep(250);
+      return new Response(null, { status: 204 });
+    },
+  );
+  await using sim = startK8splugin({
+    scenario: scenario(),
+    subscriptionTiming: { ...FAST, notifyTimeoutMs: 50 },
+  });
+  const base = `${sim.url}/v1/instance/practical_nobel/status/subscription`;
+  await (await post(base, {
+    name: "s1",
+    "callback-url": `http://127.0.0.1:${slow.addr.port}/notify`,
+  })).body?.cancel();
+  await sleep(100);
+  sim.state.advance();
+  await until(() => sim.state.subscriptions.notifications.length === 1);
+  assert.equal(sim.state.subscriptions.notifications[0]!.status, 204);
 });
