@@ -63,7 +63,8 @@ export class DirtyScheduler implements AsyncDisposable {
   readonly #maxBatch: number;
   readonly #clock: Clock;
   readonly #abort = new AbortController();
-  readonly #pending = new Set<string>();
+  /** Pending ids (in the order first marked) → time of their last mark. */
+  readonly #pending = new Map<string, number>();
   #firstMarkAt = 0;
   #lastMarkAt = 0;
   #timer: unknown;
@@ -98,7 +99,7 @@ export class DirtyScheduler implements AsyncDisposable {
 
   /** The ids waiting for the next call, in the order they were first marked. */
   get pending(): string[] {
-    return [...this.#pending];
+    return [...this.#pending.keys()];
   }
 
   /** True while `onDirty` runs. */
@@ -112,17 +113,27 @@ export class DirtyScheduler implements AsyncDisposable {
     const now = this.#clock.now();
     if (this.#pending.size === 0) this.#firstMarkAt = now;
     this.#lastMarkAt = now;
-    this.#pending.add(instanceId);
+    this.#pending.set(instanceId, now);
     this.#arm();
   }
 
   /**
-   * Drops pending marks (all of them without an argument): a full pass that
-   * has just read these instances makes their marks moot.
+   * Drops pending marks (of every id without `instanceIds`): a full pass
+   * that has read these instances makes their marks moot. With `before`
+   * (clock ms, e.g. when the pass started), only marks older than that are
+   * dropped: a change seen after the read still gets its run.
    */
-  forget(instanceIds?: Iterable<string>): void {
-    if (instanceIds === undefined) this.#pending.clear();
-    else for (const id of instanceIds) this.#pending.delete(id);
+  forget(
+    instanceIds?: Iterable<string>,
+    options: { before?: number } = {},
+  ): void {
+    const { before } = options;
+    for (const id of instanceIds ?? [...this.#pending.keys()]) {
+      const markedAt = this.#pending.get(id);
+      if (
+        markedAt !== undefined && (before === undefined || markedAt < before)
+      ) this.#pending.delete(id);
+    }
     if (this.#pending.size === 0) this.#disarm();
     this.#settle();
   }
@@ -190,7 +201,7 @@ export class DirtyScheduler implements AsyncDisposable {
 
   #start(): void {
     const ids: string[] = [];
-    for (const id of this.#pending) {
+    for (const id of this.#pending.keys()) {
       if (ids.length >= this.#maxBatch) break;
       ids.push(id);
     }

@@ -160,3 +160,20 @@ Deno.test("DirtyScheduler rejects a debounce longer than maxWaitMs", () => {
     RangeError,
   );
 });
+
+Deno.test("DirtyScheduler.forget() with before drops only marks older than a full pass's start", async () => {
+  const { clock, calls, scheduler } = recording();
+  await using _ = scheduler;
+  scheduler.mark("read-by-the-pass");
+  scheduler.mark("changed-after-its-read");
+  await clock.tick(50);
+  const passStart = clock.now();
+  await clock.tick(10);
+  scheduler.mark("changed-after-its-read");
+  scheduler.forget(["read-by-the-pass", "changed-after-its-read"], {
+    before: passStart,
+  });
+  assert.deepEqual(scheduler.pending, ["changed-after-its-read"]);
+  await clock.tick(100);
+  assert.deepEqual(calls.map((c) => c.ids), [["changed-after-its-read"]]);
+});
