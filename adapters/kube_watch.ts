@@ -43,8 +43,12 @@ import type { Gvk } from "./k8splugin.ts";
 import type { KubeClient, KubeResource } from "./kube.ts";
 import type { KubeStream } from "./kube_stream.ts";
 
-/** The instance label k8splugin puts on every object and pod template (reference §7). */
-export const INSTANCE_LABEL = "k8splugin.io/rb-instance-id";
+/**
+ * The instance label k8splugin puts on every object and pod template
+ * (reference §7). TODO(#17): main's `adapters/k8splugin.ts` exports it as
+ * `INSTANCE_LABEL` (this branch predates it): import that one.
+ */
+const DEFAULT_INSTANCE_LABEL = "k8splugin.io/rb-instance-id";
 
 /** Options of {@linkcode FetchWatch}. */
 export interface FetchWatchOptions {
@@ -228,7 +232,7 @@ export interface KubeWatcherOptions {
   onEvent(event: KubeWatchEvent): void;
   /** Called when an informer failed (it restarts after a backoff). */
   onError?(error: unknown, target: KubeWatchTarget): void;
-  /** The instance label, default {@linkcode INSTANCE_LABEL}. */
+  /** The instance label (k8splugin's `kubernetes-label-name`), default `k8splugin.io/rb-instance-id`. */
   instanceLabel?: string;
   /** Report the objects of an informer's first list as `add` events, default false (the full pass has read them). */
   emitInitial?: boolean;
@@ -311,7 +315,7 @@ export class KubeWatcher implements AsyncDisposable {
   /** Stores the options; nothing is watched until {@linkcode watch}. */
   constructor(options: KubeWatcherOptions) {
     this.#options = options;
-    this.#label = options.instanceLabel ?? INSTANCE_LABEL;
+    this.#label = options.instanceLabel ?? DEFAULT_INSTANCE_LABEL;
     this.#clock = options.clock ?? SYSTEM_CLOCK;
   }
 
