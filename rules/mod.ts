@@ -35,3 +35,4 @@ export * from "./rollup.ts";
 export * from "./rule_key.ts";
 export * from "./terminal_patterns.ts";
 export type * from "./types.ts";
+export type { Condition, ConditionCache, Fields } from "./_fields.ts";

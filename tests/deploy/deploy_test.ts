@@ -198,5 +198,8 @@ Deno.test("config.example.yaml says what the code does when no tenant is configu
   assert.match(line, /the region's only tenant in A&AI/);
   assert.match(line, /none or several/);
   // The code: several tenants is an error naming them, not a silent first pick.
-  assert.match(await read("sync/placement.ts"), /has \$\{tenants\.length\} tenants/);
+  assert.match(
+    await read("sync/placement.ts"),
+    /has \$\{tenants\.length\} tenants/,
+  );
 });
