@@ -29,6 +29,7 @@ import {
 import type { OwnershipPolicy } from "./plan.ts";
 import { inScope, type Scope } from "./deletion.ts";
 import type { Pass } from "./pass.ts";
+import { pendingMarksOf } from "./pending.ts";
 import { describeError, type ReadOptions } from "./source.ts";
 
 /** Each region's placement, or why it has none. */
@@ -214,6 +215,7 @@ export function readOptions(
     concurrency: pass.config.k8splugin.concurrency,
     now: pass.now,
     ruleOptions: ruleOptions(pass.config),
+    memory: (id) => pendingMarksOf(pass.snapshot.instances[id]),
     warn: (message, properties) => pass.log.warn(message, properties),
   };
 }

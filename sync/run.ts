@@ -36,6 +36,7 @@ import {
   touchInstance,
   vfModuleOf,
 } from "./placement.ts";
+import { keepPendingMarks } from "./pending.ts";
 import { planWrites, type WritePlan } from "./plan.ts";
 import { isTransportError, publish } from "./publish.ts";
 import {
@@ -207,6 +208,13 @@ export async function runSync(
         vanished.push(...plan.deletes);
         if (dryRun) return void planned.set(read.summary.id, plan.writes);
         const delivered = await send(plan.writes);
+        // The rules' stall memory: written to the file, never to A&AI.
+        if (
+          read.ok && !read.unchanged &&
+          keepPendingMarks(snapshot.instances[read.summary.id], read.resources)
+        ) {
+          pass.changed();
+        }
         // Settled once everything it asked for is in A&AI; an instance with a
         // delete to come is settled by the next full read.
         const known = snapshot.instances[read.summary.id];

@@ -47,6 +47,12 @@ export interface SnapshotObject {
   edges: boolean;
   /** Set when A&AI holds it under another `data-owner`: we leave it alone. */
   foreign?: string;
+  /**
+   * Since when (ISO time) the rules have seen it Pending with `reason`: the
+   * stall clock of objects without status timestamps (issue 16). Not
+   * published, so a change of it writes the file but not A&AI.
+   */
+  pendingSince?: { reason: string; since: string };
 }
 
 /** What we remember about one k8splugin instance and the objects it owns. */
@@ -129,6 +135,8 @@ const instanceSchema = z.object({
       publishedAt: z.string(),
       edges: z.boolean(),
       foreign: z.string().optional(),
+      pendingSince: z.object({ reason: z.string(), since: z.string() })
+        .optional(),
     }),
   ),
   settled: z.object({
