@@ -9,7 +9,8 @@
  * `K8SPLUGIN_CA_FILE`, `K8SPLUGIN_INSECURE`,
  * `K8S_AAI_SYNC_SNAPSHOT`, `K8S_AAI_SYNC_CONFIG` (the file itself),
  * `K8S_AAI_SYNC_SOURCE`, `K8S_AAI_SYNC_OWNER`, `K8S_AAI_SYNC_BULK`,
- * `K8S_AAI_SYNC_DELETE_AFTER_MISSES`, `K8S_AAI_SYNC_MAX_DELETES`; without a
+ * `K8S_AAI_SYNC_DELETE_AFTER_MISSES`, `K8S_AAI_SYNC_MAX_DELETES`,
+ * `K8S_AAI_SYNC_CATALOG_FILES` (comma-separated); without a
  * configured snapshot, systemd's `STATE_DIRECTORY` gives its folder.
  *
  * @module
@@ -17,7 +18,13 @@
 
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import type { RuleOptions } from "../rules/types.ts";
+import {
+  CatalogError,
+  type CatalogFamily,
+  parseCatalog,
+  type RuleOptions,
+  validateCatalog,
+} from "../rules/mod.ts";
 import type { Config, RegionConfig } from "./config_type.ts";
 
 /** A configuration problem: a bad file, value or missing setting (exit 2). */
@@ -275,6 +282,30 @@ const rulesSchema = z.strictObject({
   ingressClassesRequiringAddress: z.array(z.string().min(1)).optional(),
   terminalReasons: z.record(z.string(), z.array(z.string().min(1)))
     .optional(),
+  /** Health catalog files (a comma-separated string from the environment). */
+  catalogFiles: z.preprocess(
+    (value) =>
+      typeof value === "string"
+        ? value.split(",").map((file) => file.trim()).filter(Boolean)
+        : value,
+    z.array(z.string().min(1)),
+  ).optional(),
+  /**
+   * Health catalog families written in the config itself; `loadConfig()`
+   * appends those of `catalogFiles`.
+   */
+  catalog: z.unknown().transform((value, ctx): CatalogFamily[] => {
+    try {
+      return validateCatalog(
+        Array.isArray(value) ? { families: value } : value,
+        "rules.catalog",
+      );
+    } catch (error) {
+      if (!(error instanceof CatalogError)) throw error;
+      ctx.addIssue({ code: "custom", message: error.message });
+      return z.NEVER;
+    }
+  }).optional(),
 });
 
 /** The `data-owner` of SO's CNF adapter: writing as it would fight it. */
@@ -369,6 +400,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   K8S_AAI_SYNC_BULK: "aai.bulk",
   K8S_AAI_SYNC_DELETE_AFTER_MISSES: "deleteAfterMisses",
   K8S_AAI_SYNC_MAX_DELETES: "maxDeletesPerRun",
+  K8S_AAI_SYNC_CATALOG_FILES: "rules.catalogFiles",
 };
 
 /** Sets a dotted key in a plain object, creating parents. */
@@ -564,6 +596,7 @@ export async function loadConfig(
       );
     }
   }
+  await loadCatalogFiles(config, origins["rules.catalogFiles"]);
   for (
     const [peer, key, settings] of [
       ["k8splugin", "k8splugin.caFile", config.k8splugin],
@@ -575,6 +608,44 @@ export async function loadConfig(
     }
   }
   return config;
+}
+
+/**
+ * Reads and validates the health catalog files of `rules.catalogFiles` with
+ * the rules' own `parseCatalog`, and sets `rules.catalog` to the config's
+ * own families followed by theirs: one array for every evaluator of the run.
+ *
+ * @throws {ConfigError} naming the file (and the path inside it).
+ */
+async function loadCatalogFiles(
+  config: Config,
+  origin: string | undefined,
+): Promise<void> {
+  const files = config.rules.catalogFiles ?? [];
+  if (files.length === 0) return;
+  const key = "rules.catalogFiles";
+  const where = origin ? `${origin} (${key})` : key;
+  const families = [...(config.rules.catalog ?? [])];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (error) {
+      throw new ConfigError(
+        `Cannot read health catalog "${file}" (${where}): ${
+          (error as Error).message
+        }`,
+        { key, cause: error },
+      );
+    }
+    try {
+      families.push(...parseCatalog(text, file));
+    } catch (error) {
+      if (!(error instanceof CatalogError)) throw error;
+      throw new ConfigError(error.message, { key, cause: error });
+    }
+  }
+  config.rules.catalog = families;
 }
 
 /**

@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { CatalogFamily } from "../rules/mod.ts";
+
 /** Per-region placement and cluster access. */
 export interface RegionConfig {
   /** A&AI cloud owner of the region. */
@@ -43,6 +45,17 @@ export interface RulesConfig {
   ingressClassesRequiringAddress?: string[] | undefined;
   /** Extra terminal waiting/termination reasons, by Kind. */
   terminalReasons?: Record<string, string[]> | undefined;
+  /**
+   * Health catalog files (YAML or JSON, the built-in catalog's format),
+   * read and validated by `loadConfig()` into {@linkcode RulesConfig.catalog}.
+   */
+  catalogFiles?: string[] | undefined;
+  /**
+   * User health catalog families: the config's own `rules.catalog`, then
+   * those of `catalogFiles` once `loadConfig()` read them. Their entries
+   * replace built-in ones of the same `group/Kind`.
+   */
+  catalog?: CatalogFamily[] | undefined;
 }
 
 /** A validated configuration with defaults filled in (durations in ms). */

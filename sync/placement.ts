@@ -216,6 +216,7 @@ export function readOptions(
     now: pass.now,
     ruleOptions: ruleOptions(pass.config),
     memory: (id) => pendingMarksOf(pass.snapshot.instances[id]),
+    catalog: pass.config.rules.catalog,
     warn: (message, properties) => pass.log.warn(message, properties),
   };
 }

@@ -192,6 +192,7 @@ export async function runSync(
       ...readOptions(pass, kubes),
       keySalt: settlementSalt({
         rules: ruleOptions(config),
+        catalog: config.rules.catalog ?? [],
         k8splugin: config.k8splugin.url,
         owner: config.owner,
         labelPrefix: config.labelPrefix,

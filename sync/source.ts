@@ -23,7 +23,11 @@ import {
   type ResourceStatus,
 } from "../adapters/k8splugin.ts";
 import type { KubeSource } from "../adapters/kube.ts";
-import { createEvaluator, nextPendingMark } from "../rules/mod.ts";
+import {
+  type CatalogFamily,
+  createEvaluator,
+  nextPendingMark,
+} from "../rules/mod.ts";
 import type { KubeObject, PendingMark, RuleOptions } from "../rules/types.ts";
 import type { EvaluatedResource } from "./mapping.ts";
 
@@ -70,6 +74,8 @@ export interface ReadOptions {
   now: Date;
   /** Rule tunables from the config. */
   ruleOptions: Partial<RuleOptions>;
+  /** User health catalog families (the same array for every read). */
+  catalog?: readonly CatalogFamily[] | undefined;
   /**
    * Mixed into every read's key: what verdicts and mapping depend on besides
    * the status document and the cluster context (config, placements, code).
@@ -173,6 +179,8 @@ export function evaluateInstance(
     recheckAt?: (atMs: number) => void;
     /** The marks remembered from earlier evaluations, by resource key. */
     memory?: ReadonlyMap<string, PendingMark>;
+    /** User health catalog families (the same array every time). */
+    catalog?: readonly CatalogFamily[] | undefined;
   },
 ): EvaluatedResource[] {
   const objects = statuses.map((s) => ({
@@ -186,6 +194,7 @@ export function evaluateInstance(
     related,
     options: context.ruleOptions,
     ...(context.recheckAt ? { recheckAt: context.recheckAt } : {}),
+    ...(context.catalog ? { catalog: context.catalog } : {}),
   });
   const out: EvaluatedResource[] = [];
   const seen = new Set<string>();
@@ -392,6 +401,7 @@ export async function readInstances(
       related: contextFor(context, summary),
       ruleOptions: options.ruleOptions,
       ...(options.memory ? { memory: options.memory(summary.id) } : {}),
+      catalog: options.catalog,
       recheckAt: (atMs) => {
         if (recheckAt === undefined || atMs < recheckAt) recheckAt = atMs;
       },
