@@ -27,8 +27,7 @@ import {
   type AaiRelationship,
   type BulkOperation,
 } from "../adapters/aai.ts";
-import { HttpTransportError } from "../adapters/http.ts";
-import { K8spluginError } from "../adapters/k8splugin.ts";
+import { isPeerUnavailable } from "../adapters/http.ts";
 import { retry } from "../adapters/retry.ts";
 import { diffAgainstAai, type PlannedOperation } from "./diff.ts";
 import { createBody } from "./mapping.ts";
@@ -114,14 +113,6 @@ function codeOf(error: unknown): string {
 /** `{ transactionId }` when known (HttpAaiClient reports it on PUT and on errors). */
 function txid(value: unknown): { transactionId?: string } {
   return typeof value === "string" && value ? { transactionId: value } : {};
-}
-
-/** Whether an error means no HTTP response came back (after the retries). */
-export function isTransportError(error: unknown): boolean {
-  if (error instanceof HttpTransportError) return true;
-  if (error instanceof AaiError) return error.kind === "Transport";
-  return error instanceof K8spluginError && error.kind === "Transient" &&
-    error.status === undefined;
 }
 
 /** PUT, with the transaction id when the client reports one (HttpAaiClient does). */
@@ -376,7 +367,7 @@ export async function publish(
         error: describeError(error),
         status: statusOf(error),
         ...txid(error instanceof AaiError ? error.transactionId : undefined),
-        unreachable: isTransportError(error),
+        unreachable: isPeerUnavailable(error),
         edgeTargetMissing: op.op === "relate" && statusOf(error) === 404,
         requests: 0,
       });

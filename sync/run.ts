@@ -9,6 +9,8 @@
  */
 
 import pLimit, { type LimitFunction } from "p-limit";
+import { isPeerUnavailable } from "../adapters/http.ts";
+import { K8spluginError } from "../adapters/k8splugin.ts";
 import { ruleOptions } from "./config.ts";
 import {
   inScope,
@@ -38,7 +40,7 @@ import {
 } from "./placement.ts";
 import { keepPendingMarks } from "./pending.ts";
 import { planWrites, type WritePlan } from "./plan.ts";
-import { isTransportError, publish } from "./publish.ts";
+import { publish } from "./publish.ts";
 import {
   newReport,
   progressLogger,
@@ -131,12 +133,16 @@ export async function runSync(
     return report;
   }
   if (listing.status === "rejected") {
-    const message = `Cannot list instances from k8splugin: ${
-      describeError(listing.reason)
-    }`;
+    // The k8splugin client's errors already say what failed: say it once.
+    const what = "Cannot list instances from k8splugin: ";
+    const detail = describeError(listing.reason);
+    const message =
+      listing.reason instanceof K8spluginError && detail.startsWith(what)
+        ? detail
+        : `${what}${detail}`;
     report.errors.push(message);
     log.error(message);
-    report.exitCode = isTransportError(listing.reason) ? 75 : 1;
+    report.exitCode = isPeerUnavailable(listing.reason) ? 75 : 1;
     return await finish();
   }
   const listed = listing.value;

@@ -9,11 +9,11 @@
  */
 
 import { CommanderError } from "@commander-js/extra-typings";
+import { isPeerUnavailable } from "../adapters/http.ts";
 import type { Verdict } from "../rules/mod.ts";
 // From their files rather than sync/mod.ts, so that sim and bench load little.
 import { ConfigError } from "../sync/config.ts";
 import { LockHeldError } from "../sync/lock.ts";
-import { isTransportError } from "../sync/publish.ts";
 
 /** Exit codes of the CLI tasks. */
 export const EXIT = {
@@ -40,7 +40,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   0   all good
   1   some instances or operations failed (details in the log)
   2   usage or configuration error
-  75  another run holds the lock, or a peer is unreachable (EX_TEMPFAIL)`;
+  75  another run holds the lock, or a peer is unavailable (refused, timed out, 5xx after retries) (EX_TEMPFAIL)`;
 
 /** A bad argument value that commander does not check itself (exit 2). */
 export class UsageError extends Error {
@@ -58,6 +58,6 @@ export function exitCodeFor(error: unknown): ExitCode {
     error instanceof CommanderError
   ) return EXIT.USAGE;
   if (error instanceof LockHeldError) return EXIT.TEMPFAIL;
-  if (isTransportError(error)) return EXIT.TEMPFAIL;
+  if (isPeerUnavailable(error)) return EXIT.TEMPFAIL;
   return EXIT.FAILED;
 }

@@ -310,7 +310,8 @@ Deno.test("runSync() converges after A&AI answered 503 for a while", async () =>
     match: K8S_RESOURCES_URL,
   };
   const failed = await runSync(w.deps, { config: w.config });
-  assert.equal(failed.exitCode, 1);
+  // A&AI answered 503 (after the retries) to every write: unavailable, 75.
+  assert.equal(failed.exitCode, 75);
   assert.equal(k8sResources(w).size, 0);
   w.aai.state.faults = undefined;
   const ok = await runSync(w.deps, { config: w.config });
@@ -823,4 +824,16 @@ Deno.test("runSync() warns when --region or --instance matches nothing k8splugin
     instances: ["app-1"],
   });
   assert.deepEqual(matching.warnings, []);
+});
+
+Deno.test("runSync() says 'Cannot list instances from k8splugin' once and exits 75 when the list answers 503 after the retries", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  w.k8s.state.faults = { errorRates: { 503: 1 }, match: "/v1/instance" };
+  const report = await runSync(w.deps, { config: w.config });
+  assert.equal(report.exitCode, 75, report.errors.join("\n"));
+  assert.equal(report.errors.length, 1);
+  const error = report.errors[0]!;
+  assert.match(error, /^Cannot list instances from k8splugin: /);
+  assert.equal(error.split("Cannot list instances").length, 2, error);
+  assert.equal(w.aai.state.counts.total, 0);
 });
