@@ -57,7 +57,9 @@ import { describeError, type InstanceRead, readInstances } from "./source.ts";
 /**
  * Runs one pass of the sync loop and returns its report. Does not take the
  * lock (tasks/sync.ts does). Throws only for programmer errors and snapshot
- * I/O failures; peer problems end up in the report (`exitCode` 1 or 75).
+ * I/O failures; peer problems end up in the report (`exitCode` 1 or 75). A
+ * snapshot write that fails at the end of the pass (after A&AI was written)
+ * throws with the pass's report attached as `error.report`.
  *
  * @param deps The peers (interfaces), the clock and the logger.
  * @param options The config and what this pass does (dry run, verify, scope…).
@@ -127,7 +129,18 @@ export async function runSync(
     changed: () => writer?.markChanged(),
   };
   async function finish(): Promise<RunReport> {
-    await writer?.flush();
+    try {
+      await writer?.flush();
+    } catch (error) {
+      // A&AI may hold this pass's writes already: the caller still gets the
+      // report (`error.report`), so the summary and metrics count them.
+      report.durationMs = Math.round(performance.now() - startedMs);
+      report.exitCode = 1;
+      throw Object.assign(
+        error instanceof Error ? error : new Error(String(error)),
+        { report },
+      );
+    }
     report.durationMs = Math.round(performance.now() - startedMs);
     if (report.exitCode === 0 && report.errors.length > 0) report.exitCode = 1;
     return report;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { HttpAaiClient, HttpK8spluginClient } from "../../adapters/mod.ts";
-import { planInstance, runSync } from "../../sync/mod.ts";
+import { planInstance, type RunReport, runSync } from "../../sync/mod.ts";
 import {
   deployment,
   expectedPath,
@@ -836,4 +836,38 @@ Deno.test("runSync() says 'Cannot list instances from k8splugin' once and exits 
   assert.match(error, /^Cannot list instances from k8splugin: /);
   assert.equal(error.split("Cannot list instances").length, 2, error);
   assert.equal(w.aai.state.counts.total, 0);
+});
+
+Deno.test("runSync() attaches its report to a snapshot write error thrown after A&AI was written", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  const state = `${w.dir}/state`;
+  const aai = w.deps.aai;
+  let removed = false;
+  async function put(path: string, body: Record<string, unknown>) {
+    // The state folder becomes a file while the pass publishes.
+    if (!removed) {
+      removed = true;
+      await Deno.remove(state, { recursive: true }).catch(() => {});
+      await Deno.writeTextFile(state, "not a folder");
+    }
+    return await aai.put(path, body);
+  }
+  const deps = {
+    ...w.deps,
+    aai: new Proxy(aai, {
+      get(target, key) {
+        if (key === "put") return put;
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }),
+  };
+  const error = await runSync(deps, { config: w.config }).then(
+    () => assert.fail("the snapshot write should fail"),
+    (e: unknown) => e as Error & { report?: RunReport },
+  );
+  assert.ok(error.report, `no report on ${error}`);
+  assert.equal(error.report.writes.create, 3);
+  assert.equal(error.report.exitCode, 1);
+  assert.equal(k8sResources(w).size, 3);
 });
