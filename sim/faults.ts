@@ -120,6 +120,22 @@ function brokenStream(prefix: Uint8Array): ReadableStream<Uint8Array> {
   });
 }
 
+/**
+ * The `onError` of a simulator's `Deno.serve`: a quiet 500 (or, for a body
+ * that broke mid-stream, the dropped connection the fault asked for) instead
+ * of Deno's default, which prints the error and its stack. Injected resets,
+ * dropped watches and clients that hang up are expected in tests; `log`,
+ * when given, still hears about each one.
+ */
+export function quietServerError(
+  log?: (error: unknown) => void,
+): (error: unknown) => Response {
+  return function onError(error: unknown): Response {
+    log?.(error);
+    return new Response("Internal Server Error", { status: 500 });
+  };
+}
+
 /** Latency a simulator actually injected, for checking it against the asked-for value. */
 export interface InjectedLatency {
   /** Requests delayed. */

@@ -37,6 +37,7 @@
 import {
   type Faults,
   type InjectedLatency,
+  quietServerError,
   resetInjectedLatency,
   withFaults,
 } from "./faults.ts";
@@ -78,6 +79,12 @@ export interface K8spluginQuirks {
 
 /** Options of {@linkcode startK8splugin}. */
 export interface K8spluginSimOptions {
+  /**
+   * Hears about errors of the server (a handler that threw, a response body
+   * that broke, as injected resets do); by default they are answered with a
+   * quiet 500 and not printed.
+   */
+  onError?: ((error: unknown) => void) | undefined;
   /** TCP port; 0 or absent picks a free one. */
   port?: number;
   /** Default `127.0.0.1`. */
@@ -744,6 +751,7 @@ export function startK8splugin(
     port: options.port ?? 0,
     hostname: options.hostname ?? "127.0.0.1",
     onListen() {},
+    onError: quietServerError(options.onError),
   }, (request) => {
     const [name] = route(request);
     state.requests.total++;
