@@ -15,6 +15,7 @@
  */
 
 import { stripVTControlCharacters, styleText } from "node:util";
+import { Command, CommanderError } from "@commander-js/extra-typings";
 import type { AaiExchange } from "../adapters/aai.ts";
 import {
   type AaiSim,
@@ -41,6 +42,7 @@ import {
 } from "./_peers.ts";
 import { type CheckView, kindLabel, shortPath, toView } from "./_check_view.ts";
 import { EXIT, type ExitCode } from "./_exit.ts";
+import { versionText } from "./_version.ts";
 
 /** One sync pass of the demo: the scenario step it serves and how it is introduced. */
 export interface DemoPass {
@@ -499,6 +501,44 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   return code;
 }
 
+/** The command line: no arguments besides `--help` and `--version`. */
+function command(out: (text: string) => void, err: (text: string) => void) {
+  return new Command("deno task demo")
+    .description(
+      "Start the k8splugin, A&AI and Kubernetes API simulators in-process on the demo scenario and run real sync passes against them, printing what is sent to A&AI and why.",
+    )
+    .version(versionText(), "--version", "print the version and exit")
+    .addHelpText(
+      "after",
+      "\nExit codes:\n  0  the demo ran\n  1  a pass failed in a way the scenario does not intend\n  2  usage error",
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => out(text.replace(/\n$/, "")),
+      writeErr: (text) => err(text.replace(/\n$/, "")),
+    });
+}
+
+/**
+ * Runs `deno task demo` with its arguments: `--help` and `--version` print
+ * and return 0 before any simulator starts; a bad argument returns 2.
+ */
+export async function main(
+  args: string[],
+  options: DemoOptions & { err?: (line: string) => void } = {},
+): Promise<number> {
+  const out = options.out ?? ((line: string) => console.log(line));
+  const err = options.err ?? ((line: string) => console.error(line));
+  try {
+    command(out, err).parse(args, { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  }
+  const { err: _err, ...demo } = options;
+  return await runDemo(demo);
+}
+
 if (import.meta.main) {
-  Deno.exit(await runDemo());
+  Deno.exit(await main(Deno.args));
 }

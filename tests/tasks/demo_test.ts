@@ -219,3 +219,23 @@ Deno.test("explainRequests() gives every A&AI exchange its reason", () => {
     ],
   ]);
 });
+
+Deno.test("demo --help prints usage and exits 0 before starting any simulator; --version prints the version; a bad flag exits 2", async () => {
+  const { main } = await import("../../tasks/demo.ts");
+  const { versionText } = await import("../../tasks/_version.ts");
+  let out = "";
+  let err = "";
+  const io = {
+    out: (line: string) => (out += line + "\n"),
+    err: (line: string) => (err += line + "\n"),
+  };
+  assert.equal(await main(["--help"], io), 0);
+  assert.match(out, /^Usage: deno task demo/);
+  assert.match(out, /Exit codes:/);
+  assert.doesNotMatch(out, /Pass|http:\/\/127\.0\.0\.1/);
+  out = "";
+  assert.equal(await main(["--version"], io), 0);
+  assert.equal(out.trim(), versionText());
+  assert.equal(await main(["--bogus"], io), 2);
+  assert.match(err, /unknown option '--bogus'/);
+});
