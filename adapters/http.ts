@@ -33,7 +33,7 @@
  */
 import https from "node:https";
 import type { IncomingMessage } from "node:http";
-import pRetry from "p-retry";
+import { retry } from "./retry.ts";
 
 /** Options of an {@linkcode HttpClient}. */
 export interface HttpClientOptions {
@@ -260,22 +260,6 @@ class RetryableStatus extends Error {
   }
 }
 
-/** A sleep that ends early (rejecting) when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    function onAbort(): void {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    }
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 /** The full chain of messages of an error and its causes. */
 function errorChain(error: unknown): string {
   const parts: string[] = [];
@@ -416,19 +400,19 @@ export class HttpClient {
     const maxBackoff = this.#options.maxBackoffMs ?? 5_000;
     let attempts = 0;
     try {
-      const raw = await pRetry(
+      const raw = await retry(
         async (attempt) => {
-          attempts = attempt;
+          attempts = attempt + 1;
           const response = await this.#attempt(
             method,
             url,
             headers,
             body,
-            attempt,
+            attempts,
             init.signal,
           );
           if (
-            response.status >= 500 && attempt <= retries &&
+            response.status >= 500 && attempt < retries &&
             (init.retryStatus?.(response) ?? true)
           ) {
             throw new RetryableStatus(response);
@@ -437,21 +421,12 @@ export class HttpClient {
         },
         {
           retries,
-          // p-retry's own delay is off: full jitter is done below.
-          minTimeout: 0,
-          maxTimeout: 0,
+          minBackoffMs: minBackoff,
+          maxBackoffMs: maxBackoff,
           ...(init.signal ? { signal: init.signal } : {}),
-          shouldRetry: ({ error }) =>
+          shouldRetry: (error) =>
             error instanceof RetryableStatus ||
             error instanceof HttpTransportError,
-          onFailedAttempt: async ({ attemptNumber, retriesLeft }) => {
-            if (retriesLeft <= 0) return;
-            const cap = Math.min(
-              maxBackoff,
-              minBackoff * 2 ** (attemptNumber - 1),
-            );
-            await sleep(Math.random() * cap, init.signal);
-          },
         },
       );
       return this.#response(method, shownUrl, raw);

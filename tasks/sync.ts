@@ -11,9 +11,10 @@
  * @module
  */
 
-import { Command, Option } from "@commander-js/extra-typings";
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { getLogger } from "@logtape/logtape";
 import { isPeerUnavailable } from "../adapters/http.ts";
+import { sleep } from "../adapters/retry.ts";
 import {
   type Config,
   ConfigError,
@@ -366,19 +367,6 @@ async function onePass(
   return { code, report };
 }
 
-/** Sleeps `ms`, or less when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done);
-  });
-}
-
 /** The `sync` task; returns the process exit code. */
 export async function main(
   args: string[],
@@ -394,14 +382,9 @@ export async function main(
       writeOut: stdout,
     }).parse(args, { from: "user" }).opts();
   } catch (error) {
-    const code = error as { exitCode?: number; code?: string };
-    if (
-      code.code === "commander.helpDisplayed" ||
-      code.code === "commander.version"
-    ) {
-      return EXIT.OK;
-    }
-    return EXIT.USAGE;
+    if (!(error instanceof CommanderError)) throw error;
+    // `--help` and `--version` end with exit code 0, usage errors with 1.
+    return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   }
   const format = options.logFormat ??
     ((io.isTerminal ?? Deno.stderr.isTerminal()) ? "text" : "json");
@@ -449,7 +432,8 @@ export async function main(
           log.error(`Sync pass failed: ${(error as Error).message}`);
           if (code === EXIT.USAGE) return code;
         }
-        await sleep(interval, stop.signal);
+        // Cut short (not failed) when SIGTERM/SIGINT aborts the wait.
+        await sleep(interval, stop.signal).catch(() => {});
       }
     } finally {
       Deno.removeSignalListener("SIGINT", onSignal);
