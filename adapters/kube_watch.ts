@@ -39,16 +39,9 @@ import {
   type Watch,
 } from "@kubernetes/client-node";
 import { type Clock, delay, SYSTEM_CLOCK } from "./clock.ts";
-import type { Gvk } from "./k8splugin.ts";
+import { type Gvk, INSTANCE_LABEL } from "./k8splugin.ts";
 import type { KubeClient, KubeResource } from "./kube.ts";
 import type { KubeStream } from "./kube_stream.ts";
-
-/**
- * The instance label k8splugin puts on every object and pod template
- * (reference §7). TODO(#17): main's `adapters/k8splugin.ts` exports it as
- * `INSTANCE_LABEL` (this branch predates it): import that one.
- */
-const DEFAULT_INSTANCE_LABEL = "k8splugin.io/rb-instance-id";
 
 /** Options of {@linkcode FetchWatch}. */
 export interface FetchWatchOptions {
@@ -315,7 +308,7 @@ export class KubeWatcher implements AsyncDisposable {
   /** Stores the options; nothing is watched until {@linkcode watch}. */
   constructor(options: KubeWatcherOptions) {
     this.#options = options;
-    this.#label = options.instanceLabel ?? DEFAULT_INSTANCE_LABEL;
+    this.#label = options.instanceLabel ?? INSTANCE_LABEL;
     this.#clock = options.clock ?? SYSTEM_CLOCK;
   }
 

@@ -51,9 +51,9 @@ import {
   type ScenarioInstance,
   type ScenarioObject,
   type ScenarioStep,
-  splitApiVersion,
 } from "./scenario.ts";
 import { parse as parseYaml } from "yaml";
+import { gvkOf } from "../adapters/k8splugin.ts";
 import { helmReady, JobPanic } from "./_helm_ready.ts";
 import { goError, goJson, goJsonText, jsonText, sortKeys } from "./_go_http.ts";
 import {
@@ -215,7 +215,7 @@ function releaseName(instance: ScenarioInstance): string {
 
 /** Go's `schema.GroupVersionKind` encoding. */
 function wireGvk(apiVersion: string, kind: string): Record<string, string> {
-  const { group, version } = splitApiVersion(apiVersion);
+  const { group, version } = gvkOf(apiVersion, kind);
   return { Group: group, Version: version, Kind: kind };
 }
 
@@ -543,7 +543,7 @@ export function startK8splugin(
         o.metadata.name === ref.name
       );
       if (!object) {
-        const { group } = splitApiVersion(ref.apiVersion);
+        const { group } = gvkOf(ref.apiVersion, "");
         errors.push(
           `Getting object status: ${plural(ref.kind)}${
             group ? `.${group}` : ""
