@@ -98,8 +98,20 @@ export function parseFaults(spec: string): Faults {
   return faults;
 }
 
-/** A small deterministic PRNG (mulberry32), so fault runs can be repeated. */
-function mulberry32(seed: number): () => number {
+/**
+ * A small deterministic PRNG (mulberry32), so fault runs and generated
+ * benchmark fleets can be repeated: numbers in `[0, 1)` from a 32-bit seed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mulberry32 } from "./faults.ts";
+ * const a = mulberry32(7);
+ * const b = mulberry32(7);
+ * assert.equal(a(), b());
+ * ```
+ */
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return function next(): number {
     state = (state + 0x6D2B79F5) >>> 0;
