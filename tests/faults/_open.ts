@@ -21,8 +21,6 @@ export const OPEN: ReadonlySet<string> = new Set([
   "14.10-second-installation",
   // 14.13: after AAI_URL changes, the new A&AI is never filled.
   "14.13-aai-url-changed",
-  // 14.14: one --allow-mass-delete run after an empty list deletes nothing.
-  "14.14-allow-mass-delete-once",
   // 14.19: no pass deadline against a hanging A&AI.
   "14.19-pass-deadline",
   // 14: the state folder is created world-readable instead of 0700.
