@@ -38,7 +38,7 @@ import { K8spluginError } from "../adapters/k8splugin.ts";
 import { retry } from "../adapters/retry.ts";
 import { diffAgainstAai, type PlannedOperation } from "./diff.ts";
 import { createBody } from "./mapping.ts";
-import { guardHeld } from "./guard.ts";
+import { guardHeld, type InstallationScope } from "./guard.ts";
 import { describeError } from "./source.ts";
 
 /** What happened to one planned operation. */
@@ -98,6 +98,8 @@ export interface PublishOptions {
   owner: string;
   /** Adopt/delete objects of another `data-owner` too. */
   takeOwnership: boolean;
+  /** This installation's scope; absent: not checked (see `guardHeld()`). */
+  installation?: InstallationScope | undefined;
   /** Send creates, patches and deletes in single transactions. */
   bulk: boolean;
   /** Called for each result as soon as A&AI confirmed it (commit point). */
@@ -188,6 +190,7 @@ export async function publish(
       { key, instanceId: op.instanceId },
       options,
       action,
+      options.installation,
     );
     if (verdict.ok) return undefined;
     if (verdict.reason === "owner") {
