@@ -58,6 +58,11 @@ export interface HttpClientOptions {
   recordDir?: string;
   /** Called after each attempt, for logging and metrics (everything redacted). */
   onExchange?: (exchange: Exchange) => void;
+  /**
+   * Aborts every request of this client, its retries and backoff included
+   * (a pass deadline); a request started after it fired fails at once.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** One attempt of a request, as reported to `onExchange` (secrets redacted). */
@@ -351,6 +356,10 @@ export class HttpClient {
       : typeof init.body === "string"
       ? init.body
       : JSON.stringify(init.body);
+    const signal = this.#options.signal && init.signal
+      ? AbortSignal.any([this.#options.signal, init.signal])
+      : init.signal ?? this.#options.signal;
+    signal?.throwIfAborted();
     const retries = this.#options.retries ?? 3;
     const minBackoff = this.#options.minBackoffMs ?? 200;
     const maxBackoff = this.#options.maxBackoffMs ?? 5_000;
@@ -365,7 +374,7 @@ export class HttpClient {
             headers,
             body,
             attempt,
-            init.signal,
+            signal,
           );
           if (
             response.status >= 500 && attempt <= retries &&
@@ -380,7 +389,7 @@ export class HttpClient {
           // p-retry's own delay is off: full jitter is done below.
           minTimeout: 0,
           maxTimeout: 0,
-          ...(init.signal ? { signal: init.signal } : {}),
+          ...(signal ? { signal } : {}),
           shouldRetry: ({ error }) =>
             error instanceof RetryableStatus ||
             error instanceof HttpTransportError,
@@ -390,7 +399,7 @@ export class HttpClient {
               maxBackoff,
               minBackoff * 2 ** (attemptNumber - 1),
             );
-            await sleep(Math.random() * cap, init.signal);
+            await sleep(Math.random() * cap, signal);
           },
         },
       );

@@ -21,6 +21,7 @@ import type { Config } from "../sync/mod.ts";
 export function aaiClientFrom(
   config: Config,
   onExchange?: (exchange: AaiExchange) => void,
+  signal?: AbortSignal,
 ): HttpAaiClient {
   return new HttpAaiClient({
     baseUrl: config.aai.url,
@@ -32,6 +33,7 @@ export function aaiClientFrom(
     insecure: config.aai.insecure,
     caFile: config.aai.caFile || undefined,
     onExchange,
+    signal,
   });
 }
 
@@ -39,11 +41,13 @@ export function aaiClientFrom(
 export function k8spluginClientFrom(
   config: Config,
   onExchange?: (exchange: Exchange) => void,
+  signal?: AbortSignal,
 ): HttpK8spluginClient {
   return new HttpK8spluginClient({
     baseUrl: config.k8splugin.url,
     timeoutMs: config.k8splugin.timeout,
     ...(onExchange ? { onExchange } : {}),
+    ...(signal ? { signal } : {}),
   });
 }
 

@@ -29,6 +29,7 @@ import {
   ConfigError,
   loadConfig,
   parseDuration,
+  PassDeadlineError,
   type RunReport,
   runSync,
   summaryLine,
@@ -210,6 +211,12 @@ async function onePass(
   log: SyncLogger,
 ): Promise<{ code: ExitCode; report?: RunReport }> {
   await using _lock = await acquireStateLock(config.snapshot);
+  // The pass deadline aborts every request in flight, retries included.
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new PassDeadlineError(config.passDeadline)),
+    config.passDeadline,
+  );
   const source = options.source ?? config.source;
   const writeLog = literalLogger(getLogger(["k8s-aai-sync", "aai"]));
   function onAaiExchange(exchange: AaiExchange): void {
@@ -244,8 +251,8 @@ async function onePass(
         attempt: e.attempt,
         durationMs: Math.round(e.durationMs),
       },
-    ));
-  const aai = aaiClientFrom(config, onAaiExchange);
+    ), deadline.signal);
+  const aai = aaiClientFrom(config, onAaiExchange, deadline.signal);
   await using kube = await kubeClientsFrom(config, k8splugin, source);
   try {
     const report = await runSync({
@@ -253,6 +260,7 @@ async function onePass(
       aai,
       ...(kube ? { kube: (region: string) => kube.get(region) } : {}),
       log,
+      deadline: deadline.signal,
     }, {
       config,
       dryRun: options.dryRun ?? false,
@@ -294,6 +302,7 @@ async function onePass(
     if (options.metricsFile) await writeMetrics(options.metricsFile, report);
     return { code: report.exitCode as ExitCode, report };
   } finally {
+    clearTimeout(timer);
     k8splugin.close?.();
     aai.close?.();
   }
