@@ -1,5 +1,5 @@
 /**
- * What the benchmark prints: the issue #7 targets checked against the
+ * What the benchmark prints: the performance targets checked against the
  * figures, the JSON document (`--json`) and the table.
  *
  * @module
@@ -70,7 +70,29 @@ function figures(f: RunFigures): RunFigures {
   };
 }
 
-/** Checks the targets of issue #7 against a benchmark result. */
+/** Whether a run was smaller than the scale the targets are set for. */
+export function belowTargetScale(result: BenchResult): boolean {
+  return result.scale.instances < DEFAULT_SCALE.instances ||
+    result.scale.resourcesPerInstance < DEFAULT_SCALE.resourcesPerInstance;
+}
+
+/**
+ * The stderr line for targets that failed: "MISSED" at the targets' scale,
+ * "not met at this scale" below it (a small run's timings are mostly noise).
+ */
+export function missedLine(
+  result: BenchResult,
+  targets: TargetResult[],
+): string | undefined {
+  const missed = targets.filter((t) => t.pass === false);
+  if (missed.length === 0) return undefined;
+  const names = missed.map((t) => t.name).join("; ");
+  return belowTargetScale(result)
+    ? `bench: ${missed.length} target(s) not met at ${result.scale.instances} instances, below the ${DEFAULT_SCALE.instances} they are set for: ${names}`
+    : `bench: ${missed.length} target(s) MISSED: ${names}`;
+}
+
+/** Checks the performance targets against a benchmark result. */
 export function checkTargets(result: BenchResult): TargetResult[] {
   const { ours, baseline, stats, settings, scale } = result;
   const steady = ours.runs.steady;
@@ -376,7 +398,7 @@ export function formatReport(
   }
   lines.push(table.toString());
   lines.push("");
-  lines.push("Targets (issue #7):");
+  lines.push("Targets:");
   let missed = 0;
   for (const t of targets) {
     const mark = t.pass === undefined
@@ -389,12 +411,19 @@ export function formatReport(
   }
   if (missed > 0) {
     lines.push(
-      styleText(
-        ["red", "bold"],
-        `!!! ${missed} target${
-          missed === 1 ? "" : "s"
-        } MISSED (see FAIL above) !!!`,
-      ),
+      belowTargetScale(result)
+        ? styleText(
+          "yellow",
+          `${missed} target${
+            missed === 1 ? "" : "s"
+          } not met at ${result.scale.instances} × ${result.scale.resourcesPerInstance} (see FAIL above): the targets are set for ${DEFAULT_SCALE.instances} × ${DEFAULT_SCALE.resourcesPerInstance}, where start-up and timer noise no longer dominate; run \`deno task bench\` without --instances to check them`,
+        )
+        : styleText(
+          ["red", "bold"],
+          `!!! ${missed} target${
+            missed === 1 ? "" : "s"
+          } MISSED (see FAIL above) !!!`,
+        ),
     );
   }
   lines.push("");
@@ -417,7 +446,7 @@ export function formatReport(
       : "Peak RSS: in-process run; the figure includes the simulators and is not the sync's own.",
   );
   lines.push(
-    `Baseline: the SO CNF adapter's algorithm (reference/aai.md §3) over the same interfaces; its legacy /bulkprocess is not in the A&AI simulator, so its writes go ${
+    `Baseline: the SO CNF adapter's algorithm (GET every object, PUT it when the Kubernetes resourceVersion moved) over the same interfaces; its legacy /bulkprocess is not in the A&AI simulator, so its writes go ${
       settings.baselineWriteMode === "bulk"
         ? "as POST /bulk/single-transaction chunks of ≤ 30 operations (same request count)"
         : "as single PUT/DELETE requests"

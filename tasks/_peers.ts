@@ -41,11 +41,15 @@ export function aaiClientFrom(
 export function k8spluginClientFrom(
   config: Config,
   onExchange?: (exchange: Exchange) => void,
+  onSkippedEntry?: (message: string) => void,
   signal?: AbortSignal,
 ): HttpK8spluginClient {
   return new HttpK8spluginClient({
+    ...(onSkippedEntry ? { onSkippedEntry } : {}),
     baseUrl: config.k8splugin.url,
     timeoutMs: config.k8splugin.timeout,
+    insecure: config.k8splugin.insecure,
+    ...(config.k8splugin.caFile ? { caFile: config.k8splugin.caFile } : {}),
     ...(onExchange ? { onExchange } : {}),
     ...(signal ? { signal } : {}),
   });
@@ -64,14 +68,23 @@ export async function kubeClientsFrom(
 ): Promise<KubeClients | undefined> {
   const regions: Record<string, KubeRegionConfig> = {};
   for (const [name, region] of Object.entries(config.regions)) {
+    const allowInsecure = region.allowInsecureSkipTlsVerify
+      ? { allowInsecure: true }
+      : {};
     if (region.kubeconfigInline) {
-      regions[name] = { kubeconfig: region.kubeconfigInline };
+      regions[name] = { kubeconfig: region.kubeconfigInline, ...allowInsecure };
     } else if (region.kubeconfig) {
-      regions[name] = { kubeconfigPath: region.kubeconfig };
+      regions[name] = { kubeconfigPath: region.kubeconfig, ...allowInsecure };
+    } else if (region.allowInsecureSkipTlsVerify) {
+      // The kubeconfig comes from connectivity-info; only the permission here.
+      regions[name] = allowInsecure;
     }
   }
   const viaConnectivityInfo = source === "kube" || config.enrich;
-  if (!viaConnectivityInfo && Object.keys(regions).length === 0) {
+  if (
+    !viaConnectivityInfo &&
+    !Object.values(regions).some((r) => r.kubeconfig || r.kubeconfigPath)
+  ) {
     return undefined;
   }
   const { KubeClients } = await import("../adapters/kube.ts");
