@@ -15,6 +15,4 @@ export const OPEN: ReadonlySet<string> = new Set([
   "14.1-owner-switched-edges",
   // 14.1: changing `owner` rewrites data-owner everywhere without a migration.
   "14.1-owner-rename",
-  // 14: the state folder is created world-readable instead of 0700.
-  "14-state-dir-mode",
 ]);
