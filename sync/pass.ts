@@ -11,7 +11,7 @@ import type { AaiClient } from "../adapters/aai.ts";
 import type { K8spluginClient } from "../adapters/k8splugin.ts";
 import type { KubeSource } from "../adapters/kube.ts";
 import type { Verdict } from "../rules/types.ts";
-import type { Config } from "./config.ts";
+import { type Config, formatDuration } from "./config.ts";
 import type { OperationResult } from "./publish.ts";
 import type { Snapshot } from "./snapshot.ts";
 
@@ -55,11 +55,7 @@ export class PassDeadlineError extends Error {
   readonly deadlineMs: number;
   /** Builds the error for a deadline of `deadlineMs`. */
   constructor(deadlineMs: number) {
-    super(
-      `Pass deadline of ${
-        deadlineMs % 1000 === 0 ? `${deadlineMs / 1000}s` : `${deadlineMs}ms`
-      } reached`,
-    );
+    super(`Pass deadline of ${formatDuration(deadlineMs)} reached`);
     this.name = "PassDeadlineError";
     this.deadlineMs = deadlineMs;
   }
