@@ -143,3 +143,23 @@ Deno.test("loadConfig() reads passDeadline and scope.regions from the environmen
   assert.equal(defaults.passDeadline, 600_000);
   assert.equal(defaults.scope.regions, undefined);
 });
+
+Deno.test("runSync({allowMassDelete}) deletes the objects of an instance whose /status lists no resources (the guard lifted)", async () => {
+  await using w = await world(
+    scenario([[app("app-1"), app("app-2")], [
+      instance("app-1", []),
+      app("app-2"),
+    ]]),
+  );
+  assert.equal((await w.run()).exitCode, 0);
+  w.k8s.state.setStep(1);
+  const held = await w.run();
+  assert.equal(held.exitCode, 1);
+  assert.equal(k8sResources(w.aai).size, 4);
+  const forced = await w.run({ allowMassDelete: true });
+  assert.equal(forced.exitCode, 0, forced.errors.join("\n"));
+  assert.deepEqual(
+    [...k8sResources(w.aai).values()].map(instanceOf),
+    ["app-2", "app-2"],
+  );
+});
