@@ -77,6 +77,7 @@ export type {
   ReportedOperation,
   RulesConfig,
   RunReport,
+  ScopeConfig,
   SyncDeps,
   SyncLogger,
   SyncOptions,

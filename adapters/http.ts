@@ -63,6 +63,11 @@ export interface HttpClientOptions {
   recordDir?: string;
   /** Called after each attempt, for logging and metrics (everything redacted). */
   onExchange?: (exchange: Exchange) => void;
+  /**
+   * Aborts every request of this client, its retries and backoff included
+   * (a pass deadline); a request started after it fired fails at once.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** One attempt of a request, as reported to `onExchange` (secrets redacted). */
@@ -395,6 +400,10 @@ export class HttpClient {
       : typeof init.body === "string"
       ? init.body
       : JSON.stringify(init.body);
+    const signal = this.#options.signal && init.signal
+      ? AbortSignal.any([this.#options.signal, init.signal])
+      : init.signal ?? this.#options.signal;
+    signal?.throwIfAborted();
     const retries = this.#options.retries ?? 3;
     const minBackoff = this.#options.minBackoffMs ?? 200;
     const maxBackoff = this.#options.maxBackoffMs ?? 5_000;
@@ -409,7 +418,7 @@ export class HttpClient {
             headers,
             body,
             attempts,
-            init.signal,
+            signal,
           );
           if (
             response.status >= 500 && attempt < retries &&
@@ -423,7 +432,7 @@ export class HttpClient {
           retries,
           minBackoffMs: minBackoff,
           maxBackoffMs: maxBackoff,
-          ...(init.signal ? { signal: init.signal } : {}),
+          ...(signal ? { signal } : {}),
           shouldRetry: (error) =>
             error instanceof RetryableStatus ||
             error instanceof HttpTransportError,

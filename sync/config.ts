@@ -366,10 +366,34 @@ const configSchema = z.strictObject({
   /** How long to wait before asking A&AI again for a vf-module it did not have. */
   vfModuleRetry: duration(0, RULE_DURATION[1]).default(600_000),
   interval: duration(...INTERVAL).default(30_000),
+  /**
+   * A pass stops starting new work after this long, commits what A&AI
+   * confirmed and exits 75 (14.19). Below the cron interval.
+   */
+  passDeadline: duration(1_000, 86_400_000).default(600_000),
+  /** What this installation may adopt and delete (14.10). */
+  scope: z.strictObject({
+    /** Only these cloud regions (a shard); absent: every region. */
+    regions: z.union([
+      z.array(z.string().min(1)).min(1),
+      // K8S_AAI_SYNC_SCOPE_REGIONS: comma-separated.
+      z.string().transform((v) => v.split(",").map((r) => r.trim()))
+        .pipe(z.array(z.string().min(1)).min(1)),
+    ]).optional(),
+    /** Earlier k8splugin URLs whose objects are ours too (after a move). */
+    formerK8spluginUrls: z.array(
+      baseUrl("http://multicloud-k8s:9015", /\/v1$/, "/v1"),
+    ).default([]),
+  }).default({ formerK8spluginUrls: [] }),
   rules: rulesSchema.default({}),
 });
 
-export type { Config, RegionConfig, RulesConfig } from "./config_type.ts";
+export type {
+  Config,
+  RegionConfig,
+  RulesConfig,
+  ScopeConfig,
+} from "./config_type.ts";
 
 /** Whether two types are assignable both ways. */
 type Same<A, B> = [A] extends [B] ? [B] extends [A] ? true : false : false;
@@ -400,6 +424,8 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   K8S_AAI_SYNC_BULK: "aai.bulk",
   K8S_AAI_SYNC_DELETE_AFTER_MISSES: "deleteAfterMisses",
   K8S_AAI_SYNC_MAX_DELETES: "maxDeletesPerRun",
+  K8S_AAI_SYNC_PASS_DEADLINE: "passDeadline",
+  K8S_AAI_SYNC_SCOPE_REGIONS: "scope.regions",
   K8S_AAI_SYNC_CATALOG_FILES: "rules.catalogFiles",
 };
 

@@ -143,16 +143,18 @@ export function demoPasses(
     passes[passes.length - 1]!.story +=
       ` An instance is deleted from A&AI only after ${deleteAfterMisses} successful lists in a row omit it.`;
   }
-  for (let miss = confirm ? 1 : 2; miss <= deleteAfterMisses; miss++) {
+  // A held-back pass still counts its miss, so the operator's one
+  // --allow-mass-delete run deletes once the misses are reached.
+  for (let miss = 2; miss <= deleteAfterMisses; miss++) {
     passes.push({
       step: last,
-      title: confirm && miss === 1
+      title: confirm && miss === 2
         ? "The operator confirms: sync --allow-mass-delete"
         : `Next pass: still gone`,
-      story: confirm && miss === 1
-        ? "Having checked that the instance is really gone, an operator reruns sync with --allow-mass-delete."
+      story: confirm && miss === 2
+        ? "Having checked that the instance is really gone, an operator reruns sync with --allow-mass-delete once."
         : "",
-      laterMinutes: miss - (confirm ? 0 : 1),
+      laterMinutes: miss - 1,
       allowMassDelete: confirm,
       heldBack: false,
     });
@@ -201,6 +203,12 @@ export function explainRequests(
   for (const op of report.operations) {
     reasons.set(`${op.method} ${decodeURIComponent(op.path)}`, op.why);
   }
+  const written = new Set(
+    exchanges.filter((e) => e.method === "PATCH" || e.method === "PUT").map(
+      (e) =>
+        aaiPathOf(e.url).split("?")[0]!.replace(/\/relationship-list\/.*$/, ""),
+    ),
+  );
   const deleted = new Set(
     exchanges.filter((e) => e.method === "DELETE").map((e) =>
       aaiPathOf(e.url).split("?")[0]
@@ -218,6 +226,8 @@ export function explainRequests(
         why = "find the cloud region's tenant";
       } else if (deleted.has(path)) {
         why = "read the current resource-version before deleting";
+      } else if (written.has(path)) {
+        why = "pre-write guard: owner and identity A&AI holds now";
       } else {
         why = "read what A&AI holds";
       }
@@ -422,13 +432,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       }
       for (const id of views.keys()) {
         if (present.has(id)) continue;
-        // A held-back pass (empty list) counts no miss.
-        const count = (misses.get(id) ?? 0) +
-          (report.errors.length === 0 ? 1 : 0);
+        // A held-back pass (empty list) deletes nothing but counts its miss.
+        const count = (misses.get(id) ?? 0) + 1;
         misses.set(id, count);
         out(
-          count === 0
-            ? `${id}: gone from k8splugin's list, but the list is empty: deletion held back`
+          report.deletesHeld > 0 || report.errors.length > 0
+            ? `${id}: gone from k8splugin's list, but the list is empty: deletion held back (miss ${count} of ${config.deleteAfterMisses})`
             : count < config.deleteAfterMisses
             ? `${id}: gone from k8splugin's list (miss ${count} of ${config.deleteAfterMisses}): its A&AI objects are kept for now`
             : `${id}: gone from k8splugin's list ${count} times in a row: its A&AI objects are deleted`,

@@ -22,6 +22,7 @@ import {
   LockHeldError,
   parseDurationIn,
   parseInterval,
+  PassDeadlineError,
   type RunReport,
   runSync,
   type StateLock,
@@ -244,6 +245,14 @@ async function onePass(
     throw error;
   }
   await using _lock = lock;
+  // The pass deadline (14.19) aborts every request in flight, retries
+  // included; runSync stops starting work and reports it (exit 75).
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new PassDeadlineError(config.passDeadline)),
+    config.passDeadline,
+  );
+  using _timer = { [Symbol.dispose]: () => clearTimeout(timer) };
   const source = options.source ?? config.source;
   const peers = peerLogs();
   const aaiExchanges = peers.aai;
@@ -251,6 +260,7 @@ async function onePass(
     config,
     peers.onK8spluginExchange,
     (message) => log.warn(message),
+    deadline.signal,
   );
   let listError: unknown;
   const listInstances = k8splugin.listInstances.bind(k8splugin);
@@ -262,7 +272,7 @@ async function onePass(
       throw error;
     }
   };
-  const aai = aaiClientFrom(config, peers.onAaiExchange);
+  const aai = aaiClientFrom(config, peers.onAaiExchange, deadline.signal);
   await using kube = await kubeClientsFrom(config, k8splugin, source);
   const startedAt = new Date();
   const lastRunFile = lastRunPath(config.snapshot);
@@ -285,6 +295,7 @@ async function onePass(
       aai,
       ...(kube ? { kube: (region: string) => kube.get(region) } : {}),
       log,
+      deadline: deadline.signal,
     }, {
       config,
       dryRun,
