@@ -14,6 +14,7 @@ import {
   instance,
   k8sResources,
   NS,
+  pod,
   readiness,
   scenario,
   service,
@@ -108,6 +109,33 @@ Deno.test("runSync() fails a custom resource without timestamps stuck Pending pa
     0,
     "no write for an unchanged verdict",
   );
+});
+
+Deno.test("runSync() fails a Pod stuck in ContainerCreating after the stall timeout, by the snapshot's clock", async () => {
+  await using w = await world(
+    scenario([[
+      instance("app-1", [
+        deployment("app-1-web", 1, 0),
+        pod("app-1", "app-1-web", "aaaaa", "pending"),
+      ]),
+    ]], [VF]),
+  );
+  const at = (iso: string): SyncDeps => ({
+    ...w.deps,
+    now: () => new Date(iso),
+  });
+  const path =
+    expectedPath("app-1", "Pod", "", "v1", "app-1-web-5d8f7c6b9-aaaaa").path;
+  await runSync(at("2026-11-25T10:00:00Z"), { config: w.config });
+  assert.deepEqual(readiness(k8sResources(w).get(path)), {
+    verdict: "Pending",
+    reason: "ContainerCreating",
+  });
+  await runSync(at("2026-11-25T10:10:00Z"), { config: w.config });
+  assert.deepEqual(readiness(k8sResources(w).get(path)), {
+    verdict: "Failed",
+    reason: "NoProgress",
+  });
 });
 
 Deno.test("keepPendingMarks() stores, keeps and drops marks by resource key and says when something changed", () => {
