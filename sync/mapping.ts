@@ -70,7 +70,7 @@ export interface OwnedFields {
   selflink: string;
   /** Who owns the object (ours: `k8s-aai-sync`). */
   "data-owner": string;
-  /** Always `k8splugin`. */
+  /** Always {@linkcode DATA_SOURCE} (`K8sPlugin`, as SO writes). */
   "data-source": string;
 }
 
@@ -106,8 +106,13 @@ export interface MappingOptions {
   labelPrefix: string;
 }
 
-/** The value of `data-source` on every object we publish. */
-export const DATA_SOURCE = "k8splugin";
+/**
+ * The value of `data-source` on every object we publish: SO's CNF adapter
+ * value, so queries on that indexed property find one population. Objects
+ * written with the old `k8splugin` are migrated by one PATCH each (the
+ * snapshot's fields fingerprint covers `data-source`).
+ */
+export const DATA_SOURCE = "K8sPlugin";
 
 /**
  * Owned fields that can change while the object keeps its id: the others

@@ -135,6 +135,8 @@ export interface RunReport {
     relate: number;
     /** Objects of another `data-owner` left alone. */
     skipped: number;
+    /** Other owners' objects given our readiness labels (policy `annotate`). */
+    annotate: number;
   };
   /** Errors, one line each; any makes the exit code non-zero. */
   errors: string[];

@@ -162,6 +162,7 @@ export function ownershipOf(pass: Pass): OwnershipPolicy {
   return {
     owner: pass.config.owner,
     takeOwnership: pass.options.takeOwnership ?? false,
+    owners: pass.config.owners,
   };
 }
 

@@ -32,7 +32,7 @@ import { K8spluginError } from "../adapters/k8splugin.ts";
 import { retry } from "../adapters/retry.ts";
 import { diffAgainstAai, type PlannedOperation } from "./diff.ts";
 import { createBody } from "./mapping.ts";
-import { mayChange } from "./plan.ts";
+import { mayChange, type OwnerPolicy, policyOf } from "./plan.ts";
 import { describeError } from "./source.ts";
 
 /** What happened to one planned operation. */
@@ -45,6 +45,8 @@ export type Outcome =
   | "gone"
   | "unchanged"
   | "skipped"
+  | "annotated"
+  | "waiting"
   | "failed";
 
 /** The result of one operation, as committed to the snapshot and reported. */
@@ -86,6 +88,8 @@ export interface PublishOptions {
   owner: string;
   /** Adopt/delete objects of another `data-owner` too. */
   takeOwnership: boolean;
+  /** Per other `data-owner`: `skip`, `annotate` or `take` (see `policyOf()`). */
+  owners?: Readonly<Record<string, OwnerPolicy>> | undefined;
   /** Send creates, patches and deletes in single transactions. */
   bulk: boolean;
   /** Called for each result as soon as A&AI confirmed it (commit point). */
@@ -133,6 +137,13 @@ async function putWithId(
   return await aai.put(path, body);
 }
 
+/** Whether two label lists hold the same strings. */
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const x = [...a].sort();
+  const y = [...b].sort();
+  return x.length === y.length && x.every((l, i) => l === y[i]);
+}
+
 /** The `data-owner` of an A&AI object, `""` when unset. */
 function ownerOf(object: AaiObject): string {
   const owner = object["data-owner"];
@@ -167,7 +178,7 @@ export async function publish(
 
   /** PUTs the object as new (no resource-version) and reports it created. */
   async function putNew(
-    op: Extract<PlannedOperation, { op: "create" | "update" }>,
+    op: Extract<PlannedOperation, { op: "create" | "update" | "annotate" }>,
     relationships: AaiRelationship[],
     requests: number,
   ): Promise<OperationResult> {
@@ -189,10 +200,11 @@ export async function publish(
 
   /** After a 412 on create: read it, adopt it if ours, else leave it alone. */
   async function adopt(
-    op: Extract<PlannedOperation, { op: "create" | "update" }>,
+    op: Extract<PlannedOperation, { op: "create" | "update" | "annotate" }>,
     requests: number,
+    read?: AaiObject,
   ): Promise<OperationResult> {
-    const actual = await aai.get(op.path);
+    const actual = read ?? await aai.get(op.path);
     requests++;
     if (!actual) {
       // Deleted between our PUT and GET: create once more.
@@ -230,7 +242,7 @@ export async function publish(
   }
 
   async function create(
-    op: Extract<PlannedOperation, { op: "create" | "update" }>,
+    op: Extract<PlannedOperation, { op: "create" | "update" | "annotate" }>,
     requests: number,
   ): Promise<OperationResult> {
     try {
@@ -348,9 +360,98 @@ export async function publish(
     });
   }
 
+  /**
+   * Reads the object and applies the policy of the owner A&AI holds now:
+   * missing → create; ours/`take` → repair like an adoption; `skip` → left
+   * alone; `annotate` → our readiness labels merged into the owner's labels
+   * by a full PUT of the object as read (its resource-version, no
+   * relationship-list, so its edges stay), nothing else changed. A 412 means
+   * the owner wrote in between: read again (bounded).
+   */
+  async function annotate(
+    op: Extract<PlannedOperation, { op: "annotate" }>,
+  ): Promise<OperationResult> {
+    let requests = 0;
+    return await retry(async () => {
+      const held = await aai.get(op.path);
+      requests++;
+      if (!held) return await create(op, requests);
+      const owner = ownerOf(held);
+      const decided = policyOf(owner, options);
+      if (decided === "ours" || decided === "take") {
+        return await adopt(op, requests - 1, held);
+      }
+      if (decided === "skip") {
+        return done({
+          op,
+          outcome: "skipped",
+          edges: false,
+          foreignOwner: owner,
+          requests,
+        });
+      }
+      const theirs = Array.isArray(held.labels)
+        ? held.labels.filter((l): l is string => typeof l === "string")
+        : [];
+      const ours = op.desired.fields.labels.filter((l) =>
+        l.startsWith(op.labelPrefix)
+      );
+      const labels = [
+        ...theirs.filter((l) => !l.startsWith(op.labelPrefix)),
+        ...ours,
+      ].sort();
+      const caughtUp =
+        String(held["data-source-version"] ?? "") === op.desired.sourceVersion;
+      if (!caughtUp && !op.force) {
+        // The owner has not written this resourceVersion yet: it is about to
+        // rewrite the object (dropping our labels); wait for it.
+        return done({
+          op,
+          outcome: "waiting",
+          edges: false,
+          foreignOwner: owner,
+          requests,
+        });
+      }
+      if (sameSet(labels, theirs)) {
+        return done({
+          op,
+          outcome: "unchanged",
+          edges: false,
+          foreignOwner: owner,
+          requests,
+        });
+      }
+      const { "relationship-list": _edges, ...body } = held;
+      body.labels = labels;
+      try {
+        const { status, transactionId } = await putWithId(aai, op.path, body);
+        requests++;
+        return done({
+          op,
+          outcome: "annotated",
+          edges: false,
+          status,
+          ...txid(transactionId),
+          foreignOwner: owner,
+          requests,
+        });
+      } catch (error) {
+        requests++;
+        throw error;
+      }
+    }, {
+      retries: maxRetries,
+      shouldRetry: (error) => statusOf(error) === 412,
+      minBackoffMs: backoff,
+    });
+  }
+
   async function single(op: PlannedOperation): Promise<OperationResult> {
     try {
       switch (op.op) {
+        case "annotate":
+          return await annotate(op);
         case "create":
           return await create(op, 0);
         case "update":
@@ -393,6 +494,7 @@ export async function publish(
     done,
     owner: options.owner,
     takeOwnership: options.takeOwnership,
+    owners: options.owners,
     warn: options.warn,
   });
 }
@@ -407,6 +509,7 @@ async function publishBulk(
     done: (result: OperationResult) => OperationResult;
     owner: string;
     takeOwnership: boolean;
+    owners?: Readonly<Record<string, OwnerPolicy>> | undefined;
     warn: PublishOptions["warn"];
   },
 ): Promise<OperationResult[]> {

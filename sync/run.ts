@@ -36,8 +36,9 @@ import {
   touchInstance,
   vfModuleOf,
 } from "./placement.ts";
-import { planWrites, type WritePlan } from "./plan.ts";
-import { isTransportError, publish } from "./publish.ts";
+import { planWrites, policyOf, type WritePlan } from "./plan.ts";
+import { isTransportError, type OperationResult, publish } from "./publish.ts";
+import { planAnnotations, vnfPlacementOf } from "./annotate.ts";
 import {
   newReport,
   progressLogger,
@@ -163,7 +164,10 @@ export async function runSync(
   let unreachable = 0;
   const progress = progressLogger(pass, summaries.length, progressEveryMs);
   /** Publishes `operations` (committing each result); true when none failed. */
-  async function send(operations: PlannedOperation[]): Promise<boolean> {
+  async function send(
+    operations: PlannedOperation[],
+    onResults?: (results: OperationResult[]) => void,
+  ): Promise<boolean> {
     if (operations.length === 0) return true;
     const results = await publish(operations, {
       aai: deps.aai,
@@ -180,6 +184,7 @@ export async function runSync(
         writer?.schedule();
       },
     });
+    onResults?.(results);
     sent += results.length;
     unreachable +=
       results.filter((r) => r.outcome === "failed" && r.unreachable).length;
@@ -206,13 +211,27 @@ export async function runSync(
         if (!plan) return;
         vanished.push(...plan.deletes);
         if (dryRun) return void planned.set(read.summary.id, plan.writes);
-        const delivered = await send(plan.writes);
-        // Settled once everything it asked for is in A&AI; an instance with a
-        // delete to come is settled by the next full read.
         const known = snapshot.instances[read.summary.id];
+        const delivered = await send(plan.writes, (results) => {
+          // The annotate flow is done once no object waits for SO any more.
+          const looked = results.filter((r) => r.op.op === "annotate");
+          if (
+            known?.soSince !== undefined && looked.length > 0 &&
+            looked.every((r) =>
+              r.outcome !== "waiting" && r.outcome !== "failed"
+            )
+          ) {
+            delete known.soSince;
+            plan.pending = false;
+            pass.changed();
+          }
+        });
+        // Settled once everything it asked for is in A&AI; an instance with a
+        // delete to come is settled by the next full read, one waiting for
+        // SO's rewrite by the pass that annotates it.
         if (
           delivered && read.ok && !read.unchanged && read.key !== undefined &&
-          plan.deletes.length === 0 && known
+          plan.deletes.length === 0 && known && !plan.pending
         ) {
           pass.changed();
           known.settled = settlementOf(
@@ -287,16 +306,6 @@ async function planRead(
     log.error(read.error, { instanceId: id });
     return undefined;
   }
-  const placement = placements.get(read.summary.cloudRegion)!;
-  if ("error" in placement) {
-    report.instances.failed.push({ id, error: placement.error });
-    report.instances.unknown.push(id);
-    if (!report.errors.includes(placement.error)) {
-      report.errors.push(placement.error);
-      log.error(placement.error, { region: read.summary.cloudRegion });
-    }
-    return undefined;
-  }
   const known = snapshot.instances[id]!;
   if (read.unchanged) {
     const verdicts = known.settled!.verdicts;
@@ -307,6 +316,30 @@ async function planRead(
     report.instances.unchanged++;
     return { writes: [], deletes: [], foreign: [], inStep: [] };
   }
+  const regionPlacement = placements.get(read.summary.cloudRegion)!;
+  const previous = known.objects;
+  const needsLookup = pass.rebuild ||
+    Object.keys(previous).length === 0 ||
+    Object.values(previous).some((o) => !o.edges && !o.foreign) ||
+    ("error" in regionPlacement && known.vnfPlacement === undefined);
+  const vf = needsLookup || known.vfModule
+    ? await vfModuleOf(pass, id, aaiLimit)
+    : undefined;
+  // An instance with a vf-module is placed where its generic-vnf is, as SO
+  // places it (its ids then match SO's whatever the config says).
+  const vnfPlacement = vf
+    ? await vnfPlacementOf(pass, known, vf, aaiLimit)
+    : undefined;
+  const placement = vnfPlacement ?? regionPlacement;
+  if ("error" in placement) {
+    report.instances.failed.push({ id, error: placement.error });
+    report.instances.unknown.push(id);
+    if (!report.errors.includes(placement.error)) {
+      report.errors.push(placement.error);
+      log.error(placement.error, { region: read.summary.cloudRegion });
+    }
+    return undefined;
+  }
   // Judged afresh: settled again only once its writes are confirmed.
   if (known.settled) {
     delete known.settled;
@@ -314,13 +347,6 @@ async function planRead(
   }
   for (const r of read.resources) report.resources[r.readiness.verdict]++;
   const desired = desiredObjects(pass, read.resources, placement);
-  const previous = known.objects;
-  const needsLookup = pass.rebuild ||
-    Object.keys(previous).length === 0 ||
-    Object.values(previous).some((o) => !o.edges && !o.foreign);
-  const vf = needsLookup || known.vfModule
-    ? await vfModuleOf(pass, id, aaiLimit)
-    : undefined;
   const relationships = vf ? relationshipsFor(vf, config.aai.apiVersion) : [];
   report.instances.synced++;
   const reference = pass.rebuild
@@ -342,11 +368,48 @@ async function planRead(
     reference,
     ownership: ownershipOf(pass),
   });
+  const ownershipNow = ownershipOf(pass);
   for (const { desired: d, owner } of plan.foreign) {
-    recordForeign(pass, d, owner);
+    if (policyOf(owner, ownershipNow) === "annotate") {
+      // Read from A&AI just now: merge our labels without waiting for SO.
+      plan.writes.push({
+        op: "annotate",
+        path: d.path,
+        instanceId: id,
+        desired: d,
+        relationships,
+        labelPrefix: config.labelPrefix,
+        force: true,
+        why:
+          `${d.key}: readiness ${d.readiness.verdict}/${d.readiness.reason} on data-owner "${owner}"'s object`,
+      });
+    } else recordForeign(pass, d, owner);
   }
   for (const d of plan.inStep) {
     recordInStep(pass, d, relationships.length > 0);
+  }
+  const ownership = ownershipOf(pass);
+  const annotating = vnfPlacement && !pass.rebuild &&
+    Object.values(ownership.owners ?? {}).includes("annotate");
+  if (annotating) {
+    const wanted = new Set(desired.map((d) => d.path));
+    for (const [path, before] of Object.entries(previous)) {
+      // Another owner's object gone from the instance: theirs to delete.
+      if (before.foreign && !wanted.has(path)) {
+        delete previous[path];
+        pass.changed();
+      }
+    }
+    const since = known.soSince;
+    plan.pending = planAnnotations(desired, plan, {
+      known,
+      ownership,
+      relationships,
+      labelPrefix: config.labelPrefix,
+      nowMs: pass.now.getTime(),
+      delayMs: config.soRewriteDelay,
+    });
+    if (known.soSince !== since) pass.changed();
   }
   return plan;
 }

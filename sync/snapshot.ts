@@ -46,6 +46,14 @@ export interface SnapshotObject {
   edges: boolean;
   /** Set when A&AI holds it under another `data-owner`: we leave it alone. */
   foreign?: string;
+  /**
+   * Set on a `foreign` object whose owner's policy is `annotate` once our
+   * readiness labels were merged in (or found there): `verdict`/`reason`
+   * are what it carries.
+   */
+  annotated?: boolean;
+  /** On an annotated object: the Kubernetes `resourceVersion` it had then. */
+  sourceVersion?: string;
 }
 
 /** What we remember about one k8splugin instance and the objects it owns. */
@@ -62,6 +70,19 @@ export interface SnapshotInstance {
   objects: Record<string, SnapshotObject>;
   /** Set while its last full read is published as read (see settled.ts). */
   settled?: Settlement;
+  /**
+   * The placement SO hashed into its ids: the generic-vnf's tenant and
+   * cloud region (from the vf-module's generic-vnf), `null` when A&AI had
+   * none; absent until looked up.
+   */
+  vnfPlacement?:
+    | { cloudOwner: string; cloudRegion: string; tenantId: string }
+    | null;
+  /**
+   * ISO time a change of this SO-managed instance was first seen whose
+   * SO-owned objects are still to be read and annotated (see annotate.ts).
+   */
+  soSince?: string;
 }
 
 /** Placement cached per region (looked up in k8splugin/A&AI). */
@@ -128,8 +149,16 @@ const instanceSchema = z.object({
       publishedAt: z.string(),
       edges: z.boolean(),
       foreign: z.string().optional(),
+      annotated: z.boolean().optional(),
+      sourceVersion: z.string().optional(),
     }),
   ),
+  vnfPlacement: z.object({
+    cloudOwner: z.string(),
+    cloudRegion: z.string(),
+    tenantId: z.string(),
+  }).nullable().optional(),
+  soSince: z.string().optional(),
   settled: z.object({
     key: z.string(),
     at: z.string(),

@@ -36,7 +36,7 @@ Deno.test("runSync() first run creates every resource with the right ids, labels
   assert.equal(body.kind, "Deployment");
   assert.equal(body.namespace, NS);
   assert.equal(body["data-owner"], "k8s-aai-sync");
-  assert.equal(body["data-source"], "k8splugin");
+  assert.equal(body["data-source"], "K8sPlugin");
   assert.equal(body["data-source-version"], "200");
   assert.deepEqual(body.labels, [
     "app=app-1-web",
@@ -94,7 +94,7 @@ Deno.test("runSync() first run creates every resource with the right ids, labels
           group ? `${group}%2Fv1` : "v1"
         }&Kind=${kind}&Name=${name}&Namespace=${NS}`,
         "data-owner": "k8s-aai-sync",
-        "data-source": "k8splugin",
+        "data-source": "K8sPlugin",
         "data-source-version": rv,
       });
       const edges = objects.get(path)!["relationship-list"];
