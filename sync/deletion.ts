@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { PlannedOperation } from "./diff.ts";
+import { leftAlone, type PlannedOperation } from "./diff.ts";
 import type { SnapshotInstance } from "./snapshot.ts";
 
 /** The default delete cap: max(20, 10 % of owned objects). */
@@ -161,13 +161,16 @@ export function planDeletions(
         plan.waiting.push({ instanceId: id, misses });
         continue;
       }
-      const owned = Object.entries(known.objects).filter(([, o]) => !o.foreign);
+      const owned = Object.entries(known.objects).filter(([, o]) =>
+        !leftAlone(o)
+      );
       if (owned.length === 0) plan.forget.push(id);
       for (const [path, o] of owned) {
         deletes.push({
           op: "delete",
           path,
           instanceId: id,
+          key: o.key,
           why:
             `${o.key}: instance ${id} gone from k8splugin for ${misses} runs`,
         });
@@ -192,7 +195,7 @@ function ownedCount(
 ): number {
   let count = 0;
   for (const instance of Object.values(instances)) {
-    for (const o of Object.values(instance.objects)) if (!o.foreign) count++;
+    for (const o of Object.values(instance.objects)) if (!leftAlone(o)) count++;
   }
   return count;
 }

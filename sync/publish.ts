@@ -3,13 +3,18 @@
  * concurrency, and reports each confirmed outcome (the caller commits it to
  * the snapshot right away).
  *
+ * Every write to an object A&AI already holds is preceded by a GET and the
+ * pre-write guard (`guardHeld()`: k8s-resource path, identity, owner through
+ * `mayChange()`); a refused write is `skipped`, never sent.
+ *
  * - create: PUT without `resource-version`; 412 (ERR.5.4.6130) → GET and
- *   adopt it when the planner's `mayChange()` allows its `data-owner`
- *   (ours, empty, or `takeOwnership`), else skip with a warning.
- * - update: merge-PATCH of the changed owned fields; 404 → re-create.
- * - delete: GET for the `resource-version`, then DELETE; 404 = gone; 412 →
- *   re-GET and retry (bounded, through the shared `retry()`).
- * - relate: PUT each relationship (idempotent).
+ *   adopt it when the guard passes (owner ours, empty, or
+ *   `takeOwnership`), else skip with a warning (or an error: collision).
+ * - update: GET + guard, merge-PATCH of the changed owned fields; 404 (on
+ *   the GET or the PATCH) → re-create with every edge of the instance.
+ * - delete: GET (guard, `resource-version`), then DELETE; 404 = gone; 412
+ *   → re-GET and retry (bounded, through the shared `retry()`).
+ * - relate: GET + guard, PUT each relationship (idempotent).
  * - bulk (optional): `POST /bulk/single-transaction` in chunks of 30; a
  *   failed chunk falls back to single operations to isolate the culprit.
  *
@@ -32,7 +37,8 @@ import { K8spluginError } from "../adapters/k8splugin.ts";
 import { retry } from "../adapters/retry.ts";
 import { diffAgainstAai, type PlannedOperation } from "./diff.ts";
 import { createBody } from "./mapping.ts";
-import { mayChange, type OwnerPolicy, policyOf } from "./plan.ts";
+import { guardHeld } from "./guard.ts";
+import { type OwnerPolicy, policyOf } from "./plan.ts";
 import { describeError } from "./source.ts";
 
 /** What happened to one planned operation. */
@@ -61,6 +67,12 @@ export interface OperationResult {
   status?: number | undefined;
   /** Set when the object belongs to another `data-owner`. */
   foreignOwner?: string;
+  /**
+   * Set when the pre-write guard refused the write for another reason than
+   * the owner: an id collision, or a path that is no k8s-resource under a
+   * tenant. The message; reported as an error.
+   */
+  refused?: string;
   /** Why it failed (one line, no response dump). */
   error?: string;
   /** Requests sent for this operation. */
@@ -176,10 +188,56 @@ export async function publish(
     return relationships.length;
   }
 
+  /**
+   * The result of a write the pre-write guard refused, or `undefined` when
+   * the guard passes for `held` (what A&AI returned for `op.path` just now).
+   */
+  function refusal(
+    op: PlannedOperation,
+    held: AaiObject,
+    requests: number,
+    override: { takeOwnership?: boolean } = {},
+  ): OperationResult | undefined {
+    const action = op.op === "delete" ? "delete" : "write";
+    const key = op.op === "delete" ? op.key : op.desired.key;
+    const verdict = guardHeld(
+      op.path,
+      held,
+      { key, instanceId: op.instanceId },
+      { ...options, ...override },
+      action,
+    );
+    if (verdict.ok) return undefined;
+    if (verdict.reason === "owner") {
+      options.warn?.(verdict.message, {
+        path: op.path,
+        owner: verdict.owner,
+      });
+      return done({
+        op,
+        outcome: "skipped",
+        edges: false,
+        foreignOwner: verdict.owner,
+        requests,
+      });
+    }
+    return done({
+      op,
+      outcome: "skipped",
+      edges: false,
+      refused: verdict.message,
+      requests,
+    });
+  }
+
   /** PUTs the object as new (no resource-version) and reports it created. */
   async function putNew(
-    op: Extract<PlannedOperation, { op: "create" | "update" | "annotate" }>,
+    op: Extract<
+      PlannedOperation,
+      { op: "create" | "update" | "relate" | "annotate" }
+    >,
     relationships: AaiRelationship[],
+    wanted: AaiRelationship[],
     requests: number,
   ): Promise<OperationResult> {
     const { status, transactionId } = await putWithId(
@@ -194,13 +252,17 @@ export async function publish(
       status,
       ...txid(transactionId),
       requests: requests + 1,
-      edgeTargetMissing: relationships.length < op.relationships.length,
+      edgeTargetMissing: relationships.length < wanted.length,
     });
   }
 
-  /** After a 412 on create: read it, adopt it if ours, else leave it alone. */
+  /** After a 412 on create: read it, adopt it if the guard passes, else leave it alone. */
   async function adopt(
-    op: Extract<PlannedOperation, { op: "create" | "update" | "annotate" }>,
+    op: Extract<
+      PlannedOperation,
+      { op: "create" | "update" | "relate" | "annotate" }
+    >,
+    wanted: AaiRelationship[],
     requests: number,
     read?: AaiObject,
   ): Promise<OperationResult> {
@@ -208,24 +270,11 @@ export async function publish(
     requests++;
     if (!actual) {
       // Deleted between our PUT and GET: create once more.
-      return await putNew(op, op.relationships, requests);
+      return await putNew(op, wanted, wanted, requests);
     }
-    const owner = ownerOf(actual);
-    if (!mayChange(owner, options)) {
-      options.warn?.(
-        `Leaving ${op.desired.key} alone in A&AI: it belongs to data-owner "${owner}" (use --take-ownership to take it over)`,
-        { path: op.path, owner },
-      );
-      return done({
-        op,
-        outcome: "skipped",
-        edges: false,
-        foreignOwner: owner,
-        status: 412,
-        requests,
-      });
-    }
-    const repair = diffAgainstAai(op.desired, actual, op.relationships);
+    const refused = refusal(op, actual, requests);
+    if (refused) return refused;
+    const repair = diffAgainstAai(op.desired, actual, wanted);
     if (repair?.op === "update") {
       await aai.patch(op.path, repair.body);
       requests++;
@@ -236,26 +285,34 @@ export async function publish(
     return done({
       op,
       outcome: "adopted",
-      edges: op.relationships.length > 0,
+      edges: wanted.length > 0,
       requests,
     });
   }
 
+  /**
+   * PUTs the object as new with `wanted` edges: a 412 adopts it (guarded),
+   * a vanished edge target (ERR.5.4.6129) publishes it without edges.
+   */
   async function create(
-    op: Extract<PlannedOperation, { op: "create" | "update" | "annotate" }>,
+    op: Extract<
+      PlannedOperation,
+      { op: "create" | "update" | "relate" | "annotate" }
+    >,
+    wanted: AaiRelationship[],
     requests: number,
   ): Promise<OperationResult> {
     try {
-      return await putNew(op, op.relationships, requests);
+      return await putNew(op, wanted, wanted, requests);
     } catch (error) {
       requests++;
-      if (statusOf(error) === 412) return await adopt(op, requests);
+      if (statusOf(error) === 412) return await adopt(op, wanted, requests);
       if (
         statusOf(error) === 404 && codeOf(error).endsWith("6129") &&
-        op.relationships.length > 0
+        wanted.length > 0
       ) {
         // The vf-module/generic-vnf is gone: publish without the edges.
-        return await putNew(op, [], requests);
+        return await putNew(op, [], wanted, requests);
       }
       throw error;
     }
@@ -264,10 +321,15 @@ export async function publish(
   async function update(
     op: Extract<PlannedOperation, { op: "update" }>,
   ): Promise<OperationResult> {
+    // A&AI's PATCH is not resource-version checked: read first (the guard).
+    const held = await aai.get(op.path);
+    if (!held) return await create(op, op.recreateWith, 1);
+    const refused = refusal(op, held, 1);
+    if (refused) return refused;
     try {
       await aai.patch(op.path, op.body);
     } catch (error) {
-      if (statusOf(error) === 404) return await create(op, 1);
+      if (statusOf(error) === 404) return await create(op, op.recreateWith, 2);
       throw error;
     }
     if (op.relationships.length === 0) {
@@ -276,11 +338,11 @@ export async function publish(
         outcome: "updated",
         edges: false,
         status: 200,
-        requests: 1,
+        requests: 2,
       });
     }
     try {
-      const requests = 1 + await relate(op.path, op.relationships);
+      const requests = 2 + await relate(op.path, op.relationships);
       return done({
         op,
         outcome: "updated",
@@ -301,10 +363,21 @@ export async function publish(
         outcome: "updated",
         edges: false,
         status: 200,
-        requests: 1 + op.relationships.length,
+        requests: 2 + op.relationships.length,
         edgeTargetMissing: statusOf(error) === 404,
       });
     }
+  }
+
+  async function addEdges(
+    op: Extract<PlannedOperation, { op: "relate" }>,
+  ): Promise<OperationResult> {
+    const held = await aai.get(op.path);
+    if (!held) return await create(op, op.relationships, 1);
+    const refused = refusal(op, held, 1);
+    if (refused) return refused;
+    const requests = 1 + await relate(op.path, op.relationships);
+    return done({ op, outcome: "related", edges: true, status: 200, requests });
   }
 
   async function remove(
@@ -324,20 +397,8 @@ export async function publish(
           requests,
         });
       }
-      const owner = ownerOf(actual);
-      if (!mayChange(owner, options)) {
-        options.warn?.(
-          `Not deleting ${op.path} from A&AI: it now belongs to data-owner "${owner}"`,
-          { path: op.path, owner },
-        );
-        return done({
-          op,
-          outcome: "skipped",
-          edges: false,
-          foreignOwner: owner,
-          requests,
-        });
-      }
+      const refused = refusal(op, actual, requests);
+      if (refused) return refused;
       const rv = String(actual["resource-version"] ?? "");
       try {
         const existed = await aai.delete(op.path, rv);
@@ -375,12 +436,16 @@ export async function publish(
     return await retry(async () => {
       const held = await aai.get(op.path);
       requests++;
-      if (!held) return await create(op, requests);
+      if (!held) return await create(op, op.relationships, requests);
       const owner = ownerOf(held);
       const decided = policyOf(owner, options);
       if (decided === "ours" || decided === "take") {
-        return await adopt(op, requests - 1, held);
+        return await adopt(op, op.relationships, requests - 1, held);
       }
+      // The pre-write guard's path and identity checks (the owner is
+      // decided above, by its policy).
+      const refused = refusal(op, held, requests, { takeOwnership: true });
+      if (refused) return refused;
       if (decided === "skip") {
         return done({
           op,
@@ -453,19 +518,11 @@ export async function publish(
         case "annotate":
           return await annotate(op);
         case "create":
-          return await create(op, 0);
+          return await create(op, op.relationships, 0);
         case "update":
           return await update(op);
-        case "relate": {
-          const requests = await relate(op.path, op.relationships);
-          return done({
-            op,
-            outcome: "related",
-            edges: true,
-            status: 200,
-            requests,
-          });
-        }
+        case "relate":
+          return await addEdges(op);
         case "delete":
           return await remove(op);
       }
@@ -492,9 +549,7 @@ export async function publish(
     limit,
     single,
     done,
-    owner: options.owner,
-    takeOwnership: options.takeOwnership,
-    owners: options.owners,
+    refusal,
     warn: options.warn,
   });
 }
@@ -507,13 +562,15 @@ async function publishBulk(
     limit: LimitFunction;
     single: (op: PlannedOperation) => Promise<OperationResult>;
     done: (result: OperationResult) => OperationResult;
-    owner: string;
-    takeOwnership: boolean;
-    owners?: Readonly<Record<string, OwnerPolicy>> | undefined;
+    refusal: (
+      op: PlannedOperation,
+      held: AaiObject,
+      requests: number,
+    ) => OperationResult | undefined;
     warn: PublishOptions["warn"];
   },
 ): Promise<OperationResult[]> {
-  const { aai, limit, single, done } = context;
+  const { aai, limit, single, done, refusal } = context;
   const results = new Map<PlannedOperation, OperationResult>();
   // Relationship-only operations and updates that add edges go one by one.
   const batchable: { op: PlannedOperation; bulk: BulkOperation }[] = [];
@@ -526,6 +583,15 @@ async function publishBulk(
           bulk: { action: "put", uri: op.path, body: op.body },
         });
       } else if (op.op === "update" && op.relationships.length === 0) {
+        // The guard's read comes before batching, as a delete's does.
+        try {
+          const actual = await aai.get(op.path);
+          if (!actual) return void singles.push(op);
+          const refused = refusal(op, actual, 1);
+          if (refused) return void results.set(op, refused);
+        } catch {
+          return void singles.push(op);
+        }
         batchable.push({
           op,
           bulk: { action: "patch", uri: op.path, body: op.body },
@@ -546,11 +612,8 @@ async function publishBulk(
             );
             return;
           }
-          const owner = ownerOf(actual);
-          if (!mayChange(owner, context)) {
-            singles.push(op);
-            return;
-          }
+          const refused = refusal(op, actual, 1);
+          if (refused) return void results.set(op, refused);
           const rv = encodeURIComponent(
             String(actual["resource-version"] ?? ""),
           );

@@ -16,9 +16,9 @@ import {
   type Scope,
   unmatchedScope,
 } from "./deletion.ts";
-import type { PlannedOperation } from "./diff.ts";
+import { leftAlone, type PlannedOperation } from "./diff.ts";
 import { readHeld } from "./held.ts";
-import { relationshipsFor } from "./mapping.ts";
+import { type DesiredObject, relationshipsFor } from "./mapping.ts";
 import {
   type Pass,
   QUIET,
@@ -160,6 +160,8 @@ export async function runSync(
   const aaiLimit = pLimit(config.aai.concurrency);
   const vanished: PlannedOperation[] = [];
   const planned = new Map<string, PlannedOperation[]>();
+  /** Desired paths of this pass → `instance\nkey`: two resources, one id (14.11). */
+  const claimed = new Map<string, string>();
   let sent = 0;
   let unreachable = 0;
   const progress = progressLogger(pass, summaries.length, progressEveryMs);
@@ -207,7 +209,7 @@ export async function runSync(
         isSettled(snapshot.instances[summary.id], key, started.getTime()),
       onRead: async (read) => {
         progress();
-        const plan = await planRead(pass, read, placements, aaiLimit);
+        const plan = await planRead(pass, read, placements, aaiLimit, claimed);
         if (!plan) return;
         vanished.push(...plan.deletes);
         if (dryRun) return void planned.set(read.summary.id, plan.writes);
@@ -274,7 +276,7 @@ export async function runSync(
   for (const id of Object.keys(deletion.misses)) {
     const known = snapshot.instances[id];
     if (!known || known.misses < config.deleteAfterMisses) continue;
-    if (!Object.values(known.objects).some((o) => !o.foreign)) {
+    if (!Object.values(known.objects).some((o) => !leftAlone(o))) {
       delete snapshot.instances[id];
       pass.changed();
     }
@@ -295,6 +297,7 @@ async function planRead(
   read: InstanceRead,
   placements: Placements,
   aaiLimit: LimitFunction,
+  claimed: Map<string, string>,
 ): Promise<WritePlan | undefined> {
   const { report, log, config, snapshot } = pass;
   const id = read.summary.id;
@@ -320,7 +323,7 @@ async function planRead(
   const previous = known.objects;
   const needsLookup = pass.rebuild ||
     Object.keys(previous).length === 0 ||
-    Object.values(previous).some((o) => !o.edges && !o.foreign) ||
+    Object.values(previous).some((o) => !o.edges && !leftAlone(o)) ||
     ("error" in regionPlacement && known.vnfPlacement === undefined);
   const vf = needsLookup || known.vfModule
     ? await vfModuleOf(pass, id, aaiLimit)
@@ -346,7 +349,11 @@ async function planRead(
     pass.changed();
   }
   for (const r of read.resources) report.resources[r.readiness.verdict]++;
-  const desired = desiredObjects(pass, read.resources, placement);
+  const desired = unclaimed(
+    pass,
+    desiredObjects(pass, read.resources, placement),
+    claimed,
+  );
   const relationships = vf ? relationshipsFor(vf, config.aai.apiVersion) : [];
   report.instances.synced++;
   const reference = pass.rebuild
@@ -412,4 +419,31 @@ async function planRead(
     if (known.soSince !== since) pass.changed();
   }
   return plan;
+}
+
+/**
+ * The desired objects whose path no other resource of this pass claimed
+ * first. SO's id formula concatenates without separators, so two resources
+ * can share one id (`col`+`a`, `co`+`la`): the later one is an error and is
+ * not planned (the pre-write guard catches the same against A&AI).
+ */
+function unclaimed(
+  pass: Pass,
+  desired: DesiredObject[],
+  claimed: Map<string, string>,
+): DesiredObject[] {
+  return desired.filter((d) => {
+    const by = claimed.get(d.path);
+    if (by === undefined) {
+      // Instance and key in one string: a pass holds one per object.
+      claimed.set(d.path, `${d.instanceId}\n${d.key}`);
+      return true;
+    }
+    const [instance, key] = by.split("\n");
+    const message =
+      `Cannot publish ${d.key} of instance "${d.instanceId}": ${d.path} is also the id of ${key} of instance "${instance}" in this pass (id collision of SO's formula)`;
+    pass.report.errors.push(message);
+    pass.log.error(message, { path: d.path, instanceId: d.instanceId });
+    return false;
+  });
 }

@@ -17,6 +17,7 @@ import { z } from "zod";
 import type { VfModuleRef } from "../adapters/aai.ts";
 import type { Verdict } from "../rules/types.ts";
 import { atomicWrite, removeStaleTempFiles } from "./atomic_write.ts";
+import { isK8sResourcePath } from "./guard.ts";
 import { fingerprintOf, type OwnedFields } from "./mapping.ts";
 import type { Settlement } from "./settled.ts";
 
@@ -54,6 +55,11 @@ export interface SnapshotObject {
   annotated?: boolean;
   /** On an annotated object: the Kubernetes `resourceVersion` it had then. */
   sourceVersion?: string;
+  /**
+   * Set when A&AI holds another resource under this id (SO's formula is a
+   * plain concatenation): the message, and we leave it alone (14.11).
+   */
+  collision?: string;
 }
 
 /** What we remember about one k8splugin instance and the objects it owns. */
@@ -138,8 +144,13 @@ const instanceSchema = z.object({
   misses: z.number().int().nonnegative(),
   vfModule: vfModuleSchema,
   vfModuleCheckedAt: z.string().optional(),
+  // A hand-edited key that is no k8s-resource under a tenant is refused
+  // (the file is moved aside and rebuilt): nothing else is ever deleted.
   objects: z.record(
-    z.string(),
+    z.string().refine(
+      isK8sResourcePath,
+      "is not the path of a k8s-resource under a tenant",
+    ),
     z.object({
       key: z.string(),
       fieldsDigest: z.string(),
@@ -151,6 +162,7 @@ const instanceSchema = z.object({
       foreign: z.string().optional(),
       annotated: z.boolean().optional(),
       sourceVersion: z.string().optional(),
+      collision: z.string().optional(),
     }),
   ),
   vnfPlacement: z.object({
@@ -318,11 +330,16 @@ function invalid(
   issue: z.core.$ZodIssue,
   prefix: string[],
 ): SnapshotSyntaxError {
+  // A record key's own message ("is not the path of …") says more than
+  // zod's "Invalid key in record".
+  const message = issue.code === "invalid_key"
+    ? issue.issues[0]?.message ?? issue.message
+    : issue.message;
   return new SnapshotSyntaxError(
     path,
     `Cannot read snapshot "${path}": "${
       [...prefix, ...issue.path.map(String)].join(".")
-    }" ${issue.message}`,
+    }" ${message}`,
   );
 }
 

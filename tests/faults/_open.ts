@@ -25,10 +25,6 @@ export const OPEN: ReadonlySet<string> = new Set([
   "14.9-missing-snapshot",
   // 14.10: a second installation adopts, then deletes, the first one's objects.
   "14.10-second-installation",
-  // 14.11: id collisions (SO's plain concatenation) clobber or delete live objects.
-  "14.11-id-collision",
-  // 14.12: a hand-edited snapshot entry deletes any A&AI object, any owner.
-  "14.12-delete-scope",
   // 14.13: after AAI_URL changes, the new A&AI is never filled.
   "14.13-aai-url-changed",
   // 14.14: one --allow-mass-delete run after an empty list deletes nothing.

@@ -40,6 +40,7 @@ function vanished(n: number): PlannedOperation[] {
     op: "delete" as const,
     path: `/vanished/${i}`,
     instanceId: "kept",
+    key: `/v1/Pod/ns/p${i}`,
     why: "gone from instance kept",
   }));
 }

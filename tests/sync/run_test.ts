@@ -152,7 +152,11 @@ Deno.test("runSync() sends exactly one PATCH per object whose verdict changed wh
     changed.length,
     "one PATCH per changed object",
   );
-  assert.equal(w.aai.state.counts.total, changed.length, "nothing else");
+  // Each PATCH is preceded by the pre-write guard's GET (A&AI's PATCH is
+  // not resource-version checked, so the owner and identity A&AI holds now
+  // are read first).
+  assert.equal(w.aai.state.counts.byMethod.GET, changed.length, "guard reads");
+  assert.equal(w.aai.state.counts.total, 2 * changed.length, "nothing else");
 });
 
 Deno.test("runSync() sends nothing for a heartbeat that only moves resourceVersion", async () => {
@@ -726,19 +730,17 @@ Deno.test("runSync() publishes an instance's writes while later instances are st
   );
 });
 
-Deno.test("runSync() patches selflink, data-owner and data-source of every object when the settings behind them change", async () => {
+Deno.test("runSync() with a changed owner setting patches none of the objects A&AI holds under the old owner (pre-write guard)", async () => {
   await using w = await world(scenario([[healthy("app-1")]], [VF]));
   await runSync(w.deps, { config: w.config });
   const renamed = { ...w.config, owner: "k8s-aai-sync-2" };
   const report = await runSync(w.deps, { config: renamed });
-  assert.equal(report.exitCode, 0);
-  assert.equal(report.writes.update, 3);
-  assert.equal(w.aai.state.counts.byMethod.PATCH, 3);
+  assert.equal(report.writes.update, 0);
+  assert.equal(w.aai.state.counts.byMethod.PATCH, 0);
   for (const body of k8sResources(w).values()) {
-    assert.equal(body["data-owner"], "k8s-aai-sync-2");
+    assert.equal(body["data-owner"], "k8s-aai-sync");
   }
-  const again = await runSync(w.deps, { config: renamed });
-  assert.equal(again.writes.update, 0, "fingerprints now match the new owner");
+  assert.match(report.warnings.join("\n"), /"k8s-aai-sync"/);
 });
 
 /** `target` with `method` reporting each call's arguments first (other members bound to it). */

@@ -624,6 +624,7 @@ Deno.test("toReported() turns planned operations into the HTTP requests sync sen
       body: { labels: [] },
       desired,
       relationships: [],
+      recreateWith: [],
     }),
     { method: "PATCH", path, why: "w", body: { labels: [] }, instanceId: "i" },
   );
@@ -640,7 +641,7 @@ Deno.test("toReported() turns planned operations into the HTTP requests sync sen
       instanceId: "i",
     },
   );
-  assert.deepEqual(toReported({ op: "delete", ...base }), {
+  assert.deepEqual(toReported({ op: "delete", ...base, key: "k" }), {
     method: "DELETE",
     path,
     why: "w",
