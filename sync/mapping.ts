@@ -165,7 +165,8 @@ const fieldsDigests = new Map<string, string>();
  *
  * - `labelsDigest`: the labels as a set.
  * - `fieldsDigest`: what the {@linkcode MUTABLE_FIELDS} are made of: the
- *   k8splugin URL at the head of `selflink`, `data-owner` and `data-source`.
+ *   k8splugin URL at the head of `selflink` and `data-source` (not
+ *   `data-owner`: a changed owner setting is a migration, not a write).
  *   The rest of `selflink` is made from the resource's key and instance,
  *   which the entry is matched on, so the digest is the same for every
  *   object of a run and is computed once.
@@ -175,9 +176,10 @@ const fieldsDigests = new Map<string, string>();
 export function fingerprintOf(fields: Partial<OwnedFields>): Fingerprint {
   const selflink = fields.selflink ?? "";
   const at = selflink.indexOf(SELFLINK_PATH);
+  // `data-owner` is left out: an owner setting change is a migration
+  // (`sync --migrate-owner`), never a PATCH by itself.
   const inputs = [
     at < 0 ? selflink : selflink.slice(0, at),
-    fields["data-owner"] ?? "",
     fields["data-source"] ?? "",
   ].join("\n");
   const labels = fields.labels ?? [];

@@ -59,6 +59,12 @@ export interface SyncOptions {
   takeOwnership?: boolean | undefined;
   /** Lift the per-run delete cap and the empty-list guard. */
   allowMassDelete?: boolean | undefined;
+  /**
+   * The `data-owner` the snapshot's objects were written under, when the
+   * `owner` setting changed: this pass treats it as ours, verifies every
+   * object against A&AI and PATCHes its `data-owner` to the new one.
+   */
+  migrateOwner?: string | undefined;
   /** Overrides `config.source`. */
   source?: "k8splugin" | "kube" | undefined;
   /**

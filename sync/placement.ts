@@ -162,7 +162,9 @@ export function ownershipOf(pass: Pass): OwnershipPolicy {
   return {
     owner: pass.config.owner,
     takeOwnership: pass.options.takeOwnership ?? false,
-    owners: pass.config.owners,
+    owners: pass.options.migrateOwner
+      ? { ...pass.config.owners, [pass.options.migrateOwner]: "take" }
+      : pass.config.owners,
   };
 }
 

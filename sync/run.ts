@@ -113,6 +113,8 @@ export async function runSync(
   const writer = dryRun
     ? undefined
     : new SnapshotWriter(config.snapshot, snapshot, clock);
+  const migrating = options.migrateOwner !== undefined &&
+    options.migrateOwner !== config.owner;
   const pass: Pass = {
     deps,
     options,
@@ -121,10 +123,18 @@ export async function runSync(
     now: started,
     snapshot,
     report,
-    rebuild: verify || Boolean(loaded.movedAside),
+    rebuild: verify || Boolean(loaded.movedAside) || migrating,
     changed: () => writer?.markChanged(),
   };
   async function finish(): Promise<RunReport> {
+    // A migration is recorded once a whole pass went through.
+    if (
+      migrating && !dryRun && report.exitCode === 0 &&
+      report.errors.length === 0 && snapshot.owner !== config.owner
+    ) {
+      snapshot.owner = config.owner;
+      pass.changed();
+    }
     await writer?.flush();
     report.durationMs = Math.round(performance.now() - startedMs);
     if (report.exitCode === 0 && report.errors.length > 0) report.exitCode = 1;
@@ -138,6 +148,24 @@ export async function runSync(
     log.error(message);
     report.exitCode = isTransportError(listing.reason) ? 75 : 1;
     return await finish();
+  }
+  // A changed owner setting is an explicit migration (14.1): without
+  // --migrate-owner the pass writes nothing.
+  const recordedOwner = snapshot.owner;
+  if (
+    recordedOwner !== undefined && recordedOwner !== config.owner &&
+    options.migrateOwner !== recordedOwner
+  ) {
+    const message =
+      `Owner setting changed from "${recordedOwner}" to "${config.owner}": A&AI holds this installation's objects under data-owner "${recordedOwner}", so this pass writes nothing; run sync --migrate-owner ${recordedOwner} once to move them to "${config.owner}", or set owner back`;
+    report.errors.push(message);
+    log.error(message);
+    report.exitCode = 1;
+    return await finish();
+  }
+  if (recordedOwner === undefined && !dryRun) {
+    snapshot.owner = config.owner;
+    pass.changed();
   }
   const listed = listing.value;
   const summaries = listed.filter((s) => inScope(scope, s.id, s.cloudRegion));
@@ -377,7 +405,7 @@ async function planRead(
   });
   const ownershipNow = ownershipOf(pass);
   for (const { desired: d, owner } of plan.foreign) {
-    if (policyOf(owner, ownershipNow) === "annotate") {
+    if (vnfPlacement && policyOf(owner, ownershipNow) === "annotate") {
       // Read from A&AI just now: merge our labels without waiting for SO.
       plan.writes.push({
         op: "annotate",

@@ -111,6 +111,12 @@ export interface Snapshot {
   instances: Record<string, SnapshotInstance>;
   /** Keyed by cloud region id. */
   regions: Record<string, SnapshotRegion>;
+  /**
+   * The `data-owner` this snapshot's objects were written under (absent in
+   * older files: the configured one is recorded at the next pass). A
+   * different `owner` setting is refused until `sync --migrate-owner`.
+   */
+  owner?: string;
 }
 
 /** A snapshot file that cannot be parsed or has an unknown schema. */
@@ -193,6 +199,7 @@ const snapshotSchema = z.object({
   updatedAt: z.string(),
   instances: z.record(z.string(), z.unknown()),
   regions: regionsSchema,
+  owner: z.string().optional(),
 });
 
 /** Schema 1 (k8s-aai-sync ≤ 0.1): objects in one map with their owned fields. */
@@ -435,6 +442,10 @@ function writeDocument(file: Deno.FsFile, snapshot: Snapshot): void {
   put(
     `{"schema":${snapshot.schema},"updatedAt":${
       JSON.stringify(snapshot.updatedAt)
+    }${
+      snapshot.owner === undefined
+        ? ""
+        : `,"owner":${JSON.stringify(snapshot.owner)}`
     },"regions":${JSON.stringify(snapshot.regions)},"instances":{`,
   );
   let separator = "";

@@ -9,12 +9,6 @@
 
 /** Ids of the open defects, one comment each. */
 export const OPEN: ReadonlySet<string> = new Set([
-  // 14.1: an object switched to another data-owner in A&AI is still PATCHed.
-  "14.1-owner-switched",
-  // 14.1: a vf-module found later adds edges to another owner's object.
-  "14.1-owner-switched-edges",
-  // 14.1: changing `owner` rewrites data-owner everywhere without a migration.
-  "14.1-owner-rename",
   // 14.3: /status 200 with an empty or null list deletes the instance's objects.
   "14.3-empty-status",
   // 14.4: a PATCH answered 404 re-creates the object without its relationships.

@@ -730,17 +730,34 @@ Deno.test("runSync() publishes an instance's writes while later instances are st
   );
 });
 
-Deno.test("runSync() with a changed owner setting patches none of the objects A&AI holds under the old owner (pre-write guard)", async () => {
+Deno.test("runSync() with a changed owner setting writes nothing and names the old owner; --migrate-owner moves data-owner once (14.1)", async () => {
   await using w = await world(scenario([[healthy("app-1")]], [VF]));
   await runSync(w.deps, { config: w.config });
   const renamed = { ...w.config, owner: "k8s-aai-sync-2" };
-  const report = await runSync(w.deps, { config: renamed });
-  assert.equal(report.writes.update, 0);
+  w.aai.state.resetCounts();
+  const refused = await runSync(w.deps, { config: renamed });
+  assert.equal(refused.exitCode, 1);
   assert.equal(w.aai.state.counts.byMethod.PATCH, 0);
+  assert.equal(w.aai.state.counts.byMethod.PUT, 0);
   for (const body of k8sResources(w).values()) {
     assert.equal(body["data-owner"], "k8s-aai-sync");
   }
-  assert.match(report.warnings.join("\n"), /"k8s-aai-sync"/);
+  assert.match(refused.errors.join("\n"), /--migrate-owner k8s-aai-sync/);
+  // The explicit migration: one verify pass PATCHes data-owner.
+  const migrated = await runSync(w.deps, {
+    config: renamed,
+    migrateOwner: "k8s-aai-sync",
+  });
+  assert.equal(migrated.exitCode, 0, migrated.errors.join("\n"));
+  assert.equal(migrated.writes.update, 3);
+  for (const body of k8sResources(w).values()) {
+    assert.equal(body["data-owner"], "k8s-aai-sync-2");
+  }
+  // Afterwards the new owner is the recorded one: nothing more to send.
+  w.aai.state.resetCounts();
+  const after = await runSync(w.deps, { config: renamed });
+  assert.equal(after.exitCode, 0, after.errors.join("\n"));
+  assert.equal(w.aai.state.counts.total, 0);
 });
 
 /** `target` with `method` reporting each call's arguments first (other members bound to it). */
