@@ -8,7 +8,7 @@
  */
 
 import type { LimitFunction } from "p-limit";
-import type { VfModuleRef } from "../adapters/aai.ts";
+import { aaiPath, aaiQuery, type VfModuleRef } from "../adapters/aai.ts";
 import {
   instanceIdOfLabels,
   type InstanceSummary,
@@ -67,6 +67,8 @@ export async function resolvePlacements(
           `no cloud owner: set regions.${region}.cloudOwner or AAI_CLOUD_OWNER`,
         );
       }
+      // A key no A&AI path can carry (`..`) fails this region only (14.5).
+      aaiPath(cloudOwner, region);
       if (!tenantId) {
         const tenants = await deps.aai.listTenants(cloudOwner, region);
         if (tenants.length === 0) {
@@ -83,6 +85,7 @@ export async function resolvePlacements(
         }
         tenantId = tenants[0]!;
       }
+      aaiPath(tenantId);
       out.set(region, { cloudOwner, cloudRegion: region, tenantId });
       const known = snapshot.regions[region];
       if (known?.cloudOwner !== cloudOwner || known.tenantId !== tenantId) {
@@ -281,7 +284,7 @@ export async function discoverOwned(
     let found: Record<string, unknown>[];
     try {
       const body = await pass.deps.aai.get(
-        `${collection}?data-owner=${encodeURIComponent(pass.config.owner)}`,
+        `${collection}${aaiQuery({ "data-owner": pass.config.owner })}`,
       );
       const list = body?.["k8s-resource"];
       found = Array.isArray(list) ? list : [];

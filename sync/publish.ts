@@ -31,6 +31,7 @@ import {
   type AaiObject,
   type AaiRelationship,
   type BulkOperation,
+  springEncode,
 } from "../adapters/aai.ts";
 import { HttpTransportError } from "../adapters/http.ts";
 import { K8spluginError } from "../adapters/k8splugin.ts";
@@ -614,7 +615,7 @@ async function publishBulk(
           }
           const refused = refusal(op, actual, 1);
           if (refused) return void results.set(op, refused);
-          const rv = encodeURIComponent(
+          const rv = springEncode(
             String(actual["resource-version"] ?? ""),
           );
           batchable.push({

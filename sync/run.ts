@@ -237,7 +237,20 @@ export async function runSync(
         isSettled(snapshot.instances[summary.id], key, started.getTime()),
       onRead: async (read) => {
         progress();
-        const plan = await planRead(pass, read, placements, aaiLimit, claimed);
+        let plan: WritePlan | undefined;
+        try {
+          plan = await planRead(pass, read, placements, aaiLimit, claimed);
+        } catch (error) {
+          // Whatever one instance's data does, the pass goes on (14.5).
+          const message = `Cannot plan instance "${read.summary.id}": ${
+            describeError(error)
+          }`;
+          report.instances.unknown.push(read.summary.id);
+          report.instances.failed.push({ id: read.summary.id, error: message });
+          report.errors.push(message);
+          log.error(message, { instanceId: read.summary.id });
+          return;
+        }
         if (!plan) return;
         vanished.push(...plan.deletes);
         if (dryRun) return void planned.set(read.summary.id, plan.writes);
@@ -338,6 +351,22 @@ async function planRead(
     return undefined;
   }
   const known = snapshot.instances[id]!;
+  const held = Object.values(known.objects).filter((o) => !leftAlone(o)).length;
+  if (
+    !read.unchanged && read.resources.length === 0 && held > 0 &&
+    !(pass.options.allowMassDelete ?? false)
+  ) {
+    // A 200 with an empty (or null) list is as suspicious as an empty
+    // instance list: k8splugin lost track, the resources did not all vanish
+    // at once (14.3). Unknown this run; nothing is deleted.
+    const error =
+      `Instance "${id}": k8splugin's status lists no resources while A&AI holds ${held} of its objects: deleting nothing (rerun with --allow-mass-delete if they are really gone)`;
+    report.instances.unknown.push(id);
+    report.instances.failed.push({ id, error });
+    report.errors.push(error);
+    log.error(error, { instanceId: id });
+    return undefined;
+  }
   if (read.unchanged) {
     const verdicts = known.settled!.verdicts;
     for (const v of ["Ready", "Pending", "Failed"] as const) {

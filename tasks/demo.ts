@@ -199,6 +199,12 @@ export function explainRequests(
   for (const op of report.operations) {
     reasons.set(`${op.method} ${decodeURIComponent(op.path)}`, op.why);
   }
+  const written = new Set(
+    exchanges.filter((e) => e.method === "PATCH" || e.method === "PUT").map(
+      (e) =>
+        aaiPathOf(e.url).split("?")[0]!.replace(/\/relationship-list\/.*$/, ""),
+    ),
+  );
   const deleted = new Set(
     exchanges.filter((e) => e.method === "DELETE").map((e) =>
       aaiPathOf(e.url).split("?")[0]
@@ -216,6 +222,8 @@ export function explainRequests(
         why = "find the cloud region's tenant";
       } else if (deleted.has(path)) {
         why = "read the current resource-version before deleting";
+      } else if (written.has(path)) {
+        why = "pre-write guard: owner and identity A&AI holds now";
       } else {
         why = "read what A&AI holds";
       }

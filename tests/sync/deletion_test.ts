@@ -98,7 +98,8 @@ Deno.test("planDeletions() follows DESIGN §8, case by case", () => {
       instances: { a: instance(5, 3), b: instance(5, 3) },
       options: { listed: new Set() },
       deletes: 0,
-      misses: {},
+      // Counted, so one --allow-mass-delete run deletes them (14.14).
+      misses: { a: 6, b: 6 },
       errors: /listed no instances while the snapshot holds 2/,
     },
     {

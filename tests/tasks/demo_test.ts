@@ -122,7 +122,12 @@ Deno.test("runDemo() tells the whole story over HTTP and exits 0", async () => {
     crash,
     /PATCH .*Pod\/edgex-core-data-\S+: readiness Ready\/Running → Failed\/CrashLoopBackOff/,
   );
-  assert.doesNotMatch(crash, /^ {2}(PUT|DELETE|GET) /m);
+  assert.doesNotMatch(crash, /^ {2}(PUT|DELETE) /m);
+  // Each PATCH comes after the pre-write guard's GET of its object.
+  assert.equal(
+    crash.match(/^ {2}GET .*pre-write guard/gm)?.length,
+    crash.match(/^ {2}PATCH /gm)?.length,
+  );
 
   // 5: recovery.
   assert.match(recovered, /edgex-1: Failed → Ready/);
