@@ -34,6 +34,7 @@ import {
   resolvePlacements,
   vfModuleOf,
 } from "./placement.ts";
+import { vnfPlacementOf } from "./annotate.ts";
 import { planWrites } from "./plan.ts";
 import { newReport, toReported } from "./report.ts";
 import { emptySnapshot, readSnapshot, type Snapshot } from "./snapshot.ts";
@@ -86,6 +87,12 @@ export interface InstancePlan {
   held: AaiObject[];
   /** Where its objects live in A&AI. */
   placement?: Placement;
+  /**
+   * Which source placed it: `generic-vnf` (its vf-module's generic-vnf's
+   * tenant, as SO places it) or `region` (config, connectivity-info, the
+   * region's only tenant).
+   */
+  placementSource?: "generic-vnf" | "region";
   /** Why it cannot be placed in A&AI, when it cannot. */
   error?: string;
   /** Things worth knowing that did not stop the plan. */
@@ -165,11 +172,21 @@ export async function planInstance(
   };
   const unplanned = { planned: [], operations: [], aai: [], held: [] };
   if (!planning) return { ...base, ...unplanned };
-  const placement = (await resolvePlacements(pass, [summary.cloudRegion]))
-    .get(summary.cloudRegion)!;
+  // As a pass does: an instance with a vf-module is placed where its
+  // generic-vnf is (SO's placement), else by the region's sources.
+  const vf = await vfModuleOf(pass, instanceId);
+  const known = snapshot.instances[instanceId] ??
+    { cloudRegion: summary.cloudRegion, misses: 0, objects: {} };
+  const vnfPlacement = vf ? await vnfPlacementOf(pass, known, vf) : undefined;
+  const placement = vnfPlacement ??
+    (await resolvePlacements(pass, [summary.cloudRegion]))
+      .get(summary.cloudRegion)!;
   if ("error" in placement) {
     return { ...base, ...unplanned, error: placement.error };
   }
+  const placementSource = vnfPlacement
+    ? "generic-vnf" as const
+    : "region" as const;
   if (verify) {
     // As a rebuild does: our objects A&AI holds that the snapshot lacks.
     await discoverOwned(pass, new Map([[summary.cloudRegion, placement]]), {
@@ -178,7 +195,6 @@ export async function planInstance(
     });
   }
   const desired = desiredObjects(pass, read.resources, placement);
-  const vf = await vfModuleOf(pass, instanceId);
   const relationships = vf ? relationshipsFor(vf, config.aai.apiVersion) : [];
   // A&AI's copies are what check shows: one it cannot read fails the check.
   const unreadable: string[] = [];
@@ -215,6 +231,7 @@ export async function planInstance(
       ? [...held.values()].filter((o): o is AaiObject => o !== null)
       : [],
     placement,
+    placementSource,
   };
 }
 
