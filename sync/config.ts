@@ -176,10 +176,34 @@ const configSchema = z.strictObject({
   /** How long to wait before asking A&AI again for a vf-module it did not have. */
   vfModuleRetry: duration.default(600_000),
   interval: duration.default(30_000),
+  /**
+   * A pass stops starting new work after this long, commits what A&AI
+   * confirmed and exits 75 (14.19). Below the cron interval.
+   */
+  passDeadline: duration.refine((ms) => ms >= 1_000, {
+    message: "must be at least 1s",
+  }).default(600_000),
+  /** What this installation may adopt and delete (14.10). */
+  scope: z.strictObject({
+    /** Only these cloud regions (a shard); absent: every region. */
+    regions: z.union([
+      z.array(z.string().min(1)).min(1),
+      // K8S_AAI_SYNC_SCOPE_REGIONS: comma-separated.
+      z.string().transform((v) => v.split(",").map((r) => r.trim()))
+        .pipe(z.array(z.string().min(1)).min(1)),
+    ]).optional(),
+    /** Earlier k8splugin URLs whose objects are ours too (after a move). */
+    formerK8spluginUrls: z.array(url).default([]),
+  }).default({ formerK8spluginUrls: [] }),
   rules: rulesSchema.default({}),
 });
 
-export type { Config, RegionConfig, RulesConfig } from "./config_type.ts";
+export type {
+  Config,
+  RegionConfig,
+  RulesConfig,
+  ScopeConfig,
+} from "./config_type.ts";
 
 /** Whether two types are assignable both ways. */
 type Same<A, B> = [A] extends [B] ? [B] extends [A] ? true : false : false;
@@ -209,6 +233,8 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   K8S_AAI_SYNC_BULK: "aai.bulk",
   K8S_AAI_SYNC_DELETE_AFTER_MISSES: "deleteAfterMisses",
   K8S_AAI_SYNC_MAX_DELETES: "maxDeletesPerRun",
+  K8S_AAI_SYNC_PASS_DEADLINE: "passDeadline",
+  K8S_AAI_SYNC_SCOPE_REGIONS: "scope.regions",
 };
 
 /** Sets a dotted key in a plain object, creating parents. */

@@ -43,6 +43,17 @@ export interface RulesConfig {
   terminalReasons?: Record<string, string[]> | undefined;
 }
 
+/**
+ * What one installation may adopt and delete: objects whose `selflink`
+ * points at its k8splugin (or a former URL of it), in its regions.
+ */
+export interface ScopeConfig {
+  /** Only these cloud regions (a shard); absent: every region. */
+  regions?: string[] | undefined;
+  /** Earlier k8splugin base URLs whose objects are ours too (after a move). */
+  formerK8spluginUrls: string[];
+}
+
 /** A validated configuration with defaults filled in (durations in ms). */
 export interface Config {
   /** The k8splugin to read. */
@@ -122,6 +133,13 @@ export interface Config {
   vfModuleRetry: number;
   /** Pause between passes of `--watch`, in ms. */
   interval: number;
+  /**
+   * How long one pass may take, in ms: then it starts no new work, commits
+   * what A&AI confirmed and exits 75.
+   */
+  passDeadline: number;
+  /** What this installation may adopt and delete. */
+  scope: ScopeConfig;
   /** Rule tunables. */
   rules: RulesConfig;
 }

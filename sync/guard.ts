@@ -9,7 +9,9 @@
  *   concatenation, so `col`+`a` and `co`+`la` share one id, and a mismatch
  *   is an id collision, never a write;
  * - its `data-owner` passes `mayChange()` (for a delete: exactly ours,
- *   never empty).
+ *   never empty);
+ * - it is in this installation's scope ({@linkcode inInstallation}): its
+ *   `selflink` points at our k8splugin and its region is one of ours (14.10).
  *
  * Pure functions of data; `publish()` does the read (one GET per write to an
  * existing object; a pass that changes nothing sends nothing).
@@ -19,6 +21,7 @@
 
 import type { AaiObject } from "../adapters/aai.ts";
 import { instanceIdOfLabels } from "../adapters/k8splugin.ts";
+import type { Config } from "./config_type.ts";
 import { mayChange, type OwnershipPolicy } from "./plan.ts";
 
 /**
@@ -69,6 +72,87 @@ export function instanceOfHeld(held: AaiObject): string | undefined {
   return instanceIdOfLabels(labels);
 }
 
+/**
+ * What one installation may adopt and delete: objects whose `selflink`
+ * starts with one of `selflinkPrefixes` (its k8splugin, and former URLs of
+ * it), in `regions` when set (a shard).
+ */
+export interface InstallationScope {
+  /** `{k8splugin}/v1/instance/` of the current and former k8splugin URLs. */
+  selflinkPrefixes: string[];
+  /** Its cloud regions; absent: every region. */
+  regions?: readonly string[] | undefined;
+}
+
+/** The selflink prefix of objects published for instances of `k8spluginUrl`. */
+function selflinkPrefix(k8spluginUrl: string): string {
+  return `${k8spluginUrl.replace(/\/+$/, "")}/v1/instance/`;
+}
+
+/**
+ * This installation's scope from its config: `k8splugin.url` and
+ * `scope.formerK8spluginUrls` give the selflink prefixes, `scope.regions`
+ * the regions.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { installationOf } from "./guard.ts";
+ * const config = { k8splugin: { url: "http://k8s:9015/" }, scope: { formerK8spluginUrls: [] } };
+ * assert.deepEqual(installationOf(config).selflinkPrefixes, ["http://k8s:9015/v1/instance/"]);
+ * ```
+ */
+export function installationOf(
+  config: Pick<Config, "scope"> & { k8splugin: { url: string } },
+): InstallationScope {
+  return {
+    selflinkPrefixes: [
+      config.k8splugin.url,
+      ...config.scope.formerK8spluginUrls,
+    ].map(selflinkPrefix),
+    regions: config.scope.regions,
+  };
+}
+
+/** The cloud region of a k8s-resource path (decoded), when it is one. */
+export function regionOfPath(path: string): string | undefined {
+  if (!isK8sResourcePath(path)) return undefined;
+  try {
+    return decodeURIComponent(path.split("/")[5]!);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the object A&AI holds at `path` is this installation's to adopt
+ * or delete: its `selflink` points at our k8splugin, and its region is in
+ * our regions (when the scope names them).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { inInstallation } from "./guard.ts";
+ * const scope = { selflinkPrefixes: ["http://k8s-a/v1/instance/"] };
+ * const path = "/cloud-infrastructure/cloud-regions/cloud-region/o/r/tenants/tenant/t/k8s-resources/k8s-resource/x";
+ * assert.ok(inInstallation(scope, path, { selflink: "http://k8s-a/v1/instance/i/query?Kind=Pod" }));
+ * assert.ok(!inInstallation(scope, path, { selflink: "http://k8s-b/v1/instance/i/query?Kind=Pod" }));
+ * ```
+ */
+export function inInstallation(
+  scope: InstallationScope,
+  path: string,
+  held: AaiObject,
+): boolean {
+  const selflink = typeof held.selflink === "string" ? held.selflink : "";
+  if (!scope.selflinkPrefixes.some((p) => selflink.startsWith(p))) {
+    return false;
+  }
+  if (!scope.regions?.length) return true;
+  const region = regionOfPath(path);
+  return region !== undefined && scope.regions.includes(region);
+}
+
 /** What the guard decided about one write. */
 export type GuardVerdict =
   | { ok: true }
@@ -77,7 +161,9 @@ export type GuardVerdict =
   /** Another owner's (or, for a delete, an unowned) object: left alone. */
   | { ok: false; reason: "owner"; owner: string; message: string }
   /** Another resource behind the same id: an error, never a write. */
-  | { ok: false; reason: "collision"; message: string };
+  | { ok: false; reason: "collision"; message: string }
+  /** Another installation's object (or another shard's): never written. */
+  | { ok: false; reason: "scope"; message: string };
 
 /**
  * Checks the object A&AI holds at `path` before we write to it (`write`:
@@ -88,6 +174,7 @@ export type GuardVerdict =
  * @param expected The resource we mean (key and instance).
  * @param policy Whose objects may be changed (`mayChange()`).
  * @param action `write` or `delete` (a delete needs the owner exactly ours).
+ * @param installation This installation's scope; absent: not checked.
  * @returns `{ ok: true }`, or why the write must not happen.
  *
  * @example
@@ -107,6 +194,7 @@ export function guardHeld(
   expected: ExpectedIdentity,
   policy: OwnershipPolicy,
   action: "write" | "delete",
+  installation?: InstallationScope,
 ): GuardVerdict {
   if (!isK8sResourcePath(path)) {
     return {
@@ -143,6 +231,28 @@ export function guardHeld(
       message: action === "delete"
         ? `Not deleting ${expected.key} (${path}) from A&AI: it belongs to data-owner "${owner}"`
         : `Leaving ${expected.key} alone in A&AI: it belongs to data-owner "${owner}" (use --take-ownership to take it over)`,
+    };
+  }
+  // The selflink tells installations that share an owner apart; another
+  // owner's object taken over (--take-ownership) carries its own selflink.
+  if (
+    installation &&
+    !inInstallation(
+      owner === policy.owner
+        ? installation
+        : { ...installation, selflinkPrefixes: [""] },
+      path,
+      held,
+    )
+  ) {
+    return {
+      ok: false,
+      reason: "scope",
+      message: `Not ${
+        action === "delete" ? "deleting" : "writing to"
+      } ${expected.key} (${path}) in A&AI: it is outside this installation's scope (selflink "${
+        String(held.selflink ?? "")
+      }"; see scope in the README)`,
     };
   }
   return { ok: true };

@@ -189,10 +189,11 @@ export async function planInstance(
     : "region" as const;
   if (verify) {
     // As a rebuild does: our objects A&AI holds that the snapshot lacks.
-    await discoverOwned(pass, new Map([[summary.cloudRegion, placement]]), {
-      regions: [summary.cloudRegion],
-      instances: [instanceId],
-    });
+    await discoverOwned(
+      pass,
+      { regions: [summary.cloudRegion], instances: [instanceId] },
+      new Map([[summary.cloudRegion, placement]]),
+    );
   }
   const desired = desiredObjects(pass, read.resources, placement);
   const relationships = vf ? relationshipsFor(vf, config.aai.apiVersion) : [];

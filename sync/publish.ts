@@ -38,7 +38,7 @@ import { K8spluginError } from "../adapters/k8splugin.ts";
 import { retry } from "../adapters/retry.ts";
 import { diffAgainstAai, type PlannedOperation } from "./diff.ts";
 import { createBody } from "./mapping.ts";
-import { guardHeld } from "./guard.ts";
+import { guardHeld, type InstallationScope } from "./guard.ts";
 import { type OwnerPolicy, policyOf } from "./plan.ts";
 import { describeError } from "./source.ts";
 
@@ -103,6 +103,8 @@ export interface PublishOptions {
   takeOwnership: boolean;
   /** Per other `data-owner`: `skip`, `annotate` or `take` (see `policyOf()`). */
   owners?: Readonly<Record<string, OwnerPolicy>> | undefined;
+  /** This installation's scope; absent: not checked (see `guardHeld()`). */
+  installation?: InstallationScope | undefined;
   /** Send creates, patches and deletes in single transactions. */
   bulk: boolean;
   /** Called for each result as soon as A&AI confirmed it (commit point). */
@@ -207,6 +209,7 @@ export async function publish(
       { key, instanceId: op.instanceId },
       { ...options, ...override },
       action,
+      options.installation,
     );
     if (verdict.ok) return undefined;
     if (verdict.reason === "owner") {

@@ -48,7 +48,13 @@ import {
   recordResult,
   toReported,
 } from "./report.ts";
-import { loadSnapshot, SnapshotWriter } from "./snapshot.ts";
+import {
+  aaiBinding,
+  emptySnapshot,
+  loadSnapshot,
+  SnapshotWriter,
+} from "./snapshot.ts";
+import { installationOf } from "./guard.ts";
 import { isSettled, settlementOf, settlementSalt } from "./settled.ts";
 import { describeError, type InstanceRead, readInstances } from "./source.ts";
 
@@ -91,7 +97,13 @@ export async function runSync(
   const startedMs = performance.now();
   const log = deps.log ?? QUIET;
   const report = newReport(started, dryRun);
-  const scope: Scope = { regions, instances };
+  // An installation's regions (scope.regions, a shard) bound every pass;
+  // --region narrows a pass further.
+  const shard = config.scope.regions;
+  const scope: Scope = {
+    regions: regions.length ? regions : shard ?? [],
+    instances,
+  };
 
   // 1. Load the snapshot while listing (one waits on the disk and the CPU,
   // the other on the network).
@@ -108,8 +120,27 @@ export async function runSync(
     report.warnings.push(message);
     log.warn(message, { movedAside: loaded.movedAside });
   }
+  // The snapshot describes one A&AI (14.13); a lost one, or a rebuild that
+  // did not finish, means finding our objects in A&AI first (14.9).
+  const binding = aaiBinding(config.aai.url, config.aai.apiVersion);
+  let base = loaded.snapshot;
+  if (
+    base.aai &&
+    (base.aai.url !== binding.url || base.aai.apiVersion !== binding.apiVersion)
+  ) {
+    const message =
+      `Snapshot "${config.snapshot}" describes A&AI ${base.aai.url} (${base.aai.apiVersion}), not ${binding.url} (${binding.apiVersion}): rebuilding it from this A&AI`;
+    report.warnings.push(message);
+    log.warn(message);
+    base = emptySnapshot(started);
+    base.rebuildPending = true;
+  }
+  if (loaded.missing || loaded.movedAside) base.rebuildPending = true;
+  const bound = base.aai?.url === binding.url &&
+    base.aai.apiVersion === binding.apiVersion;
+  base.aai = binding;
   // A dry run plans on a copy that is never written.
-  const snapshot = dryRun ? structuredClone(loaded.snapshot) : loaded.snapshot;
+  const snapshot = dryRun ? structuredClone(base) : base;
   const writer = dryRun
     ? undefined
     : new SnapshotWriter(config.snapshot, snapshot, clock);
@@ -126,6 +157,7 @@ export async function runSync(
     rebuild: verify || Boolean(loaded.movedAside) || migrating,
     changed: () => writer?.markChanged(),
   };
+  if (!bound || base !== loaded.snapshot) pass.changed();
   async function finish(): Promise<RunReport> {
     // A migration is recorded once a whole pass went through.
     if (
@@ -168,18 +200,21 @@ export async function runSync(
     pass.changed();
   }
   const listed = listing.value;
-  const summaries = listed.filter((s) => inScope(scope, s.id, s.cloudRegion));
+  const summaries = listed.filter((s) =>
+    inScope(scope, s.id, s.cloudRegion) &&
+    (!shard || shard.includes(s.cloudRegion))
+  );
   report.instances.listed = summaries.length;
-  for (const message of unmatchedScope(scope, listed)) {
+  for (const message of unmatchedScope({ regions, instances }, listed)) {
     report.warnings.push(message);
     log.warn(message);
   }
 
   // 2. Place the regions in play; a rebuild first finds our objects in A&AI.
   const { placements, kubes } = await prepare(pass, summaries);
-  if (pass.rebuild) {
-    await discoverOwned(pass, placements, scope);
-  }
+  const discovered = pass.rebuild || snapshot.rebuildPending
+    ? await discoverOwned(pass, scope)
+    : false;
 
   // 3. Read, plan, publish and commit instance by instance (DESIGN §3 steps
   // 3–8): each instance's writes go out inside its read slot, so a run
@@ -204,6 +239,7 @@ export async function runSync(
       concurrency: config.aai.concurrency,
       limit: aaiLimit,
       ...ownershipOf(pass),
+      installation: installationOf(config),
       bulk: config.aai.bulk,
       warn: (message, properties) => {
         report.warnings.push(message);
@@ -312,6 +348,14 @@ export async function runSync(
     return await finish();
   }
   await send(deletion.deletes);
+  // A rebuild is done once discovery covered every region in scope.
+  if (
+    snapshot.rebuildPending && discovered && regions.length === 0 &&
+    instances.length === 0
+  ) {
+    delete snapshot.rebuildPending;
+    pass.changed();
+  }
   // A&AI unreachable for every write: a temporary failure (exit 75).
   if (sent > 0 && unreachable === sent) report.exitCode = 75;
   for (const id of Object.keys(deletion.misses)) {

@@ -117,6 +117,45 @@ export interface Snapshot {
    * different `owner` setting is refused until `sync --migrate-owner`.
    */
   owner?: string;
+  /**
+   * The A&AI this snapshot describes (URL without credentials, and the API
+   * version): another one means it describes nothing there (14.13).
+   * Absent in files written before the binding; such a file is bound as is.
+   */
+  aai?: AaiBinding;
+  /**
+   * Set while a rebuild (discovery of our objects in A&AI) has not finished
+   * for every region in scope: the next pass resumes it (14.9).
+   */
+  rebuildPending?: boolean;
+}
+
+/** Which A&AI a snapshot describes. */
+export interface AaiBinding {
+  /** Base URL, normalised, without credentials. */
+  url: string;
+  /** Schema version in paths, e.g. `v24`. */
+  apiVersion: string;
+}
+
+/**
+ * The binding of an A&AI URL and API version: the URL without user,
+ * password, query, fragment or trailing slash.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { aaiBinding } from "./snapshot.ts";
+ * assert.deepEqual(aaiBinding("https://AAI:pw@aai.onap:8443/", "v24"), { url: "https://aai.onap:8443", apiVersion: "v24" });
+ * ```
+ */
+export function aaiBinding(url: string, apiVersion: string): AaiBinding {
+  const u = new URL(url);
+  u.username = "";
+  u.password = "";
+  u.search = "";
+  u.hash = "";
+  return { url: u.href.replace(/\/+$/, ""), apiVersion };
 }
 
 /** A snapshot file that cannot be parsed or has an unknown schema. */
@@ -200,6 +239,8 @@ const snapshotSchema = z.object({
   instances: z.record(z.string(), z.unknown()),
   regions: regionsSchema,
   owner: z.string().optional(),
+  aai: z.object({ url: z.string(), apiVersion: z.string() }).optional(),
+  rebuildPending: z.boolean().optional(),
 });
 
 /** Schema 1 (k8s-aai-sync ≤ 0.1): objects in one map with their owned fields. */
@@ -374,6 +415,8 @@ export async function readSnapshot(path: string): Promise<Snapshot> {
 export interface LoadedSnapshot {
   /** The snapshot (empty when the file was absent or corrupt). */
   snapshot: Snapshot;
+  /** The file did not exist (first run, or lost): a rebuild is due. */
+  missing?: boolean;
   /** Where a corrupt file was moved, when it was. */
   movedAside?: string;
   /** The error that made us move it. */
@@ -391,6 +434,11 @@ export async function loadSnapshot(
 ): Promise<LoadedSnapshot> {
   await removeStaleTempFiles(path);
   try {
+    const exists = await Deno.lstat(path).then(() => true, (error) => {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw error;
+    });
+    if (!exists) return { snapshot: emptySnapshot(now), missing: true };
     return { snapshot: await readSnapshot(path) };
   } catch (error) {
     if (!(error instanceof SnapshotSyntaxError)) throw error;
@@ -446,7 +494,9 @@ function writeDocument(file: Deno.FsFile, snapshot: Snapshot): void {
       snapshot.owner === undefined
         ? ""
         : `,"owner":${JSON.stringify(snapshot.owner)}`
-    },"regions":${JSON.stringify(snapshot.regions)},"instances":{`,
+    },"regions":${JSON.stringify(snapshot.regions)}${
+      snapshot.aai ? `,"aai":${JSON.stringify(snapshot.aai)}` : ""
+    }${snapshot.rebuildPending ? `,"rebuildPending":true` : ""},"instances":{`,
   );
   let separator = "";
   for (const id in snapshot.instances) {

@@ -141,16 +141,18 @@ export function demoPasses(
     passes[passes.length - 1]!.story +=
       ` An instance is deleted from A&AI only after ${deleteAfterMisses} successful lists in a row omit it.`;
   }
-  for (let miss = confirm ? 1 : 2; miss <= deleteAfterMisses; miss++) {
+  // A held-back pass still counts its miss, so the operator's one
+  // --allow-mass-delete run deletes once the misses are reached.
+  for (let miss = 2; miss <= deleteAfterMisses; miss++) {
     passes.push({
       step: last,
-      title: confirm && miss === 1
+      title: confirm && miss === 2
         ? "The operator confirms: sync --allow-mass-delete"
         : `Next pass: still gone`,
-      story: confirm && miss === 1
-        ? "Having checked that the instance is really gone, an operator reruns sync with --allow-mass-delete."
+      story: confirm && miss === 2
+        ? "Having checked that the instance is really gone, an operator reruns sync with --allow-mass-delete once."
         : "",
-      laterMinutes: miss - (confirm ? 0 : 1),
+      laterMinutes: miss - 1,
       allowMassDelete: confirm,
       heldBack: false,
     });
@@ -428,13 +430,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       }
       for (const id of views.keys()) {
         if (present.has(id)) continue;
-        // A held-back pass (empty list) counts no miss.
-        const count = (misses.get(id) ?? 0) +
-          (report.errors.length === 0 ? 1 : 0);
+        // A held-back pass (empty list) deletes nothing but counts its miss.
+        const count = (misses.get(id) ?? 0) + 1;
         misses.set(id, count);
         out(
-          count === 0
-            ? `${id}: gone from k8splugin's list, but the list is empty: deletion held back`
+          report.deletesHeld > 0 || report.errors.length > 0
+            ? `${id}: gone from k8splugin's list, but the list is empty: deletion held back (miss ${count} of ${config.deleteAfterMisses})`
             : count < config.deleteAfterMisses
             ? `${id}: gone from k8splugin's list (miss ${count} of ${config.deleteAfterMisses}): its A&AI objects are kept for now`
             : `${id}: gone from k8splugin's list ${count} times in a row: its A&AI objects are deleted`,
