@@ -267,7 +267,12 @@ export function parseConfig(
   if (result.success) return result.data;
   const messages = result.error.issues.map((issue) => {
     const key = issue.path.map(String).join(".");
-    const origin = origins[key];
+    // A variable that sets a whole map (K8S_AAI_SYNC_OWNERS) is named for
+    // its entries too.
+    const origin = origins[key] ??
+      issue.path.map((_, i) =>
+        origins[issue.path.slice(0, i).map(String).join(".")]
+      ).findLast((o) => o !== undefined);
     const where = origin ? `${origin} (${key})` : `"${key || "(root)"}"`;
     let message = issue.message;
     if (issue.code === "invalid_type" && issue.input === undefined) {
