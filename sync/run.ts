@@ -18,7 +18,11 @@ import {
 } from "./deletion.ts";
 import { leftAlone, type PlannedOperation } from "./diff.ts";
 import { readHeld } from "./held.ts";
-import { type DesiredObject, relationshipsFor } from "./mapping.ts";
+import {
+  DATA_SOURCE,
+  type DesiredObject,
+  relationshipsFor,
+} from "./mapping.ts";
 import {
   type Pass,
   QUIET,
@@ -265,6 +269,9 @@ export async function runSync(
         k8splugin: config.k8splugin.url,
         owner: config.owner,
         labelPrefix: config.labelPrefix,
+        // A new data-source value (k8splugin → K8sPlugin) is a migration:
+        // settled instances are read afresh once.
+        dataSource: DATA_SOURCE,
         aai: config.aai.apiVersion,
         placements: [...placements].sort(([a], [b]) => a < b ? -1 : 1),
       }),

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { HttpAaiClient, HttpK8spluginClient } from "../../adapters/mod.ts";
-import { planInstance, runSync } from "../../sync/mod.ts";
+import { fingerprintOf, planInstance, runSync } from "../../sync/mod.ts";
 import {
   deployment,
   expectedPath,
@@ -841,4 +841,34 @@ Deno.test("runSync() warns when --region or --instance matches nothing k8splugin
     instances: ["app-1"],
   });
   assert.deepEqual(matching.warnings, []);
+});
+
+Deno.test("runSync() migrates objects written with the old data-source k8splugin to K8sPlugin: one guarded PATCH each, once", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  await runSync(w.deps, { config: w.config });
+  // As an older version left them: data-source "k8splugin" in A&AI and in
+  // the snapshot's fingerprints, settled under the older settlement salt.
+  const snapshot = JSON.parse(await Deno.readTextFile(w.config.snapshot));
+  const instance = snapshot.instances["app-1"];
+  delete instance.settled;
+  for (const [path, body] of k8sResources(w)) {
+    w.aai.state.put(path, { ...body, "data-source": "k8splugin" });
+    instance.objects[path].fieldsDigest = fingerprintOf({
+      selflink: String(body.selflink),
+      "data-source": "k8splugin",
+    }).fieldsDigest;
+  }
+  delete snapshot.digest;
+  await Deno.writeTextFile(w.config.snapshot, JSON.stringify(snapshot));
+  w.aai.state.resetCounts();
+  const migrated = await runSync(w.deps, { config: w.config });
+  assert.equal(migrated.exitCode, 0, migrated.errors.join("\n"));
+  assert.equal(w.aai.state.counts.byMethod.PATCH, 3);
+  assert.equal(w.aai.state.counts.byMethod.GET, 3, "the guard's reads");
+  for (const body of k8sResources(w).values()) {
+    assert.equal(body["data-source"], "K8sPlugin");
+  }
+  w.aai.state.resetCounts();
+  await runSync(w.deps, { config: w.config });
+  assert.equal(w.aai.state.counts.total, 0, "once");
 });
