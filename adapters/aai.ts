@@ -332,6 +332,8 @@ export interface AaiExchange extends Exchange {
 
 /** Options of {@linkcode HttpAaiClient}. */
 export interface HttpAaiClientOptions {
+  /** Aborts every request, retries included (a pass deadline). */
+  signal?: AbortSignal | undefined;
   /** e.g. `http://aai.onap:80` or `https://aai.onap:8443` (without `/aai/v24`). */
   baseUrl: string;
   /** Schema version in paths (default `v24`, the first with k8s-resource). */
@@ -463,6 +465,7 @@ export class HttpAaiClient implements AaiClient {
       ...(options.recordDir !== undefined
         ? { recordDir: options.recordDir }
         : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
       ...(onExchange
         ? {
           onExchange(exchange: Exchange) {

@@ -8,12 +8,17 @@
  * Permissions: `--allow-net` for the peer; `--allow-read` for `caFile`;
  * `--allow-write` for `recordDir`.
  *
- * TLS: `caFile` goes through `Deno.createHttpClient({caCerts})`. Deno 2.9's
- * fetch has no per-client way to skip certificate verification (only the
- * process-wide `--unsafely-ignore-certificate-errors` flag), so `insecure:
- * true` sends HTTPS requests through `node:https` with
- * `rejectUnauthorized: false` instead (checked against a self-signed
- * `Deno.serve` in tests/adapters/http_test.ts).
+ * TLS: without options, Deno's fetch and the system's trust store. With
+ * `caFile`, HTTPS goes through `node:https` with `ca`: Deno's fetch
+ * (`Deno.createHttpClient({caCerts})`, rustls/webpki) refuses the common
+ * `openssl req -x509` self-signed certificate, because OpenSSL marks it
+ * `CA:TRUE` and webpki will not accept a CA certificate as the server's own
+ * ("invalid peer certificate: CaUsedAsEndEntity"); `node:https` verifies the
+ * chain and the host name and accepts it (#17). Deno 2.9's fetch has no
+ * per-client way to skip verification either (only the process-wide
+ * `--unsafely-ignore-certificate-errors` flag), so `insecure: true` also uses
+ * `node:https`, with `rejectUnauthorized: false`. Both are checked against a
+ * `Deno.serve` TLS listener in tests/faults/tls_test.ts.
  *
  * Recording (`recordDir`): one JSON file per exchange, named
  * `<time>-<seq>-<method>-<path>.json`, holding `{peer, request: {method, url,
@@ -58,6 +63,11 @@ export interface HttpClientOptions {
   recordDir?: string;
   /** Called after each attempt, for logging and metrics (everything redacted). */
   onExchange?: (exchange: Exchange) => void;
+  /**
+   * Aborts every request of this client, its retries and backoff included
+   * (a pass deadline); a request started after it fired fails at once.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** One attempt of a request, as reported to `onExchange` (secrets redacted). */
@@ -122,8 +132,12 @@ export class HttpTransportError extends Error {
   readonly kind: HttpTransportErrorKind;
   /** Transport errors are always worth another try later. */
   readonly retryable = true;
+  /** The peer did not answer at all: "try later" (exit 75), see {@linkcode isPeerUnavailable}. */
+  readonly unavailable = true;
   /** How many attempts were made. */
   readonly attempts: number;
+  /** What went wrong, without the peer, URL or attempts (already redacted). */
+  readonly detail: string;
 
   /** Builds the error; `detail` must already be redacted. */
   constructor(
@@ -150,7 +164,38 @@ export class HttpTransportError extends Error {
     this.url = init.url;
     this.kind = init.kind;
     this.attempts = attempts;
+    this.detail = init.detail;
   }
+
+  /** `GET <url>: <detail> (after N attempts)`: for callers that name the peer themselves. */
+  get where(): string {
+    return `${this.method} ${this.url}: ${this.detail}${
+      this.attempts > 1 ? ` (after ${this.attempts} attempts)` : ""
+    }`;
+  }
+}
+
+/**
+ * Whether an error means the peer is unavailable rather than wrong: no answer
+ * after the retries (refused, timed out, reset: {@linkcode HttpTransportError}
+ * or an adapter error wrapping one), or a 5xx that persisted through the
+ * retries on an error marked `retryable`. Such a pass exits 75 (EX_TEMPFAIL).
+ */
+export function isPeerUnavailable(error: unknown): boolean {
+  const e = error as
+    | {
+      unavailable?: unknown;
+      retryable?: unknown;
+      status?: unknown;
+      cause?: unknown;
+    }
+    | null
+    | undefined;
+  if (!e || typeof e !== "object") return false;
+  if (e.unavailable === true) return true;
+  if (e.retryable !== true) return false;
+  if (typeof e.status === "number") return e.status >= 500;
+  return e.cause instanceof HttpTransportError || e.cause === undefined;
 }
 
 /** A response body that is not the JSON it should be. */
@@ -199,8 +244,15 @@ const SECRET_HEADERS = new Set([
 const SECRET_KEYS =
   /^(password|passwd|token|secret|kubeconfig|client-key-data|client-certificate-data|authorization)$/i;
 
+/**
+ * A credential in free text: `Basic <base64>`, `Bearer <token>`, whatever the
+ * header name around it (A&AI error pages echo request headers).
+ */
+const CREDENTIAL =
+  /\b(Basic|Bearer|Negotiate|Digest)\s+(?!REDACTED)[A-Za-z0-9._~+/=-]{4,}/gi;
+
 /** What one attempt yields before retries are decided. */
-interface RawResponse {
+export interface RawResponse {
   status: number;
   headers: Headers;
   text: string;
@@ -285,7 +337,6 @@ export class HttpClient {
   readonly #options: HttpClientOptions;
   readonly #base: URL;
   readonly #secrets: string[];
-  #client: Deno.HttpClient | undefined;
   #ca: string | undefined;
   #sequence = 0;
 
@@ -309,8 +360,17 @@ export class HttpClient {
     this.#base = base;
     this.#secrets = [];
     if (password) {
-      this.#secrets.push(password, encodeURIComponent(password));
-      this.#secrets.push(btoa(`${username ?? ""}:${password}`));
+      const basic = btoa(`${username ?? ""}:${password}`);
+      // Longest first, so a longer form is never cut by a shorter one.
+      this.#secrets.push(
+        ...new Set([
+          basic,
+          basic.replace(/=+$/, ""),
+          encodeURIComponent(password),
+          password,
+        ]),
+      );
+      this.#secrets.sort((a, b) => b.length - a.length);
     }
   }
 
@@ -324,13 +384,18 @@ export class HttpClient {
     return this.#base.href.replace(/\/+$/, "");
   }
 
-  /** Replaces every known secret in `text` by `REDACTED`. */
+  /**
+   * Replaces every known secret in `text` by `REDACTED`: the password (plain,
+   * percent-encoded, base64 of `user:password` with and without padding) and
+   * any `Basic …`/`Bearer …` credential, e.g. in an error page that echoes
+   * the request's headers (#7).
+   */
   redact(text: string): string {
     let out = text;
     for (const secret of this.#secrets) {
       if (secret) out = out.split(secret).join(REDACTED);
     }
-    return out;
+    return out.replace(CREDENTIAL, `$1 ${REDACTED}`);
   }
 
   /**
@@ -351,6 +416,10 @@ export class HttpClient {
       : typeof init.body === "string"
       ? init.body
       : JSON.stringify(init.body);
+    const signal = this.#options.signal && init.signal
+      ? AbortSignal.any([this.#options.signal, init.signal])
+      : init.signal ?? this.#options.signal;
+    signal?.throwIfAborted();
     const retries = this.#options.retries ?? 3;
     const minBackoff = this.#options.minBackoffMs ?? 200;
     const maxBackoff = this.#options.maxBackoffMs ?? 5_000;
@@ -365,7 +434,7 @@ export class HttpClient {
             headers,
             body,
             attempt,
-            init.signal,
+            signal,
           );
           if (
             response.status >= 500 && attempt <= retries &&
@@ -380,7 +449,7 @@ export class HttpClient {
           // p-retry's own delay is off: full jitter is done below.
           minTimeout: 0,
           maxTimeout: 0,
-          ...(init.signal ? { signal: init.signal } : {}),
+          ...(signal ? { signal } : {}),
           shouldRetry: ({ error }) =>
             error instanceof RetryableStatus ||
             error instanceof HttpTransportError,
@@ -390,7 +459,7 @@ export class HttpClient {
               maxBackoff,
               minBackoff * 2 ** (attemptNumber - 1),
             );
-            await sleep(Math.random() * cap, init.signal);
+            await sleep(Math.random() * cap, signal);
           },
         },
       );
@@ -405,7 +474,7 @@ export class HttpClient {
           method: error.method,
           url: error.url,
           kind: error.kind,
-          detail: error.message.replace(/^Cannot reach .*?: /, ""),
+          detail: error.detail,
           attempts,
         }, { cause: error.cause });
       }
@@ -415,8 +484,7 @@ export class HttpClient {
 
   /** Releases the TLS client, if any. */
   close(): void {
-    this.#client?.close();
-    this.#client = undefined;
+    // Nothing is held between requests (node:https requests use no agent).
   }
 
   /** Releases the TLS client, if any (`using`). */
@@ -460,13 +528,18 @@ export class HttpClient {
 
   #response(method: string, url: string, raw: RawResponse): HttpResponse {
     const peer = this.#options.peer;
+    // An error body ends up in messages and logs: redact it here, once, for
+    // every adapter. Success bodies are data (and big): left as sent.
+    const text = raw.status >= 200 && raw.status < 300
+      ? raw.text
+      : this.redact(raw.text);
     return {
       status: raw.status,
       headers: raw.headers,
-      text: raw.text,
+      text,
       json(): unknown {
         try {
-          return JSON.parse(raw.text);
+          return JSON.parse(text);
         } catch (error) {
           throw new HttpBodyError({
             peer,
@@ -501,9 +574,15 @@ export class HttpClient {
       requestHeaders: this.#redactHeaders(headers),
     };
     try {
-      const response = this.#options.insecure === true &&
-          url.startsWith("https:")
-        ? await insecureFetch(method, url, headers, body, attemptSignal)
+      const https = url.startsWith("https:");
+      const response = https && this.#options.insecure === true
+        ? await nodeFetch(method, url, headers, body, attemptSignal, {
+          rejectUnauthorized: false,
+        })
+        : https && this.#options.caFile
+        ? await nodeFetch(method, url, headers, body, attemptSignal, {
+          ca: await this.#caPem(),
+        })
         : await this.#fetch(method, url, headers, body, attemptSignal);
       exchange.status = response.status;
       exchange.durationMs = performance.now() - started;
@@ -531,6 +610,12 @@ export class HttpClient {
     }
   }
 
+  /** The CA file's PEM, read once. */
+  async #caPem(): Promise<string> {
+    this.#ca ??= await Deno.readTextFile(this.#options.caFile as string);
+    return this.#ca;
+  }
+
   async #fetch(
     method: string,
     url: string,
@@ -538,16 +623,11 @@ export class HttpClient {
     body: string | undefined,
     signal: AbortSignal,
   ): Promise<RawResponse> {
-    if (this.#options.caFile && url.startsWith("https:") && !this.#client) {
-      this.#ca ??= await Deno.readTextFile(this.#options.caFile);
-      this.#client = Deno.createHttpClient({ caCerts: [this.#ca] });
-    }
     const response = await fetch(url, {
       method,
       headers,
       ...(body !== undefined ? { body } : {}),
       signal,
-      ...(this.#client ? { client: this.#client } : {}),
     });
     const text = await response.text();
     return { status: response.status, headers: response.headers, text };
@@ -625,22 +705,33 @@ function hasHeader(headers: Record<string, string>, name: string): boolean {
 }
 
 /**
- * HTTPS without certificate verification, through `node:https` (Deno's fetch
- * cannot do it per client; see the module doc).
+ * HTTPS through `node:https`: with `ca` (the CA file: verified, and a
+ * self-signed certificate accepted as its own CA), or without verification
+ * (`rejectUnauthorized: false`, the insecure switch). See the module doc.
+ * Shared with the kube adapter (a kubeconfig's `insecure-skip-tls-verify`).
  */
-function insecureFetch(
+export function nodeFetch(
   method: string,
   url: string,
   headers: Record<string, string>,
   body: string | undefined,
   signal: AbortSignal,
+  tls: {
+    ca?: string;
+    cert?: string;
+    key?: string;
+    rejectUnauthorized?: boolean;
+  },
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const request = https.request(url, {
       method,
       headers,
-      rejectUnauthorized: false,
+      ...tls,
+      // A fresh connection per request: the default agent would keep
+      // sockets (and the test sanitizers would see them) after close().
+      agent: false,
     }, (response: IncomingMessage) => {
       const chunks: Uint8Array[] = [];
       response.on("data", (chunk: Uint8Array) => chunks.push(chunk));

@@ -265,7 +265,15 @@ export class K8spluginError extends Error {
 /** Options of {@linkcode HttpK8spluginClient}: the HTTP layer's, `peer` defaulting to `"k8splugin"`. */
 export type HttpK8spluginClientOptions =
   & Omit<HttpClientOptions, "peer">
-  & { peer?: string };
+  & {
+    peer?: string;
+    /**
+     * Told about each entry of the instance list that was skipped as
+     * unreadable (k8splugin lists zero-valued rows, `id: ""`, for records it
+     * cannot read); the rest of the list is kept.
+     */
+    onSkippedEntry?: (message: string) => void;
+  };
 
 const stringMap = z.record(z.string(), z.string());
 
@@ -404,13 +412,16 @@ function toGvk(
  */
 export class HttpK8spluginClient implements K8spluginClient {
   readonly #http: HttpClient;
+  readonly #onSkippedEntry: ((message: string) => void) | undefined;
 
   /** Stores the options (nothing is opened until the first call). */
   constructor(options: HttpK8spluginClientOptions) {
+    const { onSkippedEntry, ...http } = options;
     this.#http = new HttpClient({
-      ...options,
+      ...http,
       peer: options.peer ?? "k8splugin",
     });
+    this.#onSkippedEntry = onSkippedEntry;
   }
 
   /** The base URL, without credentials. */
@@ -437,10 +448,37 @@ export class HttpK8spluginClient implements K8spluginClient {
     const data = this.#parse(
       what,
       undefined,
-      z.array(summarySchema).nullable(),
+      z.array(z.unknown()).nullable(),
       response,
     );
-    return (data ?? []).map(toSummary);
+    // One unreadable row must not hide every other instance (#6): real
+    // k8splugin lists `{"id": "", …}` for a record it cannot decode.
+    const summaries: InstanceSummary[] = [];
+    for (const [index, entry] of (data ?? []).entries()) {
+      const parsed = summarySchema.safeParse(entry);
+      if (parsed.success) {
+        summaries.push(toSummary(parsed.data));
+        continue;
+      }
+      const issue = parsed.error.issues[0];
+      const id = (entry as { id?: unknown } | null)?.id;
+      this.#onSkippedEntry?.(
+        `Skipping entry ${index}${
+          typeof id === "string" && id ? ` (instance "${id}")` : ""
+        } of k8splugin's instance list: ${
+          fieldPath(issue?.path ?? []) || "the entry"
+        } ${
+          issue?.code === "too_small"
+            ? "is empty"
+            : issue?.code === "invalid_type"
+            ? `is not a${
+              /^[aeiou]/.test(issue.expected) ? "n" : ""
+            } ${issue.expected}`
+            : "is invalid"
+        }; the other entries are kept`,
+      );
+    }
+    return summaries;
   }
 
   /** Reads one instance with its chart resources. */
@@ -561,16 +599,9 @@ export class HttpK8spluginClient implements K8spluginClient {
       });
     } catch (error) {
       if (error instanceof HttpTransportError) {
+        // Once each: the URL, what happened, how many attempts.
         throw new K8spluginError(
-          `${what}: ${
-            error.kind === "Reset"
-              ? "the connection dropped without a response"
-              : error.kind === "Timeout"
-              ? "timed out"
-              : error.kind === "Refused"
-              ? "connection refused"
-              : error.message
-          }${error.attempts > 1 ? ` (after ${error.attempts} attempts)` : ""}`,
+          `${what}: ${error.where}`,
           { kind: "Transient", instanceId, request },
           { cause: error },
         );

@@ -19,8 +19,9 @@
  *
  * Kubeconfig pitfalls handled: a plain `http://` server is accepted (there is
  * no TLS to verify); `insecure-skip-tls-verify` over `https://` is refused
- * (Deno's fetch cannot skip verification per client: give
- * `certificate-authority-data`). No error ever carries a response body or a
+ * unless the operator allows it (`allowInsecure`), and then goes through
+ * `node:https` without verification (Deno's fetch cannot skip verification
+ * per client). No error ever carries a response body or a
  * header; 403s name the missing permission.
  *
  * Permissions: `--allow-net`, `--allow-env` (client-node reads it when
@@ -31,6 +32,7 @@
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import pLimit from "p-limit";
+import { nodeFetch } from "./http.ts";
 import {
   apiVersionOf,
   type Gvk,
@@ -207,6 +209,12 @@ export interface KubeClientOptions {
   instanceLabel?: string;
   /** Called after every HTTP exchange (for logs and metrics); `path` includes the query. */
   onRequest?: (exchange: KubeExchange) => void;
+  /**
+   * Honour a kubeconfig's `insecure-skip-tls-verify: true` over https (no
+   * certificate check). Off by default: such a kubeconfig is refused unless
+   * the operator allows it (`regions.<r>.allowInsecureSkipTlsVerify`).
+   */
+  allowInsecure?: boolean;
 }
 
 /** One HTTP exchange with the API server, as reported to `onRequest`. */
@@ -229,7 +237,27 @@ export interface KubeExchange {
 interface Transport {
   server: string;
   client?: Deno.HttpClient;
+  /** Skip certificate verification (an allowed `insecure-skip-tls-verify`). */
+  insecure?: { cert?: string; key?: string };
   headers(): Promise<Record<string, string>>;
+}
+
+/** A GET without certificate verification, shaped like fetch's Response for #request. */
+async function insecureGet(
+  url: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  tls: { cert?: string; key?: string },
+): Promise<{ status: number; ok: boolean; text(): Promise<string> }> {
+  const raw = await nodeFetch("GET", url, headers, undefined, signal, {
+    ...tls,
+    rejectUnauthorized: false,
+  });
+  return {
+    status: raw.status,
+    ok: raw.status >= 200 && raw.status < 300,
+    text: () => Promise.resolve(raw.text),
+  };
 }
 
 /** `deployments.apps` / `pods`, as the API server names resources. */
@@ -428,9 +456,12 @@ export class KubeClient implements KubeSource {
         currentContext: kc.currentContext,
       });
       kc = relaxed;
-    } else if (server.startsWith("https:") && cluster.skipTLSVerify) {
+    } else if (
+      server.startsWith("https:") && cluster.skipTLSVerify &&
+      !this.#options.allowInsecure
+    ) {
       throw configError(
-        "insecure-skip-tls-verify is not supported over https: set certificate-authority-data (or certificate-authority) instead",
+        `insecure-skip-tls-verify is refused: set certificate-authority-data (or certificate-authority) instead, or allow it with regions.${region}.allowInsecureSkipTlsVerify: true`,
       );
     } else if (!server.startsWith("https:") && !server.startsWith("http:")) {
       throw configError(`server "${server}" is not an http(s) URL`);
@@ -481,7 +512,17 @@ export class KubeClient implements KubeSource {
     }
     const first = await options();
     let client: Deno.HttpClient | undefined;
-    if (server.startsWith("https:") && (first.ca || first.cert)) {
+    // Allowed insecure-skip-tls-verify: Deno's fetch cannot skip
+    // verification per client, node:https can (adapters/http.ts).
+    const insecure = server.startsWith("https:") && cluster.skipTLSVerify
+      ? {
+        ...(first.cert ? { cert: first.cert } : {}),
+        ...(first.key ? { key: first.key } : {}),
+      }
+      : undefined;
+    if (
+      !insecure && server.startsWith("https:") && (first.ca || first.cert)
+    ) {
       try {
         client = Deno.createHttpClient({
           ...(first.ca ? { caCerts: [first.ca] } : {}),
@@ -502,6 +543,7 @@ export class KubeClient implements KubeSource {
     return {
       server,
       ...(client ? { client } : {}),
+      ...(insecure ? { insecure } : {}),
       async headers() {
         // Computed per request so exec/OIDC/token-file credentials stay fresh.
         if (pending) {
@@ -550,7 +592,14 @@ export class KubeClient implements KubeSource {
           signal: abort.signal,
         };
         if (transport.client) init.client = transport.client;
-        const response = await fetch(transport.server + path, init);
+        const response = transport.insecure
+          ? await insecureGet(
+            transport.server + path,
+            init.headers as Record<string, string>,
+            abort.signal,
+            transport.insecure,
+          )
+          : await fetch(transport.server + path, init);
         status = response.status;
         const text = await response.text();
         if (response.ok) {
@@ -1098,6 +1147,8 @@ export interface KubeRegionConfig {
   kubeconfigPath?: string;
   /** Context to use instead of the kubeconfig's current-context. */
   context?: string;
+  /** Honour `insecure-skip-tls-verify` in this region's kubeconfig. */
+  allowInsecure?: boolean;
 }
 
 /** Options of {@linkcode KubeClients}. */
@@ -1132,6 +1183,7 @@ export class KubeClients {
     const options: KubeClientOptions = {
       ...clientOptions,
       ...(config?.context !== undefined ? { context: config.context } : {}),
+      ...(config?.allowInsecure ? { allowInsecure: true } : {}),
     };
     let client: KubeClient | undefined;
     if (config?.kubeconfig !== undefined) {

@@ -45,19 +45,30 @@ export interface Condition {
 const SPLIT_PATHS = new Map<string, readonly string[]>();
 
 /**
- * Parsed conditions per raw list: the preamble and the Kind rule both read
- * them, and owner rules re-read pods. The cache lives for one evaluator
- * ({@linkcode startParsing} is called by `createEvaluator()`), so an object
- * changed in place between two `evaluate()` calls is parsed afresh.
+ * Parsed conditions per raw list, owned by one evaluator: the preamble and
+ * the Kind rule both read them, and owner rules re-read pods. Each
+ * `createEvaluator()` makes its own, so evaluators never share or reset each
+ * other's cache, and an object changed in place between two `evaluate()`
+ * calls is parsed afresh.
  */
-let parsedConditions = new WeakMap<
-  readonly Fields[],
-  { path: string; conditions: Condition[] }
->();
+export class ConditionCache {
+  #parsed = new WeakMap<
+    readonly Fields[],
+    { path: string; conditions: Condition[] }
+  >();
 
-/** Starts a fresh parse cache; called once per evaluator. */
-export function startParsing(): void {
-  parsedConditions = new WeakMap();
+  /** The parsed conditions of `list` read at `path`, if cached. */
+  get(list: readonly Fields[], path: string): Condition[] | undefined {
+    const cached = this.#parsed.get(list);
+    return cached !== undefined && cached.path === path
+      ? cached.conditions
+      : undefined;
+  }
+
+  /** Remembers the parsed conditions of `list` read at `path`. */
+  set(list: readonly Fields[], path: string, conditions: Condition[]): void {
+    this.#parsed.set(list, { path, conditions });
+  }
 }
 
 /** True for a non-null, non-array object. */
@@ -229,15 +240,23 @@ export function timeAt(object: unknown, path: string): number | undefined {
   );
 }
 
-/** Reads `status.conditions` (or another conditions list) tolerantly. */
+/**
+ * Reads `status.conditions` (or another conditions list) tolerantly; with
+ * the evaluator's `cache` (`context.conditionCache`), each list is parsed once.
+ */
 export function conditionsAt(
   object: unknown,
+  cache?: ConditionCache,
   path = "status.conditions",
 ): Condition[] {
+  // An empty map where the list belongs (`conditions: {}`, as some
+  // controllers and hand-written objects have it) holds no condition.
+  const raw = valueAt(object, path);
+  if (isRecord(raw) && Object.keys(raw).length === 0) return [];
   const list = recordsAt(object, path);
   if (list.length === 0) return [];
-  const cached = parsedConditions.get(list);
-  if (cached !== undefined && cached.path === path) return cached.conditions;
+  const cached = cache?.get(list, path);
+  if (cached !== undefined) return cached;
   const out: Condition[] = [];
   for (let i = 0; i < list.length; i++) {
     const entry = list[i] as Fields;
@@ -245,7 +264,10 @@ export function conditionsAt(
     const generation = entry["observedGeneration"];
     out.push({
       type: entryString(entry, "type", at),
-      status: entryString(entry, "status", at),
+      // A boolean status (hand-written objects) means the same as its string.
+      status: typeof entry["status"] === "boolean"
+        ? (entry["status"] ? "True" : "False")
+        : entryString(entry, "status", at),
       reason: entryString(entry, "reason", at),
       message: entryString(entry, "message", at),
       lastTransitionMs: entryTime(entry, "lastTransitionTime", at),
@@ -256,7 +278,7 @@ export function conditionsAt(
           : undefined,
     });
   }
-  parsedConditions.set(list, { path, conditions: out });
+  cache?.set(list, path, out);
   return out;
 }
 

@@ -5,7 +5,7 @@
  * | Check | Verdict |
  * |---|---|
  * | `metadata.deletionTimestamp` set | Pending `Terminating`; Failed `TerminationStuck` after `terminatingTimeoutMs` |
- * | `status.observedGeneration` an integer `< metadata.generation` | Pending `ObservedGenerationLag` |
+ * | `status.observedGeneration` an integer (or a numeric string, Argo Rollouts ≥ 1.0) `< metadata.generation` | Pending `ObservedGenerationLag` |
  * | controller kinds with `metadata.generation` but no `status.observedGeneration` | Pending `ObservedGenerationLag` |
  * | a condition whose own `observedGeneration < metadata.generation` | Pending `StaleCondition` |
  *
@@ -61,6 +61,20 @@ export function preamble(
         `generation ${generation} not yet observed: status.observedGeneration is missing`,
       );
     }
+  } else if (
+    typeof observed === "string" && /^[0-9]{1,9}$/.test(observed) &&
+    Number(observed) < generation
+  ) {
+    // Argo Rollouts ≥ 1.0 writes the generation as a numeric string ("1");
+    // older ones wrote a pod-template hash, which this pattern leaves alone.
+    return pending(
+      "ObservedGenerationLag",
+      `generation ${generation} not yet observed (status.observedGeneration "${observed}")`,
+    );
+  } else if (
+    typeof observed === "string" && /^[0-9]{1,9}$/.test(observed)
+  ) {
+    // A numeric string at or past the generation: observed.
   } else if (typeof observed !== "number" || !Number.isInteger(observed)) {
     warnings.push(
       `status.observedGeneration is ${
@@ -74,7 +88,7 @@ export function preamble(
     );
   }
 
-  for (const condition of conditionsAt(object)) {
+  for (const condition of conditionsAt(object, context.conditionCache)) {
     if (
       condition.observedGeneration !== undefined &&
       condition.observedGeneration < generation
@@ -121,7 +135,10 @@ function terminating(
  * transition/update times. `undefined` when the object carries no such
  * evidence — then a stall cannot be told apart from slow progress.
  */
-export function lastStatusChange(object: KubeObject): number | undefined {
+export function lastStatusChange(
+  object: KubeObject,
+  context: RuleContext,
+): number | undefined {
   let last: number | undefined;
   try {
     for (const entry of recordsAt(object, "metadata.managedFields")) {
@@ -134,7 +151,7 @@ export function lastStatusChange(object: KubeObject): number | undefined {
   } catch {
     // managedFields are bookkeeping; a malformed entry only loses evidence.
   }
-  for (const condition of conditionsAt(object)) {
+  for (const condition of conditionsAt(object, context.conditionCache)) {
     for (const time of [condition.lastTransitionMs, condition.lastUpdateMs]) {
       if (time !== undefined && (last === undefined || time > last)) {
         last = time;
@@ -145,26 +162,88 @@ export function lastStatusChange(object: KubeObject): number | undefined {
 }
 
 /**
+ * The clock of a Pending verdict with `reason` when the object carries no
+ * status timestamps: since when the caller has seen it Pending with that
+ * reason (`context.pendingSince`), else now — the caller starts remembering
+ * now, so the stall timeout is due `stallTimeoutMs` from now (reported through
+ * `hasElapsed`, so a settled instance is judged again then).
+ */
+export function pendingClock(context: RuleContext, reason: string): number {
+  const mark = context.pendingSince;
+  if (mark !== undefined && mark.reason === reason) {
+    const since = mark.since.getTime();
+    if (!Number.isNaN(since)) return Math.min(since, context.now.getTime());
+  }
+  return context.now.getTime();
+}
+
+/**
  * Escalates a Pending verdict to Failed `NoProgress` when the status has not
  * changed for `stallTimeoutMs` (reference §4 step 5), for kinds without a
- * native deadline. Other verdicts pass through.
+ * native deadline. The clock is `since` (default: the object's last status
+ * change); an object without status timestamps falls back on the caller's
+ * memory ({@linkcode pendingClock}). Other verdicts pass through.
  */
 export function escalateIfStalled(
   object: KubeObject,
   context: RuleContext,
   result: Readiness,
-  since: number | undefined = lastStatusChange(object),
+  since: number | undefined = lastStatusChange(object, context),
 ): Readiness {
-  if (result.verdict !== "Pending" || since === undefined) return result;
-  if (!hasElapsed(context, since, context.options.stallTimeoutMs)) {
+  if (result.verdict !== "Pending") return result;
+  if (since !== undefined) return escalateFrom(context, result, since, false);
+  return escalateFrom(
+    context,
+    result,
+    pendingClock(context, result.reason),
+    true,
+  );
+}
+
+/**
+ * {@linkcode escalateIfStalled} for custom resources (generic rule, health
+ * catalog), whose Pending reason is the controller's own: the clock is the
+ * earlier of the last status change and the caller's `pendingSince` for the
+ * same reason. A controller that retries rewrites its conditions (and
+ * `managedFields` times) at every attempt, which would push a clock based on
+ * status changes out indefinitely; the verdict's reason has not moved (issue 16).
+ */
+export function escalateCustomResource(
+  object: KubeObject,
+  context: RuleContext,
+  result: Readiness,
+): Readiness {
+  if (result.verdict !== "Pending") return result;
+  const last = lastStatusChange(object, context);
+  const mark = context.pendingSince;
+  const remembered = mark !== undefined && mark.reason === result.reason
+    ? pendingClock(context, result.reason)
+    : undefined;
+  if (remembered !== undefined && (last === undefined || remembered < last)) {
+    return escalateFrom(context, result, remembered, true);
+  }
+  return escalateIfStalled(object, context, result, last);
+}
+
+function escalateFrom(
+  context: RuleContext,
+  result: Readiness,
+  start: number,
+  remembered: boolean,
+): Readiness {
+  if (!hasElapsed(context, start, context.options.stallTimeoutMs)) {
     return result;
   }
-  const elapsed = context.now.getTime() - since;
-  return failed(
-    "NoProgress",
-    `${result.message}; no status change for ${
-      formatDuration(elapsed)
-    } (stall timeout ${formatDuration(context.options.stallTimeoutMs)})`,
-    result.warnings,
-  );
+  const elapsed = formatDuration(context.now.getTime() - start);
+  const timeout = formatDuration(context.options.stallTimeoutMs);
+  return {
+    ...failed(
+      "NoProgress",
+      remembered
+        ? `${result.message}; Pending (${result.reason}) for ${elapsed} by the caller's clock (stall timeout ${timeout})`
+        : `${result.message}; no status change for ${elapsed} (stall timeout ${timeout})`,
+      result.warnings,
+    ),
+    pendingReason: result.reason,
+  };
 }

@@ -26,12 +26,26 @@ import { escalateIfStalled } from "./_preamble.ts";
 import { pending, ready } from "./_readiness.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Available",
+  "NotAvailable",
+  "NoProgress",
+];
+
 /** Decides the readiness of an APIService. */
 export function apiServiceRule(
   apiService: KubeObject,
   context: RuleContext,
 ): Readiness {
-  const available = findCondition(conditionsAt(apiService), "Available");
+  const available = findCondition(
+    conditionsAt(apiService, context.conditionCache),
+    "Available",
+  );
   if (available?.status === "True") {
     const local = recordAt(apiService, "spec.service") === undefined;
     return ready(

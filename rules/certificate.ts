@@ -14,6 +14,7 @@
  * | `notAfter` in the past, or `Ready=False, Expired` | Failed | `Expired` |
  * | `Issuing=True` | Pending | `Issuing` |
  * | `failedIssuanceAttempts >= 1` (cert-manager backs off for an hour or more) | Failed | `IssuanceFailed` |
+ * | `Ready=False` with a terminal reason of the catalog entry (`rules/catalog/cert-manager.io.ts`: `SecretMismatch`, `IncorrectIssuer`) | Failed | the terminal's reason |
  * | `Ready` False/Unknown otherwise | Pending; Failed `NoProgress` after `stallTimeoutMs` | the condition's reason |
  * | no `Ready` condition | Pending | `NoStatus` |
  *
@@ -25,6 +26,8 @@
  * @module
  */
 import { hasElapsed } from "./_clock.ts";
+import { catalogTerminal } from "./_catalog_rule.ts";
+import { BUILT_IN_HEALTH_CATALOG } from "./catalog.ts";
 import {
   conditionsAt,
   describeCondition,
@@ -38,12 +41,26 @@ import { escalateIfStalled } from "./_preamble.ts";
 import { failed, pending, ready } from "./_readiness.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Ready",
+  "Expired",
+  "Issuing",
+  "IssuanceFailed",
+  "NoStatus",
+  "SecretMismatch",
+];
+
 /** Decides the readiness of a cert-manager Certificate. */
 export function certificateRule(
   certificate: KubeObject,
   context: RuleContext,
 ): Readiness {
-  const conditions = conditionsAt(certificate);
+  const conditions = conditionsAt(certificate, context.conditionCache);
   const readyCondition = findCondition(conditions, "Ready");
   const issuing = findCondition(conditions, "Issuing");
   const notAfter = timeAt(certificate, "status.notAfter");
@@ -90,6 +107,13 @@ export function certificateRule(
   }
   if (readyCondition === undefined) {
     return pending("NoStatus", "cert-manager has not reported yet");
+  }
+  const terminal = catalogTerminal(
+    BUILT_IN_HEALTH_CATALOG.lookup("cert-manager.io/Certificate"),
+    readyCondition,
+  );
+  if (terminal !== undefined) {
+    return failed(terminal, describeCondition(readyCondition));
   }
   const reason = isReasonCode(readyCondition.reason)
     ? readyCondition.reason

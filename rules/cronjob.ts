@@ -21,6 +21,16 @@ import { boolAt, recordsAt, timeAt } from "./_fields.ts";
 import { ready } from "./_readiness.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Scheduled",
+  "Suspended",
+];
+
 /** Decides the readiness of a CronJob. */
 export function cronJobRule(
   cronJob: KubeObject,

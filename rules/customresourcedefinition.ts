@@ -18,12 +18,23 @@ import { conditionsAt, describeCondition, findCondition } from "./_fields.ts";
 import { failed, pending, ready } from "./_readiness.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Established",
+  "NamesNotAccepted",
+  "NotEstablished",
+];
+
 /** Decides the readiness of a CustomResourceDefinition. */
 export function customResourceDefinitionRule(
   crd: KubeObject,
-  _context: RuleContext,
+  context: RuleContext,
 ): Readiness {
-  const conditions = conditionsAt(crd);
+  const conditions = conditionsAt(crd, context.conditionCache);
   const names = findCondition(conditions, "NamesAccepted");
   if (names?.status === "False") {
     return failed("NamesNotAccepted", describeCondition(names));

@@ -42,6 +42,21 @@ import {
 } from "./_related.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Available",
+  "LessAvailable",
+  "LessUpdated",
+  "Misscheduled",
+  "NoNodes",
+  "NoProgress",
+  "NoStatus",
+];
+
 /** Decides the readiness of a DaemonSet. */
 export function daemonSetRule(
   daemonSet: KubeObject,

@@ -55,6 +55,23 @@ import {
 } from "./_related.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Available",
+  "Paused",
+  "LessUpdated",
+  "ExtraReplicas",
+  "LessAvailable",
+  "LessReady",
+  "ProgressDeadlineExceeded",
+  "ReplicaFailure",
+  "CrashLoopBackOff",
+];
+
 /** Decides the readiness of a Deployment. */
 export function deploymentRule(
   deployment: KubeObject,
@@ -70,7 +87,7 @@ function decide(
   context: RuleContext,
   replicas: number,
 ): Readiness {
-  const conditions = conditionsAt(deployment);
+  const conditions = conditionsAt(deployment, context.conditionCache);
   const progressing = findCondition(conditions, "Progressing");
   if (progressing?.reason === "ProgressDeadlineExceeded") {
     return failed(

@@ -5,9 +5,12 @@
  *
  * @module
  */
-import { describe, isRecord, startParsing } from "./_fields.ts";
+import { ConditionCache, describe, isRecord } from "./_fields.ts";
 import { preamble } from "./_preamble.ts";
 import { pending, withWarnings } from "./_readiness.ts";
+import { judgeByCatalog } from "./_catalog_rule.ts";
+import { BUILT_IN_HEALTH_CATALOG, HealthCatalog } from "./catalog.ts";
+import { type CatalogFamily, validateCatalog } from "./catalog_schema.ts";
 import { genericRule } from "./generic.ts";
 import { resolveRuleOptions } from "./options.ts";
 import { ruleFailure } from "./_guard.ts";
@@ -16,6 +19,7 @@ import { ruleKeyOf } from "./rule_key.ts";
 import { STATUSLESS_KEYS } from "./statusless.ts";
 import type {
   KubeObject,
+  PendingMark,
   Readiness,
   Rule,
   RuleContext,
@@ -47,10 +51,34 @@ export interface EvaluateContext {
    * a caller knows how long the verdicts of unchanged objects hold.
    */
   recheckAt?: (atMs: number) => void;
+  /**
+   * Health-catalog families added to the built-in catalog (and replacing
+   * its entries Kind by Kind), e.g. from {@linkcode parseCatalog}. Compiled
+   * once per array: pass the same array to every evaluator.
+   */
+  catalog?: readonly CatalogFamily[];
+  /**
+   * For `evaluate()` of a single object: what the caller remembers about it
+   * (see {@linkcode ObjectMemory}); an evaluator takes it per object instead.
+   */
+  pendingSince?: PendingMark;
 }
 
-/** Judges one object against a fixed context (see {@linkcode createEvaluator}). */
-export type Evaluator = (object: unknown) => Readiness;
+/** What the caller remembers about one object between evaluations. */
+export interface ObjectMemory {
+  /**
+   * Since when the object has been Pending with the same reason, kept by the
+   * caller with {@linkcode nextPendingMark}: the stall clock of objects that
+   * carry no status timestamps.
+   */
+  pendingSince?: PendingMark;
+}
+
+/**
+ * Judges one object against a fixed context (see {@linkcode createEvaluator});
+ * `memory` is what the caller remembers about this object.
+ */
+export type Evaluator = (object: unknown, memory?: ObjectMemory) => Readiness;
 
 /** Keys whose rule ignores `status` (a `status: null` there is harmless). */
 const STATUSLESS_RULE_KEYS: ReadonlySet<string> = new Set(STATUSLESS_KEYS);
@@ -91,7 +119,12 @@ export function evaluate(
   object: unknown,
   context: EvaluateContext = {},
 ): Readiness {
-  return createEvaluator(context)(object);
+  return createEvaluator(context)(
+    object,
+    context.pendingSince === undefined
+      ? undefined
+      : { pendingSince: context.pendingSince },
+  );
 }
 
 /**
@@ -121,17 +154,95 @@ export function createEvaluator(context: EvaluateContext = {}): Evaluator {
     related: (context.related ?? []) as readonly KubeObject[],
     options: resolveRuleOptions(context.options),
     ...(context.recheckAt ? { recheckAt: context.recheckAt } : {}),
+    conditionCache: new ConditionCache(),
   };
-  const extra = context.rules;
-  startParsing();
-  return function judgeObject(object: unknown): Readiness {
-    return judge(object, ruleContext, extra);
+  const tables: Tables = {
+    extra: context.rules,
+    catalog: context.catalog === undefined
+      ? undefined
+      : compileCatalog(context.catalog),
   };
+  return function judgeObject(
+    object: unknown,
+    memory?: ObjectMemory,
+  ): Readiness {
+    const pendingSince = memory?.pendingSince;
+    return judge(
+      object,
+      pendingSince === undefined
+        ? ruleContext
+        : { ...ruleContext, pendingSince },
+      tables,
+    );
+  };
+}
+
+/** Where `judge()` looks for a rule besides `RULES` and the built-in catalog. */
+interface Tables {
+  extra: ReadonlyMap<string, Rule> | undefined;
+  catalog: HealthCatalog | undefined;
+}
+
+const COMPILED_CATALOGS = new WeakMap<
+  readonly CatalogFamily[],
+  HealthCatalog
+>();
+
+/**
+ * Compiles user catalog families (validated by {@linkcode validateCatalog}
+ * or {@linkcode parseCatalog}) once per array.
+ */
+function compileCatalog(families: readonly CatalogFamily[]): HealthCatalog {
+  let compiled = COMPILED_CATALOGS.get(families);
+  if (compiled === undefined) {
+    compiled = new HealthCatalog(validateCatalog({ families }, "catalog"));
+    COMPILED_CATALOGS.set(families, compiled);
+  }
+  return compiled;
+}
+
+/**
+ * The mark the caller keeps for an object after judging it: since when it
+ * has been Pending with the same reason. Keep the previous mark while the
+ * reason holds (also once the stall timeout escalated it to Failed
+ * `NoProgress`), start a new one at `now` when the reason changed, drop it
+ * once the object is Ready or Failed for another cause.
+ *
+ * @param previous The mark kept after the previous evaluation, if any.
+ * @param result The verdict just given.
+ * @param now The evaluation time.
+ * @returns The mark to keep, or `undefined` to forget it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { nextPendingMark } from "./mod.ts";
+ * const t0 = new Date("2026-11-25T09:40:00Z");
+ * const t1 = new Date("2026-11-25T10:00:00Z");
+ * const pending = { verdict: "Pending" as const, reason: "Creating", message: "", warnings: [] };
+ * const mark = nextPendingMark(undefined, pending, t0);
+ * assert.deepEqual(nextPendingMark(mark, pending, t1), { reason: "Creating", since: t0 });
+ * const stalled = { verdict: "Failed" as const, reason: "NoProgress", message: "", warnings: [], pendingReason: "Creating" };
+ * assert.deepEqual(nextPendingMark(mark, stalled, t1), { reason: "Creating", since: t0 });
+ * assert.equal(nextPendingMark(mark, { ...pending, verdict: "Ready" as const }, t1), undefined);
+ * ```
+ */
+export function nextPendingMark(
+  previous: PendingMark | undefined,
+  result: Readiness,
+  now: Date,
+): PendingMark | undefined {
+  const reason = result.verdict === "Pending"
+    ? result.reason
+    : result.pendingReason;
+  if (reason === undefined) return undefined;
+  if (previous !== undefined && previous.reason === reason) return previous;
+  return { reason, since: now };
 }
 
 /**
  * Judges every object against the same context; equivalent to
- * `objects.map(createEvaluator(context))`.
+ * `objects.map((o) => createEvaluator(context)(o))` with one evaluator.
  *
  * @example
  * ```ts
@@ -145,7 +256,8 @@ export function evaluateAll(
   objects: readonly unknown[],
   context: EvaluateContext = {},
 ): Readiness[] {
-  return objects.map(createEvaluator(context));
+  const judgeObject = createEvaluator(context);
+  return objects.map((object) => judgeObject(object));
 }
 
 function invalid(message: string): Readiness {
@@ -155,7 +267,7 @@ function invalid(message: string): Readiness {
 function judge(
   object: unknown,
   context: RuleContext,
-  extra: ReadonlyMap<string, Rule> | undefined,
+  tables: Tables,
 ): Readiness {
   if (!isRecord(object)) {
     return invalid(
@@ -192,17 +304,38 @@ function judge(
     }
     object = { ...object, status: undefined };
   }
-  const rule = extra?.get(key) ?? RULES.get(key) ?? genericRule;
   const target = object as KubeObject;
   try {
     const warnings: string[] = [];
     return withWarnings(
-      preamble(target, context, warnings) ?? rule(target, context),
+      preamble(target, context, warnings) ??
+        judgeByRule(key, target, context, tables),
       warnings,
     );
   } catch (error) {
     return ruleFailure(error);
   }
+}
+
+/**
+ * The pipeline after the preamble: the caller's rules, the caller's catalog,
+ * `RULES`, the built-in catalog, the generic rule.
+ */
+function judgeByRule(
+  key: string,
+  object: KubeObject,
+  context: RuleContext,
+  tables: Tables,
+): Readiness {
+  const extra = tables.extra?.get(key);
+  if (extra !== undefined) return extra(object, context);
+  const own = tables.catalog?.lookup(key);
+  if (own !== undefined) return judgeByCatalog(own, object, context);
+  const rule = RULES.get(key);
+  if (rule !== undefined) return rule(object, context);
+  const entry = BUILT_IN_HEALTH_CATALOG.lookup(key);
+  if (entry !== undefined) return judgeByCatalog(entry, object, context);
+  return genericRule(object, context);
 }
 
 function keysByKind(

@@ -34,6 +34,18 @@ import { failed, pending, ready } from "./_readiness.ts";
 import { annotationsOf } from "./_related.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "ScalingActive",
+  "ScalingDisabled",
+  "MissingResourceRequest",
+  "NoConditions",
+];
+
 const MISCONFIGURED: ReadonlySet<string> = new Set([
   "InvalidSelector",
   "InvalidMetricSourceType",
@@ -45,7 +57,7 @@ export function horizontalPodAutoscalerRule(
   context: RuleContext,
 ): Readiness {
   const warnings: string[] = [];
-  const conditions = hpaConditions(hpa, warnings);
+  const conditions = hpaConditions(hpa, context, warnings);
   const active = findCondition(conditions, "ScalingActive");
   const able = findCondition(conditions, "AbleToScale");
   if (active?.status === "False") {
@@ -113,14 +125,22 @@ function waiting(
   );
 }
 
-function hpaConditions(hpa: KubeObject, warnings: string[]): Condition[] {
-  const conditions = conditionsAt(hpa);
+function hpaConditions(
+  hpa: KubeObject,
+  context: RuleContext,
+  warnings: string[],
+): Condition[] {
+  const conditions = conditionsAt(hpa, context.conditionCache);
   if (conditions.length > 0) return conditions;
   const annotation =
     annotationsOf(hpa)["autoscaling.alpha.kubernetes.io/conditions"];
   if (annotation === undefined) return [];
   try {
-    return conditionsAt({ conditions: JSON.parse(annotation) }, "conditions");
+    return conditionsAt(
+      { conditions: JSON.parse(annotation) },
+      context.conditionCache,
+      "conditions",
+    );
   } catch {
     warnings.push(
       "the autoscaling.alpha.kubernetes.io/conditions annotation is not a conditions list; ignored",

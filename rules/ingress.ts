@@ -25,6 +25,18 @@ import { failed, pending, ready } from "./_readiness.ts";
 import { annotationsOf } from "./_related.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Address",
+  "AddressNotPublished",
+  "NoAddress",
+  "PortError",
+];
+
 /** Decides the readiness of an Ingress. */
 export function ingressRule(
   ingress: KubeObject,

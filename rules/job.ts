@@ -42,6 +42,21 @@ import { ownedPods, relatedIndex } from "./_related.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
 /**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Complete",
+  "SuccessCriteriaMet",
+  "Suspended",
+  "Running",
+  "Starting",
+  "BackoffLimitExceeded",
+  "DeadlineExceeded",
+];
+
+/**
  * Pod reasons the Job controller itself counts towards `backoffLimit`
  * (container restarts under `restartPolicy: OnFailure`): a migration Job that
  * crashes until its database is up may still succeed, and `Failed=True`
@@ -51,7 +66,7 @@ const RETRIED_BY_JOB: ReadonlySet<string> = new Set(["CrashLoopBackOff"]);
 
 /** Decides the readiness of a Job. */
 export function jobRule(job: KubeObject, context: RuleContext): Readiness {
-  const conditions = conditionsAt(job);
+  const conditions = conditionsAt(job, context.conditionCache);
   for (const type of ["Failed", "FailureTarget"]) {
     const condition = findCondition(conditions, type);
     if (condition?.status === "True") {

@@ -26,9 +26,13 @@
  *
  * @module
  */
+export * from "./catalog.ts";
+export * from "./catalog_schema.ts";
 export * from "./evaluate.ts";
 export * from "./options.ts";
 export * from "./registry.ts";
 export * from "./rollup.ts";
 export * from "./rule_key.ts";
+export * from "./terminal_patterns.ts";
 export type * from "./types.ts";
+export type { Condition, ConditionCache, Fields } from "./_fields.ts";

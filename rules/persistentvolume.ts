@@ -20,6 +20,20 @@ import { stringAt } from "./_fields.ts";
 import { failed, pending, ready } from "./_readiness.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Bound",
+  "Available",
+  "Released",
+  "Failed",
+  "Pending",
+  "NoStatus",
+];
+
 /** Decides the readiness of a PersistentVolume. */
 export function persistentVolumeRule(
   volume: KubeObject,

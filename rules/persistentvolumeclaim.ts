@@ -29,6 +29,21 @@ import { failed, pending, ready } from "./_readiness.ts";
 import { annotationsOf, relatedIndex } from "./_related.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Bound",
+  "Binding",
+  "WaitForFirstConsumer",
+  "Lost",
+  "ResizeInfeasible",
+  "Resizing",
+  "NoStatus",
+];
+
 /** Decides the readiness of a PersistentVolumeClaim. */
 export function persistentVolumeClaimRule(
   claim: KubeObject,

@@ -13,7 +13,9 @@
  * | `phase: Failed` | Failed | `status.reason` (`Evicted`…) or the container's terminated reason (`OOMKilled`), else `PodFailed` |
  * | `phase: Succeeded`, restartPolicy Never/OnFailure | Ready | `Completed` |
  * | `phase: Succeeded`, restartPolicy Always | Failed | `Stopped` (it no longer serves) |
+ * | `phase: Succeeded` without a spec (bare status: restartPolicy unknown) | Ready | `Completed` |
  * | any init, sidecar or app container waiting in CrashLoopBackOff with `restartCount >= crashLoopRestarts` | Failed | `CrashLoopBackOff` |
+ * | any container terminated with a non-zero exit after `>= crashLoopRestarts` restarts, restartPolicy not Never (between two back-offs) | Failed | `CrashLoopBackOff` |
  * | InvalidImageName, ErrImageNeverPull, CreateContainerError, RunContainerError, Pre/PostStartHookError | Failed | the waiting reason |
  * | ErrImagePull / ImagePullBackOff saying not found, unauthorized or denied | Failed | the waiting reason |
  * | other ErrImagePull within `imagePullGraceMs` of the pod's start (ImagePullBackOff: always within the grace) | Pending | the waiting reason |
@@ -21,6 +23,7 @@
  * | `PodScheduled=False, Unschedulable` | Pending, Failed after `unschedulableGraceMs` from the condition's transition | `Unschedulable` |
  * | `phase: Unknown` | Pending, Failed after `stallTimeoutMs` | `PhaseUnknown` |
  * | Running, every container (and native sidecar) ready, `Ready` not False | Ready, unless a container's `lastState.terminated.finishedAt` is within `restartStabilityMs` (Pending `RecentlyRestarted`) | `Running` |
+ * | `ContainerCreating` for `stallTimeoutMs` by the caller's clock (`pendingSince`) | Failed | `NoProgress` |
  * | otherwise | Pending | `Initializing`, `ContainersNotReady`, `NotReady`, `ContainerCreating`… |
  *
  * Traps avoided: init containers and native sidecars are judged like app
@@ -34,6 +37,7 @@
  * @module
  */
 import { hasElapsed } from "./_clock.ts";
+import { pendingClock } from "./_preamble.ts";
 import {
   boolAt,
   type Condition,
@@ -45,6 +49,7 @@ import {
   isReasonCode,
   isRecord,
   optionalIntAt,
+  recordAt,
   recordsAt,
   stringAt,
   timeAt,
@@ -52,6 +57,37 @@ import {
 } from "./_fields.ts";
 import { failed, pending, ready } from "./_readiness.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
+
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Completed",
+  "Stopped",
+  "CrashLoopBackOff",
+  "InvalidImageName",
+  "CreateContainerError",
+  "ErrImagePull",
+  "ImagePullBackOff",
+  "CreateContainerConfigError",
+  "Unschedulable",
+  "PhaseUnknown",
+  "Initializing",
+  "NoStatus",
+  "Scheduling",
+  "ContainersStarting",
+  "UnknownPhase",
+  "ContainerWaiting",
+  "ContainersNotReady",
+  "NotReady",
+  "RecentlyRestarted",
+  "Running",
+  "PodFailed",
+  "ContainerCreating",
+  "NoProgress",
+];
 
 /** Waiting reasons that never clear without a change to the pod spec or the cluster. */
 const TERMINAL_WAITING: ReadonlySet<string> = new Set([
@@ -91,8 +127,38 @@ interface ContainerView {
 
 /** Decides the readiness of a Pod. */
 export function podRule(pod: KubeObject, context: RuleContext): Readiness {
+  const result = judgePod(pod, context);
+  if (result.verdict !== "Pending" || result.reason !== "ContainerCreating") {
+    return result;
+  }
+  // Stuck creating (a volume that cannot be mounted): the cause is only in
+  // Events and a slow pull looks the same, so only the caller's memory of
+  // how long it has been so can tell (issue 16).
+  const since = pendingClock(context, result.reason);
+  if (!hasElapsed(context, since, context.options.stallTimeoutMs)) {
+    return result;
+  }
+  return {
+    ...failed(
+      "NoProgress",
+      `${result.message}; Pending (ContainerCreating) for ${
+        formatDuration(context.now.getTime() - since)
+      } (stall timeout ${formatDuration(context.options.stallTimeoutMs)})`,
+      result.warnings,
+    ),
+    pendingReason: result.reason,
+  };
+}
+
+function judgePod(pod: KubeObject, context: RuleContext): Readiness {
   const phase = stringAt(pod, "status.phase");
-  const restartPolicy = stringAt(pod, "spec.restartPolicy", "Always");
+  // The API server defaults restartPolicy to Always, but a bare status
+  // document has no spec at all: then the policy is unknown ("").
+  const restartPolicy = stringAt(
+    pod,
+    "spec.restartPolicy",
+    recordAt(pod, "spec") === undefined ? "" : "Always",
+  );
   const containers = containerViews(pod);
 
   if (phase === "Failed") {
@@ -115,12 +181,13 @@ export function podRule(pod: KubeObject, context: RuleContext): Readiness {
     timeAt(pod, "metadata.creationTimestamp");
   let waiting: { result: Readiness; role: ContainerView["role"] } | undefined;
   for (const container of containers) {
-    const result = judgeWaiting(container, startedAt, context);
+    const result = judgeWaiting(container, startedAt, context) ??
+      judgeExited(container, restartPolicy, context);
     if (result?.verdict === "Failed") return result;
     if (result !== undefined) waiting ??= { result, role: container.role };
   }
 
-  const conditions = conditionsAt(pod);
+  const conditions = conditionsAt(pod, context.conditionCache);
   const scheduled = findCondition(conditions, "PodScheduled");
   if (scheduled?.status === "False" && scheduled.reason === "Unschedulable") {
     const since = scheduled.lastTransitionMs ?? startedAt;
@@ -233,6 +300,38 @@ function label(container: ContainerView): string {
     ? "init container"
     : "sidecar";
   return `${kind} "${container.name}"`;
+}
+
+/**
+ * A container caught between two restarts of a crash loop: terminated with a
+ * non-zero exit and already restarted `crashLoopRestarts` times, in a pod
+ * that restarts it. The kubelet writes `CrashLoopBackOff` only during the
+ * back-off, so without this the verdict flips to Pending at every restart.
+ */
+function judgeExited(
+  container: ContainerView,
+  restartPolicy: string,
+  context: RuleContext,
+): Readiness | undefined {
+  const exit = container.exitCode;
+  if (exit === undefined || exit === 0) return undefined;
+  if (restartPolicy === "Never" && container.role !== "sidecar") {
+    return undefined;
+  }
+  const restarts = container.restarts;
+  if (restarts < context.options.crashLoopRestarts || restarts === 0) {
+    return undefined;
+  }
+  return failed(
+    "CrashLoopBackOff",
+    `${label(container)} exited with code ${exit}${
+      container.terminatedReason === ""
+        ? ""
+        : ` (${container.terminatedReason})`
+    } after ${restarts} restart${
+      restarts === 1 ? "" : "s"
+    }; it is crash-looping between back-offs`,
+  );
 }
 
 function judgeWaiting(

@@ -7,46 +7,82 @@
  * @module
  */
 import { guardRule } from "./_guard.ts";
-import { apiServiceRule } from "./apiservice.ts";
-import { certificateRule } from "./certificate.ts";
-import { cronJobRule } from "./cronjob.ts";
-import { customResourceDefinitionRule } from "./customresourcedefinition.ts";
-import { daemonSetRule } from "./daemonset.ts";
-import { deploymentRule } from "./deployment.ts";
-import { horizontalPodAutoscalerRule } from "./horizontalpodautoscaler.ts";
-import { ingressRule } from "./ingress.ts";
-import { jobRule } from "./job.ts";
-import { persistentVolumeRule } from "./persistentvolume.ts";
-import { persistentVolumeClaimRule } from "./persistentvolumeclaim.ts";
-import { podRule } from "./pod.ts";
-import { replicaSetRule } from "./replicaset.ts";
-import { serviceRule } from "./service.ts";
-import { statefulSetRule } from "./statefulset.ts";
-import { STATUSLESS_KEYS, statuslessRule } from "./statusless.ts";
+import { apiServiceRule, REASONS as APISERVICE_REASONS } from "./apiservice.ts";
+import {
+  certificateRule,
+  REASONS as CERTIFICATE_REASONS,
+} from "./certificate.ts";
+import { cronJobRule, REASONS as CRONJOB_REASONS } from "./cronjob.ts";
+import {
+  customResourceDefinitionRule,
+  REASONS as CUSTOMRESOURCEDEFINITION_REASONS,
+} from "./customresourcedefinition.ts";
+import { daemonSetRule, REASONS as DAEMONSET_REASONS } from "./daemonset.ts";
+import { deploymentRule, REASONS as DEPLOYMENT_REASONS } from "./deployment.ts";
+import {
+  horizontalPodAutoscalerRule,
+  REASONS as HORIZONTALPODAUTOSCALER_REASONS,
+} from "./horizontalpodautoscaler.ts";
+import { ingressRule, REASONS as INGRESS_REASONS } from "./ingress.ts";
+import { jobRule, REASONS as JOB_REASONS } from "./job.ts";
+import {
+  persistentVolumeRule,
+  REASONS as PERSISTENTVOLUME_REASONS,
+} from "./persistentvolume.ts";
+import {
+  persistentVolumeClaimRule,
+  REASONS as PERSISTENTVOLUMECLAIM_REASONS,
+} from "./persistentvolumeclaim.ts";
+import { podRule, REASONS as POD_REASONS } from "./pod.ts";
+import { REASONS as REPLICASET_REASONS, replicaSetRule } from "./replicaset.ts";
+import { REASONS as SERVICE_REASONS, serviceRule } from "./service.ts";
+import {
+  REASONS as STATEFULSET_REASONS,
+  statefulSetRule,
+} from "./statefulset.ts";
+import {
+  REASONS as STATUSLESS_REASONS,
+  STATUSLESS_KEYS,
+  statuslessRule,
+} from "./statusless.ts";
 import type { Rule } from "./types.ts";
 
-/** One line per Kind: the canonical key and its rule. */
-const TABLE: readonly (readonly [string, Rule])[] = [
-  ["Pod", podRule],
-  ["apps/Deployment", deploymentRule],
-  ["apps/ReplicaSet", replicaSetRule],
-  ["ReplicationController", replicaSetRule],
-  ["apps/StatefulSet", statefulSetRule],
-  ["apps/DaemonSet", daemonSetRule],
-  ["batch/Job", jobRule],
-  ["batch/CronJob", cronJobRule],
-  ["Service", serviceRule],
-  ["PersistentVolumeClaim", persistentVolumeClaimRule],
-  ["PersistentVolume", persistentVolumeRule],
-  ["networking.k8s.io/Ingress", ingressRule],
+/**
+ * One line per Kind: the canonical key, its rule, and the reasons the rule
+ * names itself (each needs a fixture; see `tests/rules/fixtures_test.ts`).
+ */
+const TABLE: readonly (readonly [string, Rule, readonly string[]])[] = [
+  ["Pod", podRule, POD_REASONS],
+  ["apps/Deployment", deploymentRule, DEPLOYMENT_REASONS],
+  ["apps/ReplicaSet", replicaSetRule, REPLICASET_REASONS],
+  ["ReplicationController", replicaSetRule, REPLICASET_REASONS],
+  ["apps/StatefulSet", statefulSetRule, STATEFULSET_REASONS],
+  ["apps/DaemonSet", daemonSetRule, DAEMONSET_REASONS],
+  ["batch/Job", jobRule, JOB_REASONS],
+  ["batch/CronJob", cronJobRule, CRONJOB_REASONS],
+  ["Service", serviceRule, SERVICE_REASONS],
+  [
+    "PersistentVolumeClaim",
+    persistentVolumeClaimRule,
+    PERSISTENTVOLUMECLAIM_REASONS,
+  ],
+  ["PersistentVolume", persistentVolumeRule, PERSISTENTVOLUME_REASONS],
+  ["networking.k8s.io/Ingress", ingressRule, INGRESS_REASONS],
   [
     "apiextensions.k8s.io/CustomResourceDefinition",
     customResourceDefinitionRule,
+    CUSTOMRESOURCEDEFINITION_REASONS,
   ],
-  ["autoscaling/HorizontalPodAutoscaler", horizontalPodAutoscalerRule],
-  ["apiregistration.k8s.io/APIService", apiServiceRule],
-  ["cert-manager.io/Certificate", certificateRule],
-  ...STATUSLESS_KEYS.map((key) => [key, statuslessRule] as const),
+  [
+    "autoscaling/HorizontalPodAutoscaler",
+    horizontalPodAutoscalerRule,
+    HORIZONTALPODAUTOSCALER_REASONS,
+  ],
+  ["apiregistration.k8s.io/APIService", apiServiceRule, APISERVICE_REASONS],
+  ["cert-manager.io/Certificate", certificateRule, CERTIFICATE_REASONS],
+  ...STATUSLESS_KEYS.map((key) =>
+    [key, statuslessRule, STATUSLESS_REASONS] as const
+  ),
 ];
 
 /**
@@ -93,3 +129,19 @@ function buildRules(): ReadonlyMap<string, Rule> {
  * ```
  */
 export const RULES: ReadonlyMap<string, Rule> = buildRules();
+
+/**
+ * The reasons each rule names itself, keyed like {@linkcode RULES} (canonical
+ * keys only): the guard test requires a fixture for every one, so deleting a
+ * branch of a rule cannot leave every test green.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RULE_REASONS } from "./mod.ts";
+ * assert.ok(RULE_REASONS.get("apps/Deployment")?.includes("LessReady"));
+ * ```
+ */
+export const RULE_REASONS: ReadonlyMap<string, readonly string[]> = new Map(
+  TABLE.map(([key, , reasons]) => [key, reasons]),
+);

@@ -37,6 +37,19 @@ import {
 import { ownedPods, relatedIndex } from "./_related.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Available",
+  "LessReplicas",
+  "ExtraReplicas",
+  "LessAvailable",
+  "LessReady",
+];
+
 /** Decides the readiness of a ReplicaSet or ReplicationController. */
 export function replicaSetRule(
   replicaSet: KubeObject,
@@ -53,7 +66,7 @@ function decide(
   replicas: number,
 ): Readiness {
   const replicaFailure = findCondition(
-    conditionsAt(replicaSet),
+    conditionsAt(replicaSet, context.conditionCache),
     "ReplicaFailure",
   );
   const refused = replicaFailureRefused(replicaFailure);

@@ -28,6 +28,22 @@ import { loadBalancerStatus } from "./_load_balancer.ts";
 import { failed, pending, ready } from "./_readiness.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "ClusterIP",
+  "Headless",
+  "ExternalName",
+  "ExternalIPs",
+  "LoadBalancerReady",
+  "NoLoadBalancerAddress",
+  "PortError",
+  "NoClusterIP",
+];
+
 /** Decides the readiness of a Service. */
 export function serviceRule(
   service: KubeObject,

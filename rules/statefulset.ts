@@ -38,6 +38,21 @@ import { desiredReplicas } from "./_replicas.ts";
 import { ownedPods, relatedIndex } from "./_related.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Available",
+  "LessReplicas",
+  "ExtraReplicas",
+  "LessAvailable",
+  "LessReady",
+  "LessUpdated",
+  "NoProgress",
+];
+
 /** Decides the readiness of a StatefulSet. */
 export function statefulSetRule(
   statefulSet: KubeObject,

@@ -21,6 +21,15 @@
 import { ready } from "./_readiness.ts";
 import type { KubeObject, Readiness, RuleContext } from "./types.ts";
 
+/**
+ * Every reason this rule names itself, for the guard test that requires a
+ * fixture per reason (reasons copied from a condition or a container state
+ * are not listed).
+ */
+export const REASONS: readonly string[] = [
+  "Exists",
+];
+
 /** Rule keys (`group/Kind`, bare Kind for core) judged by {@linkcode statuslessRule}. */
 export const STATUSLESS_KEYS: readonly string[] = [
   "ConfigMap",

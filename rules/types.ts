@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { ConditionCache } from "./_fields.ts";
 
 /** The three answers a rule can give. */
 export type Verdict = "Ready" | "Pending" | "Failed";
@@ -37,6 +38,25 @@ export interface Readiness {
   message: string;
   /** Things worth knowing that did not change the verdict. */
   warnings: string[];
+  /**
+   * Set on a Failed `NoProgress` verdict that a stall timeout escalated from
+   * Pending: the Pending reason whose clock ran out. {@linkcode nextPendingMark}
+   * reads it so that the escalation does not restart the clock.
+   */
+  pendingReason?: string;
+}
+
+/**
+ * What the caller remembers about one object between evaluations: since when
+ * it has been Pending with the same reason (kept in the sync snapshot). The
+ * stall timeout uses it as the clock when the object itself carries no status
+ * timestamps, and for a Pod stuck in `ContainerCreating`.
+ */
+export interface PendingMark {
+  /** The Pending reason (`Readiness.reason`, or `pendingReason` once escalated). */
+  reason: string;
+  /** When the object was first seen Pending with that reason. */
+  since: Date;
 }
 
 /** Grace periods and thresholds; every one has a documented default. */
@@ -90,6 +110,14 @@ export interface RuleContext {
    * through `hasElapsed()` in `_clock.ts`.
    */
   recheckAt?: (atMs: number) => void;
+  /**
+   * Since when this object has been Pending with the same reason, from the
+   * caller's memory (see {@linkcode PendingMark}); read only through
+   * `stallSince()` in `_preamble.ts`, which ignores it when the reason differs.
+   */
+  pendingSince?: PendingMark;
+  /** Parsed-conditions cache of the evaluator (see `_fields.ts`). */
+  conditionCache?: ConditionCache;
 }
 
 /** Every Kind rule has this shape: a pure function of data. */

@@ -40,8 +40,8 @@ export async function removeStaleTempFiles(path: string): Promise<void> {
 
 /**
  * Writes `path` atomically: `write` fills a temp file beside it, which is
- * fsync'ed and renamed over `path`. Creates the folder when missing; removes
- * the temp file when anything fails.
+ * fsync'ed and renamed over `path`. The folder must exist (a missing one is
+ * an error the caller names); removes the temp file when anything fails.
  *
  * @example
  * ```ts
@@ -62,7 +62,6 @@ export async function atomicWrite(
 ): Promise<void> {
   const { mode } = options;
   const dir = dirname(path);
-  await Deno.mkdir(dir, { recursive: true });
   const temp = join(
     dir,
     `${tempPrefix(path)}${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,

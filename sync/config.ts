@@ -6,6 +6,7 @@
  * Environment variables override the file: `K8SPLUGIN_URL`, `AAI_URL`,
  * `AAI_API_VERSION`, `AAI_USERNAME`, `AAI_PASSWORD`, `AAI_PASSWORD_FILE`,
  * `AAI_CLOUD_OWNER`, `AAI_TENANT_ID`, `AAI_CA_FILE`, `AAI_INSECURE`,
+ * `K8SPLUGIN_CA_FILE`, `K8SPLUGIN_INSECURE`,
  * `K8S_AAI_SYNC_SNAPSHOT`, `K8S_AAI_SYNC_CONFIG` (the file itself),
  * `K8S_AAI_SYNC_SOURCE`, `K8S_AAI_SYNC_OWNER`, `K8S_AAI_SYNC_BULK`,
  * `K8S_AAI_SYNC_DELETE_AFTER_MISSES`, `K8S_AAI_SYNC_MAX_DELETES`; without a
@@ -47,55 +48,229 @@ export function parseDuration(value: string | number): number | undefined {
   return Number(match[1]) * unit;
 }
 
-const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined) {
+/** The longest delay a timer can take (`setTimeout` overflows past 2^31-1 ms). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Formats ms as the shortest exact duration text (`90s`, `10m`, `24d`). */
+export function formatDuration(ms: number): string {
+  for (
+    const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], [
+      "m",
+      60_000,
+    ], ["s", 1000]] as const
+  ) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/** The value shown in an error: quoted, shortened. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+/**
+ * A duration between `min` and `max` ms: `"30s"`, `"5m"` or a number of ms,
+ * with the bounds in the error (a timer longer than 2^31-1 ms fires at once).
+ */
+function duration(min: number, max: number) {
+  return z.unknown().transform((value, ctx) => {
+    const ms = typeof value === "string" || typeof value === "number"
+      ? parseDuration(value)
+      : undefined;
+    if (ms === undefined || ms < min || ms > max) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be a duration from ${formatDuration(min)} to ${
+          formatDuration(max)
+        } like "30s" or "5m" (or a number of ms), got ${shown(value)}`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+/** A whole number from `min` to `max` (a digit string from the environment too). */
+function wholeNumber(min: number, max: number) {
+  return z.unknown().transform((value, ctx) => {
+    const n = typeof value === "number"
+      ? value
+      : typeof value === "string" && /^\s*\d+\s*$/.test(value)
+      ? Number(value)
+      : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be a whole number from ${min} to ${max}, got ${
+          shown(value)
+        }`,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+/** Words accepted for a yes/no setting (the environment has only strings). */
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
+  true: true,
+  false: false,
+  yes: true,
+  no: false,
+  "1": true,
+  "0": false,
+};
+
+/** `true`/`false` (or yes/no, 1/0 from the environment). */
+const boolish = z.unknown().transform((value, ctx) => {
+  if (typeof value === "boolean") return value;
+  const word = typeof value === "string"
+    ? BOOLEAN_WORDS[value.trim().toLowerCase()]
+    : undefined;
+  if (word === undefined) {
     ctx.addIssue({
       code: "custom",
-      message: `must be a duration like "30s", "5m" or a number of ms, got ${
-        JSON.stringify(value)
+      message: `must be true or false (or yes/no, 1/0), got ${shown(value)}`,
+    });
+    return z.NEVER;
+  }
+  return word;
+});
+
+/**
+ * A peer's base URL: http(s), no credentials (they would end up in logs,
+ * selflinks and `check -o json`; #2), no query or fragment, no API path
+ * (`apiPath` matches the path the tool appends itself). A trailing `/` is
+ * dropped.
+ */
+function baseUrl(example: string, apiPath: RegExp, apiHint: string) {
+  return z.unknown().transform((value, ctx) => {
+    function fail(message: string): never {
+      ctx.addIssue({ code: "custom", message });
+      return z.NEVER as never;
+    }
+    if (value === undefined) return fail("is required");
+    if (typeof value !== "string" || value.trim() === "") {
+      return fail(`must be an http:// or https:// URL like "${example}"`);
+    }
+    let url: URL;
+    try {
+      url = new URL(value.trim());
+    } catch {
+      return fail(
+        `must be an http:// or https:// URL like "${example}", got ${
+          shown(value)
+        }`,
+      );
+    }
+    if (url.username || url.password) {
+      // Never echo the value: it holds a password.
+      return fail(
+        "must not hold a user name or password (user:password@): they would show up in logs and A&AI; remove them from the URL",
+      );
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      return fail(
+        `must be an http:// or https:// URL like "${example}", got ${
+          shown(value)
+        }`,
+      );
+    }
+    if (url.search || url.hash || /[?#]/.test(value)) {
+      return fail(
+        `must not have a query (?…) or fragment (#…), got ${shown(value)}`,
+      );
+    }
+    const path = url.pathname.replace(/\/+$/, "");
+    if (apiPath.test(path)) {
+      return fail(
+        `must be the base URL without ${apiHint}: use "${url.origin}${
+          path.replace(apiPath, "")
+        }"${apiHint.includes("vN") ? " and set aai.apiVersion" : ""}`,
+      );
+    }
+    return `${url.origin}${path}`;
+  });
+}
+
+/**
+ * A value used as one A&AI path segment (cloud owner, tenant id): not empty,
+ * not `.` or `..` (URL parsers resolve them even percent-encoded).
+ */
+const pathSegment = z.unknown().transform((value, ctx) => {
+  if (
+    typeof value !== "string" || value.trim() === "" || value === "." ||
+    value === ".." || [...value].some((c) => c.charCodeAt(0) < 0x20)
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      message: `must be a non-empty name other than "." and "..", got ${
+        shown(value)
       }`,
     });
     return z.NEVER;
   }
-  return ms;
+  return value;
 });
 
-const url = z.string().refine((v) => {
-  try {
-    const u = new URL(v);
-    return u.protocol === "http:" || u.protocol === "https:";
-  } catch {
-    return false;
+/** Bounds of the settings (checked at load; the README's table). */
+const TIMEOUT = [100, 600_000] as const; // 100ms .. 10m per attempt
+const CONCURRENCY = [1, 256] as const;
+const RULE_DURATION = [0, 24 * 86_400_000] as const; // up to 24d
+/** Bounds of `interval` and `sync --watch --interval`: 10ms to 1d. */
+export const INTERVAL = [10, 86_400_000] as const;
+
+/**
+ * Parses a duration given on the command line within `[min, max]` ms.
+ *
+ * @throws {ConfigError} naming `what` (the flag) and the bounds.
+ */
+export function parseDurationIn(
+  value: string,
+  what: string,
+  [min, max]: readonly [number, number],
+): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < min || ms > max) {
+    throw new ConfigError(
+      `Invalid ${what} ${shown(value)}: use a duration from ${
+        formatDuration(min)
+      } to ${formatDuration(max)} like 30s or 5m`,
+    );
   }
-}, { message: "must be an http:// or https:// URL" });
+  return ms;
+}
 
-const boolish = z.union([
-  z.boolean(),
-  z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) =>
-    v === "true" || v === "1" || v === "yes"
-  ),
-]);
-
-const positiveInt = z.coerce.number().int().positive();
+/**
+ * Parses a `--watch` interval within {@linkcode INTERVAL}.
+ *
+ * @throws {ConfigError} naming `what` and the bounds.
+ */
+export function parseInterval(value: string, what = "--interval"): number {
+  return parseDurationIn(value, what, INTERVAL);
+}
 
 const regionSchema = z.strictObject({
-  cloudOwner: z.string().min(1).optional(),
-  tenantId: z.string().min(1).optional(),
+  cloudOwner: pathSegment.optional(),
+  tenantId: pathSegment.optional(),
   /** Path of a kubeconfig file for this region's cluster. */
   kubeconfig: z.string().min(1).optional(),
   /** The kubeconfig YAML itself (secret). */
   kubeconfigInline: z.string().min(1).optional(),
+  /** Honour `insecure-skip-tls-verify: true` in this region's kubeconfig (a lab). */
+  allowInsecureSkipTlsVerify: boolish.optional(),
 });
 
 const rulesSchema = z.strictObject({
-  unschedulableGrace: duration.optional(),
-  configErrorGrace: duration.optional(),
-  restartStability: duration.optional(),
-  crashLoopRestarts: positiveInt.optional(),
-  stallTimeout: duration.optional(),
-  imagePullGrace: duration.optional(),
-  terminatingTimeout: duration.optional(),
+  unschedulableGrace: duration(...RULE_DURATION).optional(),
+  configErrorGrace: duration(...RULE_DURATION).optional(),
+  restartStability: duration(...RULE_DURATION).optional(),
+  crashLoopRestarts: wholeNumber(1, 1000).optional(),
+  stallTimeout: duration(...RULE_DURATION).optional(),
+  imagePullGrace: duration(...RULE_DURATION).optional(),
+  terminatingTimeout: duration(...RULE_DURATION).optional(),
   requireLoadBalancerAddress: boolish.optional(),
   ingressClassesRequiringAddress: z.array(z.string().min(1)).optional(),
   terminalReasons: z.record(z.string(), z.array(z.string().min(1)))
@@ -127,62 +302,73 @@ const ownersSchema = z.preprocess(
   z.record(z.string().min(1), ownerPolicy),
 ).default({ CnfAdapter: "annotate" });
 
+/** The `data-owner` of SO's CNF adapter: writing as it would fight it. */
+const FOREIGN_OWNERS = ["CnfAdapter"];
+
 const configSchema = z.strictObject({
   k8splugin: z.strictObject({
-    url: url,
-    timeout: duration.default(30_000),
-    concurrency: positiveInt.default(8),
+    url: baseUrl("http://multicloud-k8s:9015", /\/v1$/, "/v1"),
+    timeout: duration(...TIMEOUT).default(30_000),
+    concurrency: wholeNumber(...CONCURRENCY).default(8),
+    /** PEM file of the CA that signed k8splugin's certificate. */
+    caFile: z.string().min(1).optional(),
+    insecure: boolish.default(false),
   }),
   aai: z.strictObject({
-    url: url,
-    apiVersion: z.string().regex(/^v[1-9][0-9]*$/, {
-      message: 'must look like "v24"',
+    url: baseUrl(
+      "https://aai.onap:8443",
+      /\/aai(\/v\d+)?$/,
+      "/aai or /aai/vN",
+    ),
+    apiVersion: z.string().regex(/^v(2[4-9]|[3-9]\d|\d{3,})$/, {
+      message: 'must be "v24" or later (k8s-resource exists since v24)',
     }).default("v24"),
     username: z.string().default("AAI"),
     password: z.string().default("AAI"),
-    passwordFile: z.string().optional(),
-    caFile: z.string().optional(),
+    passwordFile: z.string().min(1).optional(),
+    caFile: z.string().min(1).optional(),
     insecure: boolish.default(false),
     appId: z.string().min(1).default("k8s-aai-sync"),
-    timeout: duration.default(30_000),
-    concurrency: positiveInt.default(8),
+    timeout: duration(...TIMEOUT).default(30_000),
+    concurrency: wholeNumber(...CONCURRENCY).default(8),
     bulk: boolish.default(false),
   }),
   /** `data-owner` written on and checked for every object we publish. */
-  owner: z.string().min(1).default("k8s-aai-sync"),
+  owner: z.string().min(1).refine((v) => !FOREIGN_OWNERS.includes(v), {
+    message:
+      'must not be "CnfAdapter": that is SO\'s CNF adapter\'s data-owner, and the two would overwrite each other (keep the default "k8s-aai-sync")',
+  }).default("k8s-aai-sync"),
   /** Prefix of the readiness labels (`<prefix>readiness=`, `<prefix>reason=`). */
   labelPrefix: z.string().min(1).default("k8s-aai-sync/"),
   /** What to do with objects of another `data-owner`, by owner (issue 13). */
   owners: ownersSchema,
   /** How long after a change of an SO-managed instance its objects are looked at. */
-  soRewriteDelay: duration.default(45_000),
+  soRewriteDelay: duration(0, 86_400_000).default(45_000),
   /** Default cloud owner when neither the region nor connectivity-info gives one. */
-  cloudOwner: z.string().min(1).optional(),
+  cloudOwner: pathSegment.optional(),
   /** Default tenant for every region that does not name one. */
-  tenantId: z.string().min(1).optional(),
+  tenantId: pathSegment.optional(),
   regions: z.record(z.string(), regionSchema).default({}),
   source: z.enum(["k8splugin", "kube"]).default("k8splugin"),
   /** Fetch rules' context from the cluster when a region has a kube client. */
   enrich: boolish.default(false),
   snapshot: z.string().min(1).default("./state/snapshot.json"),
-  deleteAfterMisses: positiveInt.default(2),
+  deleteAfterMisses: wholeNumber(1, 1000).default(2),
   /**
    * An empty instance list while the snapshot holds at least this many
    * instances (with objects) is suspicious: nothing is deleted, exit 1.
    */
-  emptyListGuard: positiveInt.default(2),
+  emptyListGuard: wholeNumber(1, 1_000_000).default(2),
   /** Absent: max(20, 10 % of owned objects). */
-  maxDeletesPerRun: z.coerce.number().int().nonnegative().optional(),
+  maxDeletesPerRun: wholeNumber(0, 1_000_000_000).optional(),
   /** How long to wait before asking A&AI again for a vf-module it did not have. */
-  vfModuleRetry: duration.default(600_000),
-  interval: duration.default(30_000),
+  vfModuleRetry: duration(0, RULE_DURATION[1]).default(600_000),
+  interval: duration(...INTERVAL).default(30_000),
   /**
    * A pass stops starting new work after this long, commits what A&AI
    * confirmed and exits 75 (14.19). Below the cron interval.
    */
-  passDeadline: duration.refine((ms) => ms >= 1_000, {
-    message: "must be at least 1s",
-  }).default(600_000),
+  passDeadline: duration(1_000, 86_400_000).default(600_000),
   /** What this installation may adopt and delete (14.10). */
   scope: z.strictObject({
     /** Only these cloud regions (a shard); absent: every region. */
@@ -193,7 +379,9 @@ const configSchema = z.strictObject({
         .pipe(z.array(z.string().min(1)).min(1)),
     ]).optional(),
     /** Earlier k8splugin URLs whose objects are ours too (after a move). */
-    formerK8spluginUrls: z.array(url).default([]),
+    formerK8spluginUrls: z.array(
+      baseUrl("http://multicloud-k8s:9015", /\/v1$/, "/v1"),
+    ).default([]),
   }).default({ formerK8spluginUrls: [] }),
   rules: rulesSchema.default({}),
 });
@@ -222,6 +410,8 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   AAI_USERNAME: "aai.username",
   AAI_PASSWORD: "aai.password",
   AAI_PASSWORD_FILE: "aai.passwordFile",
+  K8SPLUGIN_CA_FILE: "k8splugin.caFile",
+  K8SPLUGIN_INSECURE: "k8splugin.insecure",
   AAI_CA_FILE: "aai.caFile",
   AAI_INSECURE: "aai.insecure",
   AAI_CLOUD_OWNER: "cloudOwner",
@@ -251,6 +441,57 @@ function setKey(target: Record<string, unknown>, key: string, value: unknown) {
   node[parts[parts.length - 1]!] = value;
 }
 
+/** The value at a path of the raw data (undefined when absent). */
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let node = data;
+  for (const part of path) {
+    if (typeof node !== "object" || node === null) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[part];
+  }
+  return node;
+}
+
+/** Keys whose values are never echoed in an error. */
+const SECRET_KEY = /password|kubeconfig/i;
+
+/**
+ * An issue in operator words: the problem with the value that is there
+ * ("is required" only when nothing is), never raw validator text.
+ */
+function issueText(issue: z.core.$ZodIssue, value: unknown): string {
+  const secret = issue.path.some((p) => SECRET_KEY.test(String(p)));
+  const got = secret || value === undefined ? "" : `, got ${shown(value)}`;
+  switch (issue.code) {
+    case "custom":
+      return issue.message;
+    case "unrecognized_keys":
+      return `has unknown keys ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+    case "invalid_value":
+      return `must be one of ${
+        issue.values.map((v) => JSON.stringify(v)).join(", ")
+      }${got}`;
+    case "invalid_format":
+      return `${issue.message}${got}`;
+    case "too_small":
+      return issue.origin === "string"
+        ? `must not be empty`
+        : `must be at least ${issue.minimum}${got}`;
+    case "too_big":
+      return `must be at most ${issue.maximum}${got}`;
+    case "invalid_type":
+      if (value === undefined) return "is required";
+      return `must be ${
+        issue.expected === "object"
+          ? "a mapping of keys"
+          : issue.expected === "array"
+          ? "a list"
+          : `a ${issue.expected}`
+      }${got}`;
+    default:
+      return `is not valid${got}`;
+  }
+}
+
 /**
  * Validates configuration data (already merged with the environment) and
  * fills in defaults. `origins` maps dotted keys to the variable they came
@@ -274,15 +515,10 @@ export function parseConfig(
         origins[issue.path.slice(0, i).map(String).join(".")]
       ).findLast((o) => o !== undefined);
     const where = origin ? `${origin} (${key})` : `"${key || "(root)"}"`;
-    let message = issue.message;
-    if (issue.code === "invalid_type" && issue.input === undefined) {
-      message = "is required";
-    } else if (issue.code === "unrecognized_keys") {
-      message = `has unknown keys ${
-        issue.keys.map((k) => `"${k}"`).join(", ")
-      }`;
-    }
-    return { key, text: `${where} ${message}` };
+    return {
+      key,
+      text: `${where} ${issueText(issue, valueAt(data, issue.path))}`,
+    };
   });
   const missingUrls = messages.filter((m) =>
     (m.key === "k8splugin.url" || m.key === "aai.url" ||
@@ -389,7 +625,47 @@ export async function loadConfig(
       );
     }
   }
+  for (
+    const [peer, key, settings] of [
+      ["k8splugin", "k8splugin.caFile", config.k8splugin],
+      ["A&AI", "aai.caFile", config.aai],
+    ] as const
+  ) {
+    if (settings.caFile) {
+      await checkCaFile(settings.caFile, peer, key, origins[key]);
+    }
+  }
   return config;
+}
+
+/**
+ * Checks up front that a CA file is readable PEM: a missing file is a
+ * configuration error (exit 2), not a network error to retry (#17).
+ */
+async function checkCaFile(
+  path: string,
+  peer: string,
+  key: string,
+  origin: string | undefined,
+): Promise<void> {
+  const where = origin ? `${origin} (${key})` : key;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot read the ${peer} CA file "${path}" (${where}): ${
+        (error as Error).message
+      }`,
+      { key, cause: error },
+    );
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new ConfigError(
+      `Cannot use the ${peer} CA file "${path}" (${where}): it holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+      { key },
+    );
+  }
 }
 
 /** Rule tunables from the config, in the units `RuleOptions` uses. */

@@ -17,6 +17,8 @@ export interface RegionConfig {
   kubeconfig?: string | undefined;
   /** The kubeconfig YAML itself (secret). */
   kubeconfigInline?: string | undefined;
+  /** Honour `insecure-skip-tls-verify: true` in this region's kubeconfig (a lab). */
+  allowInsecureSkipTlsVerify?: boolean | undefined;
 }
 
 /** Rule tunables (durations in ms); absent ones take the rules' defaults. */
@@ -64,6 +66,10 @@ export interface Config {
     timeout: number;
     /** Parallel status reads. */
     concurrency: number;
+    /** CA bundle to trust, when given. */
+    caFile?: string | undefined;
+    /** Skip TLS verification (never by default). */
+    insecure: boolean;
   };
   /** The A&AI to publish to. */
   aai: {

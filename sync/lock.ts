@@ -49,6 +49,7 @@ export async function acquireStateLock(
   const path = lockPathFor(snapshotPath);
   await Deno.mkdir(path.slice(0, path.lastIndexOf("/")) || "/", {
     recursive: true,
+    mode: 0o700,
   });
   const file = await Deno.open(path, {
     read: true,

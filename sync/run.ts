@@ -25,6 +25,7 @@ import {
 } from "./mapping.ts";
 import {
   type Pass,
+  PassDeadlineError,
   QUIET,
   type RunReport,
   type SyncDeps,
@@ -101,6 +102,12 @@ export async function runSync(
   const startedMs = performance.now();
   const log = deps.log ?? QUIET;
   const report = newReport(started, dryRun);
+  // The pass deadline (14.19): past it no read is planned, no write or
+  // delete is started; what A&AI confirmed is committed and flushed.
+  const deadlineAt = startedMs + config.passDeadline;
+  const expired = () =>
+    (deps.deadline?.aborted ?? false) || performance.now() >= deadlineAt;
+  let deferred = 0;
   // An installation's regions (scope.regions, a shard) bound every pass;
   // --region narrows a pass further.
   const shard = config.scope.regions;
@@ -163,6 +170,15 @@ export async function runSync(
   };
   if (!bound || base !== loaded.snapshot) pass.changed();
   async function finish(): Promise<RunReport> {
+    if (expired()) {
+      const message = `${
+        new PassDeadlineError(config.passDeadline).message
+      }: ${deferred} instance(s) and any unconfirmed writes left for the next pass (passDeadline)`;
+      report.deadlineExceeded = true;
+      report.errors.push(message);
+      log.error(message, { deferred });
+      report.exitCode = 75;
+    }
     // A migration is recorded once a whole pass went through.
     if (
       migrating && !dryRun && report.exitCode === 0 &&
@@ -216,7 +232,7 @@ export async function runSync(
 
   // 2. Place the regions in play; a rebuild first finds our objects in A&AI.
   const { placements, kubes } = await prepare(pass, summaries);
-  const discovered = pass.rebuild || snapshot.rebuildPending
+  const discovered = (pass.rebuild || snapshot.rebuildPending) && !expired()
     ? await discoverOwned(pass, scope)
     : false;
 
@@ -238,6 +254,7 @@ export async function runSync(
     onResults?: (results: OperationResult[]) => void,
   ): Promise<boolean> {
     if (operations.length === 0) return true;
+    if (expired()) return false;
     const results = await publish(operations, {
       aai: deps.aai,
       concurrency: config.aai.concurrency,
@@ -280,6 +297,12 @@ export async function runSync(
         isSettled(snapshot.instances[summary.id], key, started.getTime()),
       onRead: async (read) => {
         progress();
+        if (expired()) {
+          // Left as it is for the next pass: neither an error nor a miss.
+          deferred++;
+          report.instances.unknown.push(read.summary.id);
+          return;
+        }
         let plan: WritePlan | undefined;
         try {
           plan = await planRead(pass, read, placements, aaiLimit, claimed);
@@ -331,7 +354,8 @@ export async function runSync(
     },
   );
 
-  // 4. Deletions under the safety rules (DESIGN §8).
+  // 4. Deletions under the safety rules (DESIGN §8); none past the deadline.
+  if (expired()) return await finish();
   const deletion = planDeletions(snapshot.instances, {
     listed: new Set(listed.map((s) => s.id)),
     vanished,

@@ -16,6 +16,7 @@ import { sha256, sha256Stream } from "../adapters/sha256.ts";
 import { z } from "zod";
 import type { VfModuleRef } from "../adapters/aai.ts";
 import type { Verdict } from "../rules/types.ts";
+import { dirname } from "node:path";
 import { atomicWrite, removeStaleTempFiles } from "./atomic_write.ts";
 import { isK8sResourcePath } from "./guard.ts";
 import { fingerprintOf, type OwnedFields } from "./mapping.ts";
@@ -463,6 +464,8 @@ export async function writeSnapshot(
   path: string,
   snapshot: Snapshot,
 ): Promise<void> {
+  // The state folder holds inventory and lock: private to its user.
+  await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await atomicWrite(path, (file) => writeDocument(file, snapshot), {
     mode: 0o600,
   });

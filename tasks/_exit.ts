@@ -2,7 +2,8 @@
  * The one table of exit codes (std `_map_error.ts` style), shared by the CLI
  * tasks, and the one map from errors to them. `sync`: 0 all good, 1 some
  * instances or operations failed, 2 usage or configuration error, 75 another
- * run holds the lock or a peer is unreachable (EX_TEMPFAIL). `check` adds
+ * run holds the lock, a peer is unreachable or the pass deadline was reached
+ * (EX_TEMPFAIL). `check` adds
  * the instance's verdict: 0 Ready, 3 Pending, 4 Failed.
  *
  * @module
@@ -40,7 +41,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   0   all good
   1   some instances or operations failed (details in the log)
   2   usage or configuration error
-  75  another run holds the lock, or a peer is unreachable (EX_TEMPFAIL)`;
+  75  another run holds the lock, a peer is unreachable, or the pass deadline
+      was reached (EX_TEMPFAIL; the rest is left for the next pass)`;
 
 /** A bad argument value that commander does not check itself (exit 2). */
 export class UsageError extends Error {

@@ -21,6 +21,7 @@ import type { Config } from "../sync/mod.ts";
 export function aaiClientFrom(
   config: Config,
   onExchange?: (exchange: AaiExchange) => void,
+  signal?: AbortSignal,
 ): HttpAaiClient {
   return new HttpAaiClient({
     baseUrl: config.aai.url,
@@ -32,6 +33,7 @@ export function aaiClientFrom(
     insecure: config.aai.insecure,
     caFile: config.aai.caFile || undefined,
     onExchange,
+    signal,
   });
 }
 
@@ -39,11 +41,17 @@ export function aaiClientFrom(
 export function k8spluginClientFrom(
   config: Config,
   onExchange?: (exchange: Exchange) => void,
+  onSkippedEntry?: (message: string) => void,
+  signal?: AbortSignal,
 ): HttpK8spluginClient {
   return new HttpK8spluginClient({
+    ...(onSkippedEntry ? { onSkippedEntry } : {}),
     baseUrl: config.k8splugin.url,
     timeoutMs: config.k8splugin.timeout,
+    insecure: config.k8splugin.insecure,
+    ...(config.k8splugin.caFile ? { caFile: config.k8splugin.caFile } : {}),
     ...(onExchange ? { onExchange } : {}),
+    ...(signal ? { signal } : {}),
   });
 }
 
@@ -60,14 +68,23 @@ export async function kubeClientsFrom(
 ): Promise<KubeClients | undefined> {
   const regions: Record<string, KubeRegionConfig> = {};
   for (const [name, region] of Object.entries(config.regions)) {
+    const allowInsecure = region.allowInsecureSkipTlsVerify
+      ? { allowInsecure: true }
+      : {};
     if (region.kubeconfigInline) {
-      regions[name] = { kubeconfig: region.kubeconfigInline };
+      regions[name] = { kubeconfig: region.kubeconfigInline, ...allowInsecure };
     } else if (region.kubeconfig) {
-      regions[name] = { kubeconfigPath: region.kubeconfig };
+      regions[name] = { kubeconfigPath: region.kubeconfig, ...allowInsecure };
+    } else if (region.allowInsecureSkipTlsVerify) {
+      // The kubeconfig comes from connectivity-info; only the permission here.
+      regions[name] = allowInsecure;
     }
   }
   const viaConnectivityInfo = source === "kube" || config.enrich;
-  if (!viaConnectivityInfo && Object.keys(regions).length === 0) {
+  if (
+    !viaConnectivityInfo &&
+    !Object.values(regions).some((r) => r.kubeconfig || r.kubeconfigPath)
+  ) {
     return undefined;
   }
   const { KubeClients } = await import("../adapters/kube.ts");

@@ -21,6 +21,7 @@ import {
   checkTargets,
   DEFAULT_SCALE,
   formatReport,
+  missedLine,
   runBench,
   toDocument,
 } from "../bench/mod.ts";
@@ -167,14 +168,8 @@ async function main(args: string[]): Promise<number> {
   } else {
     console.log(formatReport(result, targets));
   }
-  const missed = targets.filter((t) => t.pass === false);
-  if (missed.length > 0) {
-    console.error(
-      `bench: ${missed.length} target(s) MISSED: ${
-        missed.map((t) => t.name).join("; ")
-      }`,
-    );
-  }
+  const missed = missedLine(result, targets);
+  if (missed) console.error(missed);
   const failedPasses = [result.ours, result.baseline].flatMap((a) =>
     a ? [...Object.values(a.runs), ...a.deletePasses] : []
   ).filter((p) => p.pass.errorCount > 0);

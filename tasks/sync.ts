@@ -12,30 +12,38 @@
  */
 
 import { Command, Option } from "@commander-js/extra-typings";
+import { getLogger } from "@logtape/logtape";
+import { isPeerUnavailable } from "../adapters/http.ts";
 import {
-  configureSync,
-  getJsonLinesFormatter,
-  getLogger,
-  getTextFormatter,
-  type Logger,
-  type LogRecord,
-  type Sink,
-} from "@logtape/logtape";
-import { redactByField } from "@logtape/redaction";
-import type { AaiExchange } from "../adapters/aai.ts";
-import {
-  acquireStateLock,
   type Config,
   ConfigError,
   loadConfig,
-  parseDuration,
+  LockHeldError,
+  parseDurationIn,
+  parseInterval,
+  PassDeadlineError,
   type RunReport,
   runSync,
+  type StateLock,
   summaryLine,
   type SyncLogger,
-  writeMetrics,
 } from "../sync/mod.ts";
 import { EXIT, EXIT_CODES_HELP, type ExitCode, exitCodeFor } from "./_exit.ts";
+import { lastRunPath, readLastRun, verifyDue } from "./_last_run.ts";
+import {
+  literalLogger,
+  type Output,
+  output,
+  peerLogs,
+  setupLogging,
+  type SyncIo,
+  writer,
+} from "./_output.ts";
+import { recordPass } from "./_record.ts";
+import { folderOf, lockState } from "./_state.ts";
+
+export type { SyncIo } from "./_output.ts";
+import { versionText } from "./_version.ts";
 import {
   aaiClientFrom,
   k8spluginClientFrom,
@@ -56,6 +64,8 @@ export interface SyncCliOptions {
   dryRun?: boolean;
   /** `--verify`: GET every owned object and repair drift. */
   verify?: boolean;
+  /** `--verify-every DUR`: make this pass a `--verify` pass when the last one is older. */
+  verifyEvery?: string;
   /** `--region R`, repeatable. */
   region: string[];
   /** `--instance ID`, repeatable. */
@@ -68,8 +78,12 @@ export interface SyncCliOptions {
   allowMassDelete?: boolean;
   /** `--metrics-file FILE`. */
   metricsFile?: string;
-  /** `--log-format json|text`. */
-  logFormat: "json" | "text";
+  /** `--pushgateway URL`. */
+  pushgateway?: string;
+  /** `--wait-lock DUR`: wait this long for another pass to finish. */
+  waitLock?: string;
+  /** `--log-format json|text` (default: text on a terminal, else json). */
+  logFormat?: "json" | "text";
   /** `-v`: debug logs. */
   verbose?: boolean;
   /** `--source k8splugin|kube`. */
@@ -91,13 +105,16 @@ export function syncCommand(): Command<
     interval?: string;
     dryRun?: true;
     verify?: true;
+    verifyEvery?: string;
     region: string[];
     instance: string[];
     takeOwnership?: true;
     migrateOwner?: string;
     allowMassDelete?: true;
     metricsFile?: string;
-    logFormat: "json" | "text";
+    pushgateway?: string;
+    waitLock?: string;
+    logFormat?: "json" | "text";
     verbose?: true;
     source?: "k8splugin" | "kube";
   }
@@ -116,6 +133,10 @@ export function syncCommand(): Command<
     )
     .option("--dry-run", "print the planned A&AI operations and send nothing")
     .option("--verify", "GET every owned object from A&AI and repair drift")
+    .option(
+      "--verify-every <duration>",
+      "make this pass a --verify pass when the last successful one is older (e.g. 24h)",
+    )
     .option(
       "--region <region>",
       "only this cloud region (repeatable)",
@@ -137,18 +158,31 @@ export function syncCommand(): Command<
       "--allow-mass-delete",
       "lift the per-run delete cap and the empty-list guard",
     )
-    .option("--metrics-file <file>", "write Prometheus textfile metrics there")
+    .option(
+      "--metrics-file <file>",
+      "write Prometheus textfile metrics there (env K8S_AAI_SYNC_METRICS_FILE)",
+    )
+    .option(
+      "--pushgateway <url>",
+      "push the pass's metrics to this Prometheus Pushgateway (env K8S_AAI_SYNC_PUSHGATEWAY)",
+    )
+    .option(
+      "--wait-lock <duration>",
+      "wait up to this long for a running pass to release the lock (default 0: exit 75 at once)",
+    )
     .addOption(
       new Option("--source <source>", "where resources are read from").choices(
         ["k8splugin", "kube"] as const,
       ),
     )
     .addOption(
-      new Option("--log-format <format>", "stderr log format").choices(
-        ["json", "text"] as const,
-      ).default("json" as const),
+      new Option(
+        "--log-format <format>",
+        "log and summary format (default: text on a terminal, else json)",
+      ).choices(["json", "text"] as const),
     )
     .option("-v, --verbose", "debug logs")
+    .version(versionText(), "--version", "print the version and exit")
     .addHelpText("after", `\n${EXIT_CODES_HELP}`)
     .exitOverride()
     .configureOutput({
@@ -157,113 +191,122 @@ export function syncCommand(): Command<
     });
 }
 
-/** Field names whose values never reach the log. */
-const SECRET_FIELDS = [
-  /pass(word)?/i,
-  /secret/i,
-  /token/i,
-  /authorization/i,
-  /kubeconfig/i,
-  /credential/i,
-];
-
-/** Sets up @logtape/logtape: JSON lines (or text) on stderr, secrets redacted. */
-function setupLogging(format: "json" | "text", verbose: boolean): void {
-  const formatter = format === "json"
-    ? getJsonLinesFormatter()
-    : getTextFormatter({ timestamp: "date-time" });
-  const encoder = new TextEncoder();
-  function stderrSink(record: LogRecord): void {
-    Deno.stderr.writeSync(encoder.encode(formatter(record)));
-  }
-  const sink = redactByField(stderrSink, SECRET_FIELDS) as Sink;
-  configureSync({
-    reset: true,
-    sinks: { stderr: sink },
-    loggers: [
-      {
-        category: ["k8s-aai-sync"],
-        lowestLevel: verbose ? "debug" : "info",
-        sinks: ["stderr"],
-      },
-      {
-        category: ["logtape", "meta"],
-        lowestLevel: "warning",
-        sinks: ["stderr"],
-      },
-    ],
-  });
-}
-
-/** Escapes braces so logtape prints messages literally (they are not templates). */
-function escapeBraces(message: string): string {
-  return message.replace(/[{}]/g, (c) => c + c);
-}
-
-/** A {@linkcode SyncLogger} over a logtape logger that logs messages literally. */
-function literalLogger(logger: Logger): SyncLogger {
+/** A report for a pass that ended before runSync could return one. */
+function emptyReport(startedAt: Date, dryRun: boolean): RunReport {
   return {
-    debug: (m, p) => logger.debug(escapeBraces(m), p ?? {}),
-    info: (m, p) => logger.info(escapeBraces(m), p ?? {}),
-    warn: (m, p) => logger.warn(escapeBraces(m), p ?? {}),
-    error: (m, p) => logger.error(escapeBraces(m), p ?? {}),
+    startedAt: startedAt.toISOString(),
+    durationMs: 0,
+    dryRun,
+    instances: { listed: 0, synced: 0, unchanged: 0, unknown: [], failed: [] },
+    resources: { Ready: 0, Pending: 0, Failed: 0 },
+    operations: [],
+    writes: {
+      create: 0,
+      update: 0,
+      delete: 0,
+      adopt: 0,
+      relate: 0,
+      skipped: 0,
+      annotate: 0,
+    },
+    errors: [],
+    warnings: [],
+    deletesHeld: 0,
+    exitCode: 1,
   };
+}
+
+/** The command line's durations of a pass, in ms. */
+interface PassDurations {
+  /** `--wait-lock` (0: exit 75 at once). */
+  waitMs: number;
+  /** `--verify-every`, when given. */
+  verifyEvery: number | undefined;
 }
 
 /** Runs one locked pass and reports it; returns the exit code. */
 async function onePass(
   config: Config,
   options: SyncCliOptions,
+  durations: PassDurations,
   log: SyncLogger,
+  out: Output,
+  env: Record<string, string | undefined>,
 ): Promise<{ code: ExitCode; report?: RunReport }> {
-  await using _lock = await acquireStateLock(config.snapshot);
+  const { waitMs, verifyEvery } = durations;
+  let verify = options.verify ?? false;
+  let lock: StateLock;
+  try {
+    lock = await lockState(config.snapshot, waitMs, log);
+  } catch (error) {
+    if (error instanceof LockHeldError && verify) {
+      // A verify that loses the race must not pass unnoticed: exit 75, and
+      // k8s_aai_sync_last_verify_success_timestamp_seconds does not advance.
+      log.error(
+        `The --verify pass did not run: another pass held the lock for the ${
+          waitMs / 1000
+        }s it waited (--wait-lock)`,
+        { lock: error.path },
+      );
+    }
+    throw error;
+  }
+  await using _lock = lock;
+  // The pass deadline (14.19) aborts every request in flight, retries
+  // included; runSync stops starting work and reports it (exit 75).
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new PassDeadlineError(config.passDeadline)),
+    config.passDeadline,
+  );
+  using _timer = { [Symbol.dispose]: () => clearTimeout(timer) };
   const source = options.source ?? config.source;
-  const writeLog = literalLogger(getLogger(["k8s-aai-sync", "aai"]));
-  function onAaiExchange(exchange: AaiExchange): void {
-    const summary = `A&AI ${exchange.method} ${exchange.url} → ${
-      exchange.status ?? exchange.error ?? "no response"
-    }`;
-    const properties = {
-      method: exchange.method,
-      url: exchange.url,
-      status: exchange.status,
-      attempt: exchange.attempt,
-      durationMs: Math.round(exchange.durationMs),
-      transactionId: exchange.transactionId,
-      ...(exchange.error ? { error: exchange.error } : {}),
-    };
-    if (exchange.method === "GET") writeLog.debug(summary, properties);
-    else {
-      writeLog.info(
-        `${summary} (X-TransactionId ${exchange.transactionId})`,
-        properties,
+  const peers = peerLogs();
+  const aaiExchanges = peers.aai;
+  const k8splugin = k8spluginClientFrom(
+    config,
+    peers.onK8spluginExchange,
+    (message) => log.warn(message),
+    deadline.signal,
+  );
+  let listError: unknown;
+  const listInstances = k8splugin.listInstances.bind(k8splugin);
+  k8splugin.listInstances = async (filter) => {
+    try {
+      return await listInstances(filter);
+    } catch (error) {
+      listError = error;
+      throw error;
+    }
+  };
+  const aai = aaiClientFrom(config, peers.onAaiExchange, deadline.signal);
+  await using kube = await kubeClientsFrom(config, k8splugin, source);
+  const startedAt = new Date();
+  const lastRunFile = lastRunPath(config.snapshot);
+  const previous = await readLastRun(lastRunFile);
+  const dryRun = options.dryRun ?? false;
+  if (!verify && verifyEvery !== undefined && !dryRun) {
+    verify = verifyDue(previous, verifyEvery, startedAt);
+    if (verify) {
+      log.info(
+        `This pass verifies every owned A&AI object (--verify-every ${options.verifyEvery}; last successful verify: ${
+          previous?.lastVerifySuccessAt ?? "never"
+        })`,
       );
     }
   }
-  const k8spluginLog = literalLogger(getLogger(["k8s-aai-sync", "k8splugin"]));
-  const k8splugin = k8spluginClientFrom(config, (e) =>
-    k8spluginLog.debug(
-      `k8splugin ${e.method} ${e.url} → ${
-        e.status ?? e.error ?? "no response"
-      }`,
-      {
-        status: e.status,
-        attempt: e.attempt,
-        durationMs: Math.round(e.durationMs),
-      },
-    ));
-  const aai = aaiClientFrom(config, onAaiExchange);
-  await using kube = await kubeClientsFrom(config, k8splugin, source);
+  let report: RunReport;
   try {
-    const report = await runSync({
+    report = await runSync({
       k8splugin,
       aai,
       ...(kube ? { kube: (region: string) => kube.get(region) } : {}),
       log,
+      deadline: deadline.signal,
     }, {
       config,
-      dryRun: options.dryRun ?? false,
-      verify: options.verify ?? false,
+      dryRun,
+      verify,
       regions: options.region,
       instances: options.instance,
       takeOwnership: options.takeOwnership ?? false,
@@ -273,21 +316,59 @@ async function onePass(
       // Each write is logged as it lands; only a dry run prints the list.
       recordOperations: false,
     });
-    if (options.dryRun) {
-      for (const op of report.operations) {
-        // DELETE's resource-version is read from A&AI just before sending.
-        const query = op.method === "DELETE"
-          ? "?resource-version=<current>"
-          : "";
-        console.log(
-          `${op.method} /aai/${config.aai.apiVersion}${op.path}${query}${
-            op.body ? ` ${JSON.stringify(op.body)}` : ""
-          }  # ${op.why}`,
-        );
-      }
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    // runSync throws for local I/O (the snapshot); A&AI may already hold
+    // this pass's writes (#18). Say so, and still report the pass.
+    report = (error as { report?: RunReport }).report ??
+      emptyReport(startedAt, dryRun);
+    report.exitCode = 1;
+    report.durationMs ||= Date.now() - startedAt.getTime();
+    const message = (error as Error).message ?? String(error);
+    const text = message.includes(config.snapshot) ||
+        message.includes(`${folderOf(config.snapshot)}/`)
+      ? `Cannot write the snapshot "${config.snapshot}" (setting "snapshot" / K8S_AAI_SYNC_SNAPSHOT): ${message}. A&AI accepted ${aaiExchanges.writes} write request(s) in this pass: the next pass sends them again and A&AI confirms them (existing objects are adopted, deleted ones found gone), so nothing is duplicated; make the folder writable`
+      : `The pass stopped: ${message}`;
+    report.errors.push(text);
+    log.error(text, { error: (error as Error).name });
+  } finally {
+    k8splugin.close?.();
+    aai.close?.();
+  }
+  // k8splugin or A&AI not answering (refused, timed out, 5xx after the
+  // retries) is "try later" (75), not a partial failure.
+  if (
+    report.exitCode === 1 &&
+    (isPeerUnavailable(listError) ||
+      (aaiExchanges.total > 0 &&
+        aaiExchanges.unavailable === aaiExchanges.total))
+  ) {
+    report.exitCode = EXIT.TEMPFAIL;
+  }
+  if (dryRun) {
+    for (const op of report.operations) {
+      // DELETE's resource-version is read from A&AI just before sending.
+      const query = op.method === "DELETE" ? "?resource-version=<current>" : "";
+      out.operation({
+        method: op.method,
+        path: `/aai/${config.aai.apiVersion}${op.path}${query}`,
+        ...(op.body ? { body: op.body } : {}),
+        why: op.why,
+      });
     }
-    console.log(summaryLine(report));
-    log.info(summaryLine(report), {
+  }
+  const code = await recordPass(report, {
+    verify,
+    previous,
+    lastRunFile,
+    metricsFile: options.metricsFile ?? env.K8S_AAI_SYNC_METRICS_FILE,
+    pushgateway: options.pushgateway ?? env.K8S_AAI_SYNC_PUSHGATEWAY,
+    regions: options.region,
+    log,
+  });
+  out.summary(
+    summaryLine({ ...report, exitCode: code as RunReport["exitCode"] }),
+    {
       instances: report.instances.listed,
       synced: report.instances.synced,
       unchanged: report.instances.unchanged,
@@ -297,14 +378,12 @@ async function onePass(
       errors: report.errors.length,
       deletesHeld: report.deletesHeld,
       durationMs: report.durationMs,
-      exitCode: report.exitCode,
-    });
-    if (options.metricsFile) await writeMetrics(options.metricsFile, report);
-    return { code: report.exitCode as ExitCode, report };
-  } finally {
-    k8splugin.close?.();
-    aai.close?.();
-  }
+      dryRun,
+      verify,
+      exitCode: code,
+    },
+  );
+  return { code, report };
 }
 
 /** Sleeps `ms`, or less when `signal` aborts. */
@@ -324,10 +403,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export async function main(
   args: string[],
   env: Record<string, string | undefined> = Deno.env.toObject(),
+  io: SyncIo = {},
 ): Promise<ExitCode> {
+  const stdout = io.stdout ?? writer(Deno.stdout);
+  const stderr = io.stderr ?? writer(Deno.stderr);
   let options: SyncCliOptions;
   try {
-    options = syncCommand().parse(args, { from: "user" }).opts();
+    options = syncCommand().configureOutput({
+      writeErr: stderr,
+      writeOut: stdout,
+    }).parse(args, { from: "user" }).opts();
   } catch (error) {
     const code = error as { exitCode?: number; code?: string };
     if (
@@ -338,7 +423,10 @@ export async function main(
     }
     return EXIT.USAGE;
   }
-  setupLogging(options.logFormat, options.verbose ?? false);
+  const format = options.logFormat ??
+    ((io.isTerminal ?? Deno.stderr.isTerminal()) ? "text" : "json");
+  setupLogging(format, options.verbose ?? false, stderr);
+  const out = output(format, stdout);
   const log = literalLogger(getLogger(["k8s-aai-sync", "sync"]));
   try {
     if (options.watch && options.once) {
@@ -346,16 +434,26 @@ export async function main(
         "Choose either --once or --watch",
       );
     }
+    // Checked before anything else, so a bad duration never starts a pass.
+    const cliInterval = options.watch && options.interval !== undefined
+      ? parseInterval(options.interval)
+      : undefined;
+    const durations: PassDurations = {
+      waitMs: options.waitLock === undefined
+        ? 0
+        : parseDurationIn(options.waitLock, "--wait-lock", [0, 3_600_000]),
+      verifyEvery: options.verifyEvery === undefined
+        ? undefined
+        : parseDurationIn(options.verifyEvery, "--verify-every", [
+          60_000,
+          30 * 86_400_000,
+        ]),
+    };
     const config = await loadConfig(options.config, env);
-    if (!options.watch) return (await onePass(config, options, log)).code;
-    const interval = options.interval === undefined
-      ? config.interval
-      : parseDuration(options.interval);
-    if (interval === undefined || interval <= 0) {
-      throw new ConfigError(
-        `Invalid --interval "${options.interval}": use a duration like 30s or 5m`,
-      );
+    if (!options.watch) {
+      return (await onePass(config, options, durations, log, out, env)).code;
     }
+    const interval = cliInterval ?? config.interval;
     const stop = new AbortController();
     const onSignal = () => stop.abort();
     Deno.addSignalListener("SIGINT", onSignal);
@@ -364,7 +462,8 @@ export async function main(
     try {
       while (!stop.signal.aborted) {
         try {
-          code = (await onePass(config, options, log)).code;
+          code =
+            (await onePass(config, options, durations, log, out, env)).code;
         } catch (error) {
           code = exitCodeFor(error);
           log.error(`Sync pass failed: ${(error as Error).message}`);

@@ -84,7 +84,7 @@ const DEPLOY_FILES = [
   "deploy/crontab",
   "deploy/k8s-aai-sync.service",
   "deploy/Dockerfile",
-  "deploy/kubernetes/cronjob.yaml",
+  "deploy/kubernetes/base/cronjob.yaml",
 ];
 
 Deno.test("README's quick start is the two pinned npx commands CI uses", async () => {
@@ -296,7 +296,7 @@ Deno.test("configuration examples load with the real loadConfig", async () => {
       ),
     });
     const cronjob = await Deno.readTextFile(
-      new URL("deploy/kubernetes/cronjob.yaml", ROOT),
+      new URL("deploy/kubernetes/base/cronjob.yaml", ROOT),
     );
     const configMap = cronjob.split(/^---$/m).map((d) =>
       parseYaml(d) as Record<string, unknown> | null
@@ -469,7 +469,7 @@ Deno.test("the deployment examples keep their safety settings", async () => {
     };
   }
   const text = await Deno.readTextFile(
-    new URL("deploy/kubernetes/cronjob.yaml", ROOT),
+    new URL("deploy/kubernetes/base/cronjob.yaml", ROOT),
   );
   const docs = text.split(/^---$/m).map((d) => parseYaml(d))
     .filter(Boolean) as Manifest[];

@@ -15,6 +15,9 @@ function serve(
     port: 0,
     hostname: "127.0.0.1",
     onListen() {},
+    // A body stream that errors is how these tests drop a connection; Deno
+    // would print each one with its stack (the failure is asserted instead).
+    onError: () => new Response(null, { status: 500 }),
     ...(tls ?? {}),
   }, handler);
   return {
@@ -326,4 +329,29 @@ Deno.test("HttpClient verifies TLS by default, trusts caFile, and skips checks o
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("isPeerUnavailable() is true for no answer and persistent 5xx, false for 4xx and bad data", async () => {
+  const { isPeerUnavailable, HttpTransportError: Transport } = await import(
+    "../../adapters/http.ts"
+  );
+  const transport = new Transport({
+    peer: "k8splugin",
+    method: "GET",
+    url: "http://k/v1/instance",
+    kind: "Refused",
+    detail: "connection refused",
+  });
+  assert.equal(isPeerUnavailable(transport), true);
+  assert.equal(
+    isPeerUnavailable({ retryable: true, status: 503, cause: undefined }),
+    true,
+  );
+  assert.equal(
+    isPeerUnavailable({ retryable: true, cause: transport }),
+    true,
+  );
+  assert.equal(isPeerUnavailable({ retryable: false, status: 404 }), false);
+  assert.equal(isPeerUnavailable(new SyntaxError("bad body")), false);
+  assert.equal(isPeerUnavailable(undefined), false);
 });

@@ -8,9 +8,4 @@
  */
 
 /** Ids of the open defects, one comment each. */
-export const OPEN: ReadonlySet<string> = new Set([
-  // 14.19: no pass deadline against a hanging A&AI.
-  "14.19-pass-deadline",
-  // 14: the state folder is created world-readable instead of 0700.
-  "14-state-dir-mode",
-]);
+export const OPEN: ReadonlySet<string> = new Set([]);

@@ -90,7 +90,9 @@ export interface Group {
 
 /**
  * Ten chart resources of mixed kinds with `podsPerWorkload` pods for the
- * Deployment and the StatefulSet; every 50th group has a crashing pod.
+ * Deployment and the StatefulSet; every 50th group has a crashing pod; the
+ * custom resource is a generic Widget in even groups and an Argo Rollout
+ * (health catalog) in odd ones.
  */
 export function group(
   index: number,
@@ -274,20 +276,47 @@ export function group(
         ],
       },
     },
-    {
-      apiVersion: "example.com/v1",
-      kind: "Widget",
-      metadata: { name: app, namespace, generation: 1 },
-      status: {
-        observedGeneration: 1,
-        conditions: [{
-          type: "Ready",
-          status: "True",
-          reason: "Reconciled",
-          lastTransitionTime: ago(600),
-        }],
+    index % 2 === 0
+      ? {
+        apiVersion: "example.com/v1",
+        kind: "Widget",
+        metadata: { name: app, namespace, generation: 1 },
+        status: {
+          observedGeneration: 1,
+          conditions: [{
+            type: "Ready",
+            status: "True",
+            reason: "Reconciled",
+            lastTransitionTime: ago(600),
+          }],
+        },
+      }
+      : {
+        // Every other group's custom resource is judged by the health catalog.
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Rollout",
+        metadata: { name: app, namespace, generation: 1 },
+        spec: { replicas: 2 },
+        status: {
+          observedGeneration: "1",
+          phase: "Healthy",
+          replicas: 2,
+          updatedReplicas: 2,
+          readyReplicas: 2,
+          availableReplicas: 2,
+          conditions: [{
+            type: "Available",
+            status: "True",
+            reason: "AvailableReason",
+            lastTransitionTime: ago(600),
+          }, {
+            type: "Progressing",
+            status: "True",
+            reason: "NewReplicaSetAvailable",
+            lastTransitionTime: ago(600),
+          }],
+        },
       },
-    },
   ];
   return { resources, owned };
 }

@@ -311,9 +311,9 @@ Deno.test("createEvaluator() indexes a related array once and evaluateAll() matc
   const judge = createEvaluator({ now: NOW, related });
   assert.deepEqual(
     evaluateAll(objects, { now: NOW, related }),
-    objects.map(judge),
+    objects.map((o) => judge(o)),
   );
-  assert.deepEqual(objects.map(judge).map((r) => r.verdict), [
+  assert.deepEqual(objects.map((o) => judge(o)).map((r) => r.verdict), [
     "Failed",
     "Ready",
   ]);

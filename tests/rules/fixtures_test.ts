@@ -11,22 +11,25 @@ import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { parse } from "yaml";
 import {
+  BUILT_IN_CATALOG,
+  BUILT_IN_HEALTH_CATALOG,
+  declaredCatalogReasons,
   evaluate,
+  matchTerminalPattern,
   type Readiness,
   RULE_ALIASES,
+  RULE_REASONS,
   ruleKeyOf,
   RULES,
+  TERMINAL_PATTERNS,
   type Verdict,
 } from "../../rules/mod.ts";
 
 const ROOT = new URL("../../fixtures/rules/", import.meta.url);
 
-/** Folders whose Kind has no rule of its own: evidence for the generic rule. */
+/** Folders whose Kind has neither a rule nor a catalog entry: evidence for the generic rule. */
 const GENERIC_FOLDERS: ReadonlySet<string> = new Set([
-  "argoproj.io/Rollout",
   "example.com/Widget",
-  "helm.toolkit.fluxcd.io/HelmRelease",
-  "keda.sh/ScaledObject",
   "tekton.dev/TaskRun",
 ]);
 
@@ -38,13 +41,7 @@ const CANNOT_FAIL: ReadonlySet<string> = new Set([
 ]);
 
 /** Known gaps: fixture path → why it is not expected to pass yet. */
-const IGNORED: ReadonlyMap<string, string> = new Map([
-  [
-    "core/Pod/failed-stuck-container-creating",
-    "volume mount failures are only reported in Events, and a slow image pull looks the same in status; " +
-    "the Pod rule has no stall timeout (reference §4 step 5 lists none for Pods)",
-  ],
-]);
+const IGNORED: ReadonlyMap<string, string> = new Map([]);
 
 interface Fixture {
   description: string;
@@ -52,6 +49,8 @@ interface Fixture {
   object: unknown;
   related?: unknown[];
   options?: Record<string, unknown>;
+  /** What the caller remembers: Pending with `reason` since `since`. */
+  pendingSince?: { reason: string; since: string };
   expect: {
     verdict: Verdict;
     reason: string;
@@ -79,6 +78,25 @@ for (const file of files) {
   if (verdict === "pending") verdicts.add("Pending");
   if (verdict === "failed") verdicts.add("Failed");
   folders.set(folder, verdicts);
+}
+
+/** Every fixture's expectation, by name (`apps/Deployment/ready-available`). */
+const expected = new Map<string, Fixture>();
+for (const file of files) {
+  expected.set(
+    file.replace(/\.yaml$/, ""),
+    parse(await readFile(new URL(file, ROOT), "utf8")) as Fixture,
+  );
+}
+
+/** `verdict/reason` pairs of the fixtures in `folder`. */
+function outcomes(folder: string): Set<string> {
+  const out = new Set<string>();
+  for (const [name, fixture] of expected) {
+    if (name.slice(0, name.lastIndexOf("/")) !== folder) continue;
+    out.add(`${fixture.expect.verdict}/${fixture.expect.reason}`);
+  }
+  return out;
 }
 
 for (const file of files) {
@@ -111,6 +129,12 @@ for (const file of files) {
         now: new Date(fixture.now),
         related: fixture.related ?? [],
         ...(fixture.options === undefined ? {} : { options: fixture.options }),
+        ...(fixture.pendingSince === undefined ? {} : {
+          pendingSince: {
+            reason: fixture.pendingSince.reason,
+            since: new Date(fixture.pendingSince.since),
+          },
+        }),
       });
       const explain = `${result.verdict} ${result.reason}: ${result.message} [${
         result.warnings.join(" | ")
@@ -163,17 +187,107 @@ Deno.test("RULES: every key has a fixture folder with Ready, Pending and (where 
 
 Deno.test("RULES: every fixture folder maps to a rule key or is generic-rule evidence, and aliases share their rule", () => {
   const orphans = [...folders.keys()].filter((folder) =>
-    !RULES.has(folderKey(folder)) && !GENERIC_FOLDERS.has(folder)
+    !RULES.has(folderKey(folder)) &&
+    BUILT_IN_HEALTH_CATALOG.lookup(folderKey(folder)) === undefined &&
+    !GENERIC_FOLDERS.has(folder)
   );
   assert.deepEqual(orphans, []);
   for (const folder of GENERIC_FOLDERS) {
     assert.ok(
-      !RULES.has(folder),
-      `${folder} has a rule now; move it out of GENERIC_FOLDERS`,
+      !RULES.has(folder) &&
+        BUILT_IN_HEALTH_CATALOG.lookup(folder) === undefined,
+      `${folder} has a rule or catalog entry now; move it out of GENERIC_FOLDERS`,
     );
     assert.ok(folders.has(folder), `${folder} has no fixtures`);
   }
   for (const [alias, key] of RULE_ALIASES) {
     assert.equal(RULES.get(alias), RULES.get(key), alias);
+  }
+});
+
+Deno.test("RULE_REASONS: every reason a rule names has a fixture in a folder of that rule", () => {
+  const missing: string[] = [];
+  const byRule = new Map<unknown, { keys: string[]; reasons: Set<string> }>();
+  for (const [key, reasons] of RULE_REASONS) {
+    const rule = RULES.get(key);
+    const entry = byRule.get(rule) ?? { keys: [], reasons: new Set() };
+    entry.keys.push(key);
+    for (const reason of reasons) entry.reasons.add(reason);
+    byRule.set(rule, entry);
+  }
+  for (const { keys, reasons } of byRule.values()) {
+    const seen = new Set<string>();
+    for (const key of keys) {
+      const folder = key.includes("/") ? key : `core/${key}`;
+      for (const outcome of outcomes(folder)) {
+        seen.add(outcome.slice(outcome.indexOf("/") + 1));
+      }
+    }
+    for (const reason of reasons) {
+      if (!seen.has(reason)) {
+        missing.push(`${keys[0]}: no fixture for ${reason}`);
+      }
+    }
+  }
+  assert.deepEqual(missing, []);
+});
+
+Deno.test("BUILT_IN_CATALOG: every entry has Ready and Pending fixtures and one per declared reason; every family a Failed one", () => {
+  const missing: string[] = [];
+  const folderList = [...folders.keys()];
+  for (const family of BUILT_IN_CATALOG) {
+    let familyFails = false;
+    for (const kind of family.kinds) {
+      const key = `${family.group}/${kind.kind}`;
+      const entry = family.group.startsWith("*.") || kind.kind === "*"
+        ? undefined
+        : BUILT_IN_HEALTH_CATALOG.lookup(key);
+      const kindFolders = entry !== undefined ? [key] : folderList.filter(
+        (folder) =>
+          !RULES.has(folder) &&
+          BUILT_IN_HEALTH_CATALOG.lookup(folder)?.key === key,
+      );
+      const seen = new Set<string>();
+      for (const folder of kindFolders) {
+        for (const outcome of outcomes(folder)) seen.add(outcome);
+      }
+      const verdicts = new Set([...seen].map((o) => o.split("/")[0]));
+      const needs: Verdict[] = RULES.has(key) ? [] : ["Ready", "Pending"];
+      for (const verdict of needs) {
+        if (!verdicts.has(verdict)) missing.push(`${key}: no ${verdict} case`);
+      }
+      if (verdicts.has("Failed")) familyFails = true;
+      const declared = declaredCatalogReasons(kind);
+      for (const verdict of ["Failed", "Ready", "Pending"] as const) {
+        for (const reason of new Set(declared[verdict])) {
+          if (!seen.has(`${verdict}/${reason}`)) {
+            missing.push(`${key}: no ${verdict} fixture for ${reason}`);
+          }
+        }
+      }
+    }
+    if (!familyFails) missing.push(`${family.group}: no Failed case`);
+  }
+  assert.deepEqual(missing, []);
+});
+
+Deno.test("TERMINAL_PATTERNS: each pattern's fixture exists, ends Failed and matches that pattern", () => {
+  for (const pattern of TERMINAL_PATTERNS) {
+    const fixture = expected.get(pattern.fixture);
+    assert.ok(fixture, `${pattern.name}: fixture ${pattern.fixture} exists`);
+    assert.equal(fixture.expect.verdict, "Failed", pattern.name);
+    const object = fixture.object as {
+      status?: { conditions?: { reason?: string; message?: string }[] };
+    };
+    const names = (object.status?.conditions ?? []).map((c) =>
+      matchTerminalPattern({
+        reason: c.reason ?? "",
+        message: c.message ?? "",
+      })
+    );
+    assert.ok(
+      names.includes(pattern.name),
+      `${pattern.fixture} matches ${names.join(", ")}, not ${pattern.name}`,
+    );
   }
 });

@@ -9,7 +9,14 @@ import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import fc from "fast-check";
 import { parse } from "yaml";
-import { evaluate, type Readiness, RULES } from "../../rules/mod.ts";
+import {
+  BUILT_IN_CATALOG,
+  CatalogError,
+  evaluate,
+  type Readiness,
+  RULES,
+  validateCatalog,
+} from "../../rules/mod.ts";
 
 const NOW = new Date("2026-11-25T10:00:00Z");
 const ROOT = new URL("../../fixtures/rules/", import.meta.url);
@@ -100,8 +107,17 @@ Deno.test("evaluate() never throws on arbitrary JSON values", () => {
   );
 });
 
-Deno.test("evaluate() never throws on objects of every rule key with random metadata, spec, status and related", () => {
-  const keys = [...RULES.keys(), "example.com/Widget"];
+/** One key per built-in catalog entry (`*` groups and Kinds made concrete). */
+const CATALOG_KEYS = BUILT_IN_CATALOG.flatMap((family) =>
+  family.kinds.map((kind) =>
+    `${family.group.replace(/^\*\./, "s3.aws.")}/${
+      kind.kind === "*" ? "Bucket" : kind.kind
+    }`
+  )
+);
+
+Deno.test("evaluate() never throws on objects of every rule key and catalog entry with random metadata, spec, status and related", () => {
+  const keys = [...RULES.keys(), ...CATALOG_KEYS, "example.com/Widget"];
   fc.assert(
     fc.property(
       fc.constantFrom(...keys),
@@ -159,5 +175,136 @@ Deno.test("evaluate() never throws when up to three fields of a fixture or its r
       },
     ),
     { numRuns: 10_000 },
+  );
+});
+
+/** Random status blocks shaped like the catalog's: conditions, phases, replica counts. */
+const catalogStatus = fc.record({
+  phase: fc.oneof(
+    fc.constantFrom("Healthy", "Degraded", "Paused", "Running", "Failed"),
+    junk,
+  ),
+  abort: fc.oneof(fc.boolean(), junk),
+  replicas: fc.oneof(fc.nat(5), junk),
+  updatedReplicas: fc.oneof(fc.nat(5), junk),
+  availableReplicas: fc.oneof(fc.nat(5), junk),
+  pauseConditions: fc.oneof(fc.constant([{ reason: "CanaryPauseStep" }]), junk),
+  failureReason: fc.oneof(fc.string(), junk),
+  modelStatus: fc.oneof(
+    fc.record({
+      transitionStatus: fc.constantFrom("BlockedByFailedLoad", "UpToDate"),
+    }),
+    junk,
+  ),
+  conditions: fc.oneof(
+    fc.array(
+      fc.record({
+        type: fc.constantFrom(
+          "Ready",
+          "Available",
+          "Healthy",
+          "Installed",
+          "Synced",
+          "Reconciled",
+          "NotReady",
+          "InvalidSpec",
+          "Progressing",
+          "Stalled",
+          "Paused",
+          "Denied",
+        ),
+        status: fc.oneof(
+          fc.constantFrom("True", "False", "Unknown", "Degraded"),
+          junk,
+        ),
+        reason: fc.oneof(
+          fc.constantFrom(
+            "ProgressDeadlineExceeded",
+            "RolloutAborted",
+            "ReconcileError",
+            "InvalidResourceException",
+            "ReconcilePaused",
+          ),
+          fc.string(),
+          junk,
+        ),
+        message: fc.oneof(fc.string(), fc.constant("404 page not found"), junk),
+        lastTransitionTime: fc.oneof(fc.constant("2026-11-25T09:00:00Z"), junk),
+      }, { requiredKeys: ["type"] }),
+      { maxLength: 4 },
+    ),
+    junk,
+  ),
+}, { requiredKeys: [] });
+
+Deno.test("evaluate() gives well-formed verdicts for catalog entries with random catalog-shaped statuses", () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...CATALOG_KEYS),
+      catalogStatus,
+      fc.oneof(
+        fc.record({ paused: fc.boolean(), suspend: fc.boolean() }),
+        junk,
+      ),
+      (key, status, spec) => {
+        const slash = key.indexOf("/");
+        const object = {
+          apiVersion: `${key.slice(0, slash)}/v1`,
+          kind: key.slice(slash + 1),
+          metadata: { name: "x", generation: 1 },
+          spec,
+          status,
+        };
+        assertWellFormed(evaluate(object, { now: NOW }));
+        assertWellFormed(
+          evaluate(object, {
+            now: NOW,
+            pendingSince: { reason: "NotReady", since: new Date(0) },
+          }),
+        );
+      },
+    ),
+    { numRuns: 5_000 },
+  );
+});
+
+Deno.test("validateCatalog() returns families or throws CatalogError, whatever the input", () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.anything(),
+        fc.record({
+          family: fc.oneof(fc.string(), junk),
+          group: fc.oneof(fc.constantFrom("example.com", "*.x.io"), junk),
+          kinds: fc.oneof(
+            fc.array(
+              fc.dictionary(
+                fc.constantFrom(
+                  "kind",
+                  "source",
+                  "health",
+                  "terminal",
+                  "failed",
+                  "phase",
+                  "bogus",
+                ),
+                fc.anything(),
+              ),
+              { maxLength: 2 },
+            ),
+            junk,
+          ),
+        }),
+      ),
+      (data) => {
+        try {
+          validateCatalog(data, "random.yaml");
+        } catch (error) {
+          assert.ok(error instanceof CatalogError, String(error));
+          assert.match(error.message, /"random\.yaml"/);
+        }
+      },
+    ),
+    { numRuns: 2_000 },
   );
 });

@@ -16,6 +16,7 @@ interface Fixture {
   object: unknown;
   related?: unknown[];
   options?: Record<string, unknown>;
+  pendingSince?: { reason: string; since: string };
 }
 
 const MINUTE = 60_000;
@@ -39,7 +40,13 @@ function judgeAt(
       recheck = recheck === undefined ? ms : Math.min(recheck, ms);
     },
   });
-  return { result: judge(fixture.object), recheck };
+  const memory = fixture.pendingSince === undefined ? undefined : {
+    pendingSince: {
+      reason: fixture.pendingSince.reason,
+      since: new Date(fixture.pendingSince.since),
+    },
+  };
+  return { result: judge(fixture.object, memory), recheck };
 }
 
 const files = (await readdir(ROOT, { recursive: true }))

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import {
   ConfigError,
+  formatDuration,
   loadConfig,
   parseDuration,
+  parseDurationIn,
   ruleOptions,
 } from "../../sync/mod.ts";
 
@@ -143,6 +145,35 @@ Deno.test("ruleOptions() turns every rules.* key into the rules' RuleOptions", a
       ingressClassesRequiringAddress: ["nginx"],
       terminalReasons: { "example.com/Widget": ["Broken"] },
     });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("parseDurationIn() bounds a command-line duration and names the flag", () => {
+  assert.equal(parseDurationIn("5m", "--wait-lock", [0, 3_600_000]), 300_000);
+  assert.throws(
+    () => parseDurationIn("2h", "--wait-lock", [0, 3_600_000]),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.message ===
+        'Invalid --wait-lock "2h": use a duration from 0ms to 1h like 30s or 5m',
+  );
+  assert.equal(formatDuration(90_000), "90s");
+  assert.equal(formatDuration(86_400_000), "1d");
+});
+
+Deno.test("loadConfig() still says 'Set K8SPLUGIN_URL and AAI_URL' when a file has the sections but no URLs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/c.yaml`,
+      "k8splugin: {timeout: 5s}\naai: {apiVersion: v25}\n",
+    );
+    await assert.rejects(
+      () => loadConfig(`${dir}/c.yaml`, {}),
+      /^ConfigError: Set K8SPLUGIN_URL and AAI_URL .*has no k8splugin\.url and aai\.url$/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
