@@ -170,3 +170,49 @@ export function planAnnotations(
   }
   return true;
 }
+
+/**
+ * Against A&AI (`--verify`, a rebuild, `check --aai --verify`): the desired
+ * objects A&AI holds under an `annotate` owner, taken out of `plan.foreign`
+ * and planned as `annotate` operations right away (A&AI was just read, so
+ * there is no rewrite to wait for), or, when `held` shows them carrying our
+ * current readiness labels already, returned (nothing to send). The rest of
+ * `plan.foreign` stays.
+ */
+export function annotateForeign(
+  plan: WritePlan,
+  options: Pick<AnnotateOptions, "ownership" | "relationships" | "labelPrefix">,
+  held?: ReadonlyMap<string, Record<string, unknown> | null>,
+): WritePlan["foreign"] {
+  const prefix = options.labelPrefix;
+  const right: WritePlan["foreign"] = [];
+  plan.foreign = plan.foreign.filter(({ desired: d, owner }) => {
+    if (policyOf(owner, options.ownership) !== "annotate") return true;
+    // Already carrying our current readiness labels: nothing to send.
+    const labels = held?.get(d.path)?.labels;
+    if (Array.isArray(labels)) {
+      const have = labels.filter((l) =>
+        typeof l === "string" && l.startsWith(prefix)
+      ).sort().join("\n");
+      const want = d.fields.labels.filter((l) => l.startsWith(prefix)).sort()
+        .join("\n");
+      if (have === want) {
+        right.push({ desired: d, owner });
+        return false;
+      }
+    }
+    plan.writes.push({
+      op: "annotate",
+      path: d.path,
+      instanceId: d.instanceId,
+      desired: d,
+      relationships: options.relationships,
+      labelPrefix: options.labelPrefix,
+      force: true,
+      why:
+        `${d.key}: readiness ${d.readiness.verdict}/${d.readiness.reason} on data-owner "${owner}"'s object`,
+    });
+    return false;
+  });
+  return right;
+}

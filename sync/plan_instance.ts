@@ -34,7 +34,11 @@ import {
   resolvePlacements,
   vfModuleOf,
 } from "./placement.ts";
-import { vnfPlacementOf } from "./annotate.ts";
+import {
+  annotateForeign,
+  planAnnotations,
+  vnfPlacementOf,
+} from "./annotate.ts";
 import { planWrites } from "./plan.ts";
 import { newReport, toReported } from "./report.ts";
 import { emptySnapshot, readSnapshot, type Snapshot } from "./snapshot.ts";
@@ -210,6 +214,34 @@ export async function planInstance(
     reference: verify ? { from: "aai", held } : { from: "snapshot" },
     ownership: ownershipOf(pass),
   });
+  // As a pass does for an instance SO placed (annotate.ts).
+  const ownership = ownershipOf(pass);
+  if (
+    vnfPlacement &&
+    Object.values(ownership.owners ?? {}).includes("annotate")
+  ) {
+    const options = {
+      ownership,
+      relationships,
+      labelPrefix: config.labelPrefix,
+    };
+    if (verify) annotateForeign(plan, options, held);
+    else {
+      const pending = planAnnotations(desired, plan, {
+        ...options,
+        known: structuredClone(known),
+        nowMs: now.getTime(),
+        delayMs: config.soRewriteDelay,
+      });
+      if (pending) {
+        warnings.push(
+          `Instance "${instanceId}" is SO-managed: SO's objects get their readiness labels ${
+            config.soRewriteDelay / 1000
+          } s after a change, once SO has rewritten them (not planned here)`,
+        );
+      }
+    }
+  }
   const planned = [...plan.writes, ...plan.deletes];
   if (aai) {
     const gone = plan.deletes.map((d) => d.path);

@@ -135,6 +135,21 @@ export function recordForeign(
   pass.changed();
 }
 
+/**
+ * Takes another owner's object that A&AI already holds with our current
+ * readiness labels (policy `annotate`) into the snapshot as annotated.
+ */
+export function recordAnnotated(
+  pass: Pass,
+  desired: DesiredObject,
+  owner: string,
+): void {
+  const entry = commitDesired(pass, desired, { edges: false, foreign: owner });
+  entry.annotated = true;
+  entry.sourceVersion = desired.sourceVersion;
+  pass.changed();
+}
+
 /** Takes a planned object that A&AI already holds as it should be into the snapshot. */
 export function recordInStep(
   pass: Pass,

@@ -41,12 +41,17 @@ import {
   touchInstance,
   vfModuleOf,
 } from "./placement.ts";
-import { planWrites, policyOf, type WritePlan } from "./plan.ts";
+import { planWrites, type WritePlan } from "./plan.ts";
 import { isTransportError, type OperationResult, publish } from "./publish.ts";
-import { planAnnotations, vnfPlacementOf } from "./annotate.ts";
+import {
+  annotateForeign,
+  planAnnotations,
+  vnfPlacementOf,
+} from "./annotate.ts";
 import {
   newReport,
   progressLogger,
+  recordAnnotated,
   recordDeletions,
   recordForeign,
   recordInStep,
@@ -507,22 +512,20 @@ async function planRead(
     reference,
     ownership: ownershipOf(pass),
   });
-  const ownershipNow = ownershipOf(pass);
-  for (const { desired: d, owner } of plan.foreign) {
-    if (vnfPlacement && policyOf(owner, ownershipNow) === "annotate") {
-      // Read from A&AI just now: merge our labels without waiting for SO.
-      plan.writes.push({
-        op: "annotate",
-        path: d.path,
-        instanceId: id,
-        desired: d,
+  if (vnfPlacement) {
+    const right = annotateForeign(
+      plan,
+      {
+        ownership: ownershipOf(pass),
         relationships,
         labelPrefix: config.labelPrefix,
-        force: true,
-        why:
-          `${d.key}: readiness ${d.readiness.verdict}/${d.readiness.reason} on data-owner "${owner}"'s object`,
-      });
-    } else recordForeign(pass, d, owner);
+      },
+      reference.from === "aai" ? reference.held : undefined,
+    );
+    for (const { desired: d, owner } of right) recordAnnotated(pass, d, owner);
+  }
+  for (const { desired: d, owner } of plan.foreign) {
+    recordForeign(pass, d, owner);
   }
   for (const d of plan.inStep) {
     recordInStep(pass, d, relationships.length > 0);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  annotateForeign,
   placementOfVnf,
   planAnnotations,
   SO_GIVE_UP_DELAYS,
@@ -176,4 +177,29 @@ Deno.test("loadConfig() owners: default CnfAdapter annotate, K8S_AAI_SYNC_OWNERS
       }),
     /K8S_AAI_SYNC_OWNERS/,
   );
+});
+
+Deno.test("annotateForeign() plans an annotate (forced) for an annotate owner's object missing our labels, returns those already right, leaves skip owners", () => {
+  const [a, b, c] = [desired(1), desired(2), desired(3)];
+  const p = plan();
+  p.foreign = [
+    { desired: a, owner: "CnfAdapter" },
+    { desired: b, owner: "CnfAdapter" },
+    { desired: c, owner: "Other" },
+  ];
+  const held = new Map<string, Record<string, unknown> | null>([
+    [a.path, { labels: ["app=web"] }],
+    [b.path, { labels: ["app=web", ...b.fields.labels] }],
+  ]);
+  const right = annotateForeign(p, {
+    ownership: OWNERSHIP,
+    relationships: [],
+    labelPrefix: "k8s-aai-sync/",
+  }, held);
+  assert.deepEqual(
+    p.writes.map((o) => o.op === "annotate" && [o.path, o.force]),
+    [[a.path, true]],
+  );
+  assert.deepEqual(right.map((r) => r.desired.path), [b.path]);
+  assert.deepEqual(p.foreign.map((f) => f.owner), ["Other"]);
 });

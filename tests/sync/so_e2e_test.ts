@@ -225,6 +225,19 @@ Deno.test("sync next to SO's CNF adapter: SO's objects get readiness after every
     await pass();
     assert.equal(total() - before, 0, "steady passes send nothing");
 
+    // --verify reads A&AI: SO's objects already carry our labels, no write;
+    // and the normal pass after it is steady again.
+    const putsBefore = mine()["PUT k8s-resource"];
+    const verify = await syncCli(
+      ["--once", "--verify", "--config", configFile],
+      env,
+    );
+    assert.equal(verify.code, 0, verify.stderr);
+    assert.equal(mine()["PUT k8s-resource"], putsBefore, "verify: no PUT");
+    before = total();
+    await pass();
+    assert.equal(total() - before, 0, "steady after --verify");
+
     // Crash-loop: SO rewrites all three (it compares labels), we put ours back.
     let sent = await change(1);
     await assertAnnotated({
