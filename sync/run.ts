@@ -431,11 +431,11 @@ async function planRead(
     return undefined;
   }
   const known = snapshot.instances[id]!;
-  const held = Object.values(known.objects).filter((o) => !leftAlone(o)).length;
-  if (
-    !read.unchanged && read.resources.length === 0 && held > 0 &&
-    !(pass.options.allowMassDelete ?? false)
-  ) {
+  // Counted only for an empty read: a pass reads thousands of instances.
+  const held = !read.unchanged && read.resources.length === 0
+    ? Object.values(known.objects).filter((o) => !leftAlone(o)).length
+    : 0;
+  if (held > 0 && !(pass.options.allowMassDelete ?? false)) {
     // A 200 with an empty (or null) list is as suspicious as an empty
     // instance list: k8splugin lost track, the resources did not all vanish
     // at once (14.3). Unknown this run; nothing is deleted.

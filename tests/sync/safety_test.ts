@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { loadConfig, runSync } from "../../sync/mod.ts";
 import {
   app,
+  clients,
   configFrom,
   configMap,
   instance,
@@ -18,6 +19,7 @@ import {
   messages,
   pathOf,
   requests,
+  rewritingProxy,
   scenario,
   world,
 } from "../faults/_world.ts";
@@ -142,4 +144,57 @@ Deno.test("loadConfig() reads passDeadline and scope.regions from the environmen
   });
   assert.equal(defaults.passDeadline, 600_000);
   assert.equal(defaults.scope.regions, undefined);
+});
+
+Deno.test("runSync({allowMassDelete}) deletes the objects of an instance whose /status lists no resources (the guard lifted)", async () => {
+  await using w = await world(
+    scenario([[app("app-1"), app("app-2")], [
+      instance("app-1", []),
+      app("app-2"),
+    ]]),
+  );
+  assert.equal((await w.run()).exitCode, 0);
+  w.k8s.state.setStep(1);
+  const held = await w.run();
+  assert.equal(held.exitCode, 1);
+  assert.equal(k8sResources(w.aai).size, 4);
+  const forced = await w.run({ allowMassDelete: true });
+  assert.equal(forced.exitCode, 0, forced.errors.join("\n"));
+  assert.deepEqual(
+    [...k8sResources(w.aai).values()].map(instanceOf),
+    ["app-2", "app-2"],
+  );
+});
+
+Deno.test("runSync() after k8splugin moved leaves the old URL's objects alone unless scope.formerK8spluginUrls names it", async () => {
+  await using w = await world(scenario([[app("app-1")]]));
+  assert.equal((await w.run()).exitCode, 0);
+  // The same k8splugin, reached under another URL.
+  await using moved = rewritingProxy(w.k8s.url, () => undefined);
+  const settings = {
+    k8splugin: { url: moved.url },
+    aai: { url: w.aai.url },
+    snapshot: w.snapshot,
+  };
+  const { config: strict } = await configFrom(w.dir, settings);
+  const refused = await runSync(
+    { ...clients(moved.url, w.aai.url), now: w.deps.now! },
+    { config: strict },
+  );
+  assert.notEqual(refused.exitCode, 0);
+  assert.match(messages(refused), /outside this installation's scope/);
+  assert.equal(w.aai.state.counts.byMethod.PATCH, 0);
+  const { config: migrated } = await configFrom(w.dir, {
+    ...settings,
+    snapshot: `${w.dir}/migrated/snapshot.json`,
+    scope: { formerK8spluginUrls: [w.k8s.url] },
+  });
+  const report = await runSync(
+    { ...clients(moved.url, w.aai.url), now: w.deps.now! },
+    { config: migrated, verify: true },
+  );
+  assert.equal(report.exitCode, 0, report.errors.join("\n"));
+  for (const object of k8sResources(w.aai).values()) {
+    assert.ok(String(object.selflink).startsWith(`${moved.url}/v1/instance/`));
+  }
 });
