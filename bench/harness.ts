@@ -155,6 +155,8 @@ export interface BenchResult {
   };
   /** The SO-managed variant: SO's requests per change next to ours. */
   so?: SoVariantResult;
+  /** The same with policy `skip`: SO's requests when nobody annotates. */
+  soAlone?: SoVariantResult;
 }
 
 /** The A&AI simulator's seed type (the scenario's `aai` block). */
@@ -622,12 +624,14 @@ export async function runBench(
   }
   if (options.so !== false) {
     progress("SO-managed variant: SO's CNF adapter owns the objects");
-    result.so = await runSoVariant({
+    const so = {
       instances,
       resourcesPerInstance,
       concurrency: settings.concurrency,
       progress,
-    });
+    };
+    result.so = await runSoVariant(so);
+    result.soAlone = await runSoVariant({ ...so, policy: "skip" });
   }
   result.environment.loadEnd = loadAverage();
   return result;

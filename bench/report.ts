@@ -48,6 +48,8 @@ export interface BenchDocument {
   targets: TargetResult[];
   /** The SO-managed variant (bench/so.ts). */
   soManaged?: SoVariantResult;
+  /** The same with policy `skip`: SO alone. */
+  soAlone?: SoVariantResult;
 }
 
 const MIB = 1024 * 1024;
@@ -281,6 +283,7 @@ export function toDocument(
     targets,
   };
   if (result.so) doc.soManaged = result.so;
+  if (result.soAlone) doc.soAlone = result.soAlone;
   if (result.second) {
     doc.secondScale = {
       scale: result.second.scale,
@@ -460,6 +463,8 @@ export function formatReport(
         : "as single PUT/DELETE requests"
     }; its k8splugin count includes one list per pass (how the bench learns of removed instances).`,
   );
-  if (result.so) lines.push("", ...formatSoVariant(result.so));
+  if (result.so) {
+    lines.push("", ...formatSoVariant(result.so, result.soAlone));
+  }
   return lines.join("\n");
 }

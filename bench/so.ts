@@ -61,6 +61,8 @@ export interface SoVariantResult {
   scale: { instances: number; resourcesPerInstance: number };
   /** `soRewriteDelay` used, ms. */
   soRewriteDelayMs: number;
+  /** This tool's policy for `CnfAdapter` in this run. */
+  policy: "annotate" | "skip";
   /** Phases, in order. */
   phases: SoPhase[];
 }
@@ -73,6 +75,11 @@ export interface SoVariantOptions {
   resourcesPerInstance: number;
   /** Our A&AI and k8splugin concurrency (default 8). */
   concurrency?: number;
+  /**
+   * This tool's policy for `CnfAdapter` (default `annotate`); `skip` makes
+   * the run a measure of SO alone (what SO sends when nobody annotates).
+   */
+  policy?: "annotate" | "skip";
   /** Progress lines. */
   progress?: (message: string) => void;
 }
@@ -126,6 +133,7 @@ export async function runSoVariant(
     aai: { url: aai.url, concurrency },
     snapshot: `${stateDir}/snapshot.json`,
     soRewriteDelay: DELAY_MS,
+    owners: { CnfAdapter: options.policy ?? "annotate" },
   });
   const k8splugin = new HttpK8spluginClient({ baseUrl: plugin.url });
   const aaiClient = new HttpAaiClient({ baseUrl: aai.url });
@@ -187,7 +195,9 @@ export async function runSoVariant(
       oursWallMs: Math.round(wall),
     };
     progress(
-      `so-managed ${name}: ${result.instances} instances; SO ${result.so.total} requests (${result.so.bulkOperations} bulk operations); ours ${result.ours.total} (${result.ours.reads} GET, ${result.ours.writes} writes, ${result.oursOnSight} on sight), ${result.annotated} annotated, ${result.oursWallMs} ms`,
+      `so-managed (${
+        options.policy ?? "annotate"
+      }) ${name}: ${result.instances} instances; SO ${result.so.total} requests (${result.so.bulkOperations} bulk operations); ours ${result.ours.total} (${result.ours.reads} GET, ${result.ours.writes} writes, ${result.oursOnSight} on sight), ${result.annotated} annotated, ${result.oursWallMs} ms`,
     );
     return result;
   }
@@ -253,6 +263,7 @@ export async function runSoVariant(
         resourcesPerInstance: options.resourcesPerInstance,
       },
       soRewriteDelayMs: DELAY_MS,
+      policy: options.policy ?? "annotate",
       phases,
     };
   } finally {
@@ -264,8 +275,15 @@ export async function runSoVariant(
   }
 }
 
-/** The SO-managed variant as text lines for the bench report. */
-export function formatSoVariant(result: SoVariantResult): string[] {
+/**
+ * The SO-managed variant as text lines for the bench report; with `alone`
+ * (the same run with policy `skip`), SO's own requests when nobody
+ * annotates, so the extra rewrites our labels cause SO are shown too.
+ */
+export function formatSoVariant(
+  result: SoVariantResult,
+  alone?: SoVariantResult,
+): string[] {
   const lines = [
     `SO-managed variant (${result.scale.instances} instances × ${result.scale.resourcesPerInstance} resources, owners CnfAdapter: annotate, soRewriteDelay ${
       result.soRewriteDelayMs / 1000
@@ -282,6 +300,13 @@ export function formatSoVariant(result: SoVariantResult): string[] {
       }  ${String(p.oursOnSight).padStart(8)}  ${
         String(p.annotated).padStart(9)
       }  ${per(p.so.total)} / ${per(p.ours.total)}`,
+    );
+  }
+  const churn = result.phases.find((p) => p.name === "churn");
+  const soAlone = alone?.phases.find((p) => p.name === "churn");
+  if (churn && soAlone) {
+    lines.push(
+      `  SO alone (policy skip) for the same churn: ${soAlone.so.total} requests (${soAlone.so.bulkOperations} bulk operations); with our labels SO sends ${churn.so.total} (${churn.so.bulkOperations}): it rewrites every object of a changed instance`,
     );
   }
   return lines;
