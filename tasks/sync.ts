@@ -73,6 +73,8 @@ export interface SyncCliOptions {
   instance: string[];
   /** `--take-ownership`. */
   takeOwnership?: boolean;
+  /** `--migrate-owner OLD`: move objects held under data-owner OLD to `owner`. */
+  migrateOwner?: string;
   /** `--allow-mass-delete`. */
   allowMassDelete?: boolean;
   /** `--metrics-file FILE`. */
@@ -108,6 +110,7 @@ export function syncCommand(): Command<
     region: string[];
     instance: string[];
     takeOwnership?: true;
+    migrateOwner?: string;
     allowMassDelete?: true;
     metricsFile?: string;
     pushgateway?: string;
@@ -148,6 +151,10 @@ export function syncCommand(): Command<
       [] as string[],
     )
     .option("--take-ownership", "update/delete objects of another data-owner")
+    .option(
+      "--migrate-owner <old>",
+      "after changing the owner setting: move the objects A&AI holds under data-owner <old> to the new owner (one verify pass)",
+    )
     .option(
       "--allow-mass-delete",
       "lift the per-run delete cap and the empty-list guard",
@@ -201,6 +208,7 @@ function emptyReport(startedAt: Date, dryRun: boolean): RunReport {
       adopt: 0,
       relate: 0,
       skipped: 0,
+      annotate: 0,
     },
     errors: [],
     warnings: [],
@@ -303,6 +311,7 @@ async function onePass(
       regions: options.region,
       instances: options.instance,
       takeOwnership: options.takeOwnership ?? false,
+      migrateOwner: options.migrateOwner,
       allowMassDelete: options.allowMassDelete ?? false,
       source,
       // Each write is logged as it lands; only a dry run prints the list.

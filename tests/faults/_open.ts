@@ -8,11 +8,4 @@
  */
 
 /** Ids of the open defects, one comment each. */
-export const OPEN: ReadonlySet<string> = new Set([
-  // 14.1: an object switched to another data-owner in A&AI is still PATCHed.
-  "14.1-owner-switched",
-  // 14.1: a vf-module found later adds edges to another owner's object.
-  "14.1-owner-switched-edges",
-  // 14.1: changing `owner` rewrites data-owner everywhere without a migration.
-  "14.1-owner-rename",
-]);
+export const OPEN: ReadonlySet<string> = new Set([]);
