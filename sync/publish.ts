@@ -119,6 +119,9 @@ export interface PublishOptions {
 /** Maximum operations of one single-transaction bulk request (A&AI's limit). */
 export const BULK_LIMIT = 30;
 
+/** A planned operation that writes the object (everything but a delete). */
+type WriteOperation = Exclude<PlannedOperation, { op: "delete" }>;
+
 /** HTTP status of a thrown {@linkcode AaiError}. */
 function statusOf(error: unknown): number | undefined {
   return error instanceof AaiError ? error.status : undefined;
@@ -166,8 +169,12 @@ export async function publish(
 ): Promise<OperationResult[]> {
   const limit = options.limit ?? pLimit(options.concurrency);
   const aai = options.aai;
-  const maxRetries = options.maxConflictRetries ?? 3;
-  const backoff = options.conflictBackoffMs ?? 50;
+  /** Retry options of a read-then-write that a 412 (the rv moved) repeats. */
+  const onConflict = {
+    retries: options.maxConflictRetries ?? 3,
+    shouldRetry: (error: unknown) => statusOf(error) === 412,
+    minBackoffMs: options.conflictBackoffMs ?? 50,
+  };
 
   function done(result: OperationResult): OperationResult {
     options.onResult(result);
@@ -227,10 +234,7 @@ export async function publish(
 
   /** PUTs the object as new (no resource-version) and reports it created. */
   async function putNew(
-    op: Extract<
-      PlannedOperation,
-      { op: "create" | "update" | "relate" | "annotate" }
-    >,
+    op: WriteOperation,
     relationships: AaiRelationship[],
     wanted: AaiRelationship[],
     requests: number,
@@ -253,10 +257,7 @@ export async function publish(
 
   /** After a 412 on create: read it, adopt it if the guard passes, else leave it alone. */
   async function adopt(
-    op: Extract<
-      PlannedOperation,
-      { op: "create" | "update" | "relate" | "annotate" }
-    >,
+    op: WriteOperation,
     wanted: AaiRelationship[],
     requests: number,
     read?: AaiObject,
@@ -290,10 +291,7 @@ export async function publish(
    * a vanished edge target (ERR.5.4.6129) publishes it without edges.
    */
   async function create(
-    op: Extract<
-      PlannedOperation,
-      { op: "create" | "update" | "relate" | "annotate" }
-    >,
+    op: WriteOperation,
     wanted: AaiRelationship[],
     requests: number,
   ): Promise<OperationResult> {
@@ -409,11 +407,7 @@ export async function publish(
         requests++;
         throw error;
       }
-    }, {
-      retries: maxRetries,
-      shouldRetry: (error) => statusOf(error) === 412,
-      minBackoffMs: backoff,
-    });
+    }, onConflict);
   }
 
   /**
@@ -500,11 +494,7 @@ export async function publish(
         requests++;
         throw error;
       }
-    }, {
-      retries: maxRetries,
-      shouldRetry: (error) => statusOf(error) === 412,
-      minBackoffMs: backoff,
-    });
+    }, onConflict);
   }
 
   async function single(op: PlannedOperation): Promise<OperationResult> {
