@@ -155,20 +155,36 @@ export function planAnnotations(
   if (waited < delayMs) return true;
   const force = waited >= SO_GIVE_UP_DELAYS * delayMs;
   for (const d of candidates) {
-    const op: PlannedOperation = {
-      op: "annotate",
-      path: d.path,
-      instanceId: d.instanceId,
-      desired: d,
-      relationships: options.relationships,
-      labelPrefix: options.labelPrefix,
-      force,
-      why:
-        `${d.key}: readiness ${d.readiness.verdict}/${d.readiness.reason} after the instance changed (SO rewrites its objects)`,
-    };
-    plan.writes.push(op);
+    plan.writes.push(
+      annotateOperation(
+        d,
+        options,
+        force,
+        "after the instance changed (SO rewrites its objects)",
+      ),
+    );
   }
   return true;
+}
+
+/** The `annotate` operation for `d`; `why` ends its reason. */
+function annotateOperation(
+  d: DesiredObject,
+  options: Pick<AnnotateOptions, "relationships" | "labelPrefix">,
+  force: boolean,
+  why: string,
+): PlannedOperation {
+  return {
+    op: "annotate",
+    path: d.path,
+    instanceId: d.instanceId,
+    desired: d,
+    relationships: options.relationships,
+    labelPrefix: options.labelPrefix,
+    force,
+    why:
+      `${d.key}: readiness ${d.readiness.verdict}/${d.readiness.reason} ${why}`,
+  };
 }
 
 /**
@@ -201,17 +217,9 @@ export function annotateForeign(
         return false;
       }
     }
-    plan.writes.push({
-      op: "annotate",
-      path: d.path,
-      instanceId: d.instanceId,
-      desired: d,
-      relationships: options.relationships,
-      labelPrefix: options.labelPrefix,
-      force: true,
-      why:
-        `${d.key}: readiness ${d.readiness.verdict}/${d.readiness.reason} on data-owner "${owner}"'s object`,
-    });
+    plan.writes.push(
+      annotateOperation(d, options, true, `on data-owner "${owner}"'s object`),
+    );
     return false;
   });
   return right;
