@@ -242,9 +242,24 @@ export function diffInstance(
       });
     }
   }
+  ops.push(...deletesOf(previous, seen, instanceId));
+  return ops;
+}
+
+/**
+ * The deletes of an instance read fine: every snapshot object of `previous`
+ * whose path is not in `kept` (the paths the instance still has), except
+ * those we leave alone ({@linkcode leftAlone}).
+ */
+export function deletesOf(
+  previous: Readonly<Record<string, SnapshotObject>>,
+  kept: ReadonlySet<string>,
+  instanceId: string,
+): Extract<PlannedOperation, { op: "delete" }>[] {
+  const deletes: Extract<PlannedOperation, { op: "delete" }>[] = [];
   for (const [path, before] of Object.entries(previous)) {
-    if (seen.has(path) || leftAlone(before)) continue;
-    ops.push({
+    if (kept.has(path) || leftAlone(before)) continue;
+    deletes.push({
       op: "delete",
       path,
       instanceId,
@@ -252,7 +267,7 @@ export function diffInstance(
       why: `${before.key}: gone from instance ${instanceId}`,
     });
   }
-  return ops;
+  return deletes;
 }
 
 /**

@@ -11,9 +11,9 @@
 
 import type { AaiObject, AaiRelationship } from "../adapters/aai.ts";
 import {
+  deletesOf,
   diffAgainstAai,
   diffInstance,
-  leftAlone,
   type PlannedOperation,
 } from "./diff.ts";
 import type { DesiredObject } from "./mapping.ts";
@@ -184,15 +184,6 @@ export function planWrites(
     if (op) plan.writes.push(op);
     else plan.inStep.push(d);
   }
-  for (const [path, before] of Object.entries(previous)) {
-    if (wanted.has(path) || leftAlone(before)) continue;
-    plan.deletes.push({
-      op: "delete",
-      path,
-      instanceId,
-      key: before.key,
-      why: `${before.key}: gone from instance ${instanceId}`,
-    });
-  }
+  plan.deletes.push(...deletesOf(previous, wanted, instanceId));
   return plan;
 }
