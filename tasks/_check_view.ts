@@ -10,6 +10,7 @@ import Table from "cli-table3";
 import { styleText } from "node:util";
 import { stringify as stringifyYaml } from "yaml";
 import type { AaiObject } from "../adapters/aai.ts";
+import type { InstanceSummary } from "../adapters/k8splugin.ts";
 import type { Verdict } from "../rules/mod.ts";
 import { type InstancePlan, readinessOfLabels } from "../sync/mod.ts";
 
@@ -55,15 +56,7 @@ export interface CheckOperation {
 /** The whole result of `check`, also the JSON/YAML document. */
 export interface CheckView {
   /** The k8splugin instance: id, Resource Bundle, profile and placement. */
-  instance: {
-    id: string;
-    rbName: string;
-    rbVersion: string;
-    profileName: string;
-    releaseName: string;
-    cloudRegion: string;
-    namespace: string;
-  };
+  instance: Omit<InstanceSummary, "labels">;
   /** When the evaluation happened (ISO 8601). */
   checkedAt: string;
   /** The roll-up of every resource's verdict. */
