@@ -6,6 +6,7 @@
  */
 import type { SoAaiRequest } from "./so.ts";
 import { springEncode } from "./_aai_paths.ts";
+import { sha256 } from "../adapters/sha256.ts";
 
 /** The host SO's selflinks name. */
 export const SO_SELFLINK_BASE = "http://so-cnf-adapter:8090";
@@ -41,7 +42,7 @@ export interface StatusEntry {
 }
 
 /** SO's `AaiIdGeneratorService`: sha256 hex of the plain concatenation. */
-export async function soK8sResourceId(
+export function soK8sResourceId(
   parts: {
     instanceId: string;
     name: string;
@@ -54,19 +55,14 @@ export async function soK8sResourceId(
     tenantId: string;
   },
 ): Promise<string> {
-  const text = parts.instanceId + parts.name + parts.namespace + parts.kind +
-    parts.group + parts.version + parts.cloudOwner + parts.cloudRegion +
-    parts.tenantId;
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(text),
-  );
-  return Array.from(
-    new Uint8Array(digest),
-    (byte) => byte.toString(16).padStart(2, "0"),
-  ).join("");
+  return Promise.resolve(sha256(
+    parts.instanceId + parts.name + parts.namespace + parts.kind +
+      parts.group + parts.version + parts.cloudOwner + parts.cloudRegion +
+      parts.tenantId,
+  ));
 }
 
+/** An A&AI path: each segment Spring-encoded, each behind a `/`. */
 export function path(...parts: string[]): string {
   return parts.map((p) => "/" + springEncode(p)).join("");
 }
@@ -132,12 +128,14 @@ export function sameAs(
 
 /** A failed run's reason. */
 export class RunFailed extends Error {
+  /** Builds the error. */
   constructor(message: string) {
     super(message);
     this.name = "RunFailed";
   }
 }
 
+/** Whether a body is a complete {@linkcode SoAaiRequest} (SO's `AaiRequest`). */
 export function isAaiRequest(value: unknown): value is SoAaiRequest {
   if (value === null || typeof value !== "object") return false;
   const v = value as Record<string, unknown>;
