@@ -4,9 +4,6 @@
  * @module
  */
 
-// ---------------------------------------------------------------------------
-// Errors (aai-aai-common error.properties; reference/aai.md §1.9).
-
 /** `Disposition:Category:HTTP:RESTcode:Text` of the AAI_xxxx codes we answer. */
 export const ERRORS: Record<string, [number, number, number, number, string]> =
   {
@@ -63,6 +60,7 @@ export const REST_TEXT: Record<number, string> = {
 
 /** A rule violation; rendered as an A&AI error body by the handler. */
 export class SimError extends Error {
+  /** `aaiCode`: the AAI_xxxx code (a key of {@linkcode ERRORS}); `detail`: what broke. */
   constructor(
     readonly aaiCode: string,
     readonly detail: string,
@@ -74,12 +72,17 @@ export class SimError extends Error {
   }
 }
 
+/** An A&AI error answer: HTTP status, `ERR.x.y.zzzz` code and body. */
 export interface ErrorReply {
+  /** The HTTP status. */
   status: number;
+  /** `ERR.{disposition}.{category}.{code}`. */
   code: string;
+  /** The `requestError` body. */
   body: Record<string, unknown>;
 }
 
+/** The answer A&AI gives for `error` on `method path` (an unknown code: 500). */
 export function errorReply(
   error: SimError,
   method: string,
