@@ -25,7 +25,9 @@ import {
 import {
   ConfigError,
   makeConfig,
+  type RunReport,
   runSync,
+  type SyncOptions,
   toReported,
 } from "../../sync/mod.ts";
 
@@ -383,6 +385,30 @@ async function simulators(step: number) {
   };
 }
 
+/** One in-process sync pass against the simulators at their step's time, on their state dir. */
+async function syncPass(
+  sims: Awaited<ReturnType<typeof simulators>>,
+  options: Omit<SyncOptions, "config"> = {},
+): Promise<RunReport> {
+  const k8splugin = new HttpK8spluginClient({ baseUrl: sims.k8splugin.url });
+  const aai = new HttpAaiClient({ baseUrl: sims.aai.url });
+  const config = makeConfig({
+    k8splugin: { url: sims.k8splugin.url },
+    aai: { url: sims.aai.url },
+    snapshot: sims.env.K8S_AAI_SYNC_SNAPSHOT,
+  });
+  const now = new Date(sims.now);
+  try {
+    return await runSync({ k8splugin, aai, now: () => now }, {
+      config,
+      ...options,
+    });
+  } finally {
+    k8splugin.close();
+    aai.close();
+  }
+}
+
 Deno.test("check --version prints the version and exits 0; a bad --interval exits 2", async () => {
   const version = await runCheck(["--version"], {});
   assert.equal(version.code, 0);
@@ -492,23 +518,8 @@ Deno.test("check --aai shows A&AI's objects and what a sync would send", async (
   assert.equal(before.out.match(/^PUT\s+…\/k8s-resource\//gm)?.length, 5);
 
   // One real pass publishes them; then nothing is left to send.
-  const k8splugin = new HttpK8spluginClient({ baseUrl: sims.k8splugin.url });
-  const aai = new HttpAaiClient({ baseUrl: sims.aai.url });
-  try {
-    const config = makeConfig({
-      k8splugin: { url: sims.k8splugin.url },
-      aai: { url: sims.aai.url },
-      snapshot: sims.env.K8S_AAI_SYNC_SNAPSHOT,
-    });
-    const now = new Date(sims.now);
-    const report = await runSync({ k8splugin, aai, now: () => now }, {
-      config,
-    });
-    assert.equal(report.writes.create, 5);
-  } finally {
-    k8splugin.close();
-    aai.close();
-  }
+  const report = await syncPass(sims);
+  assert.equal(report.writes.create, 5);
   const after = await runCheck([
     "edgex-1",
     "--now",
@@ -718,20 +729,7 @@ Deno.test("check --watch stops with exit 1 when the instance disappears", async 
 
 Deno.test("check --aai --verify plans against A&AI itself, not the snapshot", async () => {
   await using sims = await simulators(1);
-  const k8splugin = new HttpK8spluginClient({ baseUrl: sims.k8splugin.url });
-  const aai = new HttpAaiClient({ baseUrl: sims.aai.url });
-  try {
-    const config = makeConfig({
-      k8splugin: { url: sims.k8splugin.url },
-      aai: { url: sims.aai.url },
-      snapshot: sims.env.K8S_AAI_SYNC_SNAPSHOT,
-    });
-    const now = new Date(sims.now);
-    await runSync({ k8splugin, aai, now: () => now }, { config });
-  } finally {
-    k8splugin.close();
-    aai.close();
-  }
+  await syncPass(sims);
   // Someone deletes one object in A&AI behind the tool's back.
   const gone = [...sims.aai.state.objects.keys()].find((p) =>
     p.includes("/k8s-resource/")
@@ -756,102 +754,68 @@ Deno.test("check --aai --verify plans against A&AI itself, not the snapshot", as
 
 Deno.test("check --aai --verify plans nothing for another owner's object, exactly like sync --verify", async () => {
   await using sims = await simulators(1);
-  const k8splugin = new HttpK8spluginClient({ baseUrl: sims.k8splugin.url });
-  const aai = new HttpAaiClient({ baseUrl: sims.aai.url });
-  const config = makeConfig({
-    k8splugin: { url: sims.k8splugin.url },
-    aai: { url: sims.aai.url },
-    snapshot: sims.env.K8S_AAI_SYNC_SNAPSHOT,
+  await syncPass(sims);
+  // SO's CNF adapter takes one object over and writes its own labels.
+  const taken = [...sims.aai.state.objects.keys()].find((p) =>
+    p.includes("/k8s-resource/")
+  )!;
+  const { "resource-version": _rv, "relationship-list": _edges, ...held } = sims
+    .aai.state.get(taken)!;
+  sims.aai.state.put(taken, {
+    ...held,
+    labels: ["app=theirs"],
+    "data-owner": "CnfAdapter",
   });
-  const now = new Date(sims.now);
-  try {
-    await runSync({ k8splugin, aai, now: () => now }, { config });
-    // SO's CNF adapter takes one object over and writes its own labels.
-    const taken = [...sims.aai.state.objects.keys()].find((p) =>
-      p.includes("/k8s-resource/")
-    )!;
-    const { "resource-version": _rv, "relationship-list": _edges, ...held } =
-      sims.aai.state.get(taken)!;
-    sims.aai.state.put(taken, {
-      ...held,
-      labels: ["app=theirs"],
-      "data-owner": "CnfAdapter",
-    });
-    const verified = await runSync({ k8splugin, aai, now: () => now }, {
-      config,
-      verify: true,
-      dryRun: true,
-    });
-    assert.deepEqual(
-      verified.operations.filter((op) => op.path.startsWith(taken)),
-      [],
-      "sync --verify leaves CnfAdapter's object alone",
-    );
-    const checked = await runCheck(
-      ["edgex-1", "--now", sims.now, "--aai", "--verify", "-o", "json"],
-      sims.env,
-    );
-    const doc = JSON.parse(checked.out) as CheckView;
-    assert.deepEqual(
-      doc.aai?.operations.filter((op) => op.path.startsWith(taken)),
-      [],
-      "check --aai --verify leaves it alone too",
-    );
-    assert.deepEqual(
-      doc.aai?.operations,
-      verified.operations.map(({ method, path, why }) => ({
-        method,
-        path,
-        why,
-      })),
-    );
-  } finally {
-    k8splugin.close();
-    aai.close();
-  }
+  const verified = await syncPass(sims, { verify: true, dryRun: true });
+  assert.deepEqual(
+    verified.operations.filter((op) => op.path.startsWith(taken)),
+    [],
+    "sync --verify leaves CnfAdapter's object alone",
+  );
+  const checked = await runCheck(
+    ["edgex-1", "--now", sims.now, "--aai", "--verify", "-o", "json"],
+    sims.env,
+  );
+  const doc = JSON.parse(checked.out) as CheckView;
+  assert.deepEqual(
+    doc.aai?.operations.filter((op) => op.path.startsWith(taken)),
+    [],
+    "check --aai --verify leaves it alone too",
+  );
+  assert.deepEqual(
+    doc.aai?.operations,
+    verified.operations.map(({ method, path, why }) => ({
+      method,
+      path,
+      why,
+    })),
+  );
 });
 
 Deno.test("check --aai --verify finds our objects only A&AI knows, as sync --verify does", async () => {
   await using sims = await simulators(1);
-  const k8splugin = new HttpK8spluginClient({ baseUrl: sims.k8splugin.url });
-  const aai = new HttpAaiClient({ baseUrl: sims.aai.url });
-  const config = makeConfig({
-    k8splugin: { url: sims.k8splugin.url },
-    aai: { url: sims.aai.url },
-    snapshot: sims.env.K8S_AAI_SYNC_SNAPSHOT,
-  });
-  const now = new Date(sims.now);
-  try {
-    await runSync({ k8splugin, aai, now: () => now }, { config });
-    // An object of ours for edgex-1 that the snapshot never knew.
-    const sibling = [...sims.aai.state.objects.keys()].find((p) =>
-      p.includes("/k8s-resource/")
-    )!;
-    const orphan = sibling.replace(/[^/]+$/, "0".repeat(64));
-    const { "resource-version": _rv, "relationship-list": _edges, ...held } =
-      sims.aai.state.get(sibling)!;
-    sims.aai.state.put(orphan, { ...held, id: "0".repeat(64), name: "old" });
-    const verified = await runSync({ k8splugin, aai, now: () => now }, {
-      config,
-      verify: true,
-      dryRun: true,
-    });
-    assert.deepEqual(
-      verified.operations.map((op) => [op.method, op.path]),
-      [["DELETE", orphan]],
-    );
-    const checked = JSON.parse(
-      (await runCheck(
-        ["edgex-1", "--now", sims.now, "--aai", "--verify", "-o", "json"],
-        sims.env,
-      )).out,
-    ) as CheckView;
-    assert.deepEqual(
-      checked.aai?.operations.map((op) => [op.method, op.path]),
-      [["DELETE", orphan]],
-    );
-  } finally {
-    k8splugin.close();
-    aai.close();
-  }
+  await syncPass(sims);
+  // An object of ours for edgex-1 that the snapshot never knew.
+  const sibling = [...sims.aai.state.objects.keys()].find((p) =>
+    p.includes("/k8s-resource/")
+  )!;
+  const orphan = sibling.replace(/[^/]+$/, "0".repeat(64));
+  const { "resource-version": _rv, "relationship-list": _edges, ...held } = sims
+    .aai.state.get(sibling)!;
+  sims.aai.state.put(orphan, { ...held, id: "0".repeat(64), name: "old" });
+  const verified = await syncPass(sims, { verify: true, dryRun: true });
+  assert.deepEqual(
+    verified.operations.map((op) => [op.method, op.path]),
+    [["DELETE", orphan]],
+  );
+  const checked = JSON.parse(
+    (await runCheck(
+      ["edgex-1", "--now", sims.now, "--aai", "--verify", "-o", "json"],
+      sims.env,
+    )).out,
+  ) as CheckView;
+  assert.deepEqual(
+    checked.aai?.operations.map((op) => [op.method, op.path]),
+    [["DELETE", orphan]],
+  );
 });
