@@ -5,12 +5,13 @@
  * received). Only public surfaces: `sim/mod.ts`, `sync/mod.ts`
  * (`loadConfig`, `runSync`), `adapters/mod.ts` (the clients `tasks/` builds),
  * the snapshot file and the `sync` task as a subprocess. Ids are computed
- * here with node:crypto, independently of sync/mapping.ts.
+ * with node:crypto, independently of sync/mapping.ts; the placement
+ * constants, `sha()` and `service()` are those of the sync end-to-end tests
+ * (`tests/sync/_scenario.ts`).
  *
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { HttpAaiClient, HttpK8spluginClient } from "../../adapters/mod.ts";
 import {
   type AaiSim,
@@ -29,12 +30,17 @@ import {
   type SyncDeps,
   type SyncOptions,
 } from "../../sync/mod.ts";
+import {
+  LONG_AGO,
+  NS,
+  OWNER,
+  REGION,
+  service,
+  sha,
+  TENANT,
+} from "../sync/_scenario.ts";
 
-export const OWNER = "CloudOwner";
-export const REGION = "k8sregionone";
-export const TENANT = "tenant-1";
-export const NS = "testns";
-export const LONG_AGO = "2026-11-25T08:00:00Z";
+export { LONG_AGO, NS, OWNER, REGION, service, sha, TENANT };
 
 type Obj = Record<string, unknown>;
 
@@ -97,23 +103,6 @@ export function pod(
           },
       ],
     },
-  };
-}
-
-/** A ClusterIP Service. */
-export function service(name: string): Obj {
-  return {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: {
-      name,
-      namespace: NS,
-      uid: `uid-svc-${name}`,
-      resourceVersion: "300",
-      labels: { app: name },
-    },
-    spec: { type: "ClusterIP", clusterIP: "10.0.0.1", ports: [{ port: 80 }] },
-    status: { loadBalancer: {} },
   };
 }
 
@@ -303,11 +292,6 @@ export async function world(
       if (ownDir) await Deno.remove(dir, { recursive: true });
     },
   };
-}
-
-/** Lower-case hex SHA-256 (independent of sync/mapping.ts). */
-export function sha(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
 }
 
 /** The A&AI path (without `/aai/{v}`) of a resource, by SO's id formula. */
