@@ -5,28 +5,7 @@ import {
   HttpClient,
   HttpTransportError,
 } from "../../adapters/http.ts";
-
-/** A loopback server whose handler the test controls; closed by `await using`. */
-function serve(
-  handler: (request: Request) => Response | Promise<Response>,
-  tls?: { cert: string; key: string },
-): { url: string; [Symbol.asyncDispose](): Promise<void> } {
-  const server = Deno.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    onListen() {},
-    // A body stream that errors is how these tests drop a connection; Deno
-    // would print each one with its stack (the failure is asserted instead).
-    onError: () => new Response(null, { status: 500 }),
-    ...(tls ?? {}),
-  }, handler);
-  return {
-    url: `${tls ? "https" : "http"}://127.0.0.1:${server.addr.port}`,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
-}
+import { closedPort, serve, shell } from "../faults/_net.ts";
 
 Deno.test("HttpClient.request() retries a 503 and returns the later success", async () => {
   let calls = 0;
@@ -137,11 +116,8 @@ Deno.test("HttpClient.request() throws a Timeout HttpTransportError after its re
 });
 
 Deno.test("HttpClient.request() reports a refused connection as kind Refused", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
   using client = new HttpClient({
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: closedPort(),
     peer: "gone",
     retries: 0,
   });
@@ -272,17 +248,7 @@ async function makeCertificates(dir: string): Promise<boolean> {
     `printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > ext.cnf`,
     `openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cert.pem -days 2 -extfile ext.cnf`,
   ].join(" && ");
-  try {
-    const { success } = await new Deno.Command("sh", {
-      args: ["-c", script],
-      cwd: dir,
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
+  return await shell(script, dir);
 }
 
 Deno.test("HttpClient verifies TLS by default, trusts caFile, and skips checks only when insecure", async () => {
