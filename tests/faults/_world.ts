@@ -310,6 +310,17 @@ export function pathOf(
   return `/cloud-infrastructure/cloud-regions/cloud-region/${placement.owner}/${placement.region}/tenants/tenant/${placement.tenant}/k8s-resources/k8s-resource/${id}`;
 }
 
+/** The A&AI path of the pod of {@linkcode app}`(instanceId)`. */
+export function appPodPath(instanceId: string): string {
+  return pathOf(
+    instanceId,
+    "Pod",
+    "",
+    "v1",
+    `${instanceId}-web-5d8f7c6b9-aaaaa`,
+  );
+}
+
 /** The k8s-resource objects an A&AI simulator holds, by path. */
 export function k8sResources(aai: AaiSim): Map<string, Obj> {
   const out = new Map<string, Obj>();

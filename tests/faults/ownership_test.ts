@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import {
   addVfModule,
   app,
+  appPodPath,
   edgesOf,
   k8sResources,
   messages,
@@ -27,13 +28,7 @@ Deno.test({
       scenario([[app("app-1")], [app("app-1", "crash")]]),
     );
     assert.equal((await w.run()).exitCode, 0);
-    const podPath = pathOf(
-      "app-1",
-      "Pod",
-      "",
-      "v1",
-      "app-1-web-5d8f7c6b9-aaaaa",
-    );
+    const podPath = appPodPath("app-1");
     // SO's CNF adapter takes the pod over (it PUTs with its own owner).
     w.aai.state.put(podPath, {
       ...w.aai.state.get(podPath)!,
@@ -80,13 +75,7 @@ Deno.test({
       "CnfAdapter's object untouched",
     );
     // Our own object does get its edges.
-    const podPath = pathOf(
-      "app-1",
-      "Pod",
-      "",
-      "v1",
-      "app-1-web-5d8f7c6b9-aaaaa",
-    );
+    const podPath = appPodPath("app-1");
     assert.equal(edgesOf(w.aai.state.get(podPath)).length, 2);
     assert.match(messages(report), /CnfAdapter/);
   },

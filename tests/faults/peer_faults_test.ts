@@ -6,7 +6,14 @@
  */
 
 import assert from "node:assert/strict";
-import { app, edgesOf, pathOf, scenario, verdictOf, world } from "./_world.ts";
+import {
+  app,
+  appPodPath,
+  edgesOf,
+  scenario,
+  verdictOf,
+  world,
+} from "./_world.ts";
 
 const VF = { vnfId: "vnf-1", vfModuleId: "vfm-1", heatStackId: "app-1" };
 const EDGES = [
@@ -22,13 +29,7 @@ Deno.test({
       scenario([[app("app-1")], [app("app-1", "crash")]], { vfModules: [VF] }),
     );
     assert.equal((await w.run()).exitCode, 0);
-    const podPath = pathOf(
-      "app-1",
-      "Pod",
-      "",
-      "v1",
-      "app-1-web-5d8f7c6b9-aaaaa",
-    );
+    const podPath = appPodPath("app-1");
     assert.deepEqual(edgesOf(w.aai.state.get(podPath)), EDGES);
     // Someone deletes it in A&AI; our next change is a PATCH → 404.
     w.aai.state.remove(podPath);
