@@ -170,8 +170,9 @@ Deno.test({
     await Deno.writeTextFile(w.snapshot, JSON.stringify(data));
     w.k8s.state.setStep(1); // judged afresh, not settled
     const report = await w.run({ instances: ["app-1"] });
-    // Today the edit is read (it got the vf-module deleted); a fix may as
-    // well refuse such a file and rebuild: either way nothing else is hit.
+    // The file is refused (the vf-module entry is not the path of a
+    // k8s-resource under a tenant), moved aside and rebuilt from A&AI, so
+    // neither object is hit.
     assert.ok(report.instances.listed >= 1);
     assert.deepEqual(
       {
