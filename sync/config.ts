@@ -55,9 +55,6 @@ export function parseDuration(value: string | number): number | undefined {
   return Number(match[1]) * unit;
 }
 
-/** The longest delay a timer can take (`setTimeout` overflows past 2^31-1 ms). */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** Formats ms as the shortest exact duration text (`90s`, `10m`, `24d`). */
 export function formatDuration(ms: number): string {
   for (
