@@ -25,6 +25,9 @@ export const LONG_AGO = "2026-11-25T08:00:00Z";
 export const K8S_RESOURCES_URL =
   `/aai/v24/cloud-infrastructure/cloud-regions/cloud-region/${OWNER}/${REGION}/tenants/tenant/${TENANT}/k8s-resources`;
 
+/** The vf-module (and generic-vnf) of instance `app-1`, as a scenario seeds it. */
+export const VF = { vnfId: "vnf-1", vfModuleId: "vfm-1", heatStackId: "app-1" };
+
 type Obj = Record<string, unknown>;
 
 /** A pod: ready, crash-looping or pending. */
@@ -261,6 +264,8 @@ export interface World extends AsyncDisposable {
   kube?: Awaited<ReturnType<typeof startKube>>;
   /** Serves step `n` on every simulator. */
   setStep(n: number): void;
+  /** The deps with the clock stopped at `iso` instead of the step's time. */
+  at(iso: string): SyncDeps;
 }
 
 /** Starts both simulators on loopback with the scenario and builds the real clients. */
@@ -318,6 +323,9 @@ export async function world(
     setStep(n: number) {
       k8s.state.setStep(n);
       kube?.state.setStep(n);
+    },
+    at(iso: string) {
+      return { ...deps, now: () => new Date(iso) };
     },
     async [Symbol.asyncDispose]() {
       await clients?.close();

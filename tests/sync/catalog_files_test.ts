@@ -12,11 +12,11 @@ import {
   NS,
   readiness,
   scenario,
+  VF,
   world,
 } from "./_scenario.ts";
 
 const SYNC = new URL("../../tasks/sync.ts", import.meta.url).pathname;
-const VF = { vnfId: "vnf-1", vfModuleId: "vfm-1", heatStackId: "app-1" };
 
 /** The README's example catalog file, shortened. */
 const WIDGETS = `family: Widget operator

@@ -7,10 +7,9 @@ import {
   k8sResources,
   readiness,
   scenario,
+  VF,
   world,
 } from "./_scenario.ts";
-
-const VF = { vnfId: "vnf-1", vfModuleId: "vfm-1", heatStackId: "app-1" };
 
 Deno.test("runSync() gives identical A&AI results reading from k8splugin or from the cluster", async () => {
   await using w = await world(

@@ -5,7 +5,7 @@
  * clock. End to end through the simulators, with an injected clock.
  */
 import assert from "node:assert/strict";
-import { runSync, type SyncDeps } from "../../sync/mod.ts";
+import { runSync } from "../../sync/mod.ts";
 import { readSnapshot } from "../../sync/snapshot.ts";
 import { keepPendingMarks, pendingMarksOf } from "../../sync/pending.ts";
 import {
@@ -18,10 +18,9 @@ import {
   readiness,
   scenario,
   service,
+  VF,
   world,
 } from "./_scenario.ts";
-
-const VF = { vnfId: "vnf-1", vfModuleId: "vfm-1", heatStackId: "app-1" };
 
 /** A custom resource Pending `Provisioning`, with no time in its status. */
 function widget(): Record<string, unknown> {
@@ -56,13 +55,9 @@ Deno.test("runSync() fails a custom resource without timestamps stuck Pending pa
       ]),
     ]], [VF]),
   );
-  const at = (iso: string): SyncDeps => ({
-    ...w.deps,
-    now: () => new Date(iso),
-  });
   const path = expectedPath("app-1", "Widget", "example.com", "v1", "w1").path;
 
-  const first = await runSync(at("2026-11-25T10:00:00Z"), {
+  const first = await runSync(w.at("2026-11-25T10:00:00Z"), {
     config: w.config,
   });
   assert.equal(first.exitCode, 0, first.errors.join("\n"));
@@ -78,13 +73,13 @@ Deno.test("runSync() fails a custom resource without timestamps stuck Pending pa
 
   // Still within the stall timeout (10 min): the mark holds, nothing sent.
   w.aai.state.resetCounts();
-  const within = await runSync(at("2026-11-25T10:09:00Z"), {
+  const within = await runSync(w.at("2026-11-25T10:09:00Z"), {
     config: w.config,
   });
   assert.equal(within.resources.Failed, 0);
   assert.equal(w.aai.state.counts.total, 0);
 
-  const late = await runSync(at("2026-11-25T10:10:00Z"), {
+  const late = await runSync(w.at("2026-11-25T10:10:00Z"), {
     config: w.config,
   });
   assert.equal(late.exitCode, 0, late.errors.join("\n"));
@@ -100,7 +95,7 @@ Deno.test("runSync() fails a custom resource without timestamps stuck Pending pa
     since: "2026-11-25T10:00:00.000Z",
   });
   w.aai.state.resetCounts();
-  const again = await runSync(at("2026-11-25T10:30:00Z"), {
+  const again = await runSync(w.at("2026-11-25T10:30:00Z"), {
     config: w.config,
   });
   assert.equal(again.resources.Failed, 1);
@@ -120,18 +115,14 @@ Deno.test("runSync() fails a Pod stuck in ContainerCreating after the stall time
       ]),
     ]], [VF]),
   );
-  const at = (iso: string): SyncDeps => ({
-    ...w.deps,
-    now: () => new Date(iso),
-  });
   const path =
     expectedPath("app-1", "Pod", "", "v1", "app-1-web-5d8f7c6b9-aaaaa").path;
-  await runSync(at("2026-11-25T10:00:00Z"), { config: w.config });
+  await runSync(w.at("2026-11-25T10:00:00Z"), { config: w.config });
   assert.deepEqual(readiness(k8sResources(w).get(path)), {
     verdict: "Pending",
     reason: "ContainerCreating",
   });
-  await runSync(at("2026-11-25T10:10:00Z"), { config: w.config });
+  await runSync(w.at("2026-11-25T10:10:00Z"), { config: w.config });
   assert.deepEqual(readiness(k8sResources(w).get(path)), {
     verdict: "Failed",
     reason: "NoProgress",

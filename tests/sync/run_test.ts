@@ -18,10 +18,9 @@ import {
   readiness,
   scenario,
   service,
+  VF,
   world,
 } from "./_scenario.ts";
-
-const VF = { vnfId: "vnf-1", vfModuleId: "vfm-1", heatStackId: "app-1" };
 
 Deno.test("runSync() first run creates every resource with the right ids, labels and edges; the second sends nothing", async () => {
   await using w = await world(

@@ -30,10 +30,10 @@ import {
   readiness,
   scenario,
   service,
+  VF,
   world,
 } from "./_scenario.ts";
 
-const VF = { vnfId: "vnf-1", vfModuleId: "vfm-1", heatStackId: "app-1" };
 const VF2 = { vnfId: "vnf-1", vfModuleId: "vfm-2", heatStackId: "app-2" };
 
 /** `deps` whose k8splugin counts the status documents parsed. */
@@ -131,22 +131,18 @@ Deno.test("runSync() judges an unchanged document again when a grace period it w
   await using w = await world(
     scenario([[restarted("app-1", "2026-11-25T09:59:30Z")]], [VF]),
   );
-  const at = (iso: string): SyncDeps => ({
-    ...w.deps,
-    now: () => new Date(iso),
-  });
   const podPath =
     expectedPath("app-1", "Pod", "", "v1", "app-1-web-5d8f7c6b9-aaaaa").path;
-  await runSync(at("2026-11-25T10:00:00Z"), { config: w.config });
+  await runSync(w.at("2026-11-25T10:00:00Z"), { config: w.config });
   assert.deepEqual(readiness(k8sResources(w).get(podPath)), {
     verdict: "Pending",
     reason: "RecentlyRestarted",
   });
-  const before = await runSync(at("2026-11-25T10:00:29Z"), {
+  const before = await runSync(w.at("2026-11-25T10:00:29Z"), {
     config: w.config,
   });
   assert.equal(before.instances.unchanged, 1, "still within the period");
-  const after = await runSync(at("2026-11-25T10:00:30Z"), {
+  const after = await runSync(w.at("2026-11-25T10:00:30Z"), {
     config: w.config,
   });
   assert.equal(after.instances.unchanged, 0);
