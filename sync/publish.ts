@@ -15,6 +15,12 @@
  * - delete: GET (guard, `resource-version`), then DELETE; 404 = gone; 412
  *   → re-GET and retry (bounded, through the shared `retry()`).
  * - relate: GET + guard, PUT each relationship (idempotent).
+ * - annotate (another owner's object, `owners.<owner>: annotate`): GET; the
+ *   owner A&AI holds now decides (`policyOf()`): missing → create, ours or
+ *   `take` → adopt, `skip` → skipped, `annotate` → our readiness labels
+ *   merged into its labels by a full PUT with its `resource-version` once
+ *   it has written the `resourceVersion` we read (or the op is forced);
+ *   412 → re-GET and retry (bounded).
  * - bulk (optional): `POST /bulk/single-transaction` in chunks of 30; a
  *   failed chunk falls back to single operations to isolate the culprit.
  *
