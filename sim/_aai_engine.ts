@@ -38,7 +38,7 @@ export const RESERVED_QUERY = new Set([
 ]);
 
 /** The bypass value of `aai.resourceversion.disabled.uuid` (DELETE only). */
-export const RV_BYPASS = "38cf3090-6a0c-4e9d-8142-4332a7352846";
+const RV_BYPASS = "38cf3090-6a0c-4e9d-8142-4332a7352846";
 
 export interface Reply {
   status: number;
@@ -467,7 +467,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-export function matchesType(value: unknown, type: PropType): boolean {
+function matchesType(value: unknown, type: PropType): boolean {
   switch (type) {
     case "string":
       return typeof value === "string";
@@ -480,18 +480,18 @@ export function matchesType(value: unknown, type: PropType): boolean {
   }
 }
 
-export function typeWord(type: PropType): string {
+function typeWord(type: PropType): string {
   return type === "strings" ? "a list of strings" : `a ${type}`;
 }
 
-export function describeKeys(ref: ObjectRef): string {
+function describeKeys(ref: ObjectRef): string {
   return [...ref.ancestors, ref].flatMap((r) =>
     r.type.keys.map((key, i) => `${r.type.name}.${key}:${r.keys[i]}`)
   ).join(",");
 }
 
 /** Segments of an object from `related-to` + `relationship-data` (no `related-link`). */
-export function segmentsFromData(
+function segmentsFromData(
   relatedTo: string,
   data: unknown,
 ): string[] | undefined {

@@ -5,47 +5,46 @@
  */
 
 /** `Disposition:Category:HTTP:RESTcode:Text` of the AAI_xxxx codes we answer. */
-export const ERRORS: Record<string, [number, number, number, number, string]> =
-  {
-    "3000": [5, 2, 400, 3000, "Invalid input performing %1 on %2"],
-    "3008": [5, 6, 400, 3008, "URI is not encoded in UTF-8"],
-    "3012": [5, 6, 400, 3012, "Method Not Allowed"],
-    "3016": [5, 6, 400, 3016, "Request uses an unsupported version"],
-    "3102": [5, 1, 400, 3102, "Error parsing input performing %1 on %2"],
-    "3300": [5, 1, 403, 3300, "Unauthorized"],
-    "4009": [4, 0, 400, 3000, "Invalid X-FromAppId in header"],
-    "4010": [4, 0, 400, 3000, "Invalid X-TransactionId in header"],
-    "4016": [
-      4,
-      0,
-      400,
-      3000,
-      'The depth parameter must be a number or the string "all"',
-    ],
-    "6110": [5, 4, 400, 3100, "Node cannot be deleted"],
-    "6111": [5, 4, 400, 3000, "Invalid input object"],
-    "6114": [5, 4, 404, 3001, "Node Not Found"],
-    "6115": [5, 4, 400, 3000, "Unrecognized NodeType"],
-    "6118": [5, 4, 400, 3000, "Required Field not passed."],
-    "6120": [5, 4, 400, 3000, "Bad Parameter Passed"],
-    "6129": [5, 4, 404, 3003, "Error making edge to target node"],
-    "6130": [5, 4, 412, 3000, "Precondition Required"],
-    "6131": [5, 4, 412, 3000, "Precondition Failed"],
-    "6135": [5, 4, 412, 3000, "Resource version specified on create"],
-    "6140": [5, 4, 400, 3000, "Edge multiplicity violated"],
-    "6145": [
-      5,
-      4,
-      400,
-      3000,
-      "Cannot create a nested/containment edge via relationship",
-    ],
-    "6147": [5, 4, 400, 3000, "Payload Limit Reached"],
-    "6149": [5, 4, 404, 3001, "No relationship was found"],
-  };
+const ERRORS: Record<string, [number, number, number, number, string]> = {
+  "3000": [5, 2, 400, 3000, "Invalid input performing %1 on %2"],
+  "3008": [5, 6, 400, 3008, "URI is not encoded in UTF-8"],
+  "3012": [5, 6, 400, 3012, "Method Not Allowed"],
+  "3016": [5, 6, 400, 3016, "Request uses an unsupported version"],
+  "3102": [5, 1, 400, 3102, "Error parsing input performing %1 on %2"],
+  "3300": [5, 1, 403, 3300, "Unauthorized"],
+  "4009": [4, 0, 400, 3000, "Invalid X-FromAppId in header"],
+  "4010": [4, 0, 400, 3000, "Invalid X-TransactionId in header"],
+  "4016": [
+    4,
+    0,
+    400,
+    3000,
+    'The depth parameter must be a number or the string "all"',
+  ],
+  "6110": [5, 4, 400, 3100, "Node cannot be deleted"],
+  "6111": [5, 4, 400, 3000, "Invalid input object"],
+  "6114": [5, 4, 404, 3001, "Node Not Found"],
+  "6115": [5, 4, 400, 3000, "Unrecognized NodeType"],
+  "6118": [5, 4, 400, 3000, "Required Field not passed."],
+  "6120": [5, 4, 400, 3000, "Bad Parameter Passed"],
+  "6129": [5, 4, 404, 3003, "Error making edge to target node"],
+  "6130": [5, 4, 412, 3000, "Precondition Required"],
+  "6131": [5, 4, 412, 3000, "Precondition Failed"],
+  "6135": [5, 4, 412, 3000, "Resource version specified on create"],
+  "6140": [5, 4, 400, 3000, "Edge multiplicity violated"],
+  "6145": [
+    5,
+    4,
+    400,
+    3000,
+    "Cannot create a nested/containment edge via relationship",
+  ],
+  "6147": [5, 4, 400, 3000, "Payload Limit Reached"],
+  "6149": [5, 4, 404, 3001, "No relationship was found"],
+};
 
 /** The REST message templates behind `messageId`. */
-export const REST_TEXT: Record<number, string> = {
+const REST_TEXT: Record<number, string> = {
   3000: "Invalid input performing %1 on %2",
   3001: "Resource not found for %1 using id %2",
   3003:

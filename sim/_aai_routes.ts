@@ -92,7 +92,7 @@ export function getReply(
 }
 
 /** A plural answer: filters, pagination, format; 404 when empty. */
-export function listReply(
+function listReply(
   engine: Engine,
   type: TypeDef,
   paths: Iterable<string>,

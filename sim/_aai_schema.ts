@@ -196,7 +196,7 @@ export interface EdgeRule {
 }
 
 /** dbedgerules v24…v32 for k8s-resource (reference/aai.md §2.2). */
-export const EDGE_RULES: EdgeRule[] = [
+const EDGE_RULES: EdgeRule[] = [
   {
     from: "vf-module",
     to: "k8s-resource",

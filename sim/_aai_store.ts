@@ -139,16 +139,16 @@ export class AaiObjectStore extends Map<string, SimAaiObject> {
   }
 }
 
-export const EMPTY: ReadonlySet<string> = new Set();
-export const EMPTY_EDGES: ReadonlyMap<string, string> = new Map();
+const EMPTY: ReadonlySet<string> = new Set();
+const EMPTY_EDGES: ReadonlyMap<string, string> = new Map();
 
-export function setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
+function setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
   let set = map.get(key);
   if (!set) map.set(key, set = new Set());
   return set;
 }
 
-export function mapOf<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+function mapOf<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
   let inner = map.get(key);
   if (!inner) map.set(key, inner = new Map());
   return inner;

@@ -8,12 +8,12 @@ import { isRecord } from "./_aai_engine.ts";
 // ---------------------------------------------------------------------------
 // XML (what aai-resources answers when Accept does not ask for JSON).
 
-export function xmlEscape(text: string): string {
+function xmlEscape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
     .replace(/"/g, "&quot;");
 }
 
-export function xmlElement(name: string, value: unknown): string {
+function xmlElement(name: string, value: unknown): string {
   if (Array.isArray(value)) {
     return value.map((v) => xmlElement(name, v)).join("");
   }

@@ -25,7 +25,7 @@ export class SelectorError extends Error {
 }
 
 /** Splits on commas that are not inside parentheses. */
-export function splitTopLevel(text: string): string[] {
+function splitTopLevel(text: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let current = "";
@@ -41,9 +41,9 @@ export function splitTopLevel(text: string): string[] {
   return parts;
 }
 
-export const LABEL_KEY =
+const LABEL_KEY =
   /^([a-z0-9A-Z]([-a-z0-9A-Z.]*[a-z0-9A-Z])?\/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$/;
-export const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 /** Parses a label selector; throws SelectorError with apimachinery-like wording. */
 export function parseLabelSelector(text: string): Requirement[] {
@@ -146,11 +146,11 @@ export function matchesLabels(
 }
 
 /** Field-selector fields supported for every kind, plus a few per kind (like the real server). */
-export const FIELDS: Record<string, (object: KubeSimObject) => string> = {
+const FIELDS: Record<string, (object: KubeSimObject) => string> = {
   "metadata.name": (o) => o.metadata.name,
   "metadata.namespace": (o) => o.metadata.namespace ?? "",
 };
-export const POD_FIELDS: Record<string, (object: KubeSimObject) => string> = {
+const POD_FIELDS: Record<string, (object: KubeSimObject) => string> = {
   "spec.nodeName": (o) => String(dig(o, "spec", "nodeName") ?? ""),
   "status.phase": (o) => String(dig(o, "status", "phase") ?? ""),
   "spec.restartPolicy": (o) => String(dig(o, "spec", "restartPolicy") ?? ""),

@@ -13,10 +13,10 @@ import { clusterObjects, type Scenario } from "./scenario.ts";
  * advertised: tests elsewhere pin discovery to get/list (informers do not
  * read the verbs).
  */
-export const VERBS = ["get", "list"];
+const VERBS = ["get", "list"];
 
 /** Built-in resources the simulator knows, with kubectl's short names. */
-export const BUILTIN_RESOURCES: KubeSimResource[] = [
+const BUILTIN_RESOURCES: KubeSimResource[] = [
   ["", "v1", "pods", "Pod", true, ["po"]],
   ["", "v1", "services", "Service", true, ["svc"]],
   ["", "v1", "configmaps", "ConfigMap", true, ["cm"]],
@@ -103,7 +103,7 @@ export interface Snapshot {
 }
 
 /** `apps/v1` → `{group: "apps", version: "v1"}`. */
-export function groupVersionOf(
+function groupVersionOf(
   apiVersion: string,
 ): { group: string; version: string } {
   const slash = apiVersion.lastIndexOf("/");
@@ -122,7 +122,7 @@ export function pluralOf(kind: string): string {
 }
 
 /** The resources a CRD object defines (one per served version). */
-export function resourcesOfCrd(crd: KubeSimObject): KubeSimResource[] {
+function resourcesOfCrd(crd: KubeSimObject): KubeSimResource[] {
   const group = dig(crd, "spec", "group");
   const names = dig(crd, "spec", "names") as
     | Record<string, unknown>

@@ -39,7 +39,7 @@ export function numberAt(
 }
 
 /** Kind-specific columns between NAME and AGE, like kubectl's printers. */
-export const TABLE_COLUMNS: Record<
+const TABLE_COLUMNS: Record<
   string,
   { names: string[]; cells: (object: KubeSimObject) => (string | number)[] }
 > = {
