@@ -18,6 +18,7 @@ export interface BulkContext {
   countOperations(n: number): void;
 }
 
+/** The answer to `POST /bulk/single-transaction`: every operation or none. */
 export function bulkReply(
   context: BulkContext,
   body: unknown,

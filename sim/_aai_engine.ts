@@ -22,9 +22,7 @@ import {
   TYPES,
 } from "./_aai_schema.ts";
 
-// ---------------------------------------------------------------------------
-// The engine: every rule, shared by single requests and bulk operations.
-
+/** Query parameters that are options, not property filters, of a GET. */
 export const RESERVED_QUERY = new Set([
   "depth",
   "nodes-only",
@@ -40,14 +38,19 @@ export const RESERVED_QUERY = new Set([
 /** The bypass value of `aai.resourceversion.disabled.uuid` (DELETE only). */
 const RV_BYPASS = "38cf3090-6a0c-4e9d-8142-4332a7352846";
 
+/** An answer of the simulator before it is serialised (JSON or XML). */
 export interface Reply {
+  /** The HTTP status. */
   status: number;
+  /** The body, when there is one. */
   body?: unknown;
   /** XML root element name. */
   root?: string;
+  /** Extra response headers. */
   headers?: Record<string, string>;
 }
 
+/** The simulated A&AI: its store and every rule of reads and writes. */
 export class Engine {
   readonly store = new AaiObjectStore();
   #lastRv = 0;
@@ -450,19 +453,26 @@ export class Engine {
   }
 }
 
+/** How a GET renders objects (its query parameters). */
 export interface RenderOptions {
+  /** `depth`: levels of children included (`all`: Infinity). */
   depth: number;
+  /** `nodes-only`: without relationship-lists. */
   nodesOnly: boolean;
+  /** `skip-related-to`: relationships without `related-to-property`. */
   skipRelatedTo: boolean;
+  /** The API version of the request (`v24`). */
   version: string;
 }
 
+/** AAI_6114 (Node Not Found) for `path`. */
 export function notFound(path: string, type?: string): SimError {
   const shown = path.replace(/^\//, "");
   const typeName = type ?? decodePath(path).at(-2) ?? "object";
   return new SimError("6114", `No Node of type ${typeName} found at: ${shown}`);
 }
 
+/** Whether a value is a plain JSON object (not null, not an array). */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -7,10 +7,9 @@
 import { SimError } from "./_aai_errors.ts";
 import { type TypeDef, TYPES } from "./_aai_schema.ts";
 
-// ---------------------------------------------------------------------------
-// Paths.
-
+/** One modelled object a path names. */
 export interface ObjectRef {
+  /** Its type. */
   type: TypeDef;
   /** Canonical path, e.g. `/network/generic-vnfs/generic-vnf/v1`. */
   path: string;
@@ -22,6 +21,7 @@ export interface ObjectRef {
   collectionPath: string;
 }
 
+/** What a path names: an object, a collection, or an object's relationship-list or relationship. */
 export type ParsedPath =
   | { kind: "object"; ref: ObjectRef }
   | {
@@ -33,6 +33,7 @@ export type ParsedPath =
   | { kind: "relationship-list"; ref: ObjectRef }
   | { kind: "relationship"; ref: ObjectRef };
 
+/** Joins segments into a path, each percent-encoded behind a `/`. */
 export function encodeSegments(segments: string[]): string {
   return segments.map((s) => "/" + encodeURIComponent(s)).join("");
 }
@@ -100,6 +101,7 @@ export function decodePath(path: string): string[] {
   }
 }
 
+/** The object a path names; throws a TypeError when it names none. */
 export function parseObjectPath(path: string): ObjectRef {
   const parsed = parseSegments(decodePath(path));
   if (parsed?.kind !== "object") {

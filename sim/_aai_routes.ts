@@ -15,6 +15,7 @@ import { SimError } from "./_aai_errors.ts";
 import type { ParsedPath } from "./_aai_paths.ts";
 import { pluralOf, PLURALS, type TypeDef, TYPES } from "./_aai_schema.ts";
 
+/** The answer to a GET of an object, a collection or a relationship-list. */
 export function getReply(
   engine: Engine,
   parsed: ParsedPath,
@@ -169,6 +170,7 @@ function listReply(
   };
 }
 
+/** The answer to a GET under `/nodes`: `/nodes/{plural}` lists a type, `/nodes/{type}/{keys}` finds one object under any parent. */
 export function nodesReply(
   engine: Engine,
   segments: string[],
@@ -214,6 +216,7 @@ export function nodesReply(
   throw new SimError("6115", `the simulator does not model /${shown}`);
 }
 
+/** The answer to a PUT, PATCH or DELETE of an object or a relationship. */
 export function writeReply(
   engine: Engine,
   method: string,

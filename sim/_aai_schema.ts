@@ -5,19 +5,22 @@
  * @module
  */
 
-// ---------------------------------------------------------------------------
-// Schema: the objects and edge rules we model (reference/aai.md §2).
-
+/** The type of a property. */
 export type PropType = "string" | "boolean" | "integer" | "strings";
 
+/** One modelled object type (from the OXM). */
 export interface TypeDef {
+  /** The type name (`k8s-resource`). */
   name: string;
+  /** The type of the parent object; `undefined` for a top-level type. */
   parent: string | undefined;
   /** Segments between the parent object (or the root) and this type's singular name. */
   collection: string[];
+  /** Key properties, in path order. */
   keys: string[];
   /** Required non-key properties (`required="true"` in the OXM). */
   required: string[];
+  /** Every property and its type. */
   props: Record<string, PropType>;
   /** Child collection segment → child type. */
   children: Record<string, string>;
@@ -25,6 +28,7 @@ export interface TypeDef {
   nameProps: string[];
 }
 
+/** The properties `names`, each of type `type`. */
 export function strings(
   names: string[],
   type: PropType = "string",
@@ -32,6 +36,7 @@ export function strings(
   return Object.fromEntries(names.map((name) => [name, type]));
 }
 
+/** The modelled object types, by name. */
 export const TYPES: Record<string, TypeDef> = {
   "cloud-region": {
     name: "cloud-region",
@@ -187,9 +192,13 @@ export const PLURALS: Record<string, string> = {
   "vf-modules": "vf-module",
 };
 
+/** One edge rule between two types (dbedgerules). */
 export interface EdgeRule {
+  /** The `from` type. */
   from: string;
+  /** The `to` type. */
   to: string;
+  /** The edge label. */
   label: string;
   /** ONE2MANY: a `to` node has at most one `from` node through this rule. */
   multiplicity: "ONE2MANY" | "MANY2MANY";
@@ -225,16 +234,19 @@ const EDGE_RULES: EdgeRule[] = [
   },
 ];
 
+/** The collection name of a type (`k8s-resources`). */
 export function pluralOf(type: string): string {
   return Object.entries(PLURALS).find(([, t]) => t === type)?.[0] ?? `${type}s`;
 }
 
+/** The edge rule between two types, in either direction. */
 export function edgeRule(a: string, b: string): EdgeRule | undefined {
   return EDGE_RULES.find((rule) =>
     (rule.from === a && rule.to === b) || (rule.from === b && rule.to === a)
   );
 }
 
+/** Whether one type is the other's parent (a containment edge). */
 export function isContainment(a: string, b: string): boolean {
   return TYPES[a]?.parent === b || TYPES[b]?.parent === a;
 }

@@ -6,9 +6,6 @@
 import type { SimAaiObject } from "./aai.ts";
 import { type ObjectRef, parseObjectPath } from "./_aai_paths.ts";
 
-// ---------------------------------------------------------------------------
-// The store.
-
 /**
  * Objects by canonical path, with the indexes the simulator needs (children
  * of each collection, objects of each type, edges) kept up to date by `set`

@@ -5,9 +5,6 @@
  */
 import { isRecord } from "./_aai_engine.ts";
 
-// ---------------------------------------------------------------------------
-// XML (what aai-resources answers when Accept does not ask for JSON).
-
 function xmlEscape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
     .replace(/"/g, "&quot;");
@@ -29,6 +26,7 @@ function xmlElement(name: string, value: unknown): string {
   return `<${name}>${xmlEscape(String(value))}</${name}>`;
 }
 
+/** A JSON body as the XML aai-resources answers (an error as `<Fault>`). */
 export function toXml(root: string, body: unknown, version: string): string {
   const head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>';
   if (isRecord(body) && "requestError" in body) {

@@ -6,9 +6,6 @@
  */
 import type { KubeSimObject } from "./kube.ts";
 
-// ---------------------------------------------------------------------------
-// Label and field selectors (k8s.io/apimachinery/pkg/labels grammar)
-
 /** One parsed label-selector requirement. */
 export interface Requirement {
   key: string;

@@ -4,9 +4,6 @@
  * @module
  */
 
-// ---------------------------------------------------------------------------
-// Status errors
-
 /** A Kubernetes `Status` failure document. */
 export function statusResponse(
   code: number,

@@ -7,9 +7,6 @@
 import { dig } from "./_kube_selectors.ts";
 import type { KubeSimObject } from "./kube.ts";
 
-// ---------------------------------------------------------------------------
-// Server-side printing (`kubectl get` asks for `as=Table`)
-
 /** True when the client asks for a `meta.k8s.io` Table (kubectl get without -o). */
 export function wantsTable(request: Request): boolean {
   return /(^|[;,\s])as=Table([;,\s]|$)/.test(
