@@ -207,15 +207,15 @@ export async function planInstance(
   const held = aai || verify
     ? await readHeld(desired.map((d) => d.path), deps.aai, { onError })
     : new Map<string, AaiObject | null>();
+  const ownership = ownershipOf(pass);
   const plan = planWrites(desired, {
     instanceId,
     previous: snapshot.instances[instanceId]?.objects ?? {},
     relationships,
     reference: verify ? { from: "aai", held } : { from: "snapshot" },
-    ownership: ownershipOf(pass),
+    ownership,
   });
   // As a pass does for an instance SO placed (annotate.ts).
-  const ownership = ownershipOf(pass);
   if (
     vnfPlacement &&
     Object.values(ownership.owners ?? {}).includes("annotate")
