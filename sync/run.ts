@@ -533,18 +533,19 @@ async function planRead(
       }),
     }
     : { from: "snapshot" as const };
+  const ownership = ownershipOf(pass);
   const plan = planWrites(desired, {
     instanceId: id,
     previous,
     relationships,
     reference,
-    ownership: ownershipOf(pass),
+    ownership,
   });
   if (vnfPlacement) {
     const right = annotateForeign(
       plan,
       {
-        ownership: ownershipOf(pass),
+        ownership,
         relationships,
         labelPrefix: config.labelPrefix,
       },
@@ -558,7 +559,6 @@ async function planRead(
   for (const d of plan.inStep) {
     recordInStep(pass, d, relationships.length > 0);
   }
-  const ownership = ownershipOf(pass);
   const annotating = vnfPlacement && !pass.rebuild &&
     Object.values(ownership.owners ?? {}).includes("annotate");
   if (annotating) {
