@@ -36,3 +36,4 @@ export * from "./rule_key.ts";
 export * from "./terminal_patterns.ts";
 export type * from "./types.ts";
 export type { Condition, ConditionCache, Fields } from "./_fields.ts";
+export { GENERIC_REASONS } from "./generic.ts";

@@ -15,6 +15,7 @@ import {
   BUILT_IN_HEALTH_CATALOG,
   declaredCatalogReasons,
   evaluate,
+  GENERIC_REASONS,
   matchTerminalPattern,
   type Readiness,
   RULE_ALIASES,
@@ -230,6 +231,16 @@ Deno.test("RULE_REASONS: every reason a rule names has a fixture in a folder of 
     }
   }
   assert.deepEqual(missing, []);
+});
+
+Deno.test("GENERIC_REASONS: every reason the generic rule names has a fixture in a folder it judges", () => {
+  const seen = new Set<string>();
+  for (const folder of GENERIC_FOLDERS) {
+    for (const outcome of outcomes(folder)) {
+      seen.add(outcome.slice(outcome.indexOf("/") + 1));
+    }
+  }
+  assert.deepEqual(GENERIC_REASONS.filter((r) => !seen.has(r)), []);
 });
 
 Deno.test("BUILT_IN_CATALOG: every entry has Ready and Pending fixtures and one per declared reason; every family a Failed one", () => {
