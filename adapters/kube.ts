@@ -402,6 +402,33 @@ export class KubeClient implements KubeSource {
     return this.close();
   }
 
+  /**
+   * Sends a request for a path (and query) of the API server with this
+   * region's credentials and returns the raw response, its body unread (a
+   * watch stream, a Lease, a pod label): this makes a `KubeClient` a
+   * `KubeStream` (adapters/kube_stream.ts). Not retried. An allowed
+   * `insecure-skip-tls-verify` cannot stream through Deno's fetch: refused.
+   */
+  async fetch(pathAndQuery: string, init: RequestInit = {}): Promise<Response> {
+    const transport = await this.#transportOnce();
+    if (transport.insecure) {
+      throw new KubeError(
+        `Cannot watch region "${this.region}": insecure-skip-tls-verify is not supported for watches; set certificate-authority-data instead`,
+        { region: this.region, reason: "Config" },
+      );
+    }
+    const headers = new Headers(init.headers);
+    if (!headers.has("accept")) headers.set("accept", "application/json");
+    for (const [key, value] of Object.entries(await transport.headers())) {
+      headers.set(key, value);
+    }
+    return await fetch(transport.server + pathAndQuery, {
+      ...init,
+      headers,
+      ...(transport.client ? { client: transport.client } : {}),
+    } as RequestInit);
+  }
+
   #transportOnce(): Promise<Transport> {
     if (this.#closed) {
       return Promise.reject(
