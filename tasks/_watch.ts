@@ -402,13 +402,16 @@ export async function runWatch(
     }
     if (seen.length > 0 || lastCode === EXIT.OK) listed = seen;
     scheduler.forget(read, { before: passStart });
-    firstPassDone = true;
-    if (!leading || shutdown.stopping) return;
-    try {
-      await keepSources();
-    } catch (error) {
-      log.error(`Cannot keep the event sources: ${(error as Error).message}`);
+    if (leading && !shutdown.stopping) {
+      try {
+        await keepSources();
+      } catch (error) {
+        log.error(
+          `Cannot keep the event sources: ${(error as Error).message}`,
+        );
+      }
     }
+    firstPassDone = true;
   }
 
   // The ops server: probes, metrics, and k8splugin's callbacks.

@@ -71,8 +71,11 @@ interface Proc extends AsyncDisposable {
   leader(): Promise<boolean>;
 }
 
-function spawn(args: string[], env: Record<string, string>): Proc {
-  const port = freePort();
+function spawn(
+  args: string[],
+  env: Record<string, string>,
+  port = freePort(),
+): Proc {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -241,28 +244,92 @@ Deno.test("sync --watch via k8splugin subscriptions: notifications become writes
   await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
   const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
   try {
-    const env = baseEnv(k8s.url, aai.url, dir);
-    const proc = spawn([
-      "--debounce",
-      "20ms",
-      "--full-pass-interval",
-      "1s",
-      "--callback-url",
-      `http://127.0.0.1:${port}`,
-    ], env);
-    await using _proc = proc;
-    // spawn() picked its own port: use the callback URL's.
-    assert.ok(proc.port > 0);
+    const env = {
+      ...baseEnv(k8s.url, aai.url, dir),
+      K8S_AAI_SYNC_NOTIFY_INTERVAL: "1",
+    };
+    await using proc = spawn(
+      [
+        "--debounce",
+        "20ms",
+        "--full-pass-interval",
+        "3s",
+        "--callback-url",
+        `http://127.0.0.1:${port}`,
+      ],
+      env,
+      port,
+    );
     await until(proc.ready, "/readyz", 30_000);
+    const subscribed = () =>
+      k8s.state.subscriptions.list("app-1").map((s) => s.name);
+    await until(() => subscribed().length === 1, "a subscription");
+    assert.deepEqual(subscribed(), ["app-1-k8s-aai-sync"]);
     await until(
-      () => k8s.state.subscriptions.list("practical_nobel").length === 1,
-      "a subscription",
+      () =>
+        k8s.state.subscriptions.notifierRunning("app-1", "app-1-k8s-aai-sync"),
+      "the notifier",
     );
-    assert.equal(
-      k8s.state.subscriptions.list("practical_nobel")[0]!.name,
-      "practical_nobel-k8s-aai-sync",
+    // k8splugin's notifier takes its first reading after a start-up sleep.
+    await new Promise((r) => setTimeout(r, 300));
+    const statusReads = () =>
+      k8s.state.requests.byRoute["GET /v1/instance/{id}/status"] ?? 0;
+
+    const step = async (what: string, limitMs: number) => {
+      const at = Date.now();
+      k8s.state.advance();
+      const ms = await until(
+        () => writesSince(aai, at).length > 0,
+        `A&AI write after "${what}"\n${proc.stderr().slice(-3000)}`,
+      );
+      assert.ok(
+        ms <= limitMs,
+        `${what}: ${ms} ms > ${limitMs} ms ${
+          JSON.stringify(k8s.state.subscriptions.notifications.map((n) => [n.instanceId, n.status, n.at - at]))
+        }\n${
+          proc.stderr().split("\n").filter((l) => /ubscription|Event/.test(l))
+            .join("\n")
+        }`,
+      );
+      return ms;
+    };
+    // A notification (the sim's notifier polls every 40 ms) → a write well
+    // before the next full pass.
+    await step("not ready", 1_500);
+    await step("ready again", 1_500);
+    // Deleted by hand: /status fails, the notifier dies; a full pass sees
+    // the failure, and once /status answers again the subscription is
+    // replaced (the repair itself is found by that pass or a notification).
+    const before = statusReads();
+    k8s.state.advance();
+    await until(() => statusReads() > before + 2, "full passes reading app-1");
+    await until(
+      () =>
+        !k8s.state.subscriptions.notifierRunning("app-1", "app-1-k8s-aai-sync"),
+      "the notifier to die",
     );
-    void port;
+    await step("repaired, not ready", 8_000);
+    await until(
+      () =>
+        k8s.state.subscriptions.notifierRunning("app-1", "app-1-k8s-aai-sync"),
+      `the subscription replaced\n${proc.stderr().slice(-2000)}`,
+    );
+    await new Promise((r) => setTimeout(r, 300)); // its first reading
+    await step("ready", 1_500);
+    // A k8splugin restart: notifiers stop, and come back with their
+    // subscriptions from its database.
+    k8s.state.restart();
+    await until(
+      () =>
+        k8s.state.subscriptions.notifierRunning("app-1", "app-1-k8s-aai-sync"),
+      "the notifier restored",
+    );
+    await new Promise((r) => setTimeout(r, 300)); // its first reading
+    await step("not ready after restart", 1_500);
+    const subscriptions = k8s.state.subscriptions.list("app-2").map((s) =>
+      s.name
+    );
+    assert.deepEqual(subscriptions, ["app-2-k8s-aai-sync"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
