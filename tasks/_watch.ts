@@ -27,6 +27,7 @@ import {
   inScope,
   type InstanceRead,
   loadSnapshot,
+  type StateLock,
   syncInstances,
   type SyncLogger,
 } from "../sync/mod.ts";
@@ -135,13 +136,17 @@ export async function runWatch(
   log: SyncLogger,
   env: Record<string, string | undefined>,
 ): Promise<ExitCode> {
-  // The lock is held for the process's life: a cron pass against the same
-  // state exits 75 meanwhile.
-  await using _lock = await lockState(
-    config.snapshot,
-    settings.waitLockMs,
-    log,
-  );
+  // The state lock: held for the process's life, or with --leader-election
+  // while leading (a follower sharing the state folder waits without it). A
+  // cron pass against the same state exits 75 meanwhile.
+  let lock: StateLock | undefined = settings.leaderElection
+    ? undefined
+    : await lockState(config.snapshot, settings.waitLockMs, log);
+  async function releaseLock(): Promise<void> {
+    const held = lock;
+    lock = undefined;
+    await held?.[Symbol.asyncDispose]();
+  }
   using termination = abortOnTermination();
   const shutdown = new Shutdown({
     signal: termination.signal,
@@ -247,7 +252,7 @@ export async function runWatch(
 
   /** The one-instance path of `ids`; re-lists first for an id not listed yet. */
   async function instanceRun(ids: string[]): Promise<void> {
-    if (!leading) return;
+    if (!leading || !lock) return;
     if (ids.some((id) => !regionOf.has(id))) {
       try {
         listed = await k8splugin.listInstances();
@@ -501,6 +506,8 @@ export async function runWatch(
         log.warn("Stopped leading: no more writes until leading again");
         void stopSources();
         void label(false);
+        // After the run in flight: the next leader may then take the lock.
+        void run(releaseLock);
       },
       onError(error) {
         log.warn(error.message);
@@ -512,6 +519,7 @@ export async function runWatch(
 
   // Cleanups run last registered first.
   shutdown.defer("ops server", () => ops?.close());
+  shutdown.defer("state lock", () => releaseLock());
   shutdown.defer("leader stream", () => leaderStream?.close());
   shutdown.defer("lease", async () => {
     const wasLeading = elector?.isLeader ?? false;
@@ -531,7 +539,23 @@ export async function runWatch(
   elector?.start();
   const loop = (async () => {
     while (!shutdown.stopping) {
-      if (leading) {
+      if (leading && !lock) {
+        try {
+          // The previous leader releases it when it stops (or dies).
+          lock = await lockState(
+            config.snapshot,
+            Math.max(settings.waitLockMs, settings.leaseDurationMs * 2),
+            log,
+          );
+        } catch (error) {
+          log.error(
+            `Leading, but the state lock is held elsewhere: ${
+              (error as Error).message
+            }`,
+          );
+        }
+      }
+      if (leading && lock) {
         woken = false;
         await shutdown.track(run(fullPass));
       }

@@ -285,7 +285,11 @@ Deno.test("sync --watch via k8splugin subscriptions: notifications become writes
       assert.ok(
         ms <= limitMs,
         `${what}: ${ms} ms > ${limitMs} ms ${
-          JSON.stringify(k8s.state.subscriptions.notifications.map((n) => [n.instanceId, n.status, n.at - at]))
+          JSON.stringify(
+            k8s.state.subscriptions.notifications.map((
+              n,
+            ) => [n.instanceId, n.status, n.at - at]),
+          )
         }\n${
           proc.stderr().split("\n").filter((l) => /ubscription|Event/.test(l))
             .join("\n")
@@ -330,6 +334,65 @@ Deno.test("sync --watch via k8splugin subscriptions: notifications become writes
       s.name
     );
     assert.deepEqual(subscriptions, ["app-2-k8s-aai-sync"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sync --watch --leader-election: two replicas, only the leader writes; a killed leader is replaced within the lease duration, starting with a full pass", async () => {
+  const sc = flapping();
+  await using kube = await startKube({ scenario: sc, bookmarkIntervalMs: 200 });
+  await using k8s = startK8splugin({
+    scenario: sc,
+    kubeconfigFor: (region) => simKubeconfig(region, kube.url),
+  });
+  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
+  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
+  try {
+    const kubeconfig = `${dir}/kubeconfig`;
+    await Deno.writeTextFile(kubeconfig, simKubeconfig("kud", kube.url));
+    const env = {
+      ...baseEnv(k8s.url, aai.url, dir),
+      KUBECONFIG: kubeconfig,
+      POD_NAMESPACE: "onap",
+    };
+    const args = [
+      "--source",
+      "kube",
+      "--debounce",
+      "50ms",
+      "--leader-election",
+      "--lease-duration",
+      "2s",
+    ];
+    // Both replicas share the state folder (ReadWriteMany in a cluster):
+    // the leader holds its lock, the follower stands by without it.
+    await using a = spawn(args, env);
+    await until(a.leader, "a to lead", 30_000);
+    await until(a.ready, "a ready", 30_000);
+    await using b = spawn(args, env);
+    await until(b.ready, "b standing by", 30_000);
+    assert.equal(await b.leader(), false);
+
+    let at = Date.now();
+    kube.state.advance();
+    k8s.state.advance();
+    await until(() => writesSince(aai, at).length > 0, "a's write");
+
+    a.child.kill("SIGKILL"); // no release: b waits for the lease to expire
+    const killedAt = Date.now();
+    await until(b.leader, `b to lead\n${b.stderr().slice(-2000)}`, 30_000);
+    const takeover = Date.now() - killedAt;
+    assert.ok(takeover <= 2_000 + 1_500, `takeover in ${takeover} ms`);
+    await until(b.ready, "b's full pass and watches", 30_000);
+    at = Date.now();
+    kube.state.advance();
+    k8s.state.advance();
+    const ms = await until(
+      () => writesSince(aai, at).length > 0,
+      `b's write\n${b.stderr().slice(-2000)}`,
+    );
+    assert.ok(ms <= 5_000, `${ms} ms`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
