@@ -9,3 +9,4 @@ export * from "./baseline.ts";
 export * from "./generate.ts";
 export * from "./harness.ts";
 export * from "./report.ts";
+export * from "./freshness.ts";
