@@ -39,16 +39,9 @@ import {
   type Watch,
 } from "@kubernetes/client-node";
 import { type Clock, delay, SYSTEM_CLOCK } from "./clock.ts";
-import type { Gvk } from "./k8splugin.ts";
-import type { KubeClient, KubeResource } from "./kube.ts";
+import { type Gvk, INSTANCE_LABEL } from "./k8splugin.ts";
+import { collectionPath, type KubeClient, type KubeResource } from "./kube.ts";
 import type { KubeStream } from "./kube_stream.ts";
-
-/**
- * The instance label k8splugin puts on every object and pod template
- * (reference §7). TODO(#17): main's `adapters/k8splugin.ts` exports it as
- * `INSTANCE_LABEL` (this branch predates it): import that one.
- */
-const DEFAULT_INSTANCE_LABEL = "k8splugin.io/rb-instance-id";
 
 /** Options of {@linkcode FetchWatch}. */
 export interface FetchWatchOptions {
@@ -270,22 +263,6 @@ function targetKey(target: KubeWatchTarget): string {
   return `${group}/${version}/${kind}@${target.namespace ?? "*"}`;
 }
 
-/** The collection path of a resource, namespaced or not. */
-function collectionPath(
-  resource: KubeResource,
-  namespace: string | undefined,
-): string {
-  const root = resource.group
-    ? `/apis/${encodeURIComponent(resource.group)}/${
-      encodeURIComponent(resource.version)
-    }`
-    : `/api/${encodeURIComponent(resource.version)}`;
-  const ns = resource.namespaced && namespace !== undefined
-    ? `/namespaces/${encodeURIComponent(namespace)}`
-    : "";
-  return `${root}${ns}/${encodeURIComponent(resource.resource)}`;
-}
-
 /**
  * Keeps one informer per {@linkcode KubeWatchTarget} of a region, over the
  * objects with the instance label, and reports their changes by instance.
@@ -315,7 +292,7 @@ export class KubeWatcher implements AsyncDisposable {
   /** Stores the options; nothing is watched until {@linkcode watch}. */
   constructor(options: KubeWatcherOptions) {
     this.#options = options;
-    this.#label = options.instanceLabel ?? DEFAULT_INSTANCE_LABEL;
+    this.#label = options.instanceLabel ?? INSTANCE_LABEL;
     this.#clock = options.clock ?? SYSTEM_CLOCK;
   }
 
