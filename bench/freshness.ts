@@ -73,7 +73,7 @@ export interface DelayFigures {
 export interface FreshnessResult {
   mode: FreshnessMode;
   delay: DelayFigures;
-  /** Requests per minute while changes happen. */
+  /** Requests per minute while changes happen (and until the last reached A&AI). */
   perMinute: { k8splugin: number; kube: number; aai: number };
   /** Requests per minute in the quiet window (no change). */
   quietPerMinute: { k8splugin: number; kube: number; aai: number };
@@ -353,8 +353,6 @@ async function runMode(
       k8s.state.advance();
     }
     await sleep(timing.changeEveryMs);
-    const phaseMs = performance.now() - cStart;
-    const perMinute = rate(c0, counts(), phaseMs);
     const rssEnd = child ? await rssOf(child.pid) : NaN;
     // Drain: wait until every change reached A&AI (or the schedule twice).
     const changes = k8s.state.changes.filter((c) => c.at >= phaseStart);
@@ -381,6 +379,9 @@ async function runMode(
       await sleep(1_000);
       measured = delays();
     }
+    // Rates over the change phase and the drain (writes of the last changes
+    // land there).
+    const perMinute = rate(c0, counts(), performance.now() - cStart);
     const aaiWrites = aai.state.requests.slice(firstRequest).filter((r) =>
       r.method !== "GET" && r.at <= Date.now()
     ).length;
