@@ -34,6 +34,7 @@
 import https from "node:https";
 import type { IncomingMessage } from "node:http";
 import pRetry from "p-retry";
+import { sleep } from "./retry.ts";
 
 /** Options of an {@linkcode HttpClient}. */
 export interface HttpClientOptions {
@@ -260,22 +261,6 @@ class RetryableStatus extends Error {
   }
 }
 
-/** A sleep that ends early (rejecting) when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    function onAbort(): void {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    }
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 /** The full chain of messages of an error and its causes. */
 function errorChain(error: unknown): string {
   const parts: string[] = [];
@@ -450,7 +435,7 @@ export class HttpClient {
               maxBackoff,
               minBackoff * 2 ** (attemptNumber - 1),
             );
-            await sleep(Math.random() * cap, init.signal);
+            await sleep(Math.random() * cap, init.signal ?? undefined);
           },
         },
       );

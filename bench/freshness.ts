@@ -117,7 +117,9 @@ function freePort(): number {
   return port;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /**
  * The timeline: step 0 is `base`; step k replaces the k-th changing
