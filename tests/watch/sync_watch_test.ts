@@ -397,3 +397,61 @@ Deno.test("sync --watch --leader-election: two replicas, only the leader writes;
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("sync --watch: SIGTERM with A&AI writes in flight ends them cleanly; the snapshot stays consistent and the next pass sends only what was not confirmed", async () => {
+  const sc = flapping();
+  await using kube = await startKube({ scenario: sc, bookmarkIntervalMs: 200 });
+  await using k8s = startK8splugin({
+    scenario: sc,
+    kubeconfigFor: (region) => simKubeconfig(region, kube.url),
+  });
+  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
+  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
+  try {
+    const env = baseEnv(k8s.url, aai.url, dir);
+    await using proc = spawn(["--source", "kube", "--debounce", "20ms"], env);
+    await until(proc.ready, "/readyz", 30_000);
+    // Every k8s-resource write now takes 1.5 s: the change's PATCH is in
+    // flight when SIGTERM arrives, and finishes within the grace period.
+    aai.state.faults = {
+      latencyMs: 1_500,
+      match: "/aai/v24/cloud-infrastructure",
+    };
+    const at = Date.now();
+    kube.state.advance();
+    k8s.state.advance();
+    await until(
+      () =>
+        aai.state.requests.some((r) => r.at >= at) ||
+        /Event run/.test(proc.stderr()) || Date.now() - at > 400,
+      "the run to start",
+    );
+    const sigterm = Date.now();
+    proc.child.kill("SIGTERM");
+    const status = await proc.child.status;
+    assert.equal(status.code, 0, proc.stderr().slice(-2000));
+    assert.match(proc.stderr(), /Stopped/);
+    // The PATCH in flight was answered after SIGTERM, within the grace.
+    assert.ok(writesSince(aai, sigterm).length >= 1, "finished in the grace");
+    aai.state.faults = undefined;
+    const loaded = await loadSnapshot(`${dir}/state/snapshot.json`, new Date());
+    assert.equal(loaded.movedAside, undefined);
+    // A cron pass afterwards converges: at most the change's one write.
+    const before = writesSince(aai, 0).length;
+    const once = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", SYNC, "--once", "--source", "kube"],
+      env: { NO_COLOR: "1", ...env },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(once.code, 0, new TextDecoder().decode(once.stderr));
+    assert.ok(writesSince(aai, 0).length - before <= 1);
+    assert.match(
+      new TextDecoder().decode(once.stdout),
+      /0 create, [01] update, 0 delete/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
