@@ -313,7 +313,7 @@ async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
  * ```ts
  * import assert from "node:assert/strict";
  * import { collectionPath } from "./kube.ts";
- * const deployments = { group: "apps", version: "v1", kind: "Deployment", resource: "deployments", namespaced: true };
+ * const deployments = { group: "apps", version: "v1", kind: "Deployment", resource: "deployments", namespaced: true, verbs: ["list", "watch"] };
  * assert.equal(collectionPath(deployments, "ns"), "/apis/apps/v1/namespaces/ns/deployments");
  * assert.equal(collectionPath(deployments, undefined), "/apis/apps/v1/deployments");
  * ```
