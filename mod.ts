@@ -79,6 +79,7 @@ export type {
   ReportedOperation,
   RulesConfig,
   RunReport,
+  ScopeConfig,
   SyncDeps,
   SyncInstancesOptions,
   SyncLogger,

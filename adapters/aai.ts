@@ -80,7 +80,52 @@ export interface AaiClient {
 export const AAI_BULK_LIMIT = 30;
 
 /**
- * Builds an A&AI object path from raw segments: each one is percent-encoded,
+ * Encodes one A&AI path segment or query value as Spring's
+ * `UriUtils.encode(s, UTF-8)` does: UTF-8, every byte but the RFC 3986
+ * unreserved characters (`A-Za-z0-9-._~`) as `%XX` with upper-case hex.
+ * aai-resources' `ValidateEncoding` refuses (400 AAI_3008) any segment or
+ * query part that is not in this form, so `! ' ( ) *`, which
+ * `encodeURIComponent` leaves raw, are encoded too, and a space is `%20`,
+ * never `+` (reference/aai.md §7). The one encoder of every A&AI path and
+ * query this tool builds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { springEncode } from "./aai.ts";
+ * assert.equal(springEncode("kud(lr)!"), "kud%28lr%29%21");
+ * assert.equal(springEncode("Cloud'Owner *~"), "Cloud%27Owner%20%2A~");
+ * ```
+ */
+export function springEncode(text: string): string {
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/**
+ * A query string (`?k=v&…`, `""` for none) with keys and values in
+ * {@linkcode springEncode} form (`URLSearchParams` would send `+` for a
+ * space and `*` raw, which A&AI refuses).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { aaiQuery } from "./aai.ts";
+ * assert.equal(aaiQuery({ "data-owner": "k8s aai", format: "count" }), "?data-owner=k8s%20aai&format=count");
+ * ```
+ */
+export function aaiQuery(query: Record<string, string>): string {
+  const pairs = Object.entries(query).map(([k, v]) =>
+    `${springEncode(k)}=${springEncode(v)}`
+  );
+  return pairs.length ? `?${pairs.join("&")}` : "";
+}
+
+/**
+ * Builds an A&AI object path from raw segments: each one is percent-encoded
+ * ({@linkcode springEncode}),
  * so an id like `a/b` or `../x` stays one segment and cannot change the
  * URL's shape. Segments that no URL can carry (`""`, `.`, `..`: URL parsers
  * resolve even `%2E%2E` as a parent step) throw a RangeError.
@@ -99,7 +144,7 @@ export function aaiPath(...segments: string[]): string {
         `Cannot build an A&AI path from segment "${segment}": no URL can carry it`,
       );
     }
-    return "/" + encodeURIComponent(segment);
+    return "/" + springEncode(segment);
   }).join("");
 }
 
@@ -287,6 +332,8 @@ export interface AaiExchange extends Exchange {
 
 /** Options of {@linkcode HttpAaiClient}. */
 export interface HttpAaiClientOptions {
+  /** Aborts every request, retries included (a pass deadline). */
+  signal?: AbortSignal | undefined;
   /** e.g. `http://aai.onap:80` or `https://aai.onap:8443` (without `/aai/v24`). */
   baseUrl: string;
   /** Schema version in paths (default `v24`, the first with k8s-resource). */
@@ -418,6 +465,7 @@ export class HttpAaiClient implements AaiClient {
       ...(options.recordDir !== undefined
         ? { recordDir: options.recordDir }
         : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
       ...(onExchange
         ? {
           onExchange(exchange: Exchange) {
@@ -669,10 +717,9 @@ export class HttpAaiClient implements AaiClient {
     try {
       const response = await this.#http.request(
         call.method,
-        `/aai/${this.#version}${call.path}`,
+        `/aai/${this.#version}${call.path}${aaiQuery(init.query ?? {})}`,
         {
           headers: { "X-TransactionId": transactionId },
-          ...(init.query ? { query: init.query } : {}),
           ...(init.body !== undefined ? { body: init.body } : {}),
           ...(init.contentType ? { contentType: init.contentType } : {}),
         },

@@ -33,8 +33,7 @@
  */
 import https from "node:https";
 import type { IncomingMessage } from "node:http";
-import pRetry from "p-retry";
-import { sleep } from "./retry.ts";
+import { retry } from "./retry.ts";
 
 /** Options of an {@linkcode HttpClient}. */
 export interface HttpClientOptions {
@@ -64,6 +63,11 @@ export interface HttpClientOptions {
   recordDir?: string;
   /** Called after each attempt, for logging and metrics (everything redacted). */
   onExchange?: (exchange: Exchange) => void;
+  /**
+   * Aborts every request of this client, its retries and backoff included
+   * (a pass deadline); a request started after it fired fails at once.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** One attempt of a request, as reported to `onExchange` (secrets redacted). */
@@ -396,24 +400,28 @@ export class HttpClient {
       : typeof init.body === "string"
       ? init.body
       : JSON.stringify(init.body);
+    const signal = this.#options.signal && init.signal
+      ? AbortSignal.any([this.#options.signal, init.signal])
+      : init.signal ?? this.#options.signal;
+    signal?.throwIfAborted();
     const retries = this.#options.retries ?? 3;
     const minBackoff = this.#options.minBackoffMs ?? 200;
     const maxBackoff = this.#options.maxBackoffMs ?? 5_000;
     let attempts = 0;
     try {
-      const raw = await pRetry(
+      const raw = await retry(
         async (attempt) => {
-          attempts = attempt;
+          attempts = attempt + 1;
           const response = await this.#attempt(
             method,
             url,
             headers,
             body,
-            attempt,
-            init.signal,
+            attempts,
+            signal,
           );
           if (
-            response.status >= 500 && attempt <= retries &&
+            response.status >= 500 && attempt < retries &&
             (init.retryStatus?.(response) ?? true)
           ) {
             throw new RetryableStatus(response);
@@ -422,21 +430,12 @@ export class HttpClient {
         },
         {
           retries,
-          // p-retry's own delay is off: full jitter is done below.
-          minTimeout: 0,
-          maxTimeout: 0,
-          ...(init.signal ? { signal: init.signal } : {}),
-          shouldRetry: ({ error }) =>
+          minBackoffMs: minBackoff,
+          maxBackoffMs: maxBackoff,
+          ...(signal ? { signal } : {}),
+          shouldRetry: (error) =>
             error instanceof RetryableStatus ||
             error instanceof HttpTransportError,
-          onFailedAttempt: async ({ attemptNumber, retriesLeft }) => {
-            if (retriesLeft <= 0) return;
-            const cap = Math.min(
-              maxBackoff,
-              minBackoff * 2 ** (attemptNumber - 1),
-            );
-            await sleep(Math.random() * cap, init.signal ?? undefined);
-          },
         },
       );
       return this.#response(method, shownUrl, raw);

@@ -25,6 +25,7 @@
  */
 
 import { INSTANCE_LABEL } from "../adapters/k8splugin.ts";
+import { mulberry32 } from "../sim/faults.ts";
 
 /** One object of a scenario: a complete Kubernetes object as JSON. */
 export type ScenarioObject = Record<string, unknown>;
@@ -125,18 +126,6 @@ export const BENCH_PLACEMENT: Readonly<
 };
 
 const MINUTE = 60_000;
-
-/** A small deterministic PRNG (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return function next(): number {
-    state = (state + 0x6D2B79F5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Mutable generator state: the PRNG and the cluster-wide resourceVersion counter. */
 interface Gen {

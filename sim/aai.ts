@@ -68,6 +68,7 @@ export { springEncode } from "./_aai_paths.ts";
 import {
   type Faults,
   type InjectedLatency,
+  quietServerError,
   resetInjectedLatency,
   withFaults,
 } from "./faults.ts";
@@ -101,6 +102,12 @@ export interface AaiSimSeed {
 
 /** Options of {@linkcode startAai}. */
 export interface AaiSimOptions {
+  /**
+   * Hears about errors of the server (a handler that threw, a response body
+   * that broke, as injected resets do); by default they are answered with a
+   * quiet 500 and not printed.
+   */
+  onError?: ((error: unknown) => void) | undefined;
   /** TCP port on 127.0.0.1; 0 or absent picks a free one. */
   port?: number | undefined;
   /** Objects to create before serving. */
@@ -610,6 +617,7 @@ export function startAai(options: AaiSimOptions = {}): Promise<AaiSim> {
     const server = Deno.serve({
       port: options.port ?? 0,
       hostname: "127.0.0.1",
+      onError: quietServerError(options.onError),
       onListen(addr) {
         const url = `http://127.0.0.1:${addr.port}`;
         async function close(): Promise<void> {

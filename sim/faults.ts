@@ -98,8 +98,20 @@ export function parseFaults(spec: string): Faults {
   return faults;
 }
 
-/** A small deterministic PRNG (mulberry32), so fault runs can be repeated. */
-function mulberry32(seed: number): () => number {
+/**
+ * A small deterministic PRNG (mulberry32), so fault runs and generated
+ * benchmark fleets can be repeated: numbers in `[0, 1)` from a 32-bit seed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mulberry32 } from "./faults.ts";
+ * const a = mulberry32(7);
+ * const b = mulberry32(7);
+ * assert.equal(a(), b());
+ * ```
+ */
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return function next(): number {
     state = (state + 0x6D2B79F5) >>> 0;
@@ -118,6 +130,22 @@ function brokenStream(prefix: Uint8Array): ReadableStream<Uint8Array> {
       controller.error(new Error("injected connection reset"));
     },
   });
+}
+
+/**
+ * The `onError` of a simulator's `Deno.serve`: a quiet 500 (or, for a body
+ * that broke mid-stream, the dropped connection the fault asked for) instead
+ * of Deno's default, which prints the error and its stack. Injected resets,
+ * dropped watches and clients that hang up are expected in tests; `log`,
+ * when given, still hears about each one.
+ */
+export function quietServerError(
+  log?: (error: unknown) => void,
+): (error: unknown) => Response {
+  return function onError(error: unknown): Response {
+    log?.(error);
+    return new Response("Internal Server Error", { status: 500 });
+  };
 }
 
 /** Latency a simulator actually injected, for checking it against the asked-for value. */

@@ -37,6 +37,7 @@
 import {
   type Faults,
   type InjectedLatency,
+  quietServerError,
   resetInjectedLatency,
   withFaults,
 } from "./faults.ts";
@@ -50,9 +51,9 @@ import {
   type ScenarioInstance,
   type ScenarioObject,
   type ScenarioStep,
-  splitApiVersion,
 } from "./scenario.ts";
 import { parse as parseYaml } from "yaml";
+import { gvkOf } from "../adapters/k8splugin.ts";
 import { helmReady, JobPanic } from "./_helm_ready.ts";
 import { goError, goJson, goJsonText, jsonText, sortKeys } from "./_go_http.ts";
 import {
@@ -78,6 +79,12 @@ export interface K8spluginQuirks {
 
 /** Options of {@linkcode startK8splugin}. */
 export interface K8spluginSimOptions {
+  /**
+   * Hears about errors of the server (a handler that threw, a response body
+   * that broke, as injected resets do); by default they are answered with a
+   * quiet 500 and not printed.
+   */
+  onError?: ((error: unknown) => void) | undefined;
   /** TCP port; 0 or absent picks a free one. */
   port?: number;
   /** Default `127.0.0.1`. */
@@ -208,7 +215,7 @@ function releaseName(instance: ScenarioInstance): string {
 
 /** Go's `schema.GroupVersionKind` encoding. */
 function wireGvk(apiVersion: string, kind: string): Record<string, string> {
-  const { group, version } = splitApiVersion(apiVersion);
+  const { group, version } = gvkOf(apiVersion, kind);
   return { Group: group, Version: version, Kind: kind };
 }
 
@@ -536,7 +543,7 @@ export function startK8splugin(
         o.metadata.name === ref.name
       );
       if (!object) {
-        const { group } = splitApiVersion(ref.apiVersion);
+        const { group } = gvkOf(ref.apiVersion, "");
         errors.push(
           `Getting object status: ${plural(ref.kind)}${
             group ? `.${group}` : ""
@@ -744,6 +751,7 @@ export function startK8splugin(
     port: options.port ?? 0,
     hostname: options.hostname ?? "127.0.0.1",
     onListen() {},
+    onError: quietServerError(options.onError),
   }, (request) => {
     const [name] = route(request);
     state.requests.total++;

@@ -41,7 +41,7 @@
  *
  * @module
  */
-import { type Faults, withFaults } from "./faults.ts";
+import { type Faults, quietServerError, withFaults } from "./faults.ts";
 import { DEMO_SCENARIO_URL, loadScenario, type Scenario } from "./scenario.ts";
 import {
   matchesLabels,
@@ -163,6 +163,12 @@ export interface KubeSimState {
 
 /** Options of {@linkcode startKube}. */
 export interface StartKubeOptions {
+  /**
+   * Hears about errors of the server (a handler that threw, a response body
+   * that broke, as injected resets do); by default they are answered with a
+   * quiet 500 and not printed.
+   */
+  onError?: ((error: unknown) => void) | undefined;
   /** Port to listen on (127.0.0.1); 0 or undefined picks a free one. */
   port?: number;
   /** A parsed scenario or a path/URL to one (default: the demo scenario); `null` serves only `extraObjects`. */
@@ -740,6 +746,7 @@ export async function startKube(
     hostname: "127.0.0.1",
     port: options.port ?? 0,
     onListen() {},
+    onError: quietServerError(options.onError),
     ...(tls ? { cert: tls.cert, key: tls.key } : {}),
   }, handler);
   const url = `${tls ? "https" : "http"}://127.0.0.1:${server.addr.port}`;

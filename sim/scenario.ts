@@ -28,10 +28,11 @@
  */
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { fieldPath } from "../adapters/k8splugin.ts";
+import { fieldPath, INSTANCE_LABEL } from "../adapters/k8splugin.ts";
 
-/** The label k8splugin puts on every object it creates. */
-export const INSTANCE_LABEL = "k8splugin.io/rb-instance-id";
+// The label k8splugin puts on every object it creates: the adapter's, the
+// one home of k8splugin's vocabulary (re-exported for the sims' users).
+export { INSTANCE_LABEL };
 
 /** The demo scenario: the `edgex` instance rolls out, crash-loops, recovers and is deleted. */
 export const DEMO_SCENARIO_URL: URL = new URL(
@@ -204,17 +205,6 @@ export function chartResourceRefs(
     ) refs.push({ ...gone });
   }
   return refs;
-}
-
-/** The `{group, version}` of an apiVersion such as `apps/v1` or `v1`. */
-export function splitApiVersion(
-  apiVersion: string,
-): { group: string; version: string } {
-  const slash = apiVersion.lastIndexOf("/");
-  return slash < 0 ? { group: "", version: apiVersion } : {
-    group: apiVersion.slice(0, slash),
-    version: apiVersion.slice(slash + 1),
-  };
 }
 
 /**

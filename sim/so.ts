@@ -64,6 +64,7 @@ import {
   type StatusEntry,
 } from "./_so_resource.ts";
 import { soAaiRepository } from "./_so_repository.ts";
+import { quietServerError } from "./faults.ts";
 
 export { SO_SELFLINK_BASE, soK8sResource, soK8sResourceId, type StatusEntry };
 
@@ -87,6 +88,12 @@ export interface SoAaiRequest {
 
 /** Options of {@linkcode startSo}. */
 export interface SoSimOptions {
+  /**
+   * Hears about errors of the server (a handler that threw, a response body
+   * that broke, as injected resets do); by default they are answered with a
+   * quiet 500 and not printed.
+   */
+  onError?: ((error: unknown) => void) | undefined;
   /** TCP port; 0 or absent picks a free one. */
   port?: number;
   /** Default `127.0.0.1`. */
@@ -485,6 +492,7 @@ export function startSo(options: SoSimOptions): SoSim {
     port: options.port ?? 0,
     hostname: options.hostname ?? "127.0.0.1",
     onListen() {},
+    onError: quietServerError(options.onError),
   }, handle);
   const url = `http://${server.addr.hostname}:${server.addr.port}`;
   if (options.recoverSubscriptions ?? true) track(recover());

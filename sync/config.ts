@@ -9,7 +9,8 @@
  * `K8SPLUGIN_CA_FILE`, `K8SPLUGIN_INSECURE`,
  * `K8S_AAI_SYNC_SNAPSHOT`, `K8S_AAI_SYNC_CONFIG` (the file itself),
  * `K8S_AAI_SYNC_SOURCE`, `K8S_AAI_SYNC_OWNER`, `K8S_AAI_SYNC_BULK`,
- * `K8S_AAI_SYNC_DELETE_AFTER_MISSES`, `K8S_AAI_SYNC_MAX_DELETES`; without a
+ * `K8S_AAI_SYNC_DELETE_AFTER_MISSES`, `K8S_AAI_SYNC_MAX_DELETES`,
+ * `K8S_AAI_SYNC_CATALOG_FILES` (comma-separated); without a
  * configured snapshot, systemd's `STATE_DIRECTORY` gives its folder.
  *
  * @module
@@ -17,7 +18,13 @@
 
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import type { RuleOptions } from "../rules/types.ts";
+import {
+  CatalogError,
+  type CatalogFamily,
+  parseCatalog,
+  type RuleOptions,
+  validateCatalog,
+} from "../rules/mod.ts";
 import type { Config, RegionConfig } from "./config_type.ts";
 
 /** A configuration problem: a bad file, value or missing setting (exit 2). */
@@ -275,6 +282,30 @@ const rulesSchema = z.strictObject({
   ingressClassesRequiringAddress: z.array(z.string().min(1)).optional(),
   terminalReasons: z.record(z.string(), z.array(z.string().min(1)))
     .optional(),
+  /** Health catalog files (a comma-separated string from the environment). */
+  catalogFiles: z.preprocess(
+    (value) =>
+      typeof value === "string"
+        ? value.split(",").map((file) => file.trim()).filter(Boolean)
+        : value,
+    z.array(z.string().min(1)),
+  ).optional(),
+  /**
+   * Health catalog families written in the config itself; `loadConfig()`
+   * appends those of `catalogFiles`.
+   */
+  catalog: z.unknown().transform((value, ctx): CatalogFamily[] => {
+    try {
+      return validateCatalog(
+        Array.isArray(value) ? { families: value } : value,
+        "rules.catalog",
+      );
+    } catch (error) {
+      if (!(error instanceof CatalogError)) throw error;
+      ctx.addIssue({ code: "custom", message: error.message });
+      return z.NEVER;
+    }
+  }).optional(),
 });
 
 /** The `data-owner` of SO's CNF adapter: writing as it would fight it. */
@@ -335,10 +366,34 @@ const configSchema = z.strictObject({
   /** How long to wait before asking A&AI again for a vf-module it did not have. */
   vfModuleRetry: duration(0, RULE_DURATION[1]).default(600_000),
   interval: duration(...INTERVAL).default(30_000),
+  /**
+   * A pass stops starting new work after this long, commits what A&AI
+   * confirmed and exits 75 (14.19). Below the cron interval.
+   */
+  passDeadline: duration(1_000, 86_400_000).default(600_000),
+  /** What this installation may adopt and delete (14.10). */
+  scope: z.strictObject({
+    /** Only these cloud regions (a shard); absent: every region. */
+    regions: z.union([
+      z.array(z.string().min(1)).min(1),
+      // K8S_AAI_SYNC_SCOPE_REGIONS: comma-separated.
+      z.string().transform((v) => v.split(",").map((r) => r.trim()))
+        .pipe(z.array(z.string().min(1)).min(1)),
+    ]).optional(),
+    /** Earlier k8splugin URLs whose objects are ours too (after a move). */
+    formerK8spluginUrls: z.array(
+      baseUrl("http://multicloud-k8s:9015", /\/v1$/, "/v1"),
+    ).default([]),
+  }).default({ formerK8spluginUrls: [] }),
   rules: rulesSchema.default({}),
 });
 
-export type { Config, RegionConfig, RulesConfig } from "./config_type.ts";
+export type {
+  Config,
+  RegionConfig,
+  RulesConfig,
+  ScopeConfig,
+} from "./config_type.ts";
 
 /** Whether two types are assignable both ways. */
 type Same<A, B> = [A] extends [B] ? [B] extends [A] ? true : false : false;
@@ -369,6 +424,9 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   K8S_AAI_SYNC_BULK: "aai.bulk",
   K8S_AAI_SYNC_DELETE_AFTER_MISSES: "deleteAfterMisses",
   K8S_AAI_SYNC_MAX_DELETES: "maxDeletesPerRun",
+  K8S_AAI_SYNC_PASS_DEADLINE: "passDeadline",
+  K8S_AAI_SYNC_SCOPE_REGIONS: "scope.regions",
+  K8S_AAI_SYNC_CATALOG_FILES: "rules.catalogFiles",
 };
 
 /** Sets a dotted key in a plain object, creating parents. */
@@ -564,6 +622,7 @@ export async function loadConfig(
       );
     }
   }
+  await loadCatalogFiles(config, origins["rules.catalogFiles"]);
   for (
     const [peer, key, settings] of [
       ["k8splugin", "k8splugin.caFile", config.k8splugin],
@@ -575,6 +634,44 @@ export async function loadConfig(
     }
   }
   return config;
+}
+
+/**
+ * Reads and validates the health catalog files of `rules.catalogFiles` with
+ * the rules' own `parseCatalog`, and sets `rules.catalog` to the config's
+ * own families followed by theirs: one array for every evaluator of the run.
+ *
+ * @throws {ConfigError} naming the file (and the path inside it).
+ */
+async function loadCatalogFiles(
+  config: Config,
+  origin: string | undefined,
+): Promise<void> {
+  const files = config.rules.catalogFiles ?? [];
+  if (files.length === 0) return;
+  const key = "rules.catalogFiles";
+  const where = origin ? `${origin} (${key})` : key;
+  const families = [...(config.rules.catalog ?? [])];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (error) {
+      throw new ConfigError(
+        `Cannot read health catalog "${file}" (${where}): ${
+          (error as Error).message
+        }`,
+        { key, cause: error },
+      );
+    }
+    try {
+      families.push(...parseCatalog(text, file));
+    } catch (error) {
+      if (!(error instanceof CatalogError)) throw error;
+      throw new ConfigError(error.message, { key, cause: error });
+    }
+  }
+  config.rules.catalog = families;
 }
 
 /**

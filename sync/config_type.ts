@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { CatalogFamily } from "../rules/mod.ts";
+
 /** Per-region placement and cluster access. */
 export interface RegionConfig {
   /** A&AI cloud owner of the region. */
@@ -43,6 +45,28 @@ export interface RulesConfig {
   ingressClassesRequiringAddress?: string[] | undefined;
   /** Extra terminal waiting/termination reasons, by Kind. */
   terminalReasons?: Record<string, string[]> | undefined;
+  /**
+   * Health catalog files (YAML or JSON, the built-in catalog's format),
+   * read and validated by `loadConfig()` into {@linkcode RulesConfig.catalog}.
+   */
+  catalogFiles?: string[] | undefined;
+  /**
+   * User health catalog families: the config's own `rules.catalog`, then
+   * those of `catalogFiles` once `loadConfig()` read them. Their entries
+   * replace built-in ones of the same `group/Kind`.
+   */
+  catalog?: CatalogFamily[] | undefined;
+}
+
+/**
+ * What one installation may adopt and delete: objects whose `selflink`
+ * points at its k8splugin (or a former URL of it), in its regions.
+ */
+export interface ScopeConfig {
+  /** Only these cloud regions (a shard); absent: every region. */
+  regions?: string[] | undefined;
+  /** Earlier k8splugin base URLs whose objects are ours too (after a move). */
+  formerK8spluginUrls: string[];
 }
 
 /** A validated configuration with defaults filled in (durations in ms). */
@@ -114,6 +138,13 @@ export interface Config {
   vfModuleRetry: number;
   /** Pause between passes of `--watch`, in ms. */
   interval: number;
+  /**
+   * How long one pass may take, in ms: then it starts no new work, commits
+   * what A&AI confirmed and exits 75.
+   */
+  passDeadline: number;
+  /** What this installation may adopt and delete. */
+  scope: ScopeConfig;
   /** Rule tunables. */
   rules: RulesConfig;
 }

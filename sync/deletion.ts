@@ -1,7 +1,8 @@
 /**
  * Deletion safety (DESIGN §8) as a pure function of data: an instance is
  * gone only after `deleteAfterMisses` consecutive successful lists omitted
- * it; an empty list while the snapshot holds many instances deletes nothing;
+ * it; an empty list while the snapshot holds many instances deletes nothing
+ * (its misses still count, so one `--allow-mass-delete` run ends it);
  * a run deletes at most `maxDeletesPerRun` objects (default
  * {@linkcode defaultMaxDeletes}); `--allow-mass-delete` lifts both guards;
  * `--region`/`--instance` limit which instances count at all.
@@ -9,7 +10,7 @@
  * @module
  */
 
-import type { PlannedOperation } from "./diff.ts";
+import { leftAlone, type PlannedOperation } from "./diff.ts";
 import type { SnapshotInstance } from "./snapshot.ts";
 
 /** The default delete cap: max(20, 10 % of owned objects). */
@@ -148,30 +149,36 @@ export function planDeletions(
   );
   const withObjects =
     scoped.filter(([, i]) => Object.keys(i.objects).length > 0).length;
-  if (listed.size === 0 && !allowMassDelete && withObjects >= emptyListGuard) {
+  // A suddenly empty list holds every delete but still counts the misses,
+  // so that one --allow-mass-delete run, once an operator has checked,
+  // deletes what has been gone long enough (14.14).
+  const suspicious = listed.size === 0 && !allowMassDelete &&
+    withObjects >= emptyListGuard;
+  if (suspicious) {
     plan.errors.push(
       `k8splugin listed no instances while the snapshot holds ${scoped.length}: deleting nothing (rerun with --allow-mass-delete if they are really gone)`,
     );
-  } else {
-    for (const [id, known] of scoped) {
-      if (listed.has(id)) continue;
-      const misses = known.misses + 1;
-      plan.misses[id] = misses;
-      if (misses < deleteAfterMisses) {
-        plan.waiting.push({ instanceId: id, misses });
-        continue;
-      }
-      const owned = Object.entries(known.objects).filter(([, o]) => !o.foreign);
-      if (owned.length === 0) plan.forget.push(id);
-      for (const [path, o] of owned) {
-        deletes.push({
-          op: "delete",
-          path,
-          instanceId: id,
-          why:
-            `${o.key}: instance ${id} gone from k8splugin for ${misses} runs`,
-        });
-      }
+  }
+  for (const [id, known] of scoped) {
+    if (listed.has(id)) continue;
+    const misses = known.misses + 1;
+    plan.misses[id] = misses;
+    if (misses < deleteAfterMisses || suspicious) {
+      plan.waiting.push({ instanceId: id, misses });
+      continue;
+    }
+    const owned = Object.entries(known.objects).filter(([, o]) =>
+      !leftAlone(o)
+    );
+    if (owned.length === 0) plan.forget.push(id);
+    for (const [path, o] of owned) {
+      deletes.push({
+        op: "delete",
+        path,
+        instanceId: id,
+        key: o.key,
+        why: `${o.key}: instance ${id} gone from k8splugin for ${misses} runs`,
+      });
     }
   }
   const cap = maxDeletesPerRun ?? defaultMaxDeletes(ownedCount(instances));
@@ -192,7 +199,7 @@ function ownedCount(
 ): number {
   let count = 0;
   for (const instance of Object.values(instances)) {
-    for (const o of Object.values(instance.objects)) if (!o.foreign) count++;
+    for (const o of Object.values(instance.objects)) if (!leftAlone(o)) count++;
   }
   return count;
 }

@@ -39,7 +39,13 @@ export type PlannedOperation =
     /** Merge-patch body: changed owned fields plus `data-source-version`. */
     body: AaiObject;
     desired: DesiredObject;
+    /** Edges to add after the PATCH (`[]` when the object has them). */
     relationships: AaiRelationship[];
+    /**
+     * Every edge of the instance: what a re-create carries when A&AI lost
+     * the object (a PATCH or the guard's GET answered 404; 14.4).
+     */
+    recreateWith: AaiRelationship[];
     why: string;
   }
   | {
@@ -54,8 +60,18 @@ export type PlannedOperation =
     op: "delete";
     path: string;
     instanceId: string;
+    /** The snapshot entry's `group/version/kind/namespace/name` (the guard's identity check). */
+    key: string;
     why: string;
   };
+
+/**
+ * Whether a snapshot entry is one we leave alone: another owner's object
+ * (`foreign`) or another resource behind the same id (`collision`).
+ */
+export function leftAlone(entry: SnapshotObject): boolean {
+  return entry.foreign !== undefined || entry.collision !== undefined;
+}
 
 /** Owned field names that differ between `before` and `after` (labels as sets). */
 export function changedFields(
@@ -181,7 +197,7 @@ export function diffInstance(
       });
       continue;
     }
-    if (before.foreign) continue;
+    if (leftAlone(before)) continue;
     const changed = changedSince(before, d.fields);
     if (changed.length > 0) {
       ops.push({
@@ -191,6 +207,7 @@ export function diffInstance(
         body: patchBody(d, changed),
         desired: d,
         relationships: before.edges ? [] : context.relationships,
+        recreateWith: context.relationships,
         why: `${d.key}: ${explainChange(before, d, changed)}`,
       });
     } else if (!before.edges && context.relationships.length > 0) {
@@ -205,11 +222,12 @@ export function diffInstance(
     }
   }
   for (const [path, before] of Object.entries(previous)) {
-    if (seen.has(path) || before.foreign) continue;
+    if (seen.has(path) || leftAlone(before)) continue;
     ops.push({
       op: "delete",
       path,
       instanceId,
+      key: before.key,
       why: `${before.key}: gone from instance ${instanceId}`,
     });
   }
@@ -248,6 +266,7 @@ export function diffAgainstAai(
       body: patchBody(desired, changed),
       desired,
       relationships: missingEdges,
+      recreateWith: relationships,
       why: `${desired.key}: A&AI differs (${
         explainChange(before, desired, changed)
       })`,

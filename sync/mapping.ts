@@ -18,7 +18,12 @@ import type {
   VfModuleRef,
 } from "../adapters/aai.ts";
 import type { Gvk } from "../adapters/k8splugin.ts";
-import type { KubeObject, Readiness, Verdict } from "../rules/types.ts";
+import type {
+  KubeObject,
+  PendingMark,
+  Readiness,
+  Verdict,
+} from "../rules/types.ts";
 
 /** Where an instance's objects live in A&AI. */
 export interface Placement {
@@ -48,6 +53,11 @@ export interface EvaluatedResource {
   object: KubeObject;
   /** The rules' verdict. */
   readiness: Readiness;
+  /**
+   * Since when it has been Pending with the same reason, to remember for the
+   * next evaluation (`nextPendingMark`); absent when there is nothing to keep.
+   */
+  pendingSince?: PendingMark;
 }
 
 /** The `k8s-resource` fields we own and compare (not `data-source-version`). */

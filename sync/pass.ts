@@ -14,7 +14,7 @@ import type {
 } from "../adapters/k8splugin.ts";
 import type { KubeSource } from "../adapters/kube.ts";
 import type { Verdict } from "../rules/types.ts";
-import type { Config } from "./config.ts";
+import { type Config, formatDuration } from "./config.ts";
 import type { OperationResult } from "./publish.ts";
 import type { Snapshot } from "./snapshot.ts";
 import type { InstanceRead } from "./source.ts";
@@ -45,6 +45,24 @@ export interface SyncDeps {
   now?: () => Date;
   /** Where progress goes (default: nowhere). */
   log?: SyncLogger;
+  /**
+   * Fires at the pass deadline (the caller's clients abort their requests
+   * with it); without it the pass still stops starting work after
+   * `config.passDeadline`.
+   */
+  deadline?: AbortSignal;
+}
+
+/** The reason a pass deadline aborts with. */
+export class PassDeadlineError extends Error {
+  /** The deadline, in ms. */
+  readonly deadlineMs: number;
+  /** Builds the error for a deadline of `deadlineMs`. */
+  constructor(deadlineMs: number) {
+    super(`Pass deadline of ${formatDuration(deadlineMs)} reached`);
+    this.name = "PassDeadlineError";
+    this.deadlineMs = deadlineMs;
+  }
 }
 
 /** What a run does. */
@@ -162,7 +180,9 @@ export interface RunReport {
   deletesHeld: number;
   /** Where a corrupt snapshot was moved. */
   snapshotMovedAside?: string;
-  /** 0 all good, 1 something failed, 75 k8splugin unreachable. */
+  /** The pass stopped at `passDeadline`; the rest is left for the next pass. */
+  deadlineExceeded?: boolean;
+  /** 0 all good, 1 something failed, 75 k8splugin unreachable or the pass deadline reached. */
   exitCode: 0 | 1 | 2 | 75;
 }
 

@@ -8,7 +8,14 @@
  */
 
 import type { LimitFunction } from "p-limit";
-import type { VfModuleRef } from "../adapters/aai.ts";
+import { aaiPath, aaiQuery, type VfModuleRef } from "../adapters/aai.ts";
+import {
+  inInstallation,
+  installationOf,
+  type InstallationScope,
+  isK8sResourcePath,
+  regionOfPath,
+} from "./guard.ts";
 import {
   instanceIdOfLabels,
   type InstanceSummary,
@@ -29,6 +36,7 @@ import {
 import type { OwnershipPolicy } from "./plan.ts";
 import { inScope, type Scope } from "./deletion.ts";
 import type { Pass } from "./pass.ts";
+import { pendingMarksOf } from "./pending.ts";
 import { describeError, type ReadOptions } from "./source.ts";
 
 /** Each region's placement, or why it has none. */
@@ -67,6 +75,8 @@ export async function resolvePlacements(
           `no cloud owner: set regions.${region}.cloudOwner or AAI_CLOUD_OWNER`,
         );
       }
+      // A key no A&AI path can carry (`..`) fails this region only (14.5).
+      aaiPath(cloudOwner, region);
       if (!tenantId) {
         const tenants = await deps.aai.listTenants(cloudOwner, region);
         if (tenants.length === 0) {
@@ -83,6 +93,7 @@ export async function resolvePlacements(
         }
         tenantId = tenants[0]!;
       }
+      aaiPath(tenantId);
       out.set(region, { cloudOwner, cloudRegion: region, tenantId });
       const known = snapshot.regions[region];
       if (known?.cloudOwner !== cloudOwner || known.tenantId !== tenantId) {
@@ -214,6 +225,8 @@ export function readOptions(
     concurrency: pass.config.k8splugin.concurrency,
     now: pass.now,
     ruleOptions: ruleOptions(pass.config),
+    memory: (id) => pendingMarksOf(pass.snapshot.instances[id]),
+    catalog: pass.config.rules.catalog,
     warn: (message, properties) => pass.log.warn(message, properties),
   };
 }
@@ -235,75 +248,160 @@ export function touchInstance(pass: Pass, summary: InstanceSummary): void {
   }
 }
 
+/** Objects per page of the nodes query of {@linkcode discoverOwned}. */
+export const DISCOVERY_PAGE = 500;
+
 /**
- * Rebuild/verify: finds the objects A&AI holds under our `data-owner` in
- * each region's tenant (one collection GET per tenant) and adds those the
- * snapshot does not know, keyed to their instance by k8splugin's instance
- * label. Vanished resources of instances read this run are then deleted,
- * and objects of instances k8splugin no longer lists go through the usual
- * misses (DESIGN §8), so a lost snapshot loses nothing.
+ * Rebuild/verify: finds the objects A&AI holds under our `data-owner` and
+ * adds those the snapshot does not know, keyed to their instance by
+ * k8splugin's instance label. Without `placements`, A&AI's nodes API is
+ * asked for every `k8s-resource` of our owner wherever it is
+ * (`GET /nodes/k8s-resources?data-owner=…&format=resource_and_url`, paged
+ * with `resultIndex`/`resultSize`), so objects of regions with no listed
+ * instance left are found too; with `placements` (one instance's check),
+ * each tenant's collection. Only objects in this installation's scope
+ * (`installationOf()`: its k8splugin's selflinks, its regions) and in
+ * `scope` (`--region`/`--instance`) are taken. Vanished resources of
+ * instances read this run are then deleted, and objects of instances
+ * k8splugin no longer lists go through the usual misses (DESIGN §8), so a
+ * lost snapshot loses nothing.
+ *
+ * @returns Whether discovery finished (false: a query failed; warned).
  */
 export async function discoverOwned(
   pass: Pass,
-  placements: Placements,
   scope: Scope,
-): Promise<void> {
-  const regions = new Set([
-    ...placements.keys(),
-    ...Object.keys(pass.config.regions),
-  ]);
-  const extra = [...regions].filter((r) =>
-    !placements.has(r) && (!scope.regions?.length || scope.regions.includes(r))
-  );
-  const more = await resolvePlacements(pass, extra);
-  for (const [region, placement] of [...placements, ...more]) {
-    if ("error" in placement) continue;
-    const collection = k8sResourcesPath(placement);
-    let found: Record<string, unknown>[];
+  placements?: Placements,
+): Promise<boolean> {
+  const installation = installationOf(pass.config);
+  const take = (object: Record<string, unknown>, path: string) =>
+    takeDiscovered(pass, object, path, scope, installation);
+  if (placements) {
+    let complete = true;
+    for (const [region, placement] of placements) {
+      if ("error" in placement) continue;
+      const collection = k8sResourcesPath(placement);
+      try {
+        const body = await pass.deps.aai.get(
+          `${collection}${aaiQuery({ "data-owner": pass.config.owner })}`,
+        );
+        const list = body?.["k8s-resource"];
+        for (const object of Array.isArray(list) ? list : []) {
+          const id = ownedFieldsOf(object).id;
+          if (id) take(object, k8sResourcePath(placement, id));
+        }
+      } catch (error) {
+        complete = false;
+        pass.report.warnings.push(
+          `Cannot list our objects in A&AI for region "${region}": ${
+            describeError(error)
+          }`,
+        );
+      }
+    }
+    return complete;
+  }
+  for (let index = 1;; index++) {
+    let results: unknown[];
     try {
-      const body = await pass.deps.aai.get(
-        `${collection}?data-owner=${encodeURIComponent(pass.config.owner)}`,
-      );
-      const list = body?.["k8s-resource"];
-      found = Array.isArray(list) ? list : [];
-    } catch (error) {
-      pass.report.warnings.push(
-        `Cannot list our objects in A&AI for region "${region}": ${
-          describeError(error)
+      const page = await pass.deps.aai.get(
+        `/nodes/k8s-resources${
+          aaiQuery({
+            "data-owner": pass.config.owner,
+            format: "resource_and_url",
+            resultIndex: String(index),
+            resultSize: String(DISCOVERY_PAGE),
+          })
         }`,
       );
-      continue;
+      results = Array.isArray(page?.results) ? page.results : [];
+    } catch (error) {
+      const message =
+        `Cannot list our objects in A&AI (nodes query, page ${index}): ${
+          describeError(error)
+        }; the rebuild resumes next pass`;
+      pass.report.warnings.push(message);
+      pass.log.warn(message);
+      return false;
     }
-    for (const object of found) {
-      const fields = ownedFieldsOf(object);
-      if (!fields.id || object["data-owner"] !== pass.config.owner) continue;
-      const instanceId = instanceIdOfLabels(fields.labels ?? []);
-      if (instanceId === undefined || !inScope(scope, instanceId, region)) {
-        continue;
-      }
-      const path = k8sResourcePath(placement, fields.id);
-      const instance = pass.snapshot.instances[instanceId] ??= {
-        cloudRegion: region,
-        misses: 0,
-        objects: {},
-      };
-      if (instance.objects[path]) continue;
-      pass.changed();
-      const readiness = readinessOfLabels(
-        fields.labels ?? [],
-        pass.config.labelPrefix,
-      );
-      instance.objects[path] = {
-        key:
-          `${fields.group}/${fields.version}/${fields.kind}/${fields.namespace}/${fields.name}`,
-        ...fingerprintOf(fields),
-        verdict: readiness?.verdict ?? "Pending",
-        reason: readiness?.reason ?? "",
-        publishedAt: pass.now.toISOString(),
-        edges: hasEdges(object),
-      };
+    for (const result of results) {
+      const r = result as Record<string, unknown>;
+      const object = r["k8s-resource"];
+      const url = typeof r.url === "string" ? r.url : "";
+      if (typeof object !== "object" || object === null) continue;
+      const path = canonicalPath(url.replace(/^\/aai\/v[0-9]+/, ""));
+      if (path) take(object as Record<string, unknown>, path);
     }
+    if (results.length < DISCOVERY_PAGE) return true;
   }
+}
+
+/**
+ * The path of a `k8s-resource` A&AI returned (`url` of the nodes query),
+ * re-encoded as this tool builds it, or `undefined` when it is no
+ * k8s-resource under a tenant.
+ */
+function canonicalPath(path: string): string | undefined {
+  if (!isK8sResourcePath(path)) return undefined;
+  const s = path.split("/").map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      return undefined;
+    }
+  });
+  const [owner, region, tenant, id] = [s[4], s[5], s[8], s[11]];
+  if (!owner || !region || !tenant || !id) return undefined;
+  try {
+    return k8sResourcePath(
+      { cloudOwner: owner, cloudRegion: region, tenantId: tenant },
+      id,
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** Adds one discovered object to the snapshot when it is ours and in scope. */
+function takeDiscovered(
+  pass: Pass,
+  object: Record<string, unknown>,
+  path: string,
+  scope: Scope,
+  installation: InstallationScope,
+): void {
+  const fields = ownedFieldsOf(object);
+  if (!fields.id || object["data-owner"] !== pass.config.owner) return;
+  if (!path.endsWith(`/${aaiPath(fields.id).slice(1)}`)) return;
+  if (!inInstallation(installation, path, object)) return;
+  const region = regionOfPath(path);
+  const instanceId = instanceIdOfLabels(fields.labels ?? []);
+  if (
+    region === undefined || instanceId === undefined ||
+    !inScope(scope, instanceId, region)
+  ) {
+    return;
+  }
+  const instance = pass.snapshot.instances[instanceId] ??= {
+    cloudRegion: region,
+    misses: 0,
+    objects: {},
+  };
+  if (instance.objects[path]) return;
+  pass.changed();
+  const readiness = readinessOfLabels(
+    fields.labels ?? [],
+    pass.config.labelPrefix,
+  );
+  instance.objects[path] = {
+    key:
+      `${fields.group}/${fields.version}/${fields.kind}/${fields.namespace}/${fields.name}`,
+    ...fingerprintOf(fields),
+    verdict: readiness?.verdict ?? "Pending",
+    reason: readiness?.reason ?? "",
+    publishedAt: pass.now.toISOString(),
+    edges: hasEdges(object),
+  };
 }
 
 /** Whether an A&AI object carries any relationship. */

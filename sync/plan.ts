@@ -10,7 +10,12 @@
  */
 
 import type { AaiObject, AaiRelationship } from "../adapters/aai.ts";
-import { diffAgainstAai, diffInstance, type PlannedOperation } from "./diff.ts";
+import {
+  diffAgainstAai,
+  diffInstance,
+  leftAlone,
+  type PlannedOperation,
+} from "./diff.ts";
 import type { DesiredObject } from "./mapping.ts";
 import type { SnapshotObject } from "./snapshot.ts";
 
@@ -25,8 +30,10 @@ export interface OwnershipPolicy {
 /**
  * Whether a pass may change an object that A&AI holds *now* under
  * `heldOwner` (the object's `data-owner`): ours, unowned, or
- * `--take-ownership`. The one ownership rule of the planner and of publish
- * (a 412 on create, a delete).
+ * `--take-ownership`. A delete (`action` `"delete"`) needs an owner: ours,
+ * or another one with `--take-ownership`, never an unowned object. The one
+ * ownership rule of the planner and of publish's pre-write guard
+ * (`guardHeld()`: a 412 on create, a PATCH, a relationship PUT, a delete).
  *
  * @example
  * ```ts
@@ -35,6 +42,7 @@ export interface OwnershipPolicy {
  * const policy = { owner: "k8s-aai-sync", takeOwnership: false };
  * assert.equal(mayChange("k8s-aai-sync", policy), true);
  * assert.equal(mayChange("", policy), true);
+ * assert.equal(mayChange("", policy, "delete"), false);
  * assert.equal(mayChange("CnfAdapter", policy), false);
  * assert.equal(mayChange("CnfAdapter", { ...policy, takeOwnership: true }), true);
  * ```
@@ -42,9 +50,11 @@ export interface OwnershipPolicy {
 export function mayChange(
   heldOwner: unknown,
   policy: OwnershipPolicy,
+  action: "write" | "delete" = "write",
 ): boolean {
-  return typeof heldOwner !== "string" || heldOwner === "" ||
-    heldOwner === policy.owner || policy.takeOwnership;
+  const owner = typeof heldOwner === "string" ? heldOwner : "";
+  if (owner === "") return action === "write";
+  return owner === policy.owner || policy.takeOwnership;
 }
 
 /**
@@ -134,11 +144,12 @@ export function planWrites(
     else plan.inStep.push(d);
   }
   for (const [path, before] of Object.entries(previous)) {
-    if (wanted.has(path) || before.foreign) continue;
+    if (wanted.has(path) || leftAlone(before)) continue;
     plan.deletes.push({
       op: "delete",
       path,
       instanceId,
+      key: before.key,
       why: `${before.key}: gone from instance ${instanceId}`,
     });
   }

@@ -172,10 +172,11 @@ export async function planInstance(
   }
   if (verify) {
     // As a rebuild does: our objects A&AI holds that the snapshot lacks.
-    await discoverOwned(pass, new Map([[summary.cloudRegion, placement]]), {
-      regions: [summary.cloudRegion],
-      instances: [instanceId],
-    });
+    await discoverOwned(
+      pass,
+      { regions: [summary.cloudRegion], instances: [instanceId] },
+      new Map([[summary.cloudRegion, placement]]),
+    );
   }
   const desired = desiredObjects(pass, read.resources, placement);
   const vf = await vfModuleOf(pass, instanceId);

@@ -3,13 +3,18 @@
  * concurrency, and reports each confirmed outcome (the caller commits it to
  * the snapshot right away).
  *
+ * Every write to an object A&AI already holds is preceded by a GET and the
+ * pre-write guard (`guardHeld()`: k8s-resource path, identity, owner through
+ * `mayChange()`); a refused write is `skipped`, never sent.
+ *
  * - create: PUT without `resource-version`; 412 (ERR.5.4.6130) → GET and
- *   adopt it when the planner's `mayChange()` allows its `data-owner`
- *   (ours, empty, or `takeOwnership`), else skip with a warning.
- * - update: merge-PATCH of the changed owned fields; 404 → re-create.
- * - delete: GET for the `resource-version`, then DELETE; 404 = gone; 412 →
- *   re-GET and retry (bounded, through the shared `retry()`).
- * - relate: PUT each relationship (idempotent).
+ *   adopt it when the guard passes (owner ours, empty, or
+ *   `takeOwnership`), else skip with a warning (or an error: collision).
+ * - update: GET + guard, merge-PATCH of the changed owned fields; 404 (on
+ *   the GET or the PATCH) → re-create with every edge of the instance.
+ * - delete: GET (guard, `resource-version`), then DELETE; 404 = gone; 412
+ *   → re-GET and retry (bounded, through the shared `retry()`).
+ * - relate: GET + guard, PUT each relationship (idempotent).
  * - bulk (optional): `POST /bulk/single-transaction` in chunks of 30; a
  *   failed chunk falls back to single operations to isolate the culprit.
  *
@@ -26,13 +31,13 @@ import {
   type AaiObject,
   type AaiRelationship,
   type BulkOperation,
+  springEncode,
 } from "../adapters/aai.ts";
-import { HttpTransportError } from "../adapters/http.ts";
-import { K8spluginError } from "../adapters/k8splugin.ts";
+import { isPeerUnavailable } from "../adapters/http.ts";
 import { retry } from "../adapters/retry.ts";
 import { diffAgainstAai, type PlannedOperation } from "./diff.ts";
 import { createBody } from "./mapping.ts";
-import { mayChange } from "./plan.ts";
+import { guardHeld, type InstallationScope } from "./guard.ts";
 import { describeError } from "./source.ts";
 
 /** What happened to one planned operation. */
@@ -59,6 +64,12 @@ export interface OperationResult {
   status?: number | undefined;
   /** Set when the object belongs to another `data-owner`. */
   foreignOwner?: string;
+  /**
+   * Set when the pre-write guard refused the write for another reason than
+   * the owner: an id collision, or a path that is no k8s-resource under a
+   * tenant. The message; reported as an error.
+   */
+  refused?: string;
   /** Why it failed (one line, no response dump). */
   error?: string;
   /** Requests sent for this operation. */
@@ -86,6 +97,8 @@ export interface PublishOptions {
   owner: string;
   /** Adopt/delete objects of another `data-owner` too. */
   takeOwnership: boolean;
+  /** This installation's scope; absent: not checked (see `guardHeld()`). */
+  installation?: InstallationScope | undefined;
   /** Send creates, patches and deletes in single transactions. */
   bulk: boolean;
   /** Called for each result as soon as A&AI confirmed it (commit point). */
@@ -116,14 +129,6 @@ function txid(value: unknown): { transactionId?: string } {
   return typeof value === "string" && value ? { transactionId: value } : {};
 }
 
-/** Whether an error means no HTTP response came back (after the retries). */
-export function isTransportError(error: unknown): boolean {
-  if (error instanceof HttpTransportError) return true;
-  if (error instanceof AaiError) return error.kind === "Transport";
-  return error instanceof K8spluginError && error.kind === "Transient" &&
-    error.status === undefined;
-}
-
 /** PUT, with the transaction id when the client reports one (HttpAaiClient does). */
 async function putWithId(
   aai: AaiClient,
@@ -131,12 +136,6 @@ async function putWithId(
   body: AaiObject,
 ): Promise<{ status: number; transactionId?: unknown }> {
   return await aai.put(path, body);
-}
-
-/** The `data-owner` of an A&AI object, `""` when unset. */
-function ownerOf(object: AaiObject): string {
-  const owner = object["data-owner"];
-  return typeof owner === "string" ? owner : "";
 }
 
 /**
@@ -165,10 +164,53 @@ export async function publish(
     return relationships.length;
   }
 
+  /**
+   * The result of a write the pre-write guard refused, or `undefined` when
+   * the guard passes for `held` (what A&AI returned for `op.path` just now).
+   */
+  function refusal(
+    op: PlannedOperation,
+    held: AaiObject,
+    requests: number,
+  ): OperationResult | undefined {
+    const action = op.op === "delete" ? "delete" : "write";
+    const key = op.op === "delete" ? op.key : op.desired.key;
+    const verdict = guardHeld(
+      op.path,
+      held,
+      { key, instanceId: op.instanceId },
+      options,
+      action,
+      options.installation,
+    );
+    if (verdict.ok) return undefined;
+    if (verdict.reason === "owner") {
+      options.warn?.(verdict.message, {
+        path: op.path,
+        owner: verdict.owner,
+      });
+      return done({
+        op,
+        outcome: "skipped",
+        edges: false,
+        foreignOwner: verdict.owner,
+        requests,
+      });
+    }
+    return done({
+      op,
+      outcome: "skipped",
+      edges: false,
+      refused: verdict.message,
+      requests,
+    });
+  }
+
   /** PUTs the object as new (no resource-version) and reports it created. */
   async function putNew(
-    op: Extract<PlannedOperation, { op: "create" | "update" }>,
+    op: Extract<PlannedOperation, { op: "create" | "update" | "relate" }>,
     relationships: AaiRelationship[],
+    wanted: AaiRelationship[],
     requests: number,
   ): Promise<OperationResult> {
     const { status, transactionId } = await putWithId(
@@ -183,37 +225,25 @@ export async function publish(
       status,
       ...txid(transactionId),
       requests: requests + 1,
-      edgeTargetMissing: relationships.length < op.relationships.length,
+      edgeTargetMissing: relationships.length < wanted.length,
     });
   }
 
-  /** After a 412 on create: read it, adopt it if ours, else leave it alone. */
+  /** After a 412 on create: read it, adopt it if the guard passes, else leave it alone. */
   async function adopt(
-    op: Extract<PlannedOperation, { op: "create" | "update" }>,
+    op: Extract<PlannedOperation, { op: "create" | "update" | "relate" }>,
+    wanted: AaiRelationship[],
     requests: number,
   ): Promise<OperationResult> {
     const actual = await aai.get(op.path);
     requests++;
     if (!actual) {
       // Deleted between our PUT and GET: create once more.
-      return await putNew(op, op.relationships, requests);
+      return await putNew(op, wanted, wanted, requests);
     }
-    const owner = ownerOf(actual);
-    if (!mayChange(owner, options)) {
-      options.warn?.(
-        `Leaving ${op.desired.key} alone in A&AI: it belongs to data-owner "${owner}" (use --take-ownership to take it over)`,
-        { path: op.path, owner },
-      );
-      return done({
-        op,
-        outcome: "skipped",
-        edges: false,
-        foreignOwner: owner,
-        status: 412,
-        requests,
-      });
-    }
-    const repair = diffAgainstAai(op.desired, actual, op.relationships);
+    const refused = refusal(op, actual, requests);
+    if (refused) return refused;
+    const repair = diffAgainstAai(op.desired, actual, wanted);
     if (repair?.op === "update") {
       await aai.patch(op.path, repair.body);
       requests++;
@@ -224,26 +254,31 @@ export async function publish(
     return done({
       op,
       outcome: "adopted",
-      edges: op.relationships.length > 0,
+      edges: wanted.length > 0,
       requests,
     });
   }
 
+  /**
+   * PUTs the object as new with `wanted` edges: a 412 adopts it (guarded),
+   * a vanished edge target (ERR.5.4.6129) publishes it without edges.
+   */
   async function create(
-    op: Extract<PlannedOperation, { op: "create" | "update" }>,
+    op: Extract<PlannedOperation, { op: "create" | "update" | "relate" }>,
+    wanted: AaiRelationship[],
     requests: number,
   ): Promise<OperationResult> {
     try {
-      return await putNew(op, op.relationships, requests);
+      return await putNew(op, wanted, wanted, requests);
     } catch (error) {
       requests++;
-      if (statusOf(error) === 412) return await adopt(op, requests);
+      if (statusOf(error) === 412) return await adopt(op, wanted, requests);
       if (
         statusOf(error) === 404 && codeOf(error).endsWith("6129") &&
-        op.relationships.length > 0
+        wanted.length > 0
       ) {
         // The vf-module/generic-vnf is gone: publish without the edges.
-        return await putNew(op, [], requests);
+        return await putNew(op, [], wanted, requests);
       }
       throw error;
     }
@@ -252,10 +287,15 @@ export async function publish(
   async function update(
     op: Extract<PlannedOperation, { op: "update" }>,
   ): Promise<OperationResult> {
+    // A&AI's PATCH is not resource-version checked: read first (the guard).
+    const held = await aai.get(op.path);
+    if (!held) return await create(op, op.recreateWith, 1);
+    const refused = refusal(op, held, 1);
+    if (refused) return refused;
     try {
       await aai.patch(op.path, op.body);
     } catch (error) {
-      if (statusOf(error) === 404) return await create(op, 1);
+      if (statusOf(error) === 404) return await create(op, op.recreateWith, 2);
       throw error;
     }
     if (op.relationships.length === 0) {
@@ -264,11 +304,11 @@ export async function publish(
         outcome: "updated",
         edges: false,
         status: 200,
-        requests: 1,
+        requests: 2,
       });
     }
     try {
-      const requests = 1 + await relate(op.path, op.relationships);
+      const requests = 2 + await relate(op.path, op.relationships);
       return done({
         op,
         outcome: "updated",
@@ -289,10 +329,21 @@ export async function publish(
         outcome: "updated",
         edges: false,
         status: 200,
-        requests: 1 + op.relationships.length,
+        requests: 2 + op.relationships.length,
         edgeTargetMissing: statusOf(error) === 404,
       });
     }
+  }
+
+  async function addEdges(
+    op: Extract<PlannedOperation, { op: "relate" }>,
+  ): Promise<OperationResult> {
+    const held = await aai.get(op.path);
+    if (!held) return await create(op, op.relationships, 1);
+    const refused = refusal(op, held, 1);
+    if (refused) return refused;
+    const requests = 1 + await relate(op.path, op.relationships);
+    return done({ op, outcome: "related", edges: true, status: 200, requests });
   }
 
   async function remove(
@@ -312,20 +363,8 @@ export async function publish(
           requests,
         });
       }
-      const owner = ownerOf(actual);
-      if (!mayChange(owner, options)) {
-        options.warn?.(
-          `Not deleting ${op.path} from A&AI: it now belongs to data-owner "${owner}"`,
-          { path: op.path, owner },
-        );
-        return done({
-          op,
-          outcome: "skipped",
-          edges: false,
-          foreignOwner: owner,
-          requests,
-        });
-      }
+      const refused = refusal(op, actual, requests);
+      if (refused) return refused;
       const rv = String(actual["resource-version"] ?? "");
       try {
         const existed = await aai.delete(op.path, rv);
@@ -352,19 +391,11 @@ export async function publish(
     try {
       switch (op.op) {
         case "create":
-          return await create(op, 0);
+          return await create(op, op.relationships, 0);
         case "update":
           return await update(op);
-        case "relate": {
-          const requests = await relate(op.path, op.relationships);
-          return done({
-            op,
-            outcome: "related",
-            edges: true,
-            status: 200,
-            requests,
-          });
-        }
+        case "relate":
+          return await addEdges(op);
         case "delete":
           return await remove(op);
       }
@@ -376,7 +407,7 @@ export async function publish(
         error: describeError(error),
         status: statusOf(error),
         ...txid(error instanceof AaiError ? error.transactionId : undefined),
-        unreachable: isTransportError(error),
+        unreachable: isPeerUnavailable(error),
         edgeTargetMissing: op.op === "relate" && statusOf(error) === 404,
         requests: 0,
       });
@@ -391,8 +422,7 @@ export async function publish(
     limit,
     single,
     done,
-    owner: options.owner,
-    takeOwnership: options.takeOwnership,
+    refusal,
     warn: options.warn,
   });
 }
@@ -405,12 +435,15 @@ async function publishBulk(
     limit: LimitFunction;
     single: (op: PlannedOperation) => Promise<OperationResult>;
     done: (result: OperationResult) => OperationResult;
-    owner: string;
-    takeOwnership: boolean;
+    refusal: (
+      op: PlannedOperation,
+      held: AaiObject,
+      requests: number,
+    ) => OperationResult | undefined;
     warn: PublishOptions["warn"];
   },
 ): Promise<OperationResult[]> {
-  const { aai, limit, single, done } = context;
+  const { aai, limit, single, done, refusal } = context;
   const results = new Map<PlannedOperation, OperationResult>();
   // Relationship-only operations and updates that add edges go one by one.
   const batchable: { op: PlannedOperation; bulk: BulkOperation }[] = [];
@@ -423,6 +456,15 @@ async function publishBulk(
           bulk: { action: "put", uri: op.path, body: op.body },
         });
       } else if (op.op === "update" && op.relationships.length === 0) {
+        // The guard's read comes before batching, as a delete's does.
+        try {
+          const actual = await aai.get(op.path);
+          if (!actual) return void singles.push(op);
+          const refused = refusal(op, actual, 1);
+          if (refused) return void results.set(op, refused);
+        } catch {
+          return void singles.push(op);
+        }
         batchable.push({
           op,
           bulk: { action: "patch", uri: op.path, body: op.body },
@@ -443,12 +485,9 @@ async function publishBulk(
             );
             return;
           }
-          const owner = ownerOf(actual);
-          if (!mayChange(owner, context)) {
-            singles.push(op);
-            return;
-          }
-          const rv = encodeURIComponent(
+          const refused = refusal(op, actual, 1);
+          if (refused) return void results.set(op, refused);
+          const rv = springEncode(
             String(actual["resource-version"] ?? ""),
           );
           batchable.push({

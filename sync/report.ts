@@ -73,6 +73,10 @@ function commit(pass: Pass, result: OperationResult): void {
   if (result.outcome === "skipped" && result.foreignOwner) {
     entry.foreign = result.foreignOwner;
   }
+  // Remembered, so later passes send nothing for it (a guard refused it).
+  if (result.outcome === "skipped" && result.refused) {
+    entry.collision = result.refused;
+  }
 }
 
 /**
@@ -226,6 +230,13 @@ export function recordResult(pass: Pass, result: OperationResult): void {
       instanceId: result.op.instanceId,
     });
     return;
+  }
+  if (result.refused) {
+    report.errors.push(result.refused);
+    log.error(result.refused, {
+      path: result.op.path,
+      instanceId: result.op.instanceId,
+    });
   }
   const counter = WRITE_COUNTERS[result.outcome];
   if (counter) report.writes[counter]++;

@@ -9,6 +9,8 @@
  */
 
 import pLimit, { type LimitFunction } from "p-limit";
+import { isPeerUnavailable } from "../adapters/http.ts";
+import { K8spluginError } from "../adapters/k8splugin.ts";
 import { ruleOptions } from "./config.ts";
 import {
   inScope,
@@ -16,11 +18,12 @@ import {
   type Scope,
   unmatchedScope,
 } from "./deletion.ts";
-import type { PlannedOperation } from "./diff.ts";
+import { leftAlone, type PlannedOperation } from "./diff.ts";
 import { readHeld } from "./held.ts";
-import { relationshipsFor } from "./mapping.ts";
+import { type DesiredObject, relationshipsFor } from "./mapping.ts";
 import {
   type Pass,
+  PassDeadlineError,
   QUIET,
   type RunReport,
   type SyncDeps,
@@ -36,8 +39,9 @@ import {
   touchInstance,
   vfModuleOf,
 } from "./placement.ts";
+import { keepPendingMarks } from "./pending.ts";
 import { planWrites, type WritePlan } from "./plan.ts";
-import { isTransportError, publish } from "./publish.ts";
+import { publish } from "./publish.ts";
 import {
   newReport,
   progressLogger,
@@ -47,14 +51,22 @@ import {
   recordResult,
   toReported,
 } from "./report.ts";
-import { loadSnapshot, SnapshotWriter } from "./snapshot.ts";
+import {
+  aaiBinding,
+  emptySnapshot,
+  loadSnapshot,
+  SnapshotWriter,
+} from "./snapshot.ts";
+import { installationOf } from "./guard.ts";
 import { isSettled, settlementOf, settlementSalt } from "./settled.ts";
 import { describeError, type InstanceRead, readInstances } from "./source.ts";
 
 /**
  * Runs one pass of the sync loop and returns its report. Does not take the
  * lock (tasks/sync.ts does). Throws only for programmer errors and snapshot
- * I/O failures; peer problems end up in the report (`exitCode` 1 or 75).
+ * I/O failures; peer problems end up in the report (`exitCode` 1 or 75). A
+ * snapshot write that fails at the end of the pass (after A&AI was written)
+ * throws with the pass's report attached as `error.report`.
  *
  * @param deps The peers (interfaces), the clock and the logger.
  * @param options The config and what this pass does (dry run, verify, scope…).
@@ -90,7 +102,19 @@ export async function runSync(
   const startedMs = performance.now();
   const log = deps.log ?? QUIET;
   const report = newReport(started, dryRun);
-  const scope: Scope = { regions, instances };
+  // The pass deadline (14.19): past it no read is planned, no write or
+  // delete is started; what A&AI confirmed is committed and flushed.
+  const deadlineAt = startedMs + config.passDeadline;
+  const expired = () =>
+    (deps.deadline?.aborted ?? false) || performance.now() >= deadlineAt;
+  let deferred = 0;
+  // An installation's regions (scope.regions, a shard) bound every pass;
+  // --region narrows a pass further.
+  const shard = config.scope.regions;
+  const scope: Scope = {
+    regions: regions.length ? regions : shard ?? [],
+    instances,
+  };
 
   // 1. Load the snapshot while listing (one waits on the disk and the CPU,
   // the other on the network).
@@ -107,8 +131,27 @@ export async function runSync(
     report.warnings.push(message);
     log.warn(message, { movedAside: loaded.movedAside });
   }
+  // The snapshot describes one A&AI (14.13); a lost one, or a rebuild that
+  // did not finish, means finding our objects in A&AI first (14.9).
+  const binding = aaiBinding(config.aai.url, config.aai.apiVersion);
+  let base = loaded.snapshot;
+  if (
+    base.aai &&
+    (base.aai.url !== binding.url || base.aai.apiVersion !== binding.apiVersion)
+  ) {
+    const message =
+      `Snapshot "${config.snapshot}" describes A&AI ${base.aai.url} (${base.aai.apiVersion}), not ${binding.url} (${binding.apiVersion}): rebuilding it from this A&AI`;
+    report.warnings.push(message);
+    log.warn(message);
+    base = emptySnapshot(started);
+    base.rebuildPending = true;
+  }
+  if (loaded.missing || loaded.movedAside) base.rebuildPending = true;
+  const bound = base.aai?.url === binding.url &&
+    base.aai.apiVersion === binding.apiVersion;
+  base.aai = binding;
   // A dry run plans on a copy that is never written.
-  const snapshot = dryRun ? structuredClone(loaded.snapshot) : loaded.snapshot;
+  const snapshot = dryRun ? structuredClone(base) : base;
   const writer = dryRun
     ? undefined
     : new SnapshotWriter(config.snapshot, snapshot, clock);
@@ -123,34 +166,62 @@ export async function runSync(
     rebuild: verify || Boolean(loaded.movedAside),
     changed: () => writer?.markChanged(),
   };
+  if (!bound || base !== loaded.snapshot) pass.changed();
   async function finish(): Promise<RunReport> {
-    await writer?.flush();
+    if (expired()) {
+      const message = `${
+        new PassDeadlineError(config.passDeadline).message
+      }: ${deferred} instance(s) and any unconfirmed writes left for the next pass (passDeadline)`;
+      report.deadlineExceeded = true;
+      report.errors.push(message);
+      log.error(message, { deferred });
+      report.exitCode = 75;
+    }
+    try {
+      await writer?.flush();
+    } catch (error) {
+      // A&AI may hold this pass's writes already: the caller still gets the
+      // report (`error.report`), so the summary and metrics count them.
+      report.durationMs = Math.round(performance.now() - startedMs);
+      report.exitCode = 1;
+      throw Object.assign(
+        error instanceof Error ? error : new Error(String(error)),
+        { report },
+      );
+    }
     report.durationMs = Math.round(performance.now() - startedMs);
     if (report.exitCode === 0 && report.errors.length > 0) report.exitCode = 1;
     return report;
   }
   if (listing.status === "rejected") {
-    const message = `Cannot list instances from k8splugin: ${
-      describeError(listing.reason)
-    }`;
+    // The k8splugin client's errors already say what failed: say it once.
+    const what = "Cannot list instances from k8splugin: ";
+    const detail = describeError(listing.reason);
+    const message =
+      listing.reason instanceof K8spluginError && detail.startsWith(what)
+        ? detail
+        : `${what}${detail}`;
     report.errors.push(message);
     log.error(message);
-    report.exitCode = isTransportError(listing.reason) ? 75 : 1;
+    report.exitCode = isPeerUnavailable(listing.reason) ? 75 : 1;
     return await finish();
   }
   const listed = listing.value;
-  const summaries = listed.filter((s) => inScope(scope, s.id, s.cloudRegion));
+  const summaries = listed.filter((s) =>
+    inScope(scope, s.id, s.cloudRegion) &&
+    (!shard || shard.includes(s.cloudRegion))
+  );
   report.instances.listed = summaries.length;
-  for (const message of unmatchedScope(scope, listed)) {
+  for (const message of unmatchedScope({ regions, instances }, listed)) {
     report.warnings.push(message);
     log.warn(message);
   }
 
   // 2. Place the regions in play; a rebuild first finds our objects in A&AI.
   const { placements, kubes } = await prepare(pass, summaries);
-  if (pass.rebuild) {
-    await discoverOwned(pass, placements, scope);
-  }
+  const discovered = (pass.rebuild || snapshot.rebuildPending) && !expired()
+    ? await discoverOwned(pass, scope)
+    : false;
 
   // 3. Read, plan, publish and commit instance by instance (DESIGN §3 steps
   // 3–8): each instance's writes go out inside its read slot, so a run
@@ -159,17 +230,21 @@ export async function runSync(
   const aaiLimit = pLimit(config.aai.concurrency);
   const vanished: PlannedOperation[] = [];
   const planned = new Map<string, PlannedOperation[]>();
+  /** Desired paths of this pass → `instance\nkey`: two resources, one id (14.11). */
+  const claimed = new Map<string, string>();
   let sent = 0;
   let unreachable = 0;
   const progress = progressLogger(pass, summaries.length, progressEveryMs);
   /** Publishes `operations` (committing each result); true when none failed. */
   async function send(operations: PlannedOperation[]): Promise<boolean> {
     if (operations.length === 0) return true;
+    if (expired()) return false;
     const results = await publish(operations, {
       aai: deps.aai,
       concurrency: config.aai.concurrency,
       limit: aaiLimit,
       ...ownershipOf(pass),
+      installation: installationOf(config),
       bulk: config.aai.bulk,
       warn: (message, properties) => {
         report.warnings.push(message);
@@ -191,6 +266,7 @@ export async function runSync(
       ...readOptions(pass, kubes),
       keySalt: settlementSalt({
         rules: ruleOptions(config),
+        catalog: config.rules.catalog ?? [],
         k8splugin: config.k8splugin.url,
         owner: config.owner,
         labelPrefix: config.labelPrefix,
@@ -203,11 +279,37 @@ export async function runSync(
       onRead: async (read) => {
         progress();
         options.onRead?.(read);
-        const plan = await planRead(pass, read, placements, aaiLimit);
+        if (expired()) {
+          // Left as it is for the next pass: neither an error nor a miss.
+          deferred++;
+          report.instances.unknown.push(read.summary.id);
+          return;
+        }
+        let plan: WritePlan | undefined;
+        try {
+          plan = await planRead(pass, read, placements, aaiLimit, claimed);
+        } catch (error) {
+          // Whatever one instance's data does, the pass goes on (14.5).
+          const message = `Cannot plan instance "${read.summary.id}": ${
+            describeError(error)
+          }`;
+          report.instances.unknown.push(read.summary.id);
+          report.instances.failed.push({ id: read.summary.id, error: message });
+          report.errors.push(message);
+          log.error(message, { instanceId: read.summary.id });
+          return;
+        }
         if (!plan) return;
         vanished.push(...plan.deletes);
         if (dryRun) return void planned.set(read.summary.id, plan.writes);
         const delivered = await send(plan.writes);
+        // The rules' stall memory: written to the file, never to A&AI.
+        if (
+          read.ok && !read.unchanged &&
+          keepPendingMarks(snapshot.instances[read.summary.id], read.resources)
+        ) {
+          pass.changed();
+        }
         // Settled once everything it asked for is in A&AI; an instance with a
         // delete to come is settled by the next full read.
         const known = snapshot.instances[read.summary.id];
@@ -227,7 +329,8 @@ export async function runSync(
     },
   );
 
-  // 4. Deletions under the safety rules (DESIGN §8).
+  // 4. Deletions under the safety rules (DESIGN §8); none past the deadline.
+  if (expired()) return await finish();
   // The one-instance path counts no misses: every known instance counts as
   // listed, so only resources gone from instances read fine are deleted.
   const deletion = planDeletions(snapshot.instances, {
@@ -256,12 +359,20 @@ export async function runSync(
     return await finish();
   }
   await send(deletion.deletes);
+  // A rebuild is done once discovery covered every region in scope.
+  if (
+    snapshot.rebuildPending && discovered && regions.length === 0 &&
+    instances.length === 0
+  ) {
+    delete snapshot.rebuildPending;
+    pass.changed();
+  }
   // A&AI unreachable for every write: a temporary failure (exit 75).
   if (sent > 0 && unreachable === sent) report.exitCode = 75;
   for (const id of Object.keys(deletion.misses)) {
     const known = snapshot.instances[id];
     if (!known || known.misses < config.deleteAfterMisses) continue;
-    if (!Object.values(known.objects).some((o) => !o.foreign)) {
+    if (!Object.values(known.objects).some((o) => !leftAlone(o))) {
       delete snapshot.instances[id];
       pass.changed();
     }
@@ -282,6 +393,7 @@ async function planRead(
   read: InstanceRead,
   placements: Placements,
   aaiLimit: LimitFunction,
+  claimed: Map<string, string>,
 ): Promise<WritePlan | undefined> {
   const { report, log, config, snapshot } = pass;
   const id = read.summary.id;
@@ -304,6 +416,22 @@ async function planRead(
     return undefined;
   }
   const known = snapshot.instances[id]!;
+  // Counted only for an empty read: a pass reads thousands of instances.
+  const held = !read.unchanged && read.resources.length === 0
+    ? Object.values(known.objects).filter((o) => !leftAlone(o)).length
+    : 0;
+  if (held > 0 && !(pass.options.allowMassDelete ?? false)) {
+    // A 200 with an empty (or null) list is as suspicious as an empty
+    // instance list: k8splugin lost track, the resources did not all vanish
+    // at once (14.3). Unknown this run; nothing is deleted.
+    const error =
+      `Instance "${id}": k8splugin's status lists no resources while A&AI holds ${held} of its objects: deleting nothing (rerun with --allow-mass-delete if they are really gone)`;
+    report.instances.unknown.push(id);
+    report.instances.failed.push({ id, error });
+    report.errors.push(error);
+    log.error(error, { instanceId: id });
+    return undefined;
+  }
   if (read.unchanged) {
     const verdicts = known.settled!.verdicts;
     for (const v of ["Ready", "Pending", "Failed"] as const) {
@@ -319,11 +447,15 @@ async function planRead(
     pass.changed();
   }
   for (const r of read.resources) report.resources[r.readiness.verdict]++;
-  const desired = desiredObjects(pass, read.resources, placement);
+  const desired = unclaimed(
+    pass,
+    desiredObjects(pass, read.resources, placement),
+    claimed,
+  );
   const previous = known.objects;
   const needsLookup = pass.rebuild ||
     Object.keys(previous).length === 0 ||
-    Object.values(previous).some((o) => !o.edges && !o.foreign);
+    Object.values(previous).some((o) => !o.edges && !leftAlone(o));
   const vf = needsLookup || known.vfModule
     ? await vfModuleOf(pass, id, aaiLimit)
     : undefined;
@@ -355,4 +487,31 @@ async function planRead(
     recordInStep(pass, d, relationships.length > 0);
   }
   return plan;
+}
+
+/**
+ * The desired objects whose path no other resource of this pass claimed
+ * first. SO's id formula concatenates without separators, so two resources
+ * can share one id (`col`+`a`, `co`+`la`): the later one is an error and is
+ * not planned (the pre-write guard catches the same against A&AI).
+ */
+function unclaimed(
+  pass: Pass,
+  desired: DesiredObject[],
+  claimed: Map<string, string>,
+): DesiredObject[] {
+  return desired.filter((d) => {
+    const by = claimed.get(d.path);
+    if (by === undefined) {
+      // Instance and key in one string: a pass holds one per object.
+      claimed.set(d.path, `${d.instanceId}\n${d.key}`);
+      return true;
+    }
+    const [instance, key] = by.split("\n");
+    const message =
+      `Cannot publish ${d.key} of instance "${d.instanceId}": ${d.path} is also the id of ${key} of instance "${instance}" in this pass (id collision of SO's formula)`;
+    pass.report.errors.push(message);
+    pass.log.error(message, { path: d.path, instanceId: d.instanceId });
+    return false;
+  });
 }

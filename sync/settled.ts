@@ -14,6 +14,7 @@
 import { sha256 } from "../adapters/sha256.ts";
 import manifest from "../deno.json" with { type: "json" };
 import type { Verdict } from "../rules/types.ts";
+import { leftAlone } from "./diff.ts";
 import type { SnapshotInstance } from "./snapshot.ts";
 
 /**
@@ -83,7 +84,7 @@ export function isSettled(
   }
   for (const path in instance.objects) {
     const object = instance.objects[path]!;
-    if (!object.edges && !object.foreign) return false;
+    if (!object.edges && !leftAlone(object)) return false;
   }
   return true;
 }

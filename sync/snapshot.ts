@@ -18,6 +18,7 @@ import type { VfModuleRef } from "../adapters/aai.ts";
 import type { Verdict } from "../rules/types.ts";
 import { dirname } from "node:path";
 import { atomicWrite, removeStaleTempFiles } from "./atomic_write.ts";
+import { isK8sResourcePath } from "./guard.ts";
 import { fingerprintOf, type OwnedFields } from "./mapping.ts";
 import type { Settlement } from "./settled.ts";
 
@@ -47,6 +48,17 @@ export interface SnapshotObject {
   edges: boolean;
   /** Set when A&AI holds it under another `data-owner`: we leave it alone. */
   foreign?: string;
+  /**
+   * Set when A&AI holds another resource under this id (SO's formula is a
+   * plain concatenation): the message, and we leave it alone (14.11).
+   */
+  collision?: string;
+  /**
+   * Since when (ISO time) the rules have seen it Pending with `reason`: the
+   * stall clock of objects without status timestamps (issue 16). Not
+   * published, so a change of it writes the file but not A&AI.
+   */
+  pendingSince?: { reason: string; since: string };
 }
 
 /** What we remember about one k8splugin instance and the objects it owns. */
@@ -85,6 +97,45 @@ export interface Snapshot {
   instances: Record<string, SnapshotInstance>;
   /** Keyed by cloud region id. */
   regions: Record<string, SnapshotRegion>;
+  /**
+   * The A&AI this snapshot describes (URL without credentials, and the API
+   * version): another one means it describes nothing there (14.13).
+   * Absent in files written before the binding; such a file is bound as is.
+   */
+  aai?: AaiBinding;
+  /**
+   * Set while a rebuild (discovery of our objects in A&AI) has not finished
+   * for every region in scope: the next pass resumes it (14.9).
+   */
+  rebuildPending?: boolean;
+}
+
+/** Which A&AI a snapshot describes. */
+export interface AaiBinding {
+  /** Base URL, normalised, without credentials. */
+  url: string;
+  /** Schema version in paths, e.g. `v24`. */
+  apiVersion: string;
+}
+
+/**
+ * The binding of an A&AI URL and API version: the URL without user,
+ * password, query, fragment or trailing slash.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { aaiBinding } from "./snapshot.ts";
+ * assert.deepEqual(aaiBinding("https://AAI:pw@aai.onap:8443/", "v24"), { url: "https://aai.onap:8443", apiVersion: "v24" });
+ * ```
+ */
+export function aaiBinding(url: string, apiVersion: string): AaiBinding {
+  const u = new URL(url);
+  u.username = "";
+  u.password = "";
+  u.search = "";
+  u.hash = "";
+  return { url: u.href.replace(/\/+$/, ""), apiVersion };
 }
 
 /** A snapshot file that cannot be parsed or has an unknown schema. */
@@ -118,8 +169,13 @@ const instanceSchema = z.object({
   misses: z.number().int().nonnegative(),
   vfModule: vfModuleSchema,
   vfModuleCheckedAt: z.string().optional(),
+  // A hand-edited key that is no k8s-resource under a tenant is refused
+  // (the file is moved aside and rebuilt): nothing else is ever deleted.
   objects: z.record(
-    z.string(),
+    z.string().refine(
+      isK8sResourcePath,
+      "is not the path of a k8s-resource under a tenant",
+    ),
     z.object({
       key: z.string(),
       fieldsDigest: z.string(),
@@ -129,6 +185,9 @@ const instanceSchema = z.object({
       publishedAt: z.string(),
       edges: z.boolean(),
       foreign: z.string().optional(),
+      collision: z.string().optional(),
+      pendingSince: z.object({ reason: z.string(), since: z.string() })
+        .optional(),
     }),
   ),
   settled: z.object({
@@ -153,6 +212,8 @@ const snapshotSchema = z.object({
   updatedAt: z.string(),
   instances: z.record(z.string(), z.unknown()),
   regions: regionsSchema,
+  aai: z.object({ url: z.string(), apiVersion: z.string() }).optional(),
+  rebuildPending: z.boolean().optional(),
 });
 
 /** Schema 1 (k8s-aai-sync ≤ 0.1): objects in one map with their owned fields. */
@@ -290,11 +351,16 @@ function invalid(
   issue: z.core.$ZodIssue,
   prefix: string[],
 ): SnapshotSyntaxError {
+  // A record key's own message ("is not the path of …") says more than
+  // zod's "Invalid key in record".
+  const message = issue.code === "invalid_key"
+    ? issue.issues[0]?.message ?? issue.message
+    : issue.message;
   return new SnapshotSyntaxError(
     path,
     `Cannot read snapshot "${path}": "${
       [...prefix, ...issue.path.map(String)].join(".")
-    }" ${issue.message}`,
+    }" ${message}`,
   );
 }
 
@@ -322,6 +388,8 @@ export async function readSnapshot(path: string): Promise<Snapshot> {
 export interface LoadedSnapshot {
   /** The snapshot (empty when the file was absent or corrupt). */
   snapshot: Snapshot;
+  /** The file did not exist (first run, or lost): a rebuild is due. */
+  missing?: boolean;
   /** Where a corrupt file was moved, when it was. */
   movedAside?: string;
   /** The error that made us move it. */
@@ -339,6 +407,11 @@ export async function loadSnapshot(
 ): Promise<LoadedSnapshot> {
   await removeStaleTempFiles(path);
   try {
+    const exists = await Deno.lstat(path).then(() => true, (error) => {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw error;
+    });
+    if (!exists) return { snapshot: emptySnapshot(now), missing: true };
     return { snapshot: await readSnapshot(path) };
   } catch (error) {
     if (!(error instanceof SnapshotSyntaxError)) throw error;
@@ -392,7 +465,9 @@ function writeDocument(file: Deno.FsFile, snapshot: Snapshot): void {
   put(
     `{"schema":${snapshot.schema},"updatedAt":${
       JSON.stringify(snapshot.updatedAt)
-    },"regions":${JSON.stringify(snapshot.regions)},"instances":{`,
+    },"regions":${JSON.stringify(snapshot.regions)}${
+      snapshot.aai ? `,"aai":${JSON.stringify(snapshot.aai)}` : ""
+    }${snapshot.rebuildPending ? `,"rebuildPending":true` : ""},"instances":{`,
   );
   let separator = "";
   for (const id in snapshot.instances) {

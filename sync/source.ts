@@ -23,8 +23,12 @@ import {
   type ResourceStatus,
 } from "../adapters/k8splugin.ts";
 import type { KubeSource } from "../adapters/kube.ts";
-import { createEvaluator } from "../rules/mod.ts";
-import type { KubeObject, RuleOptions } from "../rules/types.ts";
+import {
+  type CatalogFamily,
+  createEvaluator,
+  nextPendingMark,
+} from "../rules/mod.ts";
+import type { KubeObject, PendingMark, RuleOptions } from "../rules/types.ts";
 import type { EvaluatedResource } from "./mapping.ts";
 
 /** How one instance was read. */
@@ -70,6 +74,8 @@ export interface ReadOptions {
   now: Date;
   /** Rule tunables from the config. */
   ruleOptions: Partial<RuleOptions>;
+  /** User health catalog families (the same array for every read). */
+  catalog?: readonly CatalogFamily[] | undefined;
   /**
    * Mixed into every read's key: what verdicts and mapping depend on besides
    * the status document and the cluster context (config, placements, code).
@@ -82,6 +88,12 @@ export interface ReadOptions {
    * read is handed on `unchanged`, neither parsed nor evaluated.
    */
   isSettled?: (summary: InstanceSummary, key: string) => boolean;
+  /**
+   * What the caller remembers of an instance's objects: since when each has
+   * been Pending with the same reason, keyed `group/version/kind/namespace/name`
+   * (the rules' stall clock for objects without status timestamps).
+   */
+  memory?: (instanceId: string) => ReadonlyMap<string, PendingMark>;
   /** Called when a kube fallback or read problem is worth a warning. */
   warn?: (message: string, properties?: Record<string, unknown>) => void;
   /** Called with each read as soon as it is done, inside its read slot. */
@@ -165,6 +177,10 @@ export function evaluateInstance(
     ruleOptions: Partial<RuleOptions>;
     /** Told when a verdict would change with the clock alone. */
     recheckAt?: (atMs: number) => void;
+    /** The marks remembered from earlier evaluations, by resource key. */
+    memory?: ReadonlyMap<string, PendingMark>;
+    /** User health catalog families (the same array every time). */
+    catalog?: readonly CatalogFamily[] | undefined;
   },
 ): EvaluatedResource[] {
   const objects = statuses.map((s) => ({
@@ -178,6 +194,7 @@ export function evaluateInstance(
     related,
     options: context.ruleOptions,
     ...(context.recheckAt ? { recheckAt: context.recheckAt } : {}),
+    ...(context.catalog ? { catalog: context.catalog } : {}),
   });
   const out: EvaluatedResource[] = [];
   const seen = new Set<string>();
@@ -187,13 +204,20 @@ export function evaluateInstance(
       `${status.gvk.group}/${status.gvk.version}/${status.gvk.kind}/${namespace}/${status.name}`;
     if (seen.has(key)) continue;
     seen.add(key);
+    const previous = context.memory?.get(key);
+    const readiness = judge(
+      object,
+      previous === undefined ? undefined : { pendingSince: previous },
+    );
+    const mark = nextPendingMark(previous, readiness, context.now);
     out.push({
       instanceId: summary.id,
       gvk: status.gvk,
       name: status.name,
       namespace,
       object: retained(object),
-      readiness: judge(object),
+      readiness,
+      ...(mark === undefined ? {} : { pendingSince: mark }),
     });
   }
   for (const m of missing) {
@@ -376,6 +400,8 @@ export async function readInstances(
       now: options.now,
       related: contextFor(context, summary),
       ruleOptions: options.ruleOptions,
+      ...(options.memory ? { memory: options.memory(summary.id) } : {}),
+      catalog: options.catalog,
       recheckAt: (atMs) => {
         if (recheckAt === undefined || atMs < recheckAt) recheckAt = atMs;
       },

@@ -2,18 +2,19 @@
  * The one table of exit codes (std `_map_error.ts` style), shared by the CLI
  * tasks, and the one map from errors to them. `sync`: 0 all good, 1 some
  * instances or operations failed, 2 usage or configuration error, 75 another
- * run holds the lock or a peer is unreachable (EX_TEMPFAIL). `check` adds
+ * run holds the lock, a peer is unavailable (refused, timed out, 5xx after
+ * retries) or the pass deadline was reached (EX_TEMPFAIL). `check` adds
  * the instance's verdict: 0 Ready, 3 Pending, 4 Failed.
  *
  * @module
  */
 
 import { CommanderError } from "@commander-js/extra-typings";
+import { isPeerUnavailable } from "../adapters/http.ts";
 import type { Verdict } from "../rules/mod.ts";
 // From their files rather than sync/mod.ts, so that sim and bench load little.
 import { ConfigError } from "../sync/config.ts";
 import { LockHeldError } from "../sync/lock.ts";
-import { isTransportError } from "../sync/publish.ts";
 
 /** Exit codes of the CLI tasks. */
 export const EXIT = {
@@ -40,7 +41,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   0   all good
   1   some instances or operations failed (details in the log)
   2   usage or configuration error
-  75  another run holds the lock, or a peer is unreachable (EX_TEMPFAIL)`;
+  75  another run holds the lock, or a peer is unavailable (refused, timed out, 5xx after retries) (EX_TEMPFAIL); or the pass deadline was reached (the rest is left for the next pass)`;
 
 /** A bad argument value that commander does not check itself (exit 2). */
 export class UsageError extends Error {
@@ -58,6 +59,6 @@ export function exitCodeFor(error: unknown): ExitCode {
     error instanceof CommanderError
   ) return EXIT.USAGE;
   if (error instanceof LockHeldError) return EXIT.TEMPFAIL;
-  if (isTransportError(error)) return EXIT.TEMPFAIL;
+  if (isPeerUnavailable(error)) return EXIT.TEMPFAIL;
   return EXIT.FAILED;
 }

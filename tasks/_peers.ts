@@ -21,6 +21,7 @@ import type { Config } from "../sync/mod.ts";
 export function aaiClientFrom(
   config: Config,
   onExchange?: (exchange: AaiExchange) => void,
+  signal?: AbortSignal,
 ): HttpAaiClient {
   return new HttpAaiClient({
     baseUrl: config.aai.url,
@@ -32,6 +33,7 @@ export function aaiClientFrom(
     insecure: config.aai.insecure,
     caFile: config.aai.caFile || undefined,
     onExchange,
+    signal,
   });
 }
 
@@ -40,6 +42,7 @@ export function k8spluginClientFrom(
   config: Config,
   onExchange?: (exchange: Exchange) => void,
   onSkippedEntry?: (message: string) => void,
+  signal?: AbortSignal,
 ): HttpK8spluginClient {
   return new HttpK8spluginClient({
     ...(onSkippedEntry ? { onSkippedEntry } : {}),
@@ -48,6 +51,7 @@ export function k8spluginClientFrom(
     insecure: config.k8splugin.insecure,
     ...(config.k8splugin.caFile ? { caFile: config.k8splugin.caFile } : {}),
     ...(onExchange ? { onExchange } : {}),
+    ...(signal ? { signal } : {}),
   });
 }
 

@@ -30,6 +30,7 @@ import {
   toDocument,
 } from "../bench/mod.ts";
 import { EXIT } from "./_exit.ts";
+import { versionText } from "./_version.ts";
 
 /** Parses a non-negative integer option. */
 function integer(value: string): number {
@@ -143,6 +144,7 @@ function program() {
       "after",
       "\nExit codes:\n  0   the benchmark ran (missed targets are printed as FAIL)\n  1   a pass or the harness failed\n  2   usage error",
     )
+    .version(versionText(), "--version", "print the version and exit")
     .exitOverride();
 }
 

@@ -28,9 +28,10 @@ import {
   describeError,
   InstanceNotListedError,
   loadConfig,
-  parseDuration,
+  parseInterval,
   planInstance,
 } from "../sync/mod.ts";
+import { versionText } from "./_version.ts";
 import {
   aaiClientFrom,
   k8spluginClientFrom,
@@ -115,7 +116,8 @@ export interface CheckArgs {
 /**
  * Parses `check`'s arguments with commander. Help and usage problems throw
  * commander's `CommanderError` (its `exitCode` is 0 for `--help`); bad
- * values it cannot check throw {@linkcode UsageError}.
+ * values it cannot check throw {@linkcode UsageError}, an `--interval`
+ * outside 10ms–1d a `ConfigError` (`parseInterval`).
  */
 export function parseArgs(
   args: string[],
@@ -168,6 +170,7 @@ export function parseArgs(
       "--now <time>",
       "evaluate as if it were this ISO 8601 time (replaying scenarios)",
     )
+    .version(versionText(), "--version", "print the version and exit")
     .addHelpText("after", EXIT_CODES_HELP)
     .exitOverride()
     .configureOutput({
@@ -183,12 +186,7 @@ export function parseArgs(
       "Cannot use --verify without --aai: it plans against what A&AI holds, which only --aai shows",
     );
   }
-  const intervalMs = parseDuration(options.interval);
-  if (intervalMs === undefined || intervalMs <= 0) {
-    throw new UsageError(
-      `Cannot use --interval "${options.interval}": give a duration like 2s or 500ms`,
-    );
-  }
+  const intervalMs = parseInterval(options.interval);
   let now: Date | undefined;
   if (options.now !== undefined) {
     now = new Date(options.now);
@@ -321,7 +319,7 @@ export async function main(
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? 0 : EXIT.USAGE;
     }
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
       io.err(`error: ${error.message}`);
       return EXIT.USAGE;
     }

@@ -15,6 +15,7 @@
  */
 
 import { stripVTControlCharacters, styleText } from "node:util";
+import { Command, CommanderError } from "@commander-js/extra-typings";
 import type { AaiExchange } from "../adapters/aai.ts";
 import {
   type AaiSim,
@@ -41,6 +42,7 @@ import {
 } from "./_peers.ts";
 import { type CheckView, kindLabel, shortPath, toView } from "./_check_view.ts";
 import { EXIT, type ExitCode } from "./_exit.ts";
+import { versionText } from "./_version.ts";
 
 /** One sync pass of the demo: the scenario step it serves and how it is introduced. */
 export interface DemoPass {
@@ -141,16 +143,18 @@ export function demoPasses(
     passes[passes.length - 1]!.story +=
       ` An instance is deleted from A&AI only after ${deleteAfterMisses} successful lists in a row omit it.`;
   }
-  for (let miss = confirm ? 1 : 2; miss <= deleteAfterMisses; miss++) {
+  // A held-back pass still counts its miss, so the operator's one
+  // --allow-mass-delete run deletes once the misses are reached.
+  for (let miss = 2; miss <= deleteAfterMisses; miss++) {
     passes.push({
       step: last,
-      title: confirm && miss === 1
+      title: confirm && miss === 2
         ? "The operator confirms: sync --allow-mass-delete"
         : `Next pass: still gone`,
-      story: confirm && miss === 1
-        ? "Having checked that the instance is really gone, an operator reruns sync with --allow-mass-delete."
+      story: confirm && miss === 2
+        ? "Having checked that the instance is really gone, an operator reruns sync with --allow-mass-delete once."
         : "",
-      laterMinutes: miss - (confirm ? 0 : 1),
+      laterMinutes: miss - 1,
       allowMassDelete: confirm,
       heldBack: false,
     });
@@ -199,6 +203,12 @@ export function explainRequests(
   for (const op of report.operations) {
     reasons.set(`${op.method} ${decodeURIComponent(op.path)}`, op.why);
   }
+  const written = new Set(
+    exchanges.filter((e) => e.method === "PATCH" || e.method === "PUT").map(
+      (e) =>
+        aaiPathOf(e.url).split("?")[0]!.replace(/\/relationship-list\/.*$/, ""),
+    ),
+  );
   const deleted = new Set(
     exchanges.filter((e) => e.method === "DELETE").map((e) =>
       aaiPathOf(e.url).split("?")[0]
@@ -216,6 +226,8 @@ export function explainRequests(
         why = "find the cloud region's tenant";
       } else if (deleted.has(path)) {
         why = "read the current resource-version before deleting";
+      } else if (written.has(path)) {
+        why = "pre-write guard: owner and identity A&AI holds now";
       } else {
         why = "read what A&AI holds";
       }
@@ -420,13 +432,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       }
       for (const id of views.keys()) {
         if (present.has(id)) continue;
-        // A held-back pass (empty list) counts no miss.
-        const count = (misses.get(id) ?? 0) +
-          (report.errors.length === 0 ? 1 : 0);
+        // A held-back pass (empty list) deletes nothing but counts its miss.
+        const count = (misses.get(id) ?? 0) + 1;
         misses.set(id, count);
         out(
-          count === 0
-            ? `${id}: gone from k8splugin's list, but the list is empty: deletion held back`
+          report.deletesHeld > 0 || report.errors.length > 0
+            ? `${id}: gone from k8splugin's list, but the list is empty: deletion held back (miss ${count} of ${config.deleteAfterMisses})`
             : count < config.deleteAfterMisses
             ? `${id}: gone from k8splugin's list (miss ${count} of ${config.deleteAfterMisses}): its A&AI objects are kept for now`
             : `${id}: gone from k8splugin's list ${count} times in a row: its A&AI objects are deleted`,
@@ -499,6 +510,44 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   return code;
 }
 
+/** The command line: no arguments besides `--help` and `--version`. */
+function command(out: (text: string) => void, err: (text: string) => void) {
+  return new Command("deno task demo")
+    .description(
+      "Start the k8splugin, A&AI and Kubernetes API simulators in-process on the demo scenario and run real sync passes against them, printing what is sent to A&AI and why.",
+    )
+    .version(versionText(), "--version", "print the version and exit")
+    .addHelpText(
+      "after",
+      "\nExit codes:\n  0  the demo ran\n  1  a pass failed in a way the scenario does not intend\n  2  usage error",
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => out(text.replace(/\n$/, "")),
+      writeErr: (text) => err(text.replace(/\n$/, "")),
+    });
+}
+
+/**
+ * Runs `deno task demo` with its arguments: `--help` and `--version` print
+ * and return 0 before any simulator starts; a bad argument returns 2.
+ */
+export async function main(
+  args: string[],
+  options: DemoOptions & { err?: (line: string) => void } = {},
+): Promise<number> {
+  const out = options.out ?? ((line: string) => console.log(line));
+  const err = options.err ?? ((line: string) => console.error(line));
+  try {
+    command(out, err).parse(args, { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  }
+  const { err: _err, ...demo } = options;
+  return await runDemo(demo);
+}
+
 if (import.meta.main) {
-  Deno.exit(await runDemo());
+  Deno.exit(await main(Deno.args));
 }

@@ -35,6 +35,7 @@ import {
 } from "../sim/scenario.ts";
 
 import { EXIT } from "./_exit.ts";
+import { versionText } from "./_version.ts";
 
 /** The simulators this task can run. */
 const SIMULATORS = ["aai", "k8splugin", "kube", "so"] as const;
@@ -123,6 +124,7 @@ function command() {
       "after",
       "\nExit codes:\n  0  stopped by SIGINT/SIGTERM\n  1  the simulator failed\n  2  usage error (arguments, scenario file, fault spec)",
     )
+    .version(versionText(), "--version", "print the version and exit")
     .exitOverride()
     .configureOutput({
       writeErr: (text) => Deno.stderr.writeSync(new TextEncoder().encode(text)),

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { Command, Option } from "@commander-js/extra-typings";
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { getLogger } from "@logtape/logtape";
 import { isPeerUnavailable } from "../adapters/http.ts";
 import {
@@ -22,6 +22,7 @@ import {
   LockHeldError,
   parseDurationIn,
   parseInterval,
+  PassDeadlineError,
   type RunReport,
   runSync,
   type StateLock,
@@ -302,6 +303,14 @@ export async function onePass(
     }
   }
   await using _lock = lock;
+  // The pass deadline (14.19) aborts every request in flight, retries
+  // included; runSync stops starting work and reports it (exit 75).
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new PassDeadlineError(config.passDeadline)),
+    config.passDeadline,
+  );
+  using _timer = { [Symbol.dispose]: () => clearTimeout(timer) };
   const source = options.source ?? config.source;
   const peers = peerLogs();
   const aaiExchanges = peers.aai;
@@ -309,6 +318,7 @@ export async function onePass(
     config,
     peers.onK8spluginExchange,
     (message) => log.warn(message),
+    deadline.signal,
   );
   let listError: unknown;
   const listInstances = k8splugin.listInstances.bind(k8splugin);
@@ -320,7 +330,7 @@ export async function onePass(
       throw error;
     }
   };
-  const aai = aaiClientFrom(config, peers.onAaiExchange);
+  const aai = aaiClientFrom(config, peers.onAaiExchange, deadline.signal);
   await using kube = await kubeClientsFrom(config, k8splugin, source);
   const startedAt = new Date();
   const lastRunFile = lastRunPath(config.snapshot);
@@ -343,6 +353,7 @@ export async function onePass(
       aai,
       ...(kube ? { kube: (region: string) => kube.get(region) } : {}),
       log,
+      deadline: deadline.signal,
     }, {
       config,
       dryRun,
@@ -450,14 +461,9 @@ export async function main(
       writeOut: stdout,
     }).parse(args, { from: "user" }).opts();
   } catch (error) {
-    const code = error as { exitCode?: number; code?: string };
-    if (
-      code.code === "commander.helpDisplayed" ||
-      code.code === "commander.version"
-    ) {
-      return EXIT.OK;
-    }
-    return EXIT.USAGE;
+    if (!(error instanceof CommanderError)) throw error;
+    // `--help` and `--version` end with exit code 0, usage errors with 1.
+    return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   }
   const format = options.logFormat ??
     ((io.isTerminal ?? Deno.stderr.isTerminal()) ? "text" : "json");

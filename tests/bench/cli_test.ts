@@ -78,3 +78,10 @@ Deno.test("tasks/bench.ts exits 2 on a usage error", async () => {
   const mode = await bench("--baseline-writes", "sometimes");
   assert.equal(mode.code, 2);
 });
+
+Deno.test("tasks/bench.ts --version prints the version and exits 0", async () => {
+  const { versionText } = await import("../../tasks/_version.ts");
+  const result = await bench("--version");
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.trim(), versionText());
+});

@@ -78,3 +78,38 @@ Deno.test("withFaults() keeps injecting latency after the event loop stalled", a
     );
   }
 });
+
+Deno.test("startAai(), startK8splugin(), startKube() and startSo() hand server errors (an injected reset) to onError instead of printing them", async () => {
+  const { startAai } = await import("../../sim/aai.ts");
+  const { startK8splugin } = await import("../../sim/k8splugin.ts");
+  const { startKube } = await import("../../sim/kube.ts");
+  const { startSo } = await import("../../sim/so.ts");
+  const reset = { resetRate: 1 };
+  const heard: Record<string, string[]> = {};
+  const onError = (name: string) => (error: unknown) =>
+    (heard[name] ??= []).push(String(error));
+  await using aai = await startAai({ faults: reset, onError: onError("aai") });
+  await using k8s = await startK8splugin({ onError: onError("k8splugin") });
+  k8s.state.faults = reset;
+  await using kube = await startKube({ onError: onError("kube") });
+  kube.state.faults = reset;
+  await using so = startSo({
+    aaiUrl: aai.url,
+    k8spluginUrl: k8s.url,
+    onError: onError("so"),
+  });
+  for (
+    const url of [
+      `${aai.url}/aai/v24/cloud-infrastructure/cloud-regions`,
+      `${k8s.url}/v1/instance`,
+      `${kube.url}/api`,
+    ]
+  ) {
+    await assert.rejects(fetch(url).then((r) => r.text()));
+  }
+  assert.deepEqual(Object.keys(heard).sort(), ["aai", "k8splugin", "kube"]);
+  for (const errors of Object.values(heard)) {
+    assert.match(errors[0]!, /injected connection reset/);
+  }
+  assert.ok(so.url.startsWith("http://"));
+});

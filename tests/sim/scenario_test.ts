@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import {
+  gvkOf,
+  INSTANCE_LABEL as ADAPTER_INSTANCE_LABEL,
+} from "../../adapters/k8splugin.ts";
+import {
   chartResources,
   DEMO_SCENARIO_URL,
   INSTANCE_LABEL,
@@ -7,7 +11,6 @@ import {
   parseScenario,
   podsOf,
   ScenarioSyntaxError,
-  splitApiVersion,
 } from "../../sim/scenario.ts";
 
 /** The smallest valid scenario, for mutation by tests. */
@@ -174,10 +177,16 @@ Deno.test("loadScenario() names the file when it is missing or not YAML", async 
   }
 });
 
-Deno.test("splitApiVersion() separates group and version", () => {
-  assert.deepEqual(splitApiVersion("apps/v1"), {
+Deno.test("the sims split an apiVersion with the adapter's gvkOf() (one home for k8splugin's vocabulary)", () => {
+  assert.deepEqual(gvkOf("apps/v1", "Deployment"), {
     group: "apps",
     version: "v1",
+    kind: "Deployment",
   });
-  assert.deepEqual(splitApiVersion("v1"), { group: "", version: "v1" });
+  assert.deepEqual(gvkOf("v1", "Pod"), {
+    group: "",
+    version: "v1",
+    kind: "Pod",
+  });
+  assert.equal(INSTANCE_LABEL, ADAPTER_INSTANCE_LABEL);
 });

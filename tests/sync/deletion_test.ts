@@ -40,6 +40,7 @@ function vanished(n: number): PlannedOperation[] {
     op: "delete" as const,
     path: `/vanished/${i}`,
     instanceId: "kept",
+    key: `/v1/Pod/ns/p${i}`,
     why: "gone from instance kept",
   }));
 }
@@ -97,7 +98,8 @@ Deno.test("planDeletions() follows DESIGN §8, case by case", () => {
       instances: { a: instance(5, 3), b: instance(5, 3) },
       options: { listed: new Set() },
       deletes: 0,
-      misses: {},
+      // Counted, so one --allow-mass-delete run deletes them (14.14).
+      misses: { a: 6, b: 6 },
       errors: /listed no instances while the snapshot holds 2/,
     },
     {

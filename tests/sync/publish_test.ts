@@ -3,6 +3,7 @@ import {
   type AaiClient,
   AaiError,
   type AaiObject,
+  type AaiRelationship,
   type BulkOperation,
 } from "../../adapters/aai.ts";
 import {
@@ -23,7 +24,26 @@ function aaiError(status: number, code = ""): Error {
   });
 }
 
-/** A plain in-memory A&AI with scripted failures. */
+/** Where the objects of these tests live: k8s-resources under a tenant. */
+const TENANT =
+  "/cloud-infrastructure/cloud-regions/cloud-region/o/r/tenants/tenant/t/k8s-resources/k8s-resource";
+
+/** The A&AI path of object `n`. */
+function pathOf(n: number): string {
+  return `${TENANT}/${n}`;
+}
+
+/** Object paths as this fake keys and records them: `/p/<id>`. */
+function short(path: string): string {
+  return path.startsWith(`${TENANT}/`)
+    ? `/p/${path.slice(TENANT.length + 1)}`
+    : path;
+}
+
+/**
+ * A plain in-memory A&AI with scripted failures; it keys objects and
+ * records calls by their short path (`/p/1`).
+ */
 class FakeAai implements AaiClient {
   objects = new Map<string, AaiObject>();
   calls: string[] = [];
@@ -37,11 +57,13 @@ class FakeAai implements AaiClient {
     }
   }
   get(path: string): Promise<AaiObject | undefined> {
+    path = short(path);
     this.#fail("GET", path);
     const o = this.objects.get(path);
     return Promise.resolve(o ? structuredClone(o) : undefined);
   }
   put(path: string, body: AaiObject): Promise<{ status: number }> {
+    path = short(path);
     this.#fail("PUT", path);
     if (this.objects.has(path)) {
       return Promise.reject(aaiError(412, "ERR.5.4.6130"));
@@ -50,6 +72,7 @@ class FakeAai implements AaiClient {
     return Promise.resolve({ status: 201 });
   }
   patch(path: string, body: AaiObject): Promise<void> {
+    path = short(path);
     this.#fail("PATCH", path);
     const o = this.objects.get(path);
     if (!o) return Promise.reject(aaiError(404, "ERR.5.4.6114"));
@@ -61,6 +84,7 @@ class FakeAai implements AaiClient {
     return Promise.resolve();
   }
   delete(path: string, rv: string): Promise<boolean> {
+    path = short(path);
     this.#fail("DELETE", path);
     const o = this.objects.get(path);
     if (!o) return Promise.resolve(false);
@@ -71,6 +95,7 @@ class FakeAai implements AaiClient {
     return Promise.resolve(true);
   }
   putRelationship(path: string): Promise<void> {
+    path = short(path);
     this.#fail("PUT", `${path}/relationship-list/relationship`);
     return Promise.resolve();
   }
@@ -89,7 +114,8 @@ class FakeAai implements AaiClient {
     const statuses: number[] = [];
     try {
       for (const op of operations) {
-        const [path, query] = op.uri.split("?");
+        const [long, query] = op.uri.split("?");
+        const path = short(long!);
         if (op.action === "put") {
           if (this.objects.has(path!)) throw aaiError(412, "ERR.5.4.6130");
           this.objects.set(path!, {
@@ -121,10 +147,10 @@ class FakeAai implements AaiClient {
 
 function desired(n: number, owner = "k8s-aai-sync"): DesiredObject {
   return {
-    path: `/p/${n}`,
+    path: pathOf(n),
     instanceId: "i",
     cloudRegion: "r",
-    key: `k${n}`,
+    key: `/v1/Pod/ns/n${n}`,
     fields: {
       id: String(n),
       name: `n${n}`,
@@ -204,20 +230,116 @@ Deno.test("publish() skips an existing object of another owner unless taking own
   assert.equal(aai.objects.get("/p/1")!["data-owner"], "k8s-aai-sync");
 });
 
-Deno.test("publish() re-creates an object whose PATCH answers 404", async () => {
-  const aai = new FakeAai();
-  const d = desired(1);
-  const [result] = await run(aai, [{
-    op: "update",
+/** An update of object `n` whose instance has `recreateWith` edges. */
+function update(n: number, recreateWith: AaiRelationship[] = []) {
+  const d = desired(n);
+  return {
+    op: "update" as const,
     path: d.path,
     instanceId: "i",
     body: { labels: d.fields.labels },
     desired: d,
     relationships: [],
+    recreateWith,
     why: "x",
-  }]);
+  };
+}
+
+const EDGE = { "related-link": "/aai/v24/network/generic-vnfs/generic-vnf/v" };
+
+Deno.test("publish() re-creates an object the guard's read finds gone, with every edge of the instance (14.4)", async () => {
+  const aai = new FakeAai();
+  const [result] = await run(aai, [update(1, [EDGE])]);
   assert.equal(result!.outcome, "created");
-  assert.deepEqual(aai.calls, ["PATCH /p/1", "PUT /p/1"]);
+  assert.equal(result!.edges, true);
+  assert.deepEqual(aai.calls, ["GET /p/1", "PUT /p/1"]);
+  assert.deepEqual(aai.objects.get("/p/1")!["relationship-list"], {
+    relationship: [EDGE],
+  });
+});
+
+Deno.test("publish() re-creates an object whose PATCH answers 404, with every edge of the instance (14.4)", async () => {
+  const aai = new FakeAai();
+  aai.objects.set("/p/1", { ...desired(1).fields, "resource-version": "1" });
+  aai.failures.push((method, path) => {
+    if (method === "PATCH" && path === "/p/1") aai.objects.delete("/p/1");
+    return undefined;
+  });
+  const [result] = await run(aai, [update(1, [EDGE])]);
+  assert.equal(result!.outcome, "created");
+  assert.equal(result!.edges, true);
+  assert.deepEqual(aai.calls, ["GET /p/1", "PATCH /p/1", "PUT /p/1"]);
+});
+
+Deno.test("publish() guard: one GET before a PATCH, and none of another owner's is patched", async () => {
+  const aai = new FakeAai();
+  aai.objects.set("/p/1", { ...desired(1).fields, "resource-version": "1" });
+  aai.objects.set("/p/2", {
+    ...desired(2, "CnfAdapter").fields,
+    "resource-version": "1",
+  });
+  const results = await run(aai, [update(1), update(2)]);
+  assert.deepEqual(results.map((r) => r.outcome), ["updated", "skipped"]);
+  assert.equal(results[1]!.foreignOwner, "CnfAdapter");
+  assert.deepEqual(aai.calls.sort(), ["GET /p/1", "GET /p/2", "PATCH /p/1"]);
+});
+
+Deno.test("publish() guard: an id collision is refused, never written, for a PATCH, an adoption, edges or a delete (14.11)", async () => {
+  const aai = new FakeAai();
+  // Another resource (name "other", instance "j") behind id 1.
+  const theirs = {
+    ...desired(1).fields,
+    name: "other",
+    labels: ["k8splugin.io/rb-instance-id=j"],
+    "resource-version": "1",
+  };
+  for (
+    const op of [
+      update(1),
+      create(1),
+      { ...create(1), op: "relate" as const, relationships: [EDGE] },
+      {
+        op: "delete" as const,
+        path: pathOf(1),
+        instanceId: "i",
+        key: "/v1/Pod/ns/n1",
+        why: "gone",
+      },
+    ] as PlannedOperation[]
+  ) {
+    aai.objects.set("/p/1", structuredClone(theirs));
+    aai.calls = [];
+    const [result] = await run(aai, [op]);
+    assert.equal(result!.outcome, "skipped", op.op);
+    assert.match(result!.refused!, /id collision/, op.op);
+    assert.deepEqual(aai.objects.get("/p/1"), theirs, op.op);
+    assert.ok(
+      aai.calls.every((c) => c.startsWith("GET") || c === "PUT /p/1"),
+      `${op.op}: ${aai.calls}`,
+    );
+  }
+});
+
+Deno.test("publish() guard: never deletes an unowned object, nor anything but a k8s-resource under a tenant (14.12)", async () => {
+  const aai = new FakeAai();
+  const { "data-owner": _, ...ownerless } = desired(1).fields;
+  aai.objects.set("/p/1", { ...ownerless, "resource-version": "1" });
+  const vfModule = "/network/generic-vnfs/generic-vnf/v/vf-modules/vf-module/m";
+  aai.objects.set(vfModule, { "resource-version": "1" });
+  const results = await run(aai, [
+    {
+      op: "delete",
+      path: pathOf(1),
+      instanceId: "i",
+      key: "/v1/Pod/ns/n1",
+      why: "gone",
+    },
+    { op: "delete", path: vfModule, instanceId: "i", key: "k", why: "gone" },
+  ]);
+  assert.deepEqual(results.map((r) => r.outcome), ["skipped", "skipped"]);
+  assert.ok(results[1]!.refused);
+  assert.ok(aai.objects.has("/p/1") && aai.objects.has(vfModule));
+  assert.ok(!aai.calls.some((c) => c.startsWith("DELETE")));
 });
 
 Deno.test("publish() re-reads and retries a DELETE answered 412, within a bound", async () => {
@@ -231,8 +353,9 @@ Deno.test("publish() re-reads and retries a DELETE answered 412, within a bound"
   );
   const [ok] = await run(aai, [{
     op: "delete",
-    path: "/p/1",
+    path: pathOf(1),
     instanceId: "i",
+    key: "/v1/Pod/ns/n1",
     why: "gone",
   }]);
   assert.equal(ok!.outcome, "deleted");
@@ -248,8 +371,9 @@ Deno.test("publish() re-reads and retries a DELETE answered 412, within a bound"
   );
   const [failed] = await run(aai, [{
     op: "delete",
-    path: "/p/2",
+    path: pathOf(2),
     instanceId: "i",
+    key: "/v1/Pod/ns/n2",
     why: "gone",
   }]);
   assert.equal(failed!.outcome, "failed");
@@ -260,8 +384,9 @@ Deno.test("publish() treats a DELETE of an object already gone as done", async (
   const aai = new FakeAai();
   const [result] = await run(aai, [{
     op: "delete",
-    path: "/p/1",
+    path: pathOf(1),
     instanceId: "i",
+    key: "/v1/Pod/ns/n1",
     why: "gone",
   }]);
   assert.equal(result!.outcome, "gone");

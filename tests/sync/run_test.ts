@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { HttpAaiClient, HttpK8spluginClient } from "../../adapters/mod.ts";
-import { planInstance, runSync } from "../../sync/mod.ts";
+import { planInstance, type RunReport, runSync } from "../../sync/mod.ts";
 import {
   deployment,
   expectedPath,
@@ -152,7 +152,11 @@ Deno.test("runSync() sends exactly one PATCH per object whose verdict changed wh
     changed.length,
     "one PATCH per changed object",
   );
-  assert.equal(w.aai.state.counts.total, changed.length, "nothing else");
+  // Each PATCH is preceded by the pre-write guard's GET (A&AI's PATCH is
+  // not resource-version checked, so the owner and identity A&AI holds now
+  // are read first).
+  assert.equal(w.aai.state.counts.byMethod.GET, changed.length, "guard reads");
+  assert.equal(w.aai.state.counts.total, 2 * changed.length, "nothing else");
 });
 
 Deno.test("runSync() sends nothing for a heartbeat that only moves resourceVersion", async () => {
@@ -236,9 +240,8 @@ Deno.test("runSync() deletes nothing and exits 1 when k8splugin suddenly lists n
     allowMassDelete: true,
   });
   assert.equal(forced.exitCode, 0);
-  assert.equal(k8sResources(w).size, 6, "first counted miss");
-  await runSync(w.deps, { config: w.config, allowMassDelete: true });
-  assert.equal(k8sResources(w).size, 0);
+  // The held passes counted their misses: one forced run deletes (14.14).
+  assert.equal(k8sResources(w).size, 0, "deleted by the one forced run");
 });
 
 Deno.test("runSync() holds back all deletes above maxDeletesPerRun and exits 1", async () => {
@@ -310,7 +313,8 @@ Deno.test("runSync() converges after A&AI answered 503 for a while", async () =>
     match: K8S_RESOURCES_URL,
   };
   const failed = await runSync(w.deps, { config: w.config });
-  assert.equal(failed.exitCode, 1);
+  // A&AI answered 503 (after the retries) to every write: unavailable, 75.
+  assert.equal(failed.exitCode, 75);
   assert.equal(k8sResources(w).size, 0);
   w.aai.state.faults = undefined;
   const ok = await runSync(w.deps, { config: w.config });
@@ -726,19 +730,17 @@ Deno.test("runSync() publishes an instance's writes while later instances are st
   );
 });
 
-Deno.test("runSync() patches selflink, data-owner and data-source of every object when the settings behind them change", async () => {
+Deno.test("runSync() with a changed owner setting patches none of the objects A&AI holds under the old owner (pre-write guard)", async () => {
   await using w = await world(scenario([[healthy("app-1")]], [VF]));
   await runSync(w.deps, { config: w.config });
   const renamed = { ...w.config, owner: "k8s-aai-sync-2" };
   const report = await runSync(w.deps, { config: renamed });
-  assert.equal(report.exitCode, 0);
-  assert.equal(report.writes.update, 3);
-  assert.equal(w.aai.state.counts.byMethod.PATCH, 3);
+  assert.equal(report.writes.update, 0);
+  assert.equal(w.aai.state.counts.byMethod.PATCH, 0);
   for (const body of k8sResources(w).values()) {
-    assert.equal(body["data-owner"], "k8s-aai-sync-2");
+    assert.equal(body["data-owner"], "k8s-aai-sync");
   }
-  const again = await runSync(w.deps, { config: renamed });
-  assert.equal(again.writes.update, 0, "fingerprints now match the new owner");
+  assert.match(report.warnings.join("\n"), /"k8s-aai-sync"/);
 });
 
 /** `target` with `method` reporting each call's arguments first (other members bound to it). */
@@ -823,4 +825,50 @@ Deno.test("runSync() warns when --region or --instance matches nothing k8splugin
     instances: ["app-1"],
   });
   assert.deepEqual(matching.warnings, []);
+});
+
+Deno.test("runSync() says 'Cannot list instances from k8splugin' once and exits 75 when the list answers 503 after the retries", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  w.k8s.state.faults = { errorRates: { 503: 1 }, match: "/v1/instance" };
+  const report = await runSync(w.deps, { config: w.config });
+  assert.equal(report.exitCode, 75, report.errors.join("\n"));
+  assert.equal(report.errors.length, 1);
+  const error = report.errors[0]!;
+  assert.match(error, /^Cannot list instances from k8splugin: /);
+  assert.equal(error.split("Cannot list instances").length, 2, error);
+  assert.equal(w.aai.state.counts.total, 0);
+});
+
+Deno.test("runSync() attaches its report to a snapshot write error thrown after A&AI was written", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  const state = `${w.dir}/state`;
+  const aai = w.deps.aai;
+  let removed = false;
+  async function put(path: string, body: Record<string, unknown>) {
+    // The state folder becomes a file while the pass publishes.
+    if (!removed) {
+      removed = true;
+      await Deno.remove(state, { recursive: true }).catch(() => {});
+      await Deno.writeTextFile(state, "not a folder");
+    }
+    return await aai.put(path, body);
+  }
+  const deps = {
+    ...w.deps,
+    aai: new Proxy(aai, {
+      get(target, key) {
+        if (key === "put") return put;
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }),
+  };
+  const error = await runSync(deps, { config: w.config }).then(
+    () => assert.fail("the snapshot write should fail"),
+    (e: unknown) => e as Error & { report?: RunReport },
+  );
+  assert.ok(error.report, `no report on ${error}`);
+  assert.equal(error.report.writes.create, 3);
+  assert.equal(error.report.exitCode, 1);
+  assert.equal(k8sResources(w).size, 3);
 });

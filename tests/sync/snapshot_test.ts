@@ -125,6 +125,8 @@ Deno.test("SnapshotWriter writes at once, then at most every interval, and flush
 });
 
 Deno.test("parseSnapshot() names the entry and field that are wrong", () => {
+  const path =
+    "/cloud-infrastructure/cloud-regions/cloud-region/o/r/tenants/tenant/t/k8s-resources/k8s-resource/1";
   const object = {
     key: "apps/v1/Deployment/ns/web",
     fieldsDigest: "f",
@@ -137,24 +139,37 @@ Deno.test("parseSnapshot() names the entry and field that are wrong", () => {
   const instance = {
     cloudRegion: "r",
     misses: 0,
-    objects: { "/p/1": object },
+    objects: { [path]: object },
   };
   const good = { schema: 2, updatedAt: "t", instances: { i: instance } };
   assert.deepEqual(
-    parseSnapshot(JSON.stringify(good), "s.json").instances.i?.objects["/p/1"],
+    parseSnapshot(JSON.stringify(good), "s.json").instances.i?.objects[path],
     object,
   );
   const badObject = {
     ...good,
     instances: {
-      i: { ...instance, objects: { "/p/1": { ...object, verdict: "Green" } } },
+      i: { ...instance, objects: { [path]: { ...object, verdict: "Green" } } },
     },
   };
   assert.throws(
     () => parseSnapshot(JSON.stringify(badObject), "s.json"),
     (error: unknown) =>
       error instanceof SnapshotSyntaxError &&
-      error.message.includes('"instances.i.objects./p/1.verdict"'),
+      error.message.includes(`"instances.i.objects.${path}.verdict"`),
+  );
+  // A hand-edited entry that is no k8s-resource under a tenant (14.12).
+  const vfModule = "/network/generic-vnfs/generic-vnf/v/vf-modules/vf-module/m";
+  assert.throws(
+    () =>
+      parseSnapshot(
+        JSON.stringify({
+          ...good,
+          instances: { i: { ...instance, objects: { [vfModule]: object } } },
+        }),
+        "s.json",
+      ),
+    /not the path of a k8s-resource under a tenant/,
   );
   const badInstance = {
     ...good,

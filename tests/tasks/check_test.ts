@@ -12,6 +12,7 @@ import {
   watchLines,
 } from "../../tasks/_check_view.ts";
 import { UsageError } from "../../tasks/_exit.ts";
+import { versionText } from "../../tasks/_version.ts";
 import { HttpAaiClient, HttpK8spluginClient } from "../../adapters/mod.ts";
 import {
   DEMO_SCENARIO_URL,
@@ -21,7 +22,12 @@ import {
   startK8splugin,
   startKube,
 } from "../../sim/mod.ts";
-import { makeConfig, runSync, toReported } from "../../sync/mod.ts";
+import {
+  ConfigError,
+  makeConfig,
+  runSync,
+  toReported,
+} from "../../sync/mod.ts";
 
 function sampleView(overrides: Partial<CheckView> = {}): CheckView {
   return {
@@ -277,9 +283,17 @@ Deno.test("parseArgs() rejects bad usage with a CommanderError or UsageError", (
       bad.join(" "),
     );
   }
-  assert.throws(
-    () => parseArgs(["x", "--interval", "soon"], quiet),
-    UsageError,
+  // --interval is bounded like sync --watch's (10ms to 1d).
+  for (const interval of ["soon", "0s", "5ms", "48h"]) {
+    assert.throws(
+      () => parseArgs(["x", "--interval", interval], quiet),
+      (e) => e instanceof ConfigError && /--interval/.test(e.message),
+      interval,
+    );
+  }
+  assert.equal(
+    parseArgs(["x", "--interval", "1h"], quiet).intervalMs,
+    3_600_000,
   );
   assert.throws(
     () => parseArgs(["x", "--now", "yesterday"], quiet),
@@ -340,6 +354,15 @@ async function simulators(step: number) {
     },
   };
 }
+
+Deno.test("check --version prints the version and exits 0; a bad --interval exits 2", async () => {
+  const version = await runCheck(["--version"], {});
+  assert.equal(version.code, 0);
+  assert.equal(version.out.trim(), versionText());
+  const bad = await runCheck(["x", "--watch", "--interval", "48h"], {});
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /Invalid --interval "48h"/);
+});
 
 Deno.test("check exits 3 and shows Pending resources while the rollout runs", async () => {
   await using sims = await simulators(0);
@@ -624,6 +647,7 @@ Deno.test("toReported() turns planned operations into the HTTP requests sync sen
       body: { labels: [] },
       desired,
       relationships: [],
+      recreateWith: [],
     }),
     { method: "PATCH", path, why: "w", body: { labels: [] }, instanceId: "i" },
   );
@@ -640,7 +664,7 @@ Deno.test("toReported() turns planned operations into the HTTP requests sync sen
       instanceId: "i",
     },
   );
-  assert.deepEqual(toReported({ op: "delete", ...base }), {
+  assert.deepEqual(toReported({ op: "delete", ...base, key: "k" }), {
     method: "DELETE",
     path,
     why: "w",

@@ -160,3 +160,15 @@ Deno.test("sim task advances k8splugin and kube on a timer with --advance-every"
     });
   }
 });
+
+Deno.test("sim task --version prints the version and exits 0", async () => {
+  const { versionText } = await import("../../tasks/_version.ts");
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", TASK, "--version"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), versionText());
+});

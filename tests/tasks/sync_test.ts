@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { HttpTransportError } from "../../adapters/mod.ts";
+import { HttpTransportError, K8spluginError } from "../../adapters/mod.ts";
 import {
   acquireStateLock,
   ConfigError,
   LockHeldError,
 } from "../../sync/mod.ts";
 import { CommanderError } from "@commander-js/extra-typings";
-import { exitCodeFor } from "../../tasks/_exit.ts";
+import { EXIT_CODES_HELP, exitCodeFor } from "../../tasks/_exit.ts";
 import { verifyDue } from "../../tasks/_last_run.ts";
 import {
   deployment,
@@ -269,7 +269,22 @@ Deno.test("exitCodeFor() maps config, usage, lock and transport errors to 2, 2, 
     ),
     75,
   );
+  // A 5xx that persisted through the retries: the peer is unavailable.
+  const unavailable = new K8spluginError(
+    'Cannot list instances from k8splugin: HTTP 503 "busy"',
+    { kind: "Transient", status: 503 },
+  );
+  assert.equal(exitCodeFor(unavailable), 75);
+  const notFound = new K8spluginError("Cannot read instance", {
+    kind: "NotFound",
+    status: 404,
+  });
+  assert.equal(exitCodeFor(notFound), 1);
   assert.equal(exitCodeFor(new Error("boom")), 1);
+  assert.match(
+    EXIT_CODES_HELP,
+    /^ {2}75 {2}another run holds the lock, or a peer is unavailable \(refused, timed out, 5xx after retries\) \(EX_TEMPFAIL\)/m,
+  );
 });
 
 Deno.test("sync task: --verify-every makes the first pass and then one a day a --verify pass, recorded for status and metrics", async () => {
