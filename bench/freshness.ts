@@ -238,7 +238,12 @@ async function runMode(
       args: [
         "run",
         "-A",
-        "--v8-flags=--max-semi-space-size=8,--no-allocation-site-pretenuring",
+        `--v8-flags=--max-semi-space-size=8,--no-allocation-site-pretenuring${
+          // Extra V8 flags for the tool's process (e.g. a heap cap, to tell
+          // a leak from a heap V8 lets grow).
+          Deno.env.get("BENCH_FRESHNESS_V8_FLAGS")
+            ? `,${Deno.env.get("BENCH_FRESHNESS_V8_FLAGS")}`
+            : ""}`,
         SYNC,
         "--log-format",
         "json",
