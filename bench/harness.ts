@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { runSoVariant, type SoVariantResult } from "./so.ts";
 import {
   type InjectedLatency,
   parseScenario,
@@ -123,6 +124,11 @@ export interface BenchOptions {
    * pass fits a heap limit and what fills it.
    */
   v8Flags?: string;
+  /**
+   * Run the SO-managed variant too (issue 13: SO's CNF adapter owns the
+   * objects, this tool annotates them; default true; see bench/so.ts).
+   */
+  so?: boolean;
   /** Progress messages (stderr in the CLI). */
   progress?: (message: string) => void;
 }
@@ -147,6 +153,10 @@ export interface BenchResult {
     scale: { instances: number; resourcesPerInstance: number };
     runs: Pick<Record<RunName, PassFigures>, "cold" | "steady">;
   };
+  /** The SO-managed variant: SO's requests per change next to ours. */
+  so?: SoVariantResult;
+  /** The same with policy `skip`: SO's requests when nobody annotates. */
+  soAlone?: SoVariantResult;
 }
 
 /** The A&AI simulator's seed type (the scenario's `aai` block). */
@@ -611,6 +621,17 @@ export async function runBench(
     } finally {
       await stopWorld(world);
     }
+  }
+  if (options.so !== false) {
+    progress("SO-managed variant: SO's CNF adapter owns the objects");
+    const so = {
+      instances,
+      resourcesPerInstance,
+      concurrency: settings.concurrency,
+      progress,
+    };
+    result.so = await runSoVariant(so);
+    result.soAlone = await runSoVariant({ ...so, policy: "skip" });
   }
   result.environment.loadEnd = loadAverage();
   return result;

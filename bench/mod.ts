@@ -10,3 +10,4 @@ export * from "./generate.ts";
 export * from "./harness.ts";
 export * from "./report.ts";
 export * from "./freshness.ts";
+export * from "./so.ts";

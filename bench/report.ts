@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { formatSoVariant, type SoVariantResult } from "./so.ts";
 import Table from "cli-table3";
 import { styleText } from "node:util";
 import {
@@ -45,6 +46,10 @@ export interface BenchDocument {
     runs: { cold: RunFigures; steady: RunFigures };
   };
   targets: TargetResult[];
+  /** The SO-managed variant (bench/so.ts). */
+  soManaged?: SoVariantResult;
+  /** The same with policy `skip`: SO alone. */
+  soAlone?: SoVariantResult;
 }
 
 const MIB = 1024 * 1024;
@@ -277,6 +282,8 @@ export function toDocument(
     },
     targets,
   };
+  if (result.so) doc.soManaged = result.so;
+  if (result.soAlone) doc.soAlone = result.soAlone;
   if (result.second) {
     doc.secondScale = {
       scale: result.second.scale,
@@ -456,5 +463,8 @@ export function formatReport(
         : "as single PUT/DELETE requests"
     }; its k8splugin count includes one list per pass (how the bench learns of removed instances).`,
   );
+  if (result.so) {
+    lines.push("", ...formatSoVariant(result.so, result.soAlone));
+  }
   return lines.join("\n");
 }

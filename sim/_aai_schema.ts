@@ -209,6 +209,20 @@ export const EDGE_RULES: EdgeRule[] = [
     label: "tosca.relationships.HostedOn",
     multiplicity: "ONE2MANY",
   },
+  // The VNF's placement, which SO hashes into its k8s-resource ids
+  // (reference/aai.md §7: `vfw-generic-vnf-aai.json`).
+  {
+    from: "generic-vnf",
+    to: "tenant",
+    label: "org.onap.relationships.inventory.BelongsTo",
+    multiplicity: "MANY2MANY",
+  },
+  {
+    from: "generic-vnf",
+    to: "cloud-region",
+    label: "org.onap.relationships.inventory.LocatedIn",
+    multiplicity: "MANY2MANY",
+  },
 ];
 
 export function pluralOf(type: string): string {

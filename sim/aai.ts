@@ -96,6 +96,13 @@ export interface AaiSimSeed {
       heatStackId: string;
       vnfName?: string | undefined;
       vfModuleName?: string | undefined;
+      /**
+       * The VNF's placement: the generic-vnf gets `BelongsTo` this tenant
+       * and `LocatedIn` its cloud region (both must be seeded).
+       */
+      placement?:
+        | { cloudOwner: string; cloudRegionId: string; tenantId: string }
+        | undefined;
     }[]
     | undefined;
 }
@@ -711,6 +718,21 @@ function seed(state: AaiSimState, data: AaiSimSeed | undefined): void {
         "orchestration-status": "Active",
       },
     );
+    if (module.placement) {
+      const { cloudOwner, cloudRegionId, tenantId } = module.placement;
+      const regionPath = encodeSegments([
+        "cloud-infrastructure",
+        "cloud-regions",
+        "cloud-region",
+        cloudOwner,
+        cloudRegionId,
+      ]);
+      state.relate(
+        vnfPath,
+        regionPath + encodeSegments(["tenants", "tenant", tenantId]),
+      );
+      state.relate(vnfPath, regionPath);
+    }
   }
 }
 

@@ -308,6 +308,31 @@ const rulesSchema = z.strictObject({
   }).optional(),
 });
 
+/** The policies of {@linkcode Config.owners}. */
+const ownerPolicy = z.enum(["skip", "annotate", "take"]);
+
+/**
+ * `owners`: a map `{CnfAdapter: annotate}`, or (from
+ * `K8S_AAI_SYNC_OWNERS`) the string `CnfAdapter=annotate,Other=skip`.
+ * Absent: `{CnfAdapter: annotate}`; an owner it does not name is `skip`.
+ */
+const ownersSchema = z.preprocess(
+  (value) =>
+    typeof value === "string"
+      ? Object.fromEntries(
+        value.split(",").map((pair) => pair.trim()).filter(Boolean).map(
+          (pair) => {
+            const at = pair.lastIndexOf("=");
+            return at < 0
+              ? [pair, ""]
+              : [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
+          },
+        ),
+      )
+      : value,
+  z.record(z.string().min(1), ownerPolicy),
+).default({ CnfAdapter: "annotate" });
+
 /** The `data-owner` of SO's CNF adapter: writing as it would fight it. */
 const FOREIGN_OWNERS = ["CnfAdapter"];
 
@@ -346,6 +371,10 @@ const configSchema = z.strictObject({
   }).default("k8s-aai-sync"),
   /** Prefix of the readiness labels (`<prefix>readiness=`, `<prefix>reason=`). */
   labelPrefix: z.string().min(1).default("k8s-aai-sync/"),
+  /** What to do with objects of another `data-owner`, by owner (issue 13). */
+  owners: ownersSchema,
+  /** How long after a change of an SO-managed instance its objects are looked at. */
+  soRewriteDelay: duration(0, 86_400_000).default(45_000),
   /** Default cloud owner when neither the region nor connectivity-info gives one. */
   cloudOwner: pathSegment.optional(),
   /** Default tenant for every region that does not name one. */
@@ -421,6 +450,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   K8S_AAI_SYNC_SNAPSHOT: "snapshot",
   K8S_AAI_SYNC_SOURCE: "source",
   K8S_AAI_SYNC_OWNER: "owner",
+  K8S_AAI_SYNC_OWNERS: "owners",
   K8S_AAI_SYNC_BULK: "aai.bulk",
   K8S_AAI_SYNC_DELETE_AFTER_MISSES: "deleteAfterMisses",
   K8S_AAI_SYNC_MAX_DELETES: "maxDeletesPerRun",
@@ -510,7 +540,12 @@ export function parseConfig(
   if (result.success) return result.data;
   const messages = result.error.issues.map((issue) => {
     const key = issue.path.map(String).join(".");
-    const origin = origins[key];
+    // A variable that sets a whole map (K8S_AAI_SYNC_OWNERS) is named for
+    // its entries too.
+    const origin = origins[key] ??
+      issue.path.map((_, i) =>
+        origins[issue.path.slice(0, i).map(String).join(".")]
+      ).findLast((o) => o !== undefined);
     const where = origin ? `${origin} (${key})` : `"${key || "(root)"}"`;
     return {
       key,

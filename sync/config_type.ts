@@ -113,6 +113,20 @@ export interface Config {
   owner: string;
   /** Prefix of the readiness labels (`<prefix>readiness=`, `<prefix>reason=`). */
   labelPrefix: string;
+  /**
+   * What a pass does to objects A&AI holds under another `data-owner`, by
+   * owner: `skip` (leave alone), `annotate` (merge only our readiness labels
+   * into them, every other field as that owner wrote it) or `take` (treat
+   * as ours). An owner not named is `skip`; `--take-ownership` is `take`
+   * for every owner. Default `{CnfAdapter: "annotate"}`.
+   */
+  owners: Record<string, "skip" | "annotate" | "take">;
+  /**
+   * How long after a change of an SO-managed instance was first seen its
+   * annotated objects are read (SO rewrites them within its
+   * `min-notify-interval`, 30 s, plus k8splugin's poll), in ms.
+   */
+  soRewriteDelay: number;
   /** Default cloud owner when neither the region nor connectivity-info gives one. */
   cloudOwner?: string | undefined;
   /** Default tenant for every region that does not name one. */

@@ -57,6 +57,27 @@ export type PlannedOperation =
     why: string;
   }
   | {
+    /**
+     * Read the object and apply the policy of the owner A&AI holds now
+     * (annotate.ts): another owner's with policy `annotate` gets our
+     * readiness labels merged in by a resource-version checked PUT; a
+     * missing one is created; ours is repaired like an adoption.
+     */
+    op: "annotate";
+    path: string;
+    instanceId: string;
+    desired: DesiredObject;
+    relationships: AaiRelationship[];
+    /** Prefix of our readiness labels (the labels we may replace). */
+    labelPrefix: string;
+    /**
+     * Merge even when the owner has not yet written the Kubernetes
+     * `resourceVersion` we read (it seems not to be running).
+     */
+    force: boolean;
+    why: string;
+  }
+  | {
     op: "delete";
     path: string;
     instanceId: string;

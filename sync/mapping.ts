@@ -80,7 +80,7 @@ export interface OwnedFields {
   selflink: string;
   /** Who owns the object (ours: `k8s-aai-sync`). */
   "data-owner": string;
-  /** Always `k8splugin`. */
+  /** Always {@linkcode DATA_SOURCE} (`K8sPlugin`, as SO writes). */
   "data-source": string;
 }
 
@@ -116,8 +116,13 @@ export interface MappingOptions {
   labelPrefix: string;
 }
 
-/** The value of `data-source` on every object we publish. */
-export const DATA_SOURCE = "k8splugin";
+/**
+ * The value of `data-source` on every object we publish: SO's CNF adapter
+ * value, so queries on that indexed property find one population. Objects
+ * written with the old `k8splugin` are migrated by one PATCH each (the
+ * snapshot's fields fingerprint covers `data-source`).
+ */
+export const DATA_SOURCE = "K8sPlugin";
 
 /**
  * Owned fields that can change while the object keeps its id: the others
@@ -170,7 +175,8 @@ const fieldsDigests = new Map<string, string>();
  *
  * - `labelsDigest`: the labels as a set.
  * - `fieldsDigest`: what the {@linkcode MUTABLE_FIELDS} are made of: the
- *   k8splugin URL at the head of `selflink`, `data-owner` and `data-source`.
+ *   k8splugin URL at the head of `selflink` and `data-source` (not
+ *   `data-owner`: a changed owner setting is a migration, not a write).
  *   The rest of `selflink` is made from the resource's key and instance,
  *   which the entry is matched on, so the digest is the same for every
  *   object of a run and is computed once.
@@ -180,9 +186,10 @@ const fieldsDigests = new Map<string, string>();
 export function fingerprintOf(fields: Partial<OwnedFields>): Fingerprint {
   const selflink = fields.selflink ?? "";
   const at = selflink.indexOf(SELFLINK_PATH);
+  // `data-owner` is left out: an owner setting change is a migration
+  // (`sync --migrate-owner`), never a PATCH by itself.
   const inputs = [
     at < 0 ? selflink : selflink.slice(0, at),
-    fields["data-owner"] ?? "",
     fields["data-source"] ?? "",
   ].join("\n");
   const labels = fields.labels ?? [];

@@ -250,7 +250,9 @@ export function summaryLine(report: RunReport): string {
     `resources ${report.resources.Ready} Ready, ${report.resources.Pending} Pending, ${report.resources.Failed} Failed`,
     `${
       report.dryRun ? "planned" : "writes"
-    } ${w.create} create, ${w.update} update, ${w.delete} delete, ${w.relate} relate, ${w.adopt} adopt, ${w.skipped} skipped`,
+    } ${w.create} create, ${w.update} update, ${w.delete} delete, ${w.relate} relate, ${w.adopt} adopt, ${w.skipped} skipped${
+      w.annotate > 0 ? `, ${w.annotate} annotate` : ""
+    }`,
   ];
   if (i.unknown.length > 0) parts.push(`${i.unknown.length} unknown`);
   if (report.deletesHeld > 0) parts.push(`${report.deletesHeld} deletes held`);

@@ -81,6 +81,12 @@ export interface SyncOptions {
   takeOwnership?: boolean | undefined;
   /** Lift the per-run delete cap and the empty-list guard. */
   allowMassDelete?: boolean | undefined;
+  /**
+   * The `data-owner` the snapshot's objects were written under, when the
+   * `owner` setting changed: this pass treats it as ours, verifies every
+   * object against A&AI and PATCHes its `data-owner` to the new one.
+   */
+  migrateOwner?: string | undefined;
   /** Overrides `config.source`. */
   source?: "k8splugin" | "kube" | undefined;
   /**
@@ -171,6 +177,8 @@ export interface RunReport {
     relate: number;
     /** Objects of another `data-owner` left alone. */
     skipped: number;
+    /** Other owners' objects given our readiness labels (policy `annotate`). */
+    annotate: number;
   };
   /** Errors, one line each; any makes the exit code non-zero. */
   errors: string[];

@@ -173,6 +173,9 @@ export function ownershipOf(pass: Pass): OwnershipPolicy {
   return {
     owner: pass.config.owner,
     takeOwnership: pass.options.takeOwnership ?? false,
+    owners: pass.options.migrateOwner
+      ? { ...pass.config.owners, [pass.options.migrateOwner]: "take" }
+      : pass.config.owners,
   };
 }
 
@@ -185,10 +188,26 @@ export async function prepare(
   kubes: Map<string, KubeSource | undefined>;
 }> {
   const kubes = await kubeClients(pass, summaries);
-  return {
-    placements: await resolvePlacements(pass, [...kubes.keys()]),
-    kubes,
-  };
+  // A region whose instances are all placed by their generic-vnf (as SO
+  // places them) needs no placement of its own: no tenant lookup per pass.
+  const needed = new Set(
+    summaries.filter((s) =>
+      pass.rebuild || !pass.snapshot.instances[s.id]?.vnfPlacement
+    ).map((s) => s.cloudRegion),
+  );
+  const placements = await resolvePlacements(
+    pass,
+    [...kubes.keys()].filter((r) => needed.has(r)),
+  );
+  for (const region of kubes.keys()) {
+    if (!placements.has(region)) {
+      placements.set(region, {
+        error:
+          `Cannot place instances of region "${region}" in A&AI: not resolved (its instances are placed by their generic-vnf)`,
+      });
+    }
+  }
+  return { placements, kubes };
 }
 
 /** The kube client of each region in play (`undefined` where it has none). */

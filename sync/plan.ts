@@ -25,6 +25,41 @@ export interface OwnershipPolicy {
   owner: string;
   /** Change objects of another `data-owner` too (`--take-ownership`). */
   takeOwnership: boolean;
+  /** Per other `data-owner`: `skip`, `annotate` or `take` (config `owners`; absent: `skip`). */
+  owners?: Readonly<Record<string, OwnerPolicy>> | undefined;
+}
+
+/** What a pass does to another `data-owner`'s object (config `owners`). */
+export type OwnerPolicy = "skip" | "annotate" | "take";
+
+/**
+ * What a pass does to an object A&AI holds *now* under `heldOwner`:
+ * `ours` (ours or unowned), else that owner's policy — `take` under
+ * `--take-ownership`, `skip` for an owner the config does not name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { policyOf } from "./plan.ts";
+ * const policy = { owner: "k8s-aai-sync", takeOwnership: false, owners: { CnfAdapter: "annotate" as const } };
+ * assert.equal(policyOf("k8s-aai-sync", policy), "ours");
+ * assert.equal(policyOf("CnfAdapter", policy), "annotate");
+ * assert.equal(policyOf("Other", policy), "skip");
+ * assert.equal(policyOf("Other", { ...policy, takeOwnership: true }), "take");
+ * ```
+ */
+export function policyOf(
+  heldOwner: unknown,
+  policy: OwnershipPolicy,
+): "ours" | OwnerPolicy {
+  if (
+    typeof heldOwner !== "string" || heldOwner === "" ||
+    heldOwner === policy.owner
+  ) return "ours";
+  if (policy.takeOwnership) return "take";
+  return Object.hasOwn(policy.owners ?? {}, heldOwner)
+    ? policy.owners![heldOwner]!
+    : "skip";
 }
 
 /**
@@ -54,7 +89,8 @@ export function mayChange(
 ): boolean {
   const owner = typeof heldOwner === "string" ? heldOwner : "";
   if (owner === "") return action === "write";
-  return owner === policy.owner || policy.takeOwnership;
+  const decided = policyOf(owner, policy);
+  return decided === "ours" || decided === "take";
 }
 
 /**
@@ -92,6 +128,11 @@ export interface WritePlan {
   foreign: { desired: DesiredObject; owner: string }[];
   /** Against A&AI: desired objects A&AI already holds as they should be. */
   inStep: DesiredObject[];
+  /**
+   * Set while an SO-managed instance waits for SO's rewrite before its
+   * objects are annotated (annotate.ts): the instance must not settle.
+   */
+  pending?: boolean;
 }
 
 /**

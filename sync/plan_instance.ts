@@ -34,6 +34,11 @@ import {
   resolvePlacements,
   vfModuleOf,
 } from "./placement.ts";
+import {
+  annotateForeign,
+  planAnnotations,
+  vnfPlacementOf,
+} from "./annotate.ts";
 import { planWrites } from "./plan.ts";
 import { newReport, toReported } from "./report.ts";
 import { emptySnapshot, readSnapshot, type Snapshot } from "./snapshot.ts";
@@ -86,6 +91,12 @@ export interface InstancePlan {
   held: AaiObject[];
   /** Where its objects live in A&AI. */
   placement?: Placement;
+  /**
+   * Which source placed it: `generic-vnf` (its vf-module's generic-vnf's
+   * tenant, as SO places it) or `region` (config, connectivity-info, the
+   * region's only tenant).
+   */
+  placementSource?: "generic-vnf" | "region";
   /** Why it cannot be placed in A&AI, when it cannot. */
   error?: string;
   /** Things worth knowing that did not stop the plan. */
@@ -165,11 +176,21 @@ export async function planInstance(
   };
   const unplanned = { planned: [], operations: [], aai: [], held: [] };
   if (!planning) return { ...base, ...unplanned };
-  const placement = (await resolvePlacements(pass, [summary.cloudRegion]))
-    .get(summary.cloudRegion)!;
+  // As a pass does: an instance with a vf-module is placed where its
+  // generic-vnf is (SO's placement), else by the region's sources.
+  const vf = await vfModuleOf(pass, instanceId);
+  const known = snapshot.instances[instanceId] ??
+    { cloudRegion: summary.cloudRegion, misses: 0, objects: {} };
+  const vnfPlacement = vf ? await vnfPlacementOf(pass, known, vf) : undefined;
+  const placement = vnfPlacement ??
+    (await resolvePlacements(pass, [summary.cloudRegion]))
+      .get(summary.cloudRegion)!;
   if ("error" in placement) {
     return { ...base, ...unplanned, error: placement.error };
   }
+  const placementSource = vnfPlacement
+    ? "generic-vnf" as const
+    : "region" as const;
   if (verify) {
     // As a rebuild does: our objects A&AI holds that the snapshot lacks.
     await discoverOwned(
@@ -179,7 +200,6 @@ export async function planInstance(
     );
   }
   const desired = desiredObjects(pass, read.resources, placement);
-  const vf = await vfModuleOf(pass, instanceId);
   const relationships = vf ? relationshipsFor(vf, config.aai.apiVersion) : [];
   // A&AI's copies are what check shows: one it cannot read fails the check.
   const unreadable: string[] = [];
@@ -194,6 +214,34 @@ export async function planInstance(
     reference: verify ? { from: "aai", held } : { from: "snapshot" },
     ownership: ownershipOf(pass),
   });
+  // As a pass does for an instance SO placed (annotate.ts).
+  const ownership = ownershipOf(pass);
+  if (
+    vnfPlacement &&
+    Object.values(ownership.owners ?? {}).includes("annotate")
+  ) {
+    const options = {
+      ownership,
+      relationships,
+      labelPrefix: config.labelPrefix,
+    };
+    if (verify) annotateForeign(plan, options, held);
+    else {
+      const pending = planAnnotations(desired, plan, {
+        ...options,
+        known: structuredClone(known),
+        nowMs: now.getTime(),
+        delayMs: config.soRewriteDelay,
+      });
+      if (pending) {
+        warnings.push(
+          `Instance "${instanceId}" is SO-managed: SO's objects get their readiness labels ${
+            config.soRewriteDelay / 1000
+          } s after a change, once SO has rewritten them (not planned here)`,
+        );
+      }
+    }
+  }
   const planned = [...plan.writes, ...plan.deletes];
   if (aai) {
     const gone = plan.deletes.map((d) => d.path);
@@ -216,6 +264,7 @@ export async function planInstance(
       ? [...held.values()].filter((o): o is AaiObject => o !== null)
       : [],
     placement,
+    placementSource,
   };
 }
 

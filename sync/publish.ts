@@ -38,6 +38,7 @@ import { retry } from "../adapters/retry.ts";
 import { diffAgainstAai, type PlannedOperation } from "./diff.ts";
 import { createBody } from "./mapping.ts";
 import { guardHeld, type InstallationScope } from "./guard.ts";
+import { type OwnerPolicy, policyOf } from "./plan.ts";
 import { describeError } from "./source.ts";
 
 /** What happened to one planned operation. */
@@ -50,6 +51,8 @@ export type Outcome =
   | "gone"
   | "unchanged"
   | "skipped"
+  | "annotated"
+  | "waiting"
   | "failed";
 
 /** The result of one operation, as committed to the snapshot and reported. */
@@ -97,6 +100,8 @@ export interface PublishOptions {
   owner: string;
   /** Adopt/delete objects of another `data-owner` too. */
   takeOwnership: boolean;
+  /** Per other `data-owner`: `skip`, `annotate` or `take` (see `policyOf()`). */
+  owners?: Readonly<Record<string, OwnerPolicy>> | undefined;
   /** This installation's scope; absent: not checked (see `guardHeld()`). */
   installation?: InstallationScope | undefined;
   /** Send creates, patches and deletes in single transactions. */
@@ -138,6 +143,19 @@ async function putWithId(
   return await aai.put(path, body);
 }
 
+/** Whether two label lists hold the same strings. */
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const x = [...a].sort();
+  const y = [...b].sort();
+  return x.length === y.length && x.every((l, i) => l === y[i]);
+}
+
+/** The `data-owner` of an A&AI object, `""` when unset. */
+function ownerOf(object: AaiObject): string {
+  const owner = object["data-owner"];
+  return typeof owner === "string" ? owner : "";
+}
+
 /**
  * Sends the operations and returns one result per operation (same order).
  * Never throws for an operation's failure: it is a `failed` result.
@@ -172,6 +190,7 @@ export async function publish(
     op: PlannedOperation,
     held: AaiObject,
     requests: number,
+    override: { takeOwnership?: boolean } = {},
   ): OperationResult | undefined {
     const action = op.op === "delete" ? "delete" : "write";
     const key = op.op === "delete" ? op.key : op.desired.key;
@@ -179,7 +198,7 @@ export async function publish(
       op.path,
       held,
       { key, instanceId: op.instanceId },
-      options,
+      { ...options, ...override },
       action,
       options.installation,
     );
@@ -208,7 +227,10 @@ export async function publish(
 
   /** PUTs the object as new (no resource-version) and reports it created. */
   async function putNew(
-    op: Extract<PlannedOperation, { op: "create" | "update" | "relate" }>,
+    op: Extract<
+      PlannedOperation,
+      { op: "create" | "update" | "relate" | "annotate" }
+    >,
     relationships: AaiRelationship[],
     wanted: AaiRelationship[],
     requests: number,
@@ -231,11 +253,15 @@ export async function publish(
 
   /** After a 412 on create: read it, adopt it if the guard passes, else leave it alone. */
   async function adopt(
-    op: Extract<PlannedOperation, { op: "create" | "update" | "relate" }>,
+    op: Extract<
+      PlannedOperation,
+      { op: "create" | "update" | "relate" | "annotate" }
+    >,
     wanted: AaiRelationship[],
     requests: number,
+    read?: AaiObject,
   ): Promise<OperationResult> {
-    const actual = await aai.get(op.path);
+    const actual = read ?? await aai.get(op.path);
     requests++;
     if (!actual) {
       // Deleted between our PUT and GET: create once more.
@@ -264,7 +290,10 @@ export async function publish(
    * a vanished edge target (ERR.5.4.6129) publishes it without edges.
    */
   async function create(
-    op: Extract<PlannedOperation, { op: "create" | "update" | "relate" }>,
+    op: Extract<
+      PlannedOperation,
+      { op: "create" | "update" | "relate" | "annotate" }
+    >,
     wanted: AaiRelationship[],
     requests: number,
   ): Promise<OperationResult> {
@@ -387,9 +416,102 @@ export async function publish(
     });
   }
 
+  /**
+   * Reads the object and applies the policy of the owner A&AI holds now:
+   * missing → create; ours/`take` → repair like an adoption; `skip` → left
+   * alone; `annotate` → our readiness labels merged into the owner's labels
+   * by a full PUT of the object as read (its resource-version, no
+   * relationship-list, so its edges stay), nothing else changed. A 412 means
+   * the owner wrote in between: read again (bounded).
+   */
+  async function annotate(
+    op: Extract<PlannedOperation, { op: "annotate" }>,
+  ): Promise<OperationResult> {
+    let requests = 0;
+    return await retry(async () => {
+      const held = await aai.get(op.path);
+      requests++;
+      if (!held) return await create(op, op.relationships, requests);
+      const owner = ownerOf(held);
+      const decided = policyOf(owner, options);
+      if (decided === "ours" || decided === "take") {
+        return await adopt(op, op.relationships, requests - 1, held);
+      }
+      // The pre-write guard's path and identity checks (the owner is
+      // decided above, by its policy).
+      const refused = refusal(op, held, requests, { takeOwnership: true });
+      if (refused) return refused;
+      if (decided === "skip") {
+        return done({
+          op,
+          outcome: "skipped",
+          edges: false,
+          foreignOwner: owner,
+          requests,
+        });
+      }
+      const theirs = Array.isArray(held.labels)
+        ? held.labels.filter((l): l is string => typeof l === "string")
+        : [];
+      const ours = op.desired.fields.labels.filter((l) =>
+        l.startsWith(op.labelPrefix)
+      );
+      const labels = [
+        ...theirs.filter((l) => !l.startsWith(op.labelPrefix)),
+        ...ours,
+      ].sort();
+      const caughtUp =
+        String(held["data-source-version"] ?? "") === op.desired.sourceVersion;
+      if (!caughtUp && !op.force) {
+        // The owner has not written this resourceVersion yet: it is about to
+        // rewrite the object (dropping our labels); wait for it.
+        return done({
+          op,
+          outcome: "waiting",
+          edges: false,
+          foreignOwner: owner,
+          requests,
+        });
+      }
+      if (sameSet(labels, theirs)) {
+        return done({
+          op,
+          outcome: "unchanged",
+          edges: false,
+          foreignOwner: owner,
+          requests,
+        });
+      }
+      const { "relationship-list": _edges, ...body } = held;
+      body.labels = labels;
+      try {
+        const { status, transactionId } = await putWithId(aai, op.path, body);
+        requests++;
+        return done({
+          op,
+          outcome: "annotated",
+          edges: false,
+          status,
+          ...txid(transactionId),
+          foreignOwner: owner,
+          requests,
+        });
+      } catch (error) {
+        requests++;
+        throw error;
+      }
+    }, {
+      retries: maxRetries,
+      shouldRetry: (error) => statusOf(error) === 412,
+      minBackoffMs: backoff,
+    });
+  }
+
   async function single(op: PlannedOperation): Promise<OperationResult> {
     try {
       switch (op.op) {
+        case "annotate":
+          return await annotate(op);
         case "create":
           return await create(op, op.relationships, 0);
         case "update":

@@ -28,6 +28,7 @@ export function newReport(now: Date, dryRun: boolean): RunReport {
       adopt: 0,
       relate: 0,
       skipped: 0,
+      annotate: 0,
     },
     errors: [],
     warnings: [],
@@ -55,6 +56,8 @@ export function toReported(op: PlannedOperation): ReportedOperation {
         why,
         instanceId,
       };
+    case "annotate":
+      return { method: "PUT", path, why, instanceId };
     case "delete":
       return { method: "DELETE", path, why, instanceId };
   }
@@ -70,8 +73,17 @@ function commit(pass: Pass, result: OperationResult): void {
     return;
   }
   const entry = commitDesired(pass, op.desired, { edges: result.edges });
-  if (result.outcome === "skipped" && result.foreignOwner) {
+  if (
+    (result.outcome === "skipped" || result.outcome === "annotated" ||
+      result.outcome === "unchanged" || result.outcome === "waiting") &&
+    result.foreignOwner
+  ) {
     entry.foreign = result.foreignOwner;
+    if (result.outcome === "annotated" || result.outcome === "unchanged") {
+      entry.annotated = true;
+      entry.sourceVersion = (op as { desired: DesiredObject }).desired
+        .sourceVersion;
+    }
   }
   // Remembered, so later passes send nothing for it (a guard refused it).
   if (result.outcome === "skipped" && result.refused) {
@@ -120,6 +132,21 @@ export function recordForeign(
     `Leaving ${desired.key} alone in A&AI: it belongs to data-owner "${owner}"`,
   );
   commitDesired(pass, desired, { edges: false, foreign: owner });
+  pass.changed();
+}
+
+/**
+ * Takes another owner's object that A&AI already holds with our current
+ * readiness labels (policy `annotate`) into the snapshot as annotated.
+ */
+export function recordAnnotated(
+  pass: Pass,
+  desired: DesiredObject,
+  owner: string,
+): void {
+  const entry = commitDesired(pass, desired, { edges: false, foreign: owner });
+  entry.annotated = true;
+  entry.sourceVersion = desired.sourceVersion;
   pass.changed();
 }
 
@@ -197,6 +224,7 @@ const WRITE_COUNTERS: Partial<Record<Outcome, keyof RunReport["writes"]>> = {
   deleted: "delete",
   gone: "delete",
   skipped: "skipped",
+  annotated: "annotate",
 };
 
 /**

@@ -20,7 +20,11 @@ import {
 } from "./deletion.ts";
 import { leftAlone, type PlannedOperation } from "./diff.ts";
 import { readHeld } from "./held.ts";
-import { type DesiredObject, relationshipsFor } from "./mapping.ts";
+import {
+  DATA_SOURCE,
+  type DesiredObject,
+  relationshipsFor,
+} from "./mapping.ts";
 import {
   type Pass,
   PassDeadlineError,
@@ -41,10 +45,16 @@ import {
 } from "./placement.ts";
 import { keepPendingMarks } from "./pending.ts";
 import { planWrites, type WritePlan } from "./plan.ts";
-import { publish } from "./publish.ts";
+import { type OperationResult, publish } from "./publish.ts";
+import {
+  annotateForeign,
+  planAnnotations,
+  vnfPlacementOf,
+} from "./annotate.ts";
 import {
   newReport,
   progressLogger,
+  recordAnnotated,
   recordDeletions,
   recordForeign,
   recordInStep,
@@ -155,6 +165,8 @@ export async function runSync(
   const writer = dryRun
     ? undefined
     : new SnapshotWriter(config.snapshot, snapshot, clock);
+  const migrating = options.migrateOwner !== undefined &&
+    options.migrateOwner !== config.owner;
   const pass: Pass = {
     deps,
     options,
@@ -163,7 +175,7 @@ export async function runSync(
     now: started,
     snapshot,
     report,
-    rebuild: verify || Boolean(loaded.movedAside),
+    rebuild: verify || Boolean(loaded.movedAside) || migrating,
     changed: () => writer?.markChanged(),
   };
   if (!bound || base !== loaded.snapshot) pass.changed();
@@ -176,6 +188,14 @@ export async function runSync(
       report.errors.push(message);
       log.error(message, { deferred });
       report.exitCode = 75;
+    }
+    // A migration is recorded once a whole pass went through.
+    if (
+      migrating && !dryRun && report.exitCode === 0 &&
+      report.errors.length === 0 && snapshot.owner !== config.owner
+    ) {
+      snapshot.owner = config.owner;
+      pass.changed();
     }
     try {
       await writer?.flush();
@@ -205,6 +225,24 @@ export async function runSync(
     log.error(message);
     report.exitCode = isPeerUnavailable(listing.reason) ? 75 : 1;
     return await finish();
+  }
+  // A changed owner setting is an explicit migration (14.1): without
+  // --migrate-owner the pass writes nothing.
+  const recordedOwner = snapshot.owner;
+  if (
+    recordedOwner !== undefined && recordedOwner !== config.owner &&
+    options.migrateOwner !== recordedOwner
+  ) {
+    const message =
+      `Owner setting changed from "${recordedOwner}" to "${config.owner}": A&AI holds this installation's objects under data-owner "${recordedOwner}", so this pass writes nothing; run sync --migrate-owner ${recordedOwner} once to move them to "${config.owner}", or set owner back`;
+    report.errors.push(message);
+    log.error(message);
+    report.exitCode = 1;
+    return await finish();
+  }
+  if (recordedOwner === undefined && !dryRun) {
+    snapshot.owner = config.owner;
+    pass.changed();
   }
   const listed = listing.value;
   const summaries = listed.filter((s) =>
@@ -236,7 +274,10 @@ export async function runSync(
   let unreachable = 0;
   const progress = progressLogger(pass, summaries.length, progressEveryMs);
   /** Publishes `operations` (committing each result); true when none failed. */
-  async function send(operations: PlannedOperation[]): Promise<boolean> {
+  async function send(
+    operations: PlannedOperation[],
+    onResults?: (results: OperationResult[]) => void,
+  ): Promise<boolean> {
     if (operations.length === 0) return true;
     if (expired()) return false;
     const results = await publish(operations, {
@@ -255,6 +296,7 @@ export async function runSync(
         writer?.schedule();
       },
     });
+    onResults?.(results);
     sent += results.length;
     unreachable +=
       results.filter((r) => r.outcome === "failed" && r.unreachable).length;
@@ -270,6 +312,9 @@ export async function runSync(
         k8splugin: config.k8splugin.url,
         owner: config.owner,
         labelPrefix: config.labelPrefix,
+        // A new data-source value (k8splugin → K8sPlugin) is a migration:
+        // settled instances are read afresh once.
+        dataSource: DATA_SOURCE,
         aai: config.aai.apiVersion,
         placements: [...placements].sort(([a], [b]) => a < b ? -1 : 1),
       }),
@@ -302,20 +347,34 @@ export async function runSync(
         if (!plan) return;
         vanished.push(...plan.deletes);
         if (dryRun) return void planned.set(read.summary.id, plan.writes);
-        const delivered = await send(plan.writes);
+        const known = snapshot.instances[read.summary.id];
+        const delivered = await send(plan.writes, (results) => {
+          // The annotate flow is done once no object waits for SO any more.
+          const looked = results.filter((r) => r.op.op === "annotate");
+          if (
+            known?.soSince !== undefined && looked.length > 0 &&
+            looked.every((r) =>
+              r.outcome !== "waiting" && r.outcome !== "failed"
+            )
+          ) {
+            delete known.soSince;
+            plan.pending = false;
+            pass.changed();
+          }
+        });
         // The rules' stall memory: written to the file, never to A&AI.
         if (
           read.ok && !read.unchanged &&
-          keepPendingMarks(snapshot.instances[read.summary.id], read.resources)
+          keepPendingMarks(known, read.resources)
         ) {
           pass.changed();
         }
         // Settled once everything it asked for is in A&AI; an instance with a
-        // delete to come is settled by the next full read.
-        const known = snapshot.instances[read.summary.id];
+        // delete to come is settled by the next full read, one waiting for
+        // SO's rewrite by the pass that annotates it.
         if (
           delivered && read.ok && !read.unchanged && read.key !== undefined &&
-          plan.deletes.length === 0 && known
+          plan.deletes.length === 0 && known && !plan.pending
         ) {
           pass.changed();
           known.settled = settlementOf(
@@ -405,16 +464,6 @@ async function planRead(
     log.error(read.error, { instanceId: id });
     return undefined;
   }
-  const placement = placements.get(read.summary.cloudRegion)!;
-  if ("error" in placement) {
-    report.instances.failed.push({ id, error: placement.error });
-    report.instances.unknown.push(id);
-    if (!report.errors.includes(placement.error)) {
-      report.errors.push(placement.error);
-      log.error(placement.error, { region: read.summary.cloudRegion });
-    }
-    return undefined;
-  }
   const known = snapshot.instances[id]!;
   // Counted only for an empty read: a pass reads thousands of instances.
   const held = !read.unchanged && read.resources.length === 0
@@ -441,6 +490,30 @@ async function planRead(
     report.instances.unchanged++;
     return { writes: [], deletes: [], foreign: [], inStep: [] };
   }
+  const regionPlacement = placements.get(read.summary.cloudRegion)!;
+  const previous = known.objects;
+  const needsLookup = pass.rebuild ||
+    Object.keys(previous).length === 0 ||
+    Object.values(previous).some((o) => !o.edges && !leftAlone(o)) ||
+    ("error" in regionPlacement && known.vnfPlacement === undefined);
+  const vf = needsLookup || known.vfModule
+    ? await vfModuleOf(pass, id, aaiLimit)
+    : undefined;
+  // An instance with a vf-module is placed where its generic-vnf is, as SO
+  // places it (its ids then match SO's whatever the config says).
+  const vnfPlacement = vf
+    ? await vnfPlacementOf(pass, known, vf, aaiLimit)
+    : undefined;
+  const placement = vnfPlacement ?? regionPlacement;
+  if ("error" in placement) {
+    report.instances.failed.push({ id, error: placement.error });
+    report.instances.unknown.push(id);
+    if (!report.errors.includes(placement.error)) {
+      report.errors.push(placement.error);
+      log.error(placement.error, { region: read.summary.cloudRegion });
+    }
+    return undefined;
+  }
   // Judged afresh: settled again only once its writes are confirmed.
   if (known.settled) {
     delete known.settled;
@@ -452,13 +525,6 @@ async function planRead(
     desiredObjects(pass, read.resources, placement),
     claimed,
   );
-  const previous = known.objects;
-  const needsLookup = pass.rebuild ||
-    Object.keys(previous).length === 0 ||
-    Object.values(previous).some((o) => !o.edges && !leftAlone(o));
-  const vf = needsLookup || known.vfModule
-    ? await vfModuleOf(pass, id, aaiLimit)
-    : undefined;
   const relationships = vf ? relationshipsFor(vf, config.aai.apiVersion) : [];
   report.instances.synced++;
   const reference = pass.rebuild
@@ -480,11 +546,46 @@ async function planRead(
     reference,
     ownership: ownershipOf(pass),
   });
+  if (vnfPlacement) {
+    const right = annotateForeign(
+      plan,
+      {
+        ownership: ownershipOf(pass),
+        relationships,
+        labelPrefix: config.labelPrefix,
+      },
+      reference.from === "aai" ? reference.held : undefined,
+    );
+    for (const { desired: d, owner } of right) recordAnnotated(pass, d, owner);
+  }
   for (const { desired: d, owner } of plan.foreign) {
     recordForeign(pass, d, owner);
   }
   for (const d of plan.inStep) {
     recordInStep(pass, d, relationships.length > 0);
+  }
+  const ownership = ownershipOf(pass);
+  const annotating = vnfPlacement && !pass.rebuild &&
+    Object.values(ownership.owners ?? {}).includes("annotate");
+  if (annotating) {
+    const wanted = new Set(desired.map((d) => d.path));
+    for (const [path, before] of Object.entries(previous)) {
+      // Another owner's object gone from the instance: theirs to delete.
+      if (before.foreign && !wanted.has(path)) {
+        delete previous[path];
+        pass.changed();
+      }
+    }
+    const since = known.soSince;
+    plan.pending = planAnnotations(desired, plan, {
+      known,
+      ownership,
+      relationships,
+      labelPrefix: config.labelPrefix,
+      nowMs: pass.now.getTime(),
+      delayMs: config.soRewriteDelay,
+    });
+    if (known.soSince !== since) pass.changed();
   }
   return plan;
 }

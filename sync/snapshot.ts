@@ -49,6 +49,14 @@ export interface SnapshotObject {
   /** Set when A&AI holds it under another `data-owner`: we leave it alone. */
   foreign?: string;
   /**
+   * Set on a `foreign` object whose owner's policy is `annotate` once our
+   * readiness labels were merged in (or found there): `verdict`/`reason`
+   * are what it carries.
+   */
+  annotated?: boolean;
+  /** On an annotated object: the Kubernetes `resourceVersion` it had then. */
+  sourceVersion?: string;
+  /**
    * Set when A&AI holds another resource under this id (SO's formula is a
    * plain concatenation): the message, and we leave it alone (14.11).
    */
@@ -75,6 +83,19 @@ export interface SnapshotInstance {
   objects: Record<string, SnapshotObject>;
   /** Set while its last full read is published as read (see settled.ts). */
   settled?: Settlement;
+  /**
+   * The placement SO hashed into its ids: the generic-vnf's tenant and
+   * cloud region (from the vf-module's generic-vnf), `null` when A&AI had
+   * none; absent until looked up.
+   */
+  vnfPlacement?:
+    | { cloudOwner: string; cloudRegion: string; tenantId: string }
+    | null;
+  /**
+   * ISO time a change of this SO-managed instance was first seen whose
+   * SO-owned objects are still to be read and annotated (see annotate.ts).
+   */
+  soSince?: string;
 }
 
 /** Placement cached per region (looked up in k8splugin/A&AI). */
@@ -97,6 +118,12 @@ export interface Snapshot {
   instances: Record<string, SnapshotInstance>;
   /** Keyed by cloud region id. */
   regions: Record<string, SnapshotRegion>;
+  /**
+   * The `data-owner` this snapshot's objects were written under (absent in
+   * older files: the configured one is recorded at the next pass). A
+   * different `owner` setting is refused until `sync --migrate-owner`.
+   */
+  owner?: string;
   /**
    * The A&AI this snapshot describes (URL without credentials, and the API
    * version): another one means it describes nothing there (14.13).
@@ -185,11 +212,19 @@ const instanceSchema = z.object({
       publishedAt: z.string(),
       edges: z.boolean(),
       foreign: z.string().optional(),
+      annotated: z.boolean().optional(),
+      sourceVersion: z.string().optional(),
       collision: z.string().optional(),
       pendingSince: z.object({ reason: z.string(), since: z.string() })
         .optional(),
     }),
   ),
+  vnfPlacement: z.object({
+    cloudOwner: z.string(),
+    cloudRegion: z.string(),
+    tenantId: z.string(),
+  }).nullable().optional(),
+  soSince: z.string().optional(),
   settled: z.object({
     key: z.string(),
     at: z.string(),
@@ -212,6 +247,7 @@ const snapshotSchema = z.object({
   updatedAt: z.string(),
   instances: z.record(z.string(), z.unknown()),
   regions: regionsSchema,
+  owner: z.string().optional(),
   aai: z.object({ url: z.string(), apiVersion: z.string() }).optional(),
   rebuildPending: z.boolean().optional(),
 });
@@ -465,6 +501,10 @@ function writeDocument(file: Deno.FsFile, snapshot: Snapshot): void {
   put(
     `{"schema":${snapshot.schema},"updatedAt":${
       JSON.stringify(snapshot.updatedAt)
+    }${
+      snapshot.owner === undefined
+        ? ""
+        : `,"owner":${JSON.stringify(snapshot.owner)}`
     },"regions":${JSON.stringify(snapshot.regions)}${
       snapshot.aai ? `,"aai":${JSON.stringify(snapshot.aai)}` : ""
     }${snapshot.rebuildPending ? `,"rebuildPending":true` : ""},"instances":{`,

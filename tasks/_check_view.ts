@@ -74,6 +74,16 @@ export interface CheckView {
   message: string;
   /** k8splugin's own `ready` flag (Helm's checker), for comparison only. */
   k8spluginReady?: boolean;
+  /**
+   * Where its objects live in A&AI and which source placed it: `generic-vnf`
+   * (its vf-module's generic-vnf's tenant, as SO places it) or `region`.
+   */
+  placement?: {
+    cloudOwner: string;
+    cloudRegion: string;
+    tenantId: string;
+    source: "generic-vnf" | "region";
+  };
   /** Every resource k8splugin (or the cluster) reports for the instance, pods included. */
   resources: CheckResource[];
   /** With `--aai`: what A&AI holds for the instance and what a sync would send. */
@@ -202,6 +212,16 @@ export function renderSummary(
   if (options.wide && view.k8spluginReady !== undefined) {
     lines.push(
       `k8splugin's own ready flag (Helm's checker, for comparison): ${view.k8spluginReady}`,
+    );
+  }
+  if (options.wide && view.placement) {
+    const p = view.placement;
+    lines.push(
+      `A&AI placement: ${p.cloudOwner}/${p.cloudRegion}, tenant ${p.tenantId} (from ${
+        p.source === "generic-vnf"
+          ? "the vf-module's generic-vnf, as SO places it"
+          : "the region: config, connectivity-info or its only tenant"
+      })`,
     );
   }
   return lines.join("\n");
@@ -381,6 +401,8 @@ export type PlanLike = Pick<
   | "resources"
   | "rollup"
   | "k8spluginReady"
+  | "placement"
+  | "placementSource"
   | "operations"
   | "held"
   | "error"
@@ -424,6 +446,12 @@ export function toView(plan: PlanLike, now: Date, aai: boolean): CheckView {
   };
   if (plan.k8spluginReady !== undefined) {
     view.k8spluginReady = plan.k8spluginReady;
+  }
+  if (plan.placement) {
+    view.placement = {
+      ...plan.placement,
+      source: plan.placementSource ?? "region",
+    };
   }
   if (aai) {
     view.aai = {

@@ -96,6 +96,10 @@ function program() {
     )
     .option("--no-baseline", "skip the CNF adapter baseline")
     .option(
+      "--no-so",
+      "skip the SO-managed variant (SO's CNF adapter owns the objects, we annotate them)",
+    )
+    .option(
       "--baseline-writes <mode>",
       "baseline writes: bulk (≤ 30 per request) or single",
       "bulk",
@@ -213,6 +217,7 @@ async function main(args: string[]): Promise<number> {
     aaiLatencyMs: o.aaiLatency,
     concurrency: o.concurrency,
     baseline: o.baseline,
+    so: o.so,
     baselineWriteMode: o.baselineWrites,
     isolation: o.inProcess ? "in-process" : "subprocess",
     ...(o.secondScale === undefined ? {} : { secondScale: o.secondScale }),

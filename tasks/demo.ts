@@ -5,7 +5,11 @@
  * out, a pod crash-loops, recovers, the instance is deleted), runs one real
  * sync pass per step — over HTTP, through the real adapters, with the
  * cluster as rule context (`enrich: true`), in a temporary state directory —
- * and prints what changed and every request sent to A&AI, and why.
+ * and prints what changed and every request sent to A&AI, and why. Then a
+ * second scenario (tasks/_demo_so.ts): the same instance instantiated
+ * through SO, whose CNF adapter owns the objects; this tool annotates them,
+ * SO's rewrite after a crash-loop drops the labels, the next pass restores
+ * them — with every request of both tools.
  *
  * Permissions: `--allow-net` (loopback simulators), `--allow-read` and
  * `--allow-write` (scenario file, temporary snapshot), `--allow-env` and
@@ -43,6 +47,7 @@ import {
 import { type CheckView, kindLabel, shortPath, toView } from "./_check_view.ts";
 import { EXIT, type ExitCode } from "./_exit.ts";
 import { versionText } from "./_version.ts";
+import { runSoDemo } from "./_demo_so.ts";
 
 /** One sync pass of the demo: the scenario step it serves and how it is introduced. */
 export interface DemoPass {
@@ -308,6 +313,8 @@ export interface DemoOptions {
   scenario?: Scenario;
   /** Overrides the config's `emptyListGuard` (tests show the guard with 1). */
   emptyListGuard?: number;
+  /** Also run the second scenario, next to SO's CNF adapter (default true). */
+  so?: boolean;
 }
 
 /** The A&AI sim's k8s-resource objects (for the closing line). */
@@ -498,6 +505,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     out(
       "nothing on an unchanged pass, and DELETEs only once the instance stayed gone.",
     );
+    if (options.so ?? !options.scenario) {
+      const ok = await runSoDemo({
+        out,
+        bold: (text) => paint("bold", text),
+        scenario,
+      });
+      if (!ok) code = EXIT.FAILED;
+    }
+    out("");
     out(
       "Next: README.md (configuration, deployment), `deno task check --help`, `deno task sync --help`.",
     );

@@ -74,6 +74,8 @@ export interface SyncCliOptions {
   instance: string[];
   /** `--take-ownership`. */
   takeOwnership?: boolean;
+  /** `--migrate-owner OLD`: move objects held under data-owner OLD to `owner`. */
+  migrateOwner?: string;
   /** `--allow-mass-delete`. */
   allowMassDelete?: boolean;
   /** `--metrics-file FILE`. */
@@ -121,6 +123,7 @@ export function syncCommand(): Command<
     region: string[];
     instance: string[];
     takeOwnership?: true;
+    migrateOwner?: string;
     allowMassDelete?: true;
     metricsFile?: string;
     pushgateway?: string;
@@ -195,6 +198,10 @@ export function syncCommand(): Command<
     )
     .option("--take-ownership", "update/delete objects of another data-owner")
     .option(
+      "--migrate-owner <old>",
+      "after changing the owner setting: move the objects A&AI holds under data-owner <old> to the new owner (one verify pass)",
+    )
+    .option(
       "--allow-mass-delete",
       "lift the per-run delete cap and the empty-list guard",
     )
@@ -247,6 +254,7 @@ function emptyReport(startedAt: Date, dryRun: boolean): RunReport {
       adopt: 0,
       relate: 0,
       skipped: 0,
+      annotate: 0,
     },
     errors: [],
     warnings: [],
@@ -361,6 +369,7 @@ export async function onePass(
       regions: options.region,
       instances: options.instance,
       takeOwnership: options.takeOwnership ?? false,
+      migrateOwner: options.migrateOwner,
       allowMassDelete: options.allowMassDelete ?? false,
       source,
       // Each write is logged as it lands; only a dry run prints the list.

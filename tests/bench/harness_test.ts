@@ -40,6 +40,25 @@ Deno.test("runBench() ours: steady sends A&AI nothing and k8splugin 1 + instance
   }
 });
 
+Deno.test("runBench() SO-managed variant: ours annotates each SO object once per change, with one GET each, and sends nothing steady or on sight of a change", async () => {
+  const { so, stats } = await smallBench();
+  assert.ok(so, "the SO-managed variant ran");
+  const [instantiate, steady, churn] = so.phases;
+  assert.equal(instantiate!.annotated, stats.resources);
+  assert.equal(steady!.ours.total, 0);
+  assert.equal(steady!.so.total, 0);
+  assert.ok(churn!.instances > 0);
+  assert.equal(churn!.oursOnSight, 0, "the pass seeing the change waits");
+  assert.equal(churn!.ours.writes, churn!.annotated);
+  assert.equal(churn!.ours.reads, churn!.annotated);
+  assert.match(formatReport(await smallBench(), []), /SO-managed variant/);
+  // SO alone (policy skip): same churn, nothing annotated.
+  const { soAlone } = await smallBench();
+  const alone = soAlone!.phases.find((p) => p.name === "churn")!;
+  assert.equal(alone.annotated, 0);
+  assert.ok(alone.so.bulkOperations <= churn!.so.bulkOperations);
+});
+
 Deno.test("runBench() ours: cold creates every object, churn writes exactly the changed objects", async () => {
   const { ours, stats } = await smallBench();
   assert.equal(ours.runs.cold.changedObjects, stats.resources);

@@ -9,7 +9,6 @@
  */
 
 import assert from "node:assert/strict";
-import { OPEN } from "./_open.ts";
 import {
   app,
   k8sResources,
@@ -94,7 +93,6 @@ async function documented(code: number): Promise<string | undefined> {
 Deno.test({
   name:
     "sync task: a pass against a hanging A&AI stops at the pass deadline with a documented exit code and frees the lock",
-  ignore: OPEN.has("14.19-pass-deadline"),
   async fn() {
     await using w = await world(fleet());
     // Every write outlives the 1 s timeout: A&AI hangs, as far as the
@@ -120,7 +118,6 @@ Deno.test({
 Deno.test({
   name:
     "sync task: a pass against a crawling A&AI stops at the deadline and commits what A&AI confirmed",
-  ignore: OPEN.has("14.19-pass-deadline"),
   async fn() {
     await using w = await world(fleet());
     // Each write takes 0.7 s: 20 of them take 14 s at concurrency 1.

@@ -9,7 +9,6 @@
 import assert from "node:assert/strict";
 import { startAai } from "../../sim/mod.ts";
 import { runSync } from "../../sync/mod.ts";
-import { OPEN } from "./_open.ts";
 import {
   app,
   clients,
@@ -40,7 +39,6 @@ function held(aai: Parameters<typeof k8sResources>[0]): string[] {
 Deno.test({
   name:
     "runSync() with its snapshot lost finds its objects in A&AI and deletes those of instances gone meanwhile",
-  ignore: OPEN.has("14.9-missing-snapshot"),
   async fn() {
     await using w = await world(
       scenario([[app("app-1"), app("app-2")], [app("app-2")]]),
@@ -62,7 +60,6 @@ Deno.test({
 Deno.test({
   name:
     "runSync({verify}) with its snapshot lost deletes the objects of a region whose instances are all gone meanwhile",
-  ignore: OPEN.has("14.9-missing-snapshot"),
   async fn() {
     const regions = [
       { cloudRegion: "region-a", cloudOwner: "CloudOwner", tenant: "tenant-a" },
@@ -95,7 +92,6 @@ Deno.test({
 Deno.test({
   name:
     "runSync() after a rebuild of a corrupt snapshot was interrupted still finds and deletes the orphans",
-  ignore: OPEN.has("14.9-missing-snapshot"),
   async fn() {
     await using w = await world(
       scenario([[app("app-1"), app("app-2")], [app("app-2")]]),
@@ -124,7 +120,6 @@ Deno.test({
 Deno.test({
   name:
     "runSync() of a second installation sharing A&AI and owner never adopts or deletes the first one's objects, even with verify",
-  ignore: OPEN.has("14.10-second-installation"),
   async fn() {
     await using first = await world(scenario([[app("app-1")]]));
     assert.equal((await first.run()).exitCode, 0);
@@ -145,7 +140,6 @@ Deno.test({
 Deno.test({
   name:
     "runSync() never deletes a vf-module or an ownerless k8s-resource that a hand-edited snapshot lists as ours",
-  ignore: OPEN.has("14.12-delete-scope"),
   async fn() {
     const VF = { vnfId: "vnf-1", vfModuleId: "vfm-1", heatStackId: "app-1" };
     await using w = await world(
@@ -193,7 +187,6 @@ Deno.test({
 Deno.test({
   name:
     "runSync() after AAI_URL points to another, empty A&AI publishes everything there in the next pass",
-  ignore: OPEN.has("14.13-aai-url-changed"),
   async fn() {
     await using w = await world(scenario([[app("app-1"), app("app-2")]]));
     assert.equal((await w.run()).exitCode, 0);
@@ -222,7 +215,6 @@ Deno.test({
 
 Deno.test({
   name: "sync task: creates its state folder with mode 0700",
-  ignore: OPEN.has("14-state-dir-mode"),
   async fn() {
     await using w = await world(scenario([[app("app-1")]]));
     const result = await syncCli(["--once"], {

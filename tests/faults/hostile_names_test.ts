@@ -7,7 +7,6 @@
  */
 
 import assert from "node:assert/strict";
-import { OPEN } from "./_open.ts";
 import {
   app,
   configMap,
@@ -24,7 +23,6 @@ import {
 Deno.test({
   name:
     'runSync() fails only the instance whose cloud-region ".." cannot form an A&AI path and publishes the others',
-  ignore: OPEN.has("14.5-bad-path-key"),
   async fn() {
     await using w = await world(
       scenario([[
@@ -52,7 +50,6 @@ const COLLIDING = pathOf("col", "ConfigMap", "", "v1", "a");
 Deno.test({
   name:
     "runSync() reports an id collision (col+a = co+la) and never overwrites the live object of the other instance",
-  ignore: OPEN.has("14.11-id-collision"),
   async fn() {
     assert.equal(COLLIDING, pathOf("co", "ConfigMap", "", "v1", "la"));
     await using w = await world(scenario([
@@ -74,7 +71,6 @@ Deno.test({
 Deno.test({
   name:
     "runSync() deleting instance co never deletes instance col's object that shares its id",
-  ignore: OPEN.has("14.11-id-collision"),
   async fn() {
     await using w = await world(scenario([
       [instance("col", [configMap("a")])],
@@ -96,7 +92,6 @@ Deno.test({
 Deno.test({
   name:
     "runSync() percent-encodes ! ' ( ) * in every A&AI path segment (ValidateEncoding, AAI_3008)",
-  ignore: OPEN.has("14-path-encoding"),
   async fn() {
     const placement = {
       owner: "Cloud'Owner",

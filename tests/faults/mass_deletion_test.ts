@@ -6,7 +6,6 @@
  */
 
 import assert from "node:assert/strict";
-import { OPEN } from "./_open.ts";
 import {
   app,
   clients,
@@ -23,7 +22,6 @@ import { runSync } from "../../sync/mod.ts";
 Deno.test({
   name:
     "runSync() deletes nothing when an instance's /status suddenly answers 200 with an empty resource list",
-  ignore: OPEN.has("14.3-empty-status"),
   async fn() {
     await using w = await world(
       scenario([[app("app-1"), app("app-2")], [
@@ -48,7 +46,6 @@ Deno.test({
 Deno.test({
   name:
     "runSync() deletes nothing when an instance's /status answers 200 with resourcesStatus null",
-  ignore: OPEN.has("14.3-empty-status"),
   async fn() {
     await using w = await world(scenario([[app("app-1"), app("app-2")]]));
     assert.equal((await w.run()).exitCode, 0);
@@ -73,7 +70,6 @@ Deno.test({
 Deno.test({
   name:
     "runSync({allowMassDelete}) run once after a held-back empty list deletes the vanished instances, as the README says",
-  ignore: OPEN.has("14.14-allow-mass-delete-once"),
   async fn() {
     await using w = await world(
       scenario([[app("app-1"), app("app-2"), app("app-3")], []]),

@@ -6,7 +6,6 @@
  */
 
 import assert from "node:assert/strict";
-import { OPEN } from "./_open.ts";
 import {
   addVfModule,
   app,
@@ -23,7 +22,6 @@ import {
 Deno.test({
   name:
     "runSync() leaves alone an object switched to data-owner CnfAdapter between passes, with a warning naming the owner",
-  ignore: OPEN.has("14.1-owner-switched"),
   async fn() {
     await using w = await world(
       scenario([[app("app-1")], [app("app-1", "crash")]]),
@@ -60,7 +58,6 @@ Deno.test({
 Deno.test({
   name:
     "runSync() adds no edges to an object switched to another data-owner when the vf-module shows up later",
-  ignore: OPEN.has("14.1-owner-switched-edges"),
   async fn() {
     await using w = await world(scenario([[app("app-1")]]), {
       vfModuleRetry: 0,
@@ -98,7 +95,6 @@ Deno.test({
 Deno.test({
   name:
     "runSync() with a changed owner setting rewrites no data-owner and names the old owner (a rename is an explicit migration)",
-  ignore: OPEN.has("14.1-owner-rename"),
   async fn() {
     await using w = await world(
       scenario([[app("app-1")], [app("app-1", "crash")]]),

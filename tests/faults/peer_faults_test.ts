@@ -6,7 +6,6 @@
  */
 
 import assert from "node:assert/strict";
-import { OPEN } from "./_open.ts";
 import { app, edgesOf, pathOf, scenario, verdictOf, world } from "./_world.ts";
 
 const VF = { vnfId: "vnf-1", vfModuleId: "vfm-1", heatStackId: "app-1" };
@@ -18,7 +17,6 @@ const EDGES = [
 Deno.test({
   name:
     "runSync() re-creates an object whose PATCH was answered 404 with its relationships",
-  ignore: OPEN.has("14.4-recreate-edges"),
   async fn() {
     await using w = await world(
       scenario([[app("app-1")], [app("app-1", "crash")]], { vfModules: [VF] }),

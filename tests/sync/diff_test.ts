@@ -28,7 +28,7 @@ function desired(
       labels,
       selflink: "http://k/v1/instance/i1/query",
       "data-owner": "k8s-aai-sync",
-      "data-source": "k8splugin",
+      "data-source": "K8sPlugin",
     },
     sourceVersion: "10",
     readiness: {
@@ -202,7 +202,13 @@ Deno.test("changedSince() names the labels or the mutable fields whose fingerpri
     ["selflink", "data-owner", "data-source"],
   );
   assert.deepEqual(
-    changedSince(before, { ...d.fields, "data-owner": "someone" }),
+    changedSince(before, { ...d.fields, "data-source": "k8splugin" }),
     ["selflink", "data-owner", "data-source"],
+    "the old data-source value is migrated once",
+  );
+  assert.deepEqual(
+    changedSince(before, { ...d.fields, "data-owner": "someone" }),
+    [],
+    "an owner setting change is a migration (--migrate-owner), not a PATCH",
   );
 });

@@ -78,7 +78,7 @@ Deno.test("mapResource() builds the k8s-resource with encoded path, sorted label
     selflink:
       "http://k8s:9015/v1/instance/edgex-1/query?ApiVersion=apps%2Fv1&Kind=Deployment&Name=edgex-core&Namespace=testns2",
     "data-owner": "k8s-aai-sync",
-    "data-source": "k8splugin",
+    "data-source": "K8sPlugin",
   });
   assert.equal(d.sourceVersion, "4711");
   const body = createBody(d, []);

@@ -65,7 +65,20 @@ class FakeAai implements AaiClient {
   put(path: string, body: AaiObject): Promise<{ status: number }> {
     path = short(path);
     this.#fail("PUT", path);
-    if (this.objects.has(path)) {
+    const held = this.objects.get(path);
+    const rv = body["resource-version"];
+    if (held && rv !== undefined) {
+      // A replace: only with the current resource-version.
+      if (held["resource-version"] !== rv) {
+        return Promise.reject(aaiError(412, "ERR.5.4.6131"));
+      }
+      this.objects.set(path, {
+        ...body,
+        "resource-version": String(this.#rv++),
+      });
+      return Promise.resolve({ status: 200 });
+    }
+    if (held) {
       return Promise.reject(aaiError(412, "ERR.5.4.6130"));
     }
     this.objects.set(path, { ...body, "resource-version": String(this.#rv++) });
@@ -462,4 +475,135 @@ Deno.test("publish() re-creates an object deleted between its 412 and the GET", 
   assert.equal(result!.outcome, "created");
   assert.deepEqual(aai.calls, ["PUT /p/1", "GET /p/1", "PUT /p/1"]);
   assert.ok(aai.objects.has("/p/1"));
+});
+
+/** SO's object `n` as its CNF adapter writes it. */
+function soObject(n: number, extra: AaiObject = {}): AaiObject {
+  return {
+    id: String(n),
+    name: `n${n}`,
+    group: "",
+    version: "v1",
+    kind: "Pod",
+    namespace: "ns",
+    labels: ["app=web", "k8splugin.io/rb-instance-id=i"],
+    selflink: "http://so-cnf-adapter:8090/api/cnf-adapter/v1/instance/i/query",
+    "data-owner": "CnfAdapter",
+    "data-source": "K8sPlugin",
+    "data-source-version": "1",
+    "resource-version": "100",
+    ...extra,
+  };
+}
+
+function annotateOp(n: number, force = false): PlannedOperation {
+  const d = desired(n);
+  d.fields.labels = [
+    "app=web",
+    "k8splugin.io/rb-instance-id=i",
+    "x/readiness=Failed",
+    "x/reason=CrashLoopBackOff",
+  ];
+  return {
+    op: "annotate",
+    path: d.path,
+    instanceId: "i",
+    desired: d,
+    relationships: [],
+    labelPrefix: "x/",
+    force,
+    why: "test",
+  };
+}
+
+const ANNOTATE = {
+  concurrency: 2,
+  owner: "k8s-aai-sync",
+  takeOwnership: false,
+  owners: { CnfAdapter: "annotate" as const },
+  bulk: false,
+  onResult: () => {},
+  conflictBackoffMs: 1,
+};
+
+Deno.test("publish() annotate merges only our readiness labels into SO's object by an rv-checked PUT; every SO field stays", async () => {
+  const aai = new FakeAai();
+  aai.objects.set(
+    "/p/1",
+    soObject(1, {
+      labels: [
+        "app=web",
+        "k8splugin.io/rb-instance-id=i",
+        "x/readiness=Ready",
+        "x/reason=Running",
+      ],
+    }),
+  );
+  const [result] = await publish([annotateOp(1)], { aai, ...ANNOTATE });
+  assert.equal(result!.outcome, "annotated");
+  assert.equal(result!.foreignOwner, "CnfAdapter");
+  assert.deepEqual(aai.calls, ["GET /p/1", "PUT /p/1"]);
+  const { "resource-version": _rv, labels, ...fields } = aai.objects.get(
+    "/p/1",
+  )!;
+  const { "resource-version": _old, labels: _l, ...so } = soObject(1);
+  assert.deepEqual(fields, so, "SO's fields as SO wrote them");
+  assert.deepEqual(labels, [
+    "app=web",
+    "k8splugin.io/rb-instance-id=i",
+    "x/readiness=Failed",
+    "x/reason=CrashLoopBackOff",
+  ]);
+});
+
+Deno.test("publish() annotate: a 412 (SO wrote in between) reads again and merges into what SO wrote", async () => {
+  const aai = new FakeAai();
+  aai.objects.set("/p/1", soObject(1));
+  let first = true;
+  aai.failures.push((method) => {
+    if (method !== "PUT" || !first) return undefined;
+    first = false;
+    // SO's rewrite lands between our GET and our PUT.
+    aai.objects.set(
+      "/p/1",
+      soObject(1, { labels: ["app=web2"], "resource-version": "101" }),
+    );
+    return aaiError(412, "ERR.5.4.6131");
+  });
+  const [result] = await publish([annotateOp(1)], { aai, ...ANNOTATE });
+  assert.equal(result!.outcome, "annotated");
+  assert.deepEqual(aai.calls, ["GET /p/1", "PUT /p/1", "GET /p/1", "PUT /p/1"]);
+  assert.deepEqual(aai.objects.get("/p/1")!.labels, [
+    "app=web2",
+    "x/readiness=Failed",
+    "x/reason=CrashLoopBackOff",
+  ]);
+});
+
+Deno.test("publish() annotate waits while SO has not written the resourceVersion we read, unless forced; labels already right send no PUT", async () => {
+  const aai = new FakeAai();
+  aai.objects.set("/p/1", soObject(1, { "data-source-version": "0" }));
+  const [waiting] = await publish([annotateOp(1)], { aai, ...ANNOTATE });
+  assert.equal(waiting!.outcome, "waiting");
+  assert.deepEqual(aai.calls, ["GET /p/1"]);
+  const [forced] = await publish([annotateOp(1, true)], { aai, ...ANNOTATE });
+  assert.equal(forced!.outcome, "annotated");
+  aai.calls.length = 0;
+  const [again] = await publish([annotateOp(1, true)], { aai, ...ANNOTATE });
+  assert.equal(again!.outcome, "unchanged");
+  assert.deepEqual(aai.calls, ["GET /p/1"]);
+});
+
+Deno.test("publish() annotate leaves a skip-policy owner alone and creates what SO did not", async () => {
+  const aai = new FakeAai();
+  aai.objects.set("/p/1", soObject(1, { "data-owner": "Other" }));
+  const [skipped, created] = await publish([annotateOp(1), annotateOp(2)], {
+    aai,
+    ...ANNOTATE,
+  });
+  assert.equal(skipped!.outcome, "skipped");
+  assert.equal(skipped!.foreignOwner, "Other");
+  assert.equal(created!.outcome, "created");
+  assert.equal(aai.objects.get("/p/1")!["data-owner"], "Other");
+  assert.equal(aai.objects.get("/p/2")!["data-owner"], "k8s-aai-sync");
 });

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { HttpAaiClient, HttpK8spluginClient } from "../../adapters/mod.ts";
-import { planInstance, type RunReport, runSync } from "../../sync/mod.ts";
+import {
+  fingerprintOf,
+  planInstance,
+  type RunReport,
+  runSync,
+} from "../../sync/mod.ts";
 import {
   deployment,
   expectedPath,
@@ -36,7 +41,7 @@ Deno.test("runSync() first run creates every resource with the right ids, labels
   assert.equal(body.kind, "Deployment");
   assert.equal(body.namespace, NS);
   assert.equal(body["data-owner"], "k8s-aai-sync");
-  assert.equal(body["data-source"], "k8splugin");
+  assert.equal(body["data-source"], "K8sPlugin");
   assert.equal(body["data-source-version"], "200");
   assert.deepEqual(body.labels, [
     "app=app-1-web",
@@ -94,7 +99,7 @@ Deno.test("runSync() first run creates every resource with the right ids, labels
           group ? `${group}%2Fv1` : "v1"
         }&Kind=${kind}&Name=${name}&Namespace=${NS}`,
         "data-owner": "k8s-aai-sync",
-        "data-source": "k8splugin",
+        "data-source": "K8sPlugin",
         "data-source-version": rv,
       });
       const edges = objects.get(path)!["relationship-list"];
@@ -730,17 +735,34 @@ Deno.test("runSync() publishes an instance's writes while later instances are st
   );
 });
 
-Deno.test("runSync() with a changed owner setting patches none of the objects A&AI holds under the old owner (pre-write guard)", async () => {
+Deno.test("runSync() with a changed owner setting writes nothing and names the old owner; --migrate-owner moves data-owner once (14.1)", async () => {
   await using w = await world(scenario([[healthy("app-1")]], [VF]));
   await runSync(w.deps, { config: w.config });
   const renamed = { ...w.config, owner: "k8s-aai-sync-2" };
-  const report = await runSync(w.deps, { config: renamed });
-  assert.equal(report.writes.update, 0);
+  w.aai.state.resetCounts();
+  const refused = await runSync(w.deps, { config: renamed });
+  assert.equal(refused.exitCode, 1);
   assert.equal(w.aai.state.counts.byMethod.PATCH, 0);
+  assert.equal(w.aai.state.counts.byMethod.PUT, 0);
   for (const body of k8sResources(w).values()) {
     assert.equal(body["data-owner"], "k8s-aai-sync");
   }
-  assert.match(report.warnings.join("\n"), /"k8s-aai-sync"/);
+  assert.match(refused.errors.join("\n"), /--migrate-owner k8s-aai-sync/);
+  // The explicit migration: one verify pass PATCHes data-owner.
+  const migrated = await runSync(w.deps, {
+    config: renamed,
+    migrateOwner: "k8s-aai-sync",
+  });
+  assert.equal(migrated.exitCode, 0, migrated.errors.join("\n"));
+  assert.equal(migrated.writes.update, 3);
+  for (const body of k8sResources(w).values()) {
+    assert.equal(body["data-owner"], "k8s-aai-sync-2");
+  }
+  // Afterwards the new owner is the recorded one: nothing more to send.
+  w.aai.state.resetCounts();
+  const after = await runSync(w.deps, { config: renamed });
+  assert.equal(after.exitCode, 0, after.errors.join("\n"));
+  assert.equal(w.aai.state.counts.total, 0);
 });
 
 /** `target` with `method` reporting each call's arguments first (other members bound to it). */
@@ -871,4 +893,34 @@ Deno.test("runSync() attaches its report to a snapshot write error thrown after 
   assert.equal(error.report.writes.create, 3);
   assert.equal(error.report.exitCode, 1);
   assert.equal(k8sResources(w).size, 3);
+});
+
+Deno.test("runSync() migrates objects written with the old data-source k8splugin to K8sPlugin: one guarded PATCH each, once", async () => {
+  await using w = await world(scenario([[healthy("app-1")]], [VF]));
+  await runSync(w.deps, { config: w.config });
+  // As an older version left them: data-source "k8splugin" in A&AI and in
+  // the snapshot's fingerprints, settled under the older settlement salt.
+  const snapshot = JSON.parse(await Deno.readTextFile(w.config.snapshot));
+  const instance = snapshot.instances["app-1"];
+  delete instance.settled;
+  for (const [path, body] of k8sResources(w)) {
+    w.aai.state.put(path, { ...body, "data-source": "k8splugin" });
+    instance.objects[path].fieldsDigest = fingerprintOf({
+      selflink: String(body.selflink),
+      "data-source": "k8splugin",
+    }).fieldsDigest;
+  }
+  delete snapshot.digest;
+  await Deno.writeTextFile(w.config.snapshot, JSON.stringify(snapshot));
+  w.aai.state.resetCounts();
+  const migrated = await runSync(w.deps, { config: w.config });
+  assert.equal(migrated.exitCode, 0, migrated.errors.join("\n"));
+  assert.equal(w.aai.state.counts.byMethod.PATCH, 3);
+  assert.equal(w.aai.state.counts.byMethod.GET, 3, "the guard's reads");
+  for (const body of k8sResources(w).values()) {
+    assert.equal(body["data-source"], "K8sPlugin");
+  }
+  w.aai.state.resetCounts();
+  await runSync(w.deps, { config: w.config });
+  assert.equal(w.aai.state.counts.total, 0, "once");
 });

@@ -115,6 +115,34 @@ Deno.test("renderView() -o wide adds MESSAGE and k8splugin's ready flag", () => 
   assert.match(text, /k8splugin's own ready flag .*: true/);
 });
 
+Deno.test("renderView() -o wide says which source placed the instance in A&AI", () => {
+  const placement = {
+    cloudOwner: "CloudOwner",
+    cloudRegion: "k8sregionone",
+    tenantId: "t1",
+  };
+  const so = renderView(
+    sampleView({ placement: { ...placement, source: "generic-vnf" } }),
+    "wide",
+  );
+  assert.match(
+    so,
+    /A&AI placement: CloudOwner\/k8sregionone, tenant t1 \(from the vf-module's generic-vnf, as SO places it\)/,
+  );
+  const region = renderView(
+    sampleView({ placement: { ...placement, source: "region" } }),
+    "wide",
+  );
+  assert.match(region, /\(from the region: config/);
+  assert.doesNotMatch(
+    renderView(
+      sampleView({ placement: { ...placement, source: "region" } }),
+      "table",
+    ),
+    /A&AI placement/,
+  );
+});
+
 Deno.test("renderView() --no-headers prints only the rows", () => {
   const text = renderView(sampleView(), "table", { headers: false });
   assert.equal(text.split("\n").length, 2);

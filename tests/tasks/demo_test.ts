@@ -247,3 +247,28 @@ Deno.test("demo --help prints usage and exits 0 before starting any simulator; -
   assert.equal(await main(["--bogus"], io), 2);
   assert.match(err, /unknown option '--bogus'/);
 });
+
+Deno.test("runDemo() scenario 2: SO's objects get readiness, SO's rewrite drops it, the pass after soRewriteDelay restores it", async () => {
+  const { code, text } = await demoOutput();
+  assert.equal(code, 0, text);
+  const so = text.slice(text.indexOf("Scenario 2: next to SO's CNF adapter"));
+  assert.ok(so.length > 0, text);
+  const sections = so.split(/\n(?=── SO )/).slice(1);
+  const [instantiate, first, annotate, steady, crash, crashSeen, restored] =
+    sections as string[];
+  assert.match(instantiate!, /\[SO\] PUT +\/bulkprocess +201/);
+  assert.match(first!, /0 request\(s\) from SO/);
+  assert.doesNotMatch(first!, /\[us\] PUT/, "waits for SO");
+  assert.equal(annotate!.match(/\[us\] PUT /g)?.length, 5);
+  assert.equal(annotate!.match(/\[us\] GET /g)?.length, 5);
+  assert.match(annotate!, /data-owner CnfAdapter.*readiness=Ready/);
+  assert.match(steady!, /0 request\(s\) from SO, 0 from us/);
+  assert.match(crash!, /no readiness labels/);
+  assert.match(crashSeen!, /0 request\(s\) from SO, 0 from us/);
+  assert.equal(restored!.match(/\[us\] PUT /g)?.length, 5);
+  assert.match(
+    restored!,
+    /Pod\/edgex-core-data-\S+ \(data-owner CnfAdapter.*readiness=Failed reason=CrashLoopBackOff/,
+  );
+  assert.doesNotMatch(so, /\[us\] (PATCH|DELETE)/);
+});
