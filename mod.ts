@@ -61,12 +61,14 @@ export {
   planInstance,
   runSync,
   runSync as syncOnce,
+  syncInstances,
 } from "./sync/mod.ts";
 export type {
   Config,
   DesiredObject,
   EvaluatedResource,
   InstancePlan,
+  InstanceRead,
   OperationResult,
   Outcome,
   OwnedFields,
@@ -79,6 +81,7 @@ export type {
   RunReport,
   ScopeConfig,
   SyncDeps,
+  SyncInstancesOptions,
   SyncLogger,
   SyncOptions,
 } from "./sync/mod.ts";

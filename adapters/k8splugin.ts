@@ -294,7 +294,8 @@ const summarySchema = z.looseObject({
   namespace: z.string(),
 });
 
-const gvkSchema = z.looseObject({
+/** k8splugin's `GVK` object (`{"Group","Version","Kind"}`), parsed loosely. */
+export const gvkSchema = z.looseObject({
   Group: z.string(),
   Version: z.string(),
   Kind: z.string(),

@@ -21,6 +21,7 @@ import { z } from "zod";
 import { HttpClient, type HttpResponse, HttpTransportError } from "./http.ts";
 import {
   fieldPath,
+  gvkSchema,
   type HttpK8spluginClientOptions,
   K8spluginError,
   type K8spluginErrorKind,
@@ -131,12 +132,6 @@ function toSubscription(
     lastNotifyStatus: data["last-notify-status"] ?? 0,
   };
 }
-
-const gvkSchema = z.looseObject({
-  Group: z.string(),
-  Version: z.string(),
-  Kind: z.string(),
-});
 
 const changedSchema = z.array(z.looseObject({
   name: z.string(),

@@ -306,6 +306,34 @@ async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
 }
 
 /**
+ * The path of a resource collection: namespaced when the kind is and a
+ * namespace is given, else cluster-wide (also what watches use).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { collectionPath } from "./kube.ts";
+ * const deployments = { group: "apps", version: "v1", kind: "Deployment", resource: "deployments", namespaced: true, verbs: ["list", "watch"] };
+ * assert.equal(collectionPath(deployments, "ns"), "/apis/apps/v1/namespaces/ns/deployments");
+ * assert.equal(collectionPath(deployments, undefined), "/apis/apps/v1/deployments");
+ * ```
+ */
+export function collectionPath(
+  resource: KubeResource,
+  namespace: string | undefined,
+): string {
+  const root = resource.group
+    ? `/apis/${encodeURIComponent(resource.group)}/${
+      encodeURIComponent(resource.version)
+    }`
+    : `/api/${encodeURIComponent(resource.version)}`;
+  const ns = resource.namespaced && namespace !== undefined
+    ? `/namespaces/${encodeURIComponent(namespace)}`
+    : "";
+  return `${root}${ns}/${encodeURIComponent(resource.resource)}`;
+}
+
+/**
  * A read-only client of one region's Kubernetes API. Constructors never do
  * I/O: the kubeconfig is loaded on the first request (so a provider can hand
  * out clients synchronously). Discovery is cached for the client's life (a
@@ -400,6 +428,33 @@ export class KubeClient implements KubeSource {
   /** Same as {@linkcode close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /**
+   * Sends a request for a path (and query) of the API server with this
+   * region's credentials and returns the raw response, its body unread (a
+   * watch stream, a Lease, a pod label): this makes a `KubeClient` a
+   * `KubeStream` (adapters/kube_stream.ts). Not retried. An allowed
+   * `insecure-skip-tls-verify` cannot stream through Deno's fetch: refused.
+   */
+  async fetch(pathAndQuery: string, init: RequestInit = {}): Promise<Response> {
+    const transport = await this.#transportOnce();
+    if (transport.insecure) {
+      throw new KubeError(
+        `Cannot watch region "${this.region}": insecure-skip-tls-verify is not supported for watches; set certificate-authority-data instead`,
+        { region: this.region, reason: "Config" },
+      );
+    }
+    const headers = new Headers(init.headers);
+    if (!headers.has("accept")) headers.set("accept", "application/json");
+    for (const [key, value] of Object.entries(await transport.headers())) {
+      headers.set(key, value);
+    }
+    return await fetch(transport.server + pathAndQuery, {
+      ...init,
+      headers,
+      ...(transport.client ? { client: transport.client } : {}),
+    } as RequestInit);
   }
 
   #transportOnce(): Promise<Transport> {
@@ -714,22 +769,6 @@ export class KubeClient implements KubeSource {
     });
   }
 
-  /** The path of a resource collection (namespaced or not). */
-  #collectionPath(
-    resource: KubeResource,
-    namespace: string | undefined,
-  ): string {
-    const root = resource.group
-      ? `/apis/${encodeURIComponent(resource.group)}/${
-        encodeURIComponent(resource.version)
-      }`
-      : `/api/${encodeURIComponent(resource.version)}`;
-    const ns = resource.namespaced && namespace !== undefined
-      ? `/namespaces/${encodeURIComponent(namespace)}`
-      : "";
-    return `${root}${ns}/${encodeURIComponent(resource.resource)}`;
-  }
-
   /**
    * Reads one object by GVK, namespace (ignored for cluster-scoped kinds) and
    * name; the answer always has apiVersion/kind. A missing object throws
@@ -748,7 +787,7 @@ export class KubeClient implements KubeSource {
         } "${name}": the kind is namespaced and no namespace was given`,
       );
     }
-    const path = `${this.#collectionPath(resource, namespace)}/${
+    const path = `${collectionPath(resource, namespace)}/${
       encodeURIComponent(name)
     }`;
     const object = await this.#request(path, {
@@ -782,7 +821,7 @@ export class KubeClient implements KubeSource {
     if (options.continue) query.set("continue", options.continue);
     const search = query.size > 0 ? `?${query}` : "";
     const body = await this.#request(
-      this.#collectionPath(resource, namespace) + search,
+      collectionPath(resource, namespace) + search,
       {
         verb: "list",
         gvk,

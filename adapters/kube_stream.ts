@@ -26,8 +26,10 @@ export interface KubeStream {
  * HTTP client. A plain `http://` server is accepted, as in
  * `adapters/kube.ts`.
  *
- * TODO(#17): `KubeClient` reads the same kubeconfig for its requests; once
- * it exposes a `fetch()` on its own transport, use that instead.
+ * A region's watches go through `KubeClient.fetch()` (its own transport);
+ * this one serves the Lease of `--leader-election`, whose credentials come
+ * from the pod's service account (`KubeConfig.loadFromDefault()`), which
+ * `KubeClient` (kubeconfig text only) does not read.
  */
 export function kubeStreamFromKubeConfig(config: KubeConfig): KubeStream {
   let kc = config;

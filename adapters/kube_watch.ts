@@ -40,7 +40,7 @@ import {
 } from "@kubernetes/client-node";
 import { type Clock, delay, SYSTEM_CLOCK } from "./clock.ts";
 import { type Gvk, INSTANCE_LABEL } from "./k8splugin.ts";
-import type { KubeClient, KubeResource } from "./kube.ts";
+import { collectionPath, type KubeClient, type KubeResource } from "./kube.ts";
 import type { KubeStream } from "./kube_stream.ts";
 
 /** Options of {@linkcode FetchWatch}. */
@@ -261,22 +261,6 @@ interface Running {
 function targetKey(target: KubeWatchTarget): string {
   const { group, version, kind } = target.gvk;
   return `${group}/${version}/${kind}@${target.namespace ?? "*"}`;
-}
-
-/** The collection path of a resource, namespaced or not. */
-function collectionPath(
-  resource: KubeResource,
-  namespace: string | undefined,
-): string {
-  const root = resource.group
-    ? `/apis/${encodeURIComponent(resource.group)}/${
-      encodeURIComponent(resource.version)
-    }`
-    : `/api/${encodeURIComponent(resource.version)}`;
-  const ns = resource.namespaced && namespace !== undefined
-    ? `/namespaces/${encodeURIComponent(namespace)}`
-    : "";
-  return `${root}${ns}/${encodeURIComponent(resource.resource)}`;
 }
 
 /**

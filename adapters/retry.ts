@@ -8,7 +8,7 @@
  */
 
 import pRetry from "p-retry";
-import { setTimeout as sleepFor } from "node:timers/promises";
+import { delay } from "./clock.ts";
 
 /**
  * Waits `ms` milliseconds; with a `signal`, ends early, rejecting with the
@@ -23,15 +23,9 @@ import { setTimeout as sleepFor } from "node:timers/promises";
  * assert.ok(performance.now() - started >= 4);
  * ```
  */
-export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  try {
-    await sleepFor(ms, undefined, signal ? { signal } : {});
-  } catch (error) {
-    // node:timers/promises wraps the reason in an AbortError: hand on the
-    // reason itself, as fetch and p-retry do.
-    if (signal?.aborted) throw signal.reason;
-    throw error;
-  }
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  // One sleep for the whole code base: clock.ts's delay (the wall clock here).
+  return delay(ms, signal ? { signal } : {});
 }
 
 /** How {@linkcode retry} retries. */

@@ -9,4 +9,5 @@ export * from "./baseline.ts";
 export * from "./generate.ts";
 export * from "./harness.ts";
 export * from "./report.ts";
+export * from "./freshness.ts";
 export * from "./so.ts";

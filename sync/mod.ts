@@ -20,3 +20,4 @@ export { toReported } from "./report.ts";
 export * from "./run.ts";
 export * from "./snapshot.ts";
 export * from "./source.ts";
+export * from "./sync_instances.ts";

@@ -8,12 +8,16 @@
  */
 
 import type { AaiClient } from "../adapters/aai.ts";
-import type { K8spluginClient } from "../adapters/k8splugin.ts";
+import type {
+  InstanceSummary,
+  K8spluginClient,
+} from "../adapters/k8splugin.ts";
 import type { KubeSource } from "../adapters/kube.ts";
 import type { Verdict } from "../rules/types.ts";
 import { type Config, formatDuration } from "./config.ts";
 import type { OperationResult } from "./publish.ts";
 import type { Snapshot } from "./snapshot.ts";
+import type { InstanceRead } from "./source.ts";
 
 /** The logger sync writes to (a @logtape/logtape `Logger` fits). */
 export interface SyncLogger {
@@ -96,6 +100,20 @@ export interface SyncOptions {
    * (default 10 000): a pass over thousands of instances takes minutes.
    */
   progressEveryMs?: number | undefined;
+  /**
+   * The instance list to use instead of asking k8splugin for one (the
+   * one-instance path of `sync --watch` reuses the last full pass's list).
+   */
+  listed?: readonly InstanceSummary[] | undefined;
+  /**
+   * Decide no instance-level deletion: no misses are counted, so no
+   * instance's objects go; resources gone from an instance read fine are
+   * still deleted. The one-instance path of `sync --watch` sets it: only a
+   * full pass decides that an instance is gone.
+   */
+  eventDriven?: boolean | undefined;
+  /** Told about every instance read (its outcome), e.g. to keep watches and subscriptions. */
+  onRead?: ((read: InstanceRead) => void) | undefined;
 }
 
 /** One A&AI operation as reported (planned, or sent with its outcome). */

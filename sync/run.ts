@@ -129,7 +129,7 @@ export async function runSync(
   // 1. Load the snapshot while listing (one waits on the disk and the CPU,
   // the other on the network).
   const [listing, loading] = await Promise.allSettled([
-    deps.k8splugin.listInstances(),
+    options.listed ? [...options.listed] : deps.k8splugin.listInstances(),
     loadSnapshot(config.snapshot, started),
   ]);
   if (loading.status === "rejected") throw loading.reason;
@@ -323,6 +323,7 @@ export async function runSync(
         isSettled(snapshot.instances[summary.id], key, started.getTime()),
       onRead: async (read) => {
         progress();
+        options.onRead?.(read);
         if (expired()) {
           // Left as it is for the next pass: neither an error nor a miss.
           deferred++;
@@ -389,8 +390,13 @@ export async function runSync(
 
   // 4. Deletions under the safety rules (DESIGN §8); none past the deadline.
   if (expired()) return await finish();
+  // The one-instance path counts no misses: every known instance counts as
+  // listed, so only resources gone from instances read fine are deleted.
   const deletion = planDeletions(snapshot.instances, {
-    listed: new Set(listed.map((s) => s.id)),
+    listed: new Set([
+      ...listed.map((s) => s.id),
+      ...(options.eventDriven ? Object.keys(snapshot.instances) : []),
+    ]),
     vanished,
     scope,
     deleteAfterMisses: config.deleteAfterMisses,

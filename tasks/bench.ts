@@ -20,9 +20,13 @@ import {
 import {
   checkTargets,
   DEFAULT_SCALE,
+  formatFreshness,
   formatReport,
+  FRESHNESS_MODES,
+  type FreshnessMode,
   missedLine,
   runBench,
+  runFreshness,
   toDocument,
 } from "../bench/mod.ts";
 import { EXIT } from "./_exit.ts";
@@ -106,6 +110,33 @@ function program() {
     )
     .option("--json", "print only the JSON document on stdout")
     .option(
+      "--freshness",
+      "run the freshness scenario instead (issue 17): change → A&AI delay and upstream load of cron, kube watches, k8splugin subscriptions and SO's notification design",
+    )
+    .option(
+      "--change-rate <fraction>",
+      "freshness: fraction of the instances changing per minute",
+      Number,
+      0.01,
+    )
+    .option(
+      "--duration <seconds>",
+      "freshness: length of the change phase per mode",
+      Number,
+      300,
+    )
+    .option(
+      "--quiet <seconds>",
+      "freshness: length of the quiet window (no change) per mode",
+      Number,
+      60,
+    )
+    .option(
+      "--modes <list>",
+      "freshness: comma-separated modes among cron,kube,subscriptions,so",
+      "cron,kube,subscriptions,so",
+    )
+    .option(
       "--pass-v8-flags <flags>",
       "V8 flags for every pass subprocess, comma-separated, e.g. --max-old-space-size=160,--heap-snapshot-on-oom",
     )
@@ -148,6 +179,36 @@ async function main(args: string[]): Promise<number> {
       "Cannot run the benchmark: --instances, --resources and --concurrency must be at least 1",
     );
     return EXIT.USAGE;
+  }
+  if (o.freshness) {
+    const modes = o.modes.split(",").map((m) => m.trim());
+    const unknown = modes.filter((m) =>
+      !(FRESHNESS_MODES as readonly string[]).includes(m)
+    );
+    if (
+      unknown.length > 0 || !(o.changeRate > 0) || !(o.duration > 0) ||
+      !(o.quiet >= 0)
+    ) {
+      console.error(
+        `Cannot run the freshness benchmark: check --modes (${
+          unknown.join(", ") || "ok"
+        }), --change-rate (> 0), --duration (> 0) and --quiet (>= 0)`,
+      );
+      return EXIT.USAGE;
+    }
+    const results = await runFreshness({
+      instances: o.instances,
+      resourcesPerInstance: o.resources,
+      changeRatePerMinute: o.changeRate,
+      durationMs: o.duration * 1000,
+      quietMs: o.quiet * 1000,
+      modes: modes as FreshnessMode[],
+      progress: (message) => console.error(message),
+    });
+    console.log(
+      o.json ? JSON.stringify(results, null, 2) : formatFreshness(results),
+    );
+    return EXIT.OK;
   }
   const result = await runBench({
     instances: o.instances,

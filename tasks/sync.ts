@@ -14,10 +14,10 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { getLogger } from "@logtape/logtape";
 import { isPeerUnavailable } from "../adapters/http.ts";
-import { sleep } from "../adapters/retry.ts";
 import {
   type Config,
   ConfigError,
+  type InstanceRead,
   loadConfig,
   LockHeldError,
   parseDurationIn,
@@ -42,6 +42,7 @@ import {
 } from "./_output.ts";
 import { recordPass } from "./_record.ts";
 import { folderOf, lockState } from "./_state.ts";
+import { parseListen, runWatch, type WatchSettings } from "./_watch.ts";
 
 export type { SyncIo } from "./_output.ts";
 import { versionText } from "./_version.ts";
@@ -89,6 +90,18 @@ export interface SyncCliOptions {
   verbose?: boolean;
   /** `--source k8splugin|kube`. */
   source?: "k8splugin" | "kube";
+  /** `--full-pass-interval DUR` of `--watch` (default `--interval`, else 10m). */
+  fullPassInterval?: string;
+  /** `--debounce DUR` of `--watch` events (default 1s). */
+  debounce?: string;
+  /** `--listen [HOST:]PORT` of `--watch`'s /metrics, /healthz, /readyz and callbacks. */
+  listen?: string;
+  /** `--leader-election`: replicas elect a leader through a Lease. */
+  leaderElection?: boolean;
+  /** `--lease-duration DUR` (default 15s). */
+  leaseDuration?: string;
+  /** `--callback-url URL`: k8splugin status subscriptions call back there. */
+  callbackUrl?: string;
 }
 
 /** Accumulates a repeatable option's values. */
@@ -118,6 +131,12 @@ export function syncCommand(): Command<
     logFormat?: "json" | "text";
     verbose?: true;
     source?: "k8splugin" | "kube";
+    fullPassInterval?: string;
+    debounce?: string;
+    listen?: string;
+    leaderElection?: true;
+    leaseDuration?: string;
+    callbackUrl?: string;
   }
 > {
   return new Command()
@@ -127,10 +146,37 @@ export function syncCommand(): Command<
     )
     .option("--config <file>", "YAML or JSON config (env K8S_AAI_SYNC_CONFIG)")
     .option("--once", "run one pass and exit (the default)")
-    .option("--watch", "repeat passes in-process")
+    .option(
+      "--watch",
+      "run until SIGTERM: react to events (Kubernetes watches, k8splugin subscriptions) and run full passes periodically",
+    )
     .option(
       "--interval <duration>",
-      "time between --watch passes (default: config interval, 30s)",
+      "time between --watch full passes (alias of --full-pass-interval)",
+    )
+    .option(
+      "--full-pass-interval <duration>",
+      "time between --watch full passes, the safety net (default 10m)",
+    )
+    .option(
+      "--debounce <duration>",
+      "quiet time after an event before its instance is read (default 1s)",
+    )
+    .option(
+      "--listen <[host:]port>",
+      "serve /metrics, /healthz, /readyz and k8splugin callbacks (--watch; default 0.0.0.0:9464 with --callback-url)",
+    )
+    .option(
+      "--leader-election",
+      "replicas elect a leader through a coordination.k8s.io Lease; only the leader writes (--watch)",
+    )
+    .option(
+      "--lease-duration <duration>",
+      "how long a Lease holds without renewal (default 15s)",
+    )
+    .option(
+      "--callback-url <url>",
+      "URL k8splugin reaches --listen at, for status subscriptions of regions without a kube client (--watch)",
     )
     .option("--dry-run", "print the planned A&AI operations and send nothing")
     .option("--verify", "GET every owned object from A&AI and repair drift")
@@ -218,39 +264,51 @@ function emptyReport(startedAt: Date, dryRun: boolean): RunReport {
 }
 
 /** The command line's durations of a pass, in ms. */
-interface PassDurations {
+export interface PassDurations {
   /** `--wait-lock` (0: exit 75 at once). */
   waitMs: number;
   /** `--verify-every`, when given. */
   verifyEvery: number | undefined;
 }
 
+/** What a caller holding the lock (`sync --watch`) asks of {@linkcode onePass}. */
+export interface PassHooks {
+  /** The caller holds the state lock already. */
+  locked?: boolean;
+  /** Told about every instance read. */
+  onRead?: (read: InstanceRead) => void;
+}
+
 /** Runs one locked pass and reports it; returns the exit code. */
-async function onePass(
+export async function onePass(
   config: Config,
   options: SyncCliOptions,
   durations: PassDurations,
   log: SyncLogger,
   out: Output,
   env: Record<string, string | undefined>,
+  hooks: PassHooks = {},
 ): Promise<{ code: ExitCode; report?: RunReport }> {
   const { waitMs, verifyEvery } = durations;
   let verify = options.verify ?? false;
-  let lock: StateLock;
-  try {
-    lock = await lockState(config.snapshot, waitMs, log);
-  } catch (error) {
-    if (error instanceof LockHeldError && verify) {
-      // A verify that loses the race must not pass unnoticed: exit 75, and
-      // k8s_aai_sync_last_verify_success_timestamp_seconds does not advance.
-      log.error(
-        `The --verify pass did not run: another pass held the lock for the ${
-          waitMs / 1000
-        }s it waited (--wait-lock)`,
-        { lock: error.path },
-      );
+  let lock: StateLock | undefined;
+  if (!hooks.locked) lock = await takeLock();
+  async function takeLock(): Promise<StateLock> {
+    try {
+      return await lockState(config.snapshot, waitMs, log);
+    } catch (error) {
+      if (error instanceof LockHeldError && verify) {
+        // A verify that loses the race must not pass unnoticed: exit 75, and
+        // k8s_aai_sync_last_verify_success_timestamp_seconds does not advance.
+        log.error(
+          `The --verify pass did not run: another pass held the lock for the ${
+            waitMs / 1000
+          }s it waited (--wait-lock)`,
+          { lock: error.path },
+        );
+      }
+      throw error;
     }
-    throw error;
   }
   await using _lock = lock;
   // The pass deadline (14.19) aborts every request in flight, retries
@@ -316,6 +374,7 @@ async function onePass(
       source,
       // Each write is logged as it lands; only a dry run prints the list.
       recordOperations: false,
+      onRead: hooks.onRead,
     });
   } catch (error) {
     if (error instanceof ConfigError) throw error;
@@ -387,6 +446,15 @@ async function onePass(
   return { code, report };
 }
 
+/** `--listen`, a usage error when malformed. */
+function parseListenOption(text: string): { hostname: string; port: number } {
+  try {
+    return parseListen(text);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
 /** The `sync` task; returns the process exit code. */
 export async function main(
   args: string[],
@@ -436,30 +504,47 @@ export async function main(
     if (!options.watch) {
       return (await onePass(config, options, durations, log, out, env)).code;
     }
-    const interval = cliInterval ?? config.interval;
-    const stop = new AbortController();
-    const onSignal = () => stop.abort();
-    Deno.addSignalListener("SIGINT", onSignal);
-    Deno.addSignalListener("SIGTERM", onSignal);
-    let code: ExitCode = EXIT.OK;
-    try {
-      while (!stop.signal.aborted) {
-        try {
-          code =
-            (await onePass(config, options, durations, log, out, env)).code;
-        } catch (error) {
-          code = exitCodeFor(error);
-          log.error(`Sync pass failed: ${(error as Error).message}`);
-          if (code === EXIT.USAGE) return code;
-        }
-        // Cut short (not failed) when SIGTERM/SIGINT aborts the wait.
-        await sleep(interval, stop.signal).catch(() => {});
-      }
-    } finally {
-      Deno.removeSignalListener("SIGINT", onSignal);
-      Deno.removeSignalListener("SIGTERM", onSignal);
+    const fullPassIntervalMs = options.fullPassInterval !== undefined
+      ? parseDurationIn(options.fullPassInterval, "--full-pass-interval", [
+        10,
+        86_400_000,
+      ])
+      : cliInterval ?? 600_000;
+    const settings: WatchSettings = {
+      fullPassIntervalMs,
+      debounceMs: options.debounce === undefined
+        ? 1_000
+        : parseDurationIn(options.debounce, "--debounce", [0, 60_000]),
+      listen: options.listen === undefined
+        ? undefined
+        : parseListenOption(options.listen),
+      leaderElection: options.leaderElection ?? false,
+      leaseDurationMs: options.leaseDuration === undefined
+        ? 15_000
+        : parseDurationIn(options.leaseDuration, "--lease-duration", [
+          1_000,
+          600_000,
+        ]),
+      callbackUrl: options.callbackUrl,
+      waitLockMs: durations.waitMs,
+      scope: { regions: options.region, instances: options.instance },
+      takeOwnership: options.takeOwnership ?? false,
+      source: options.source ?? config.source,
+    };
+    if (options.dryRun) {
+      throw new ConfigError("--dry-run cannot be combined with --watch");
     }
-    return code;
+    return await runWatch(
+      config,
+      settings,
+      async (onRead) =>
+        (await onePass(config, options, durations, log, out, env, {
+          locked: true,
+          onRead,
+        })).code,
+      log,
+      env,
+    );
   } catch (error) {
     const code = exitCodeFor(error);
     log.error((error as Error).message, { error: (error as Error).name });

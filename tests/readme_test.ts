@@ -85,6 +85,8 @@ const DEPLOY_FILES = [
   "deploy/k8s-aai-sync.service",
   "deploy/Dockerfile",
   "deploy/kubernetes/base/cronjob.yaml",
+  "deploy/k8s-aai-sync-watch.service",
+  "deploy/kubernetes/deployment.yaml",
 ];
 
 Deno.test("README's quick start is the two pinned npx commands CI uses", async () => {

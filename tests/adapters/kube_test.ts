@@ -573,7 +573,14 @@ async function rbacAllowList(): Promise<Set<string>> {
       verbs: string[];
     }[]
   ) {
-    assert.deepEqual(rule.verbs, ["get", "list"]);
+    // watch: what `sync --watch` follows (pods and chart kinds), no more.
+    const watched = rule.resources.every((r) =>
+      ["pods", "services", "deployments"].includes(r)
+    );
+    assert.deepEqual(
+      rule.verbs,
+      watched ? ["get", "list", "watch"] : ["get", "list"],
+    );
     for (const group of rule.apiGroups) {
       for (const resource of rule.resources) {
         for (const verb of rule.verbs) {

@@ -1,0 +1,597 @@
+/**
+ * `deno task sync --watch` (issue 17): the long-running, event-driven form.
+ *
+ * One process holds the state lock for its life. While it leads (always,
+ * without `--leader-election`), it runs a full pass at start and every
+ * `--full-pass-interval` (the safety net, and the only place deletions are
+ * decided), and between passes reacts to events: per region, Kubernetes
+ * watches when the region has a kube client, else k8splugin status
+ * subscriptions calling back the receiver mounted on the `--listen` server.
+ * An event marks its instance dirty; after a debounce the one-instance path
+ * (`syncInstances`: read → plan → publish → commit, the same planner as a
+ * pass) runs. Full passes and one-instance runs never overlap (they share
+ * the snapshot file). SIGTERM/SIGINT: work in flight gets a grace period,
+ * then watches close, the Lease is released and the server stops.
+ *
+ * @module
+ */
+import { Registry } from "prom-client";
+import type { InstanceSummary } from "../adapters/k8splugin.ts";
+import { HttpK8spluginSubscriptions } from "../adapters/k8splugin_subscriptions.ts";
+import { SubscriptionReceiver } from "../adapters/k8splugin_receiver.ts";
+import type { KubeStream } from "../adapters/kube_stream.ts";
+import type { KubeWatcher, KubeWatchTarget } from "../adapters/kube_watch.ts";
+import type { LeaseElector } from "../adapters/lease.ts";
+import {
+  type Config,
+  inScope,
+  type InstanceRead,
+  loadSnapshot,
+  type StateLock,
+  syncInstances,
+  type SyncLogger,
+} from "../sync/mod.ts";
+import {
+  countSubscriptions,
+  createWatchMetrics,
+  DirtyScheduler,
+  Shutdown,
+  SubscriptionKeeper,
+} from "../sync/watch/mod.ts";
+import { EXIT, type ExitCode, exitCodeFor } from "./_exit.ts";
+import {
+  aaiClientFrom,
+  k8spluginClientFrom,
+  kubeClientsFrom,
+} from "./_peers.ts";
+import { abortOnTermination, type OpsServer, serveOps } from "./_serve.ts";
+import { lockState } from "./_state.ts";
+
+/** What `sync --watch` is given beyond a pass. */
+export interface WatchSettings {
+  /** Time between full passes. */
+  fullPassIntervalMs: number;
+  /** Quiet time after an event before the one-instance run. */
+  debounceMs: number;
+  /** `--listen host:port` of `/metrics`, `/healthz`, `/readyz` and the callbacks. */
+  listen?: { hostname: string; port: number } | undefined;
+  /** `--leader-election`. */
+  leaderElection: boolean;
+  /** `--lease-duration`. */
+  leaseDurationMs: number;
+  /** `--callback-url`: k8splugin reaches the receiver there. */
+  callbackUrl?: string | undefined;
+  /** `--wait-lock`. */
+  waitLockMs: number;
+  /** `--region`, `--instance`. */
+  scope: { regions: string[]; instances: string[] };
+  /** `--take-ownership`. */
+  takeOwnership: boolean;
+  /** `--source` or config `source`. */
+  source: "k8splugin" | "kube";
+  /** Grace for work in flight on SIGTERM, default 15 s. */
+  graceMs?: number;
+}
+
+/** What runs one full pass with the lock held (tasks/sync.ts `onePass`). */
+export type FullPass = (
+  onRead: (read: InstanceRead) => void,
+) => Promise<ExitCode>;
+
+/** Parses `--listen`: `PORT`, `HOST:PORT` or `[V6]:PORT`. */
+export function parseListen(text: string): { hostname: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]:|([^:]*):)?(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  if (!match || !(port >= 0 && port <= 65_535)) {
+    throw new RangeError(
+      `--listen "${text}" is not PORT or HOST:PORT (e.g. 0.0.0.0:9464)`,
+    );
+  }
+  return { hostname: match[1] ?? (match[2] || "0.0.0.0"), port };
+}
+
+/** A one-at-a-time queue: full passes and one-instance runs share the snapshot. */
+function serial(): <T>(work: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const next = tail.then(work, work);
+    tail = next.catch(() => {});
+    return next;
+  };
+}
+
+/** The watch targets of each region: every kind its instances' objects use, and Pods. */
+async function targetsByRegion(
+  config: Config,
+): Promise<Map<string, KubeWatchTarget[]>> {
+  const { snapshot } = await loadSnapshot(config.snapshot, new Date());
+  const byRegion = new Map<string, Map<string, KubeWatchTarget>>();
+  for (const instance of Object.values(snapshot.instances)) {
+    const targets = byRegion.get(instance.cloudRegion) ??
+      new Map<string, KubeWatchTarget>([["/v1/Pod", {
+        gvk: { group: "", version: "v1", kind: "Pod" },
+      }]]);
+    byRegion.set(instance.cloudRegion, targets);
+    for (const object of Object.values(instance.objects)) {
+      const [group = "", version = "", kind = ""] = object.key.split("/");
+      if (!version || !kind) continue;
+      targets.set(`${group}/${version}/${kind}`, {
+        gvk: { group, version, kind },
+      });
+    }
+  }
+  return new Map(
+    [...byRegion].map(([region, targets]) => [region, [...targets.values()]]),
+  );
+}
+
+/**
+ * Runs `sync --watch` until SIGTERM/SIGINT; returns the last full pass's
+ * exit code (2 for a usage error found at start).
+ */
+export async function runWatch(
+  config: Config,
+  settings: WatchSettings,
+  fullPassOnce: FullPass,
+  log: SyncLogger,
+  env: Record<string, string | undefined>,
+): Promise<ExitCode> {
+  // The state lock: held for the process's life, or with --leader-election
+  // while leading (a follower sharing the state folder waits without it). A
+  // cron pass against the same state exits 75 meanwhile.
+  let lock: StateLock | undefined = settings.leaderElection
+    ? undefined
+    : await lockState(config.snapshot, settings.waitLockMs, log);
+  async function releaseLock(): Promise<void> {
+    const held = lock;
+    lock = undefined;
+    await held?.[Symbol.asyncDispose]();
+  }
+  using termination = abortOnTermination();
+  const shutdown = new Shutdown({
+    signal: termination.signal,
+    graceMs: settings.graceMs ?? 15_000,
+    cleanupMs: 3_000,
+  });
+  const registry = new Registry();
+  const metrics = createWatchMetrics(registry);
+  const k8splugin = k8spluginClientFrom(
+    config,
+    undefined,
+    (message) => log.warn(message),
+  );
+  const aai = aaiClientFrom(config);
+  const kubeClients = await kubeClientsFrom(config, k8splugin, settings.source);
+  shutdown.defer("peer clients", async () => {
+    k8splugin.close?.();
+    aai.close?.();
+    await kubeClients?.close();
+  });
+
+  let leading = !settings.leaderElection;
+  let firstPassDone = false;
+  let listed: InstanceSummary[] = [];
+  const regionOf = new Map<string, string>();
+  const run = serial();
+  const watchers = new Map<string, KubeWatcher>();
+  const quietRegions = new Set<string>();
+
+  /** The receiver and keeper of k8splugin subscriptions, with --callback-url. */
+  let keeper: SubscriptionKeeper | undefined;
+  let receiver: SubscriptionReceiver | undefined;
+  if (settings.callbackUrl) {
+    const keyFile = env.K8S_AAI_SYNC_CALLBACK_KEY_FILE;
+    const key = keyFile ? await Deno.readFile(keyFile) : undefined;
+    receiver = new SubscriptionReceiver({
+      publicUrl: settings.callbackUrl,
+      ...(key ? { key } : {}),
+      onNotification(notification) {
+        metrics.events.inc({
+          region: regionOf.get(notification.instanceId) ?? "",
+          source: "subscription",
+        });
+        mark(notification.instanceId);
+      },
+      onRejected(rejection) {
+        metrics.callbacksRejected.inc({ status: String(rejection.status) });
+        log.warn(
+          `Refused a k8splugin callback (${rejection.status}): ${rejection.reason}`,
+          rejection.subscription
+            ? { subscription: rejection.subscription }
+            : {},
+        );
+      },
+    });
+    keeper = new SubscriptionKeeper({
+      client: new HttpK8spluginSubscriptions({
+        baseUrl: config.k8splugin.url,
+        timeoutMs: config.k8splugin.timeout,
+        insecure: config.k8splugin.insecure,
+        ...(config.k8splugin.caFile ? { caFile: config.k8splugin.caFile } : {}),
+      }),
+      receiver,
+      ...(env.K8S_AAI_SYNC_NOTIFY_INTERVAL
+        ? { minNotifyIntervalS: Number(env.K8S_AAI_SYNC_NOTIFY_INTERVAL) }
+        : {}),
+    });
+  }
+
+  /** Marks an instance dirty while leading, in scope. */
+  function mark(instanceId: string): void {
+    if (!leading) return;
+    const region = regionOf.get(instanceId);
+    if (
+      region !== undefined &&
+      !inScope(settings.scope, instanceId, region)
+    ) return;
+    scheduler.mark(instanceId);
+    metrics.dirty.set(scheduler.pending.length);
+  }
+
+  /** What every read tells the subscription keeper. */
+  function noteRead(read: InstanceRead): void {
+    regionOf.set(read.summary.id, read.summary.cloudRegion);
+    keeper?.noteStatusRead(read.summary.id, read.ok);
+  }
+
+  const scheduler = new DirtyScheduler({
+    debounceMs: settings.debounceMs,
+    maxWaitMs: Math.max(settings.debounceMs * 5, 1_000),
+    onDirty(ids, signal) {
+      metrics.dirty.set(0);
+      if (!leading || signal.aborted) return;
+      return shutdown.track(run(() => instanceRun(ids)));
+    },
+    onError(error, ids) {
+      metrics.instanceRuns.inc({ outcome: "failed" }, ids.length);
+      log.error(`One-instance run failed: ${(error as Error).message}`, {
+        instances: ids,
+      });
+    },
+  });
+
+  /** The one-instance path of `ids`; re-lists first for an id not listed yet. */
+  async function instanceRun(ids: string[]): Promise<void> {
+    if (!leading || !lock) return;
+    if (ids.some((id) => !regionOf.has(id))) {
+      try {
+        listed = await k8splugin.listInstances();
+        for (const s of listed) regionOf.set(s.id, s.cloudRegion);
+      } catch (error) {
+        log.warn(
+          `Cannot list instances for a new one (the next full pass will): ${
+            (error as Error).message
+          }`,
+        );
+      }
+    }
+    const kube = kubeClients;
+    const report = await syncInstances(ids, {
+      k8splugin,
+      aai,
+      ...(kube ? { kube: (region: string) => kube.get(region) } : {}),
+      log,
+    }, {
+      config,
+      listed,
+      regions: settings.scope.regions,
+      takeOwnership: settings.takeOwnership,
+      source: settings.source,
+      recordOperations: false,
+      onRead: noteRead,
+    });
+    if (!report) return;
+    const failed = report.errors.length > 0;
+    metrics.instanceRuns.inc(
+      { outcome: failed ? "failed" : "ok" },
+      report.instances.listed,
+    );
+    const w = report.writes;
+    log.info(
+      `Event run: ${report.instances.listed} instance(s) · writes ${w.create} create, ${w.update} update, ${w.delete} delete, ${w.relate} relate · ${report.errors.length} errors · ${
+        (report.durationMs / 1000).toFixed(2)
+      }s`,
+      { instances: ids, writes: w, errors: report.errors.length },
+    );
+  }
+
+  /** Watches (kube client) or subscriptions (callback URL) per region. */
+  async function keepSources(): Promise<void> {
+    const byRegion = new Map<string, string[]>();
+    for (const s of listed) {
+      if (!inScope(settings.scope, s.id, s.cloudRegion)) continue;
+      byRegion.set(s.cloudRegion, [...byRegion.get(s.cloudRegion) ?? [], s.id]);
+    }
+    const targets = kubeClients ? await targetsByRegion(config) : new Map();
+    const viaSubscriptions: string[] = [];
+    for (const [region, ids] of byRegion) {
+      if (!leading || shutdown.stopping) return;
+      const client = kubeClients?.get(region);
+      if (client) {
+        await watchRegion(region, client, targets.get(region) ?? []);
+      } else if (keeper) {
+        viaSubscriptions.push(...ids);
+      } else if (!quietRegions.has(region)) {
+        quietRegions.add(region);
+        log.warn(
+          `Region "${region}" has no event source (no kube client, no --callback-url): only full passes keep it in step`,
+          { region },
+        );
+      }
+    }
+    for (const [region, watcher] of watchers) {
+      if (!byRegion.has(region)) {
+        watchers.delete(region);
+        await watcher.close();
+      }
+    }
+    if (keeper) {
+      const results = await keeper.reconcile(viaSubscriptions);
+      countSubscriptions(metrics, results);
+      for (const [id, result] of results) {
+        if (result instanceof Error) {
+          log.warn(
+            `Cannot keep the status subscription of ${id}: ${result.message}`,
+            { instanceId: id },
+          );
+        } else if (result.action !== "kept") {
+          log.info(
+            `Status subscription of ${id} ${result.action}${
+              result.reason ? ` (${result.reason})` : ""
+            }`,
+            { instanceId: id },
+          );
+        }
+      }
+    }
+  }
+
+  async function watchRegion(
+    region: string,
+    client: NonNullable<ReturnType<NonNullable<typeof kubeClients>["get"]>>,
+    targets: KubeWatchTarget[],
+  ): Promise<void> {
+    let watcher = watchers.get(region);
+    if (!watcher) {
+      const { KubeWatcher } = await import("../adapters/kube_watch.ts");
+      // The client's connections outlive the watcher (passes read through it).
+      const stream: KubeStream = {
+        fetch: (path, init) => client.fetch(path, init),
+        close() {},
+      };
+      watcher = new KubeWatcher({
+        region,
+        source: client,
+        stream,
+        onEvent(event) {
+          metrics.events.inc({ region, source: "kube" });
+          regionOf.set(event.instanceId, region);
+          mark(event.instanceId);
+        },
+        onError(error, target) {
+          metrics.watchErrors.inc({ region });
+          log.warn(
+            `Watch of ${target.gvk.kind} in region "${region}" failed (restarting): ${
+              (error as Error).message
+            }`,
+            { region },
+          );
+        },
+      });
+      watchers.set(region, watcher);
+    }
+    await watcher.watch(targets);
+  }
+
+  async function stopSources(): Promise<void> {
+    const all = [...watchers.values()];
+    watchers.clear();
+    await Promise.all(all.map((w) => w.close()));
+  }
+
+  /** One full pass, then the event sources it implies. */
+  let lastCode: ExitCode = EXIT.OK;
+  async function fullPass(): Promise<void> {
+    const passStart = Date.now();
+    const seen: InstanceSummary[] = [];
+    const read: string[] = [];
+    try {
+      lastCode = await fullPassOnce((r) => {
+        seen.push(r.summary);
+        if (r.ok) read.push(r.summary.id);
+        noteRead(r);
+      });
+    } catch (error) {
+      lastCode = exitCodeFor(error);
+      log.error(`Sync pass failed: ${(error as Error).message}`);
+    }
+    if (seen.length > 0 || lastCode === EXIT.OK) listed = seen;
+    scheduler.forget(read, { before: passStart });
+    if (leading && !shutdown.stopping) {
+      try {
+        await keepSources();
+      } catch (error) {
+        log.error(
+          `Cannot keep the event sources: ${(error as Error).message}`,
+        );
+      }
+    }
+    firstPassDone = true;
+  }
+
+  // The ops server: probes, metrics, and k8splugin's callbacks.
+  let ops: OpsServer | undefined;
+  const listen = settings.listen ??
+    (receiver ? { hostname: "0.0.0.0", port: 9464 } : undefined);
+  if (listen) {
+    const theReceiver = receiver;
+    ops = serveOps({
+      registry,
+      hostname: listen.hostname,
+      port: listen.port,
+      ready() {
+        if (shutdown.stopping) return { ok: false, detail: "stopping" };
+        if (!leading) return { ok: true, detail: "standby" };
+        if (!firstPassDone) return { ok: false, detail: "first pass running" };
+        const unsynced = [...watchers].filter(([, w]) => !w.synced);
+        return unsynced.length === 0 ? { ok: true } : {
+          ok: false,
+          detail: `watches of ${
+            unsynced.map(([r]) => r).join(", ")
+          } not synced`,
+        };
+      },
+      ...(theReceiver
+        ? {
+          mounts: [{
+            prefix: theReceiver.prefix,
+            handle: (request: Request) => theReceiver.handle(request),
+          }],
+        }
+        : {}),
+      onError: (error) =>
+        log.error(`Ops server: ${(error as Error).message ?? error}`),
+    });
+    log.info(`Listening on ${ops.url} (/metrics, /healthz, /readyz)`);
+  }
+
+  // Wakes the loop for a full pass now (a new leader starts with one).
+  let wake: (() => void) | undefined;
+  let woken = false;
+  function wakeUp(): void {
+    woken = true;
+    wake?.();
+  }
+
+  let elector: LeaseElector | undefined;
+  let leaderStream: KubeStream | undefined;
+  const pod = env.POD_NAME
+    ? { name: env.POD_NAME, namespace: env.POD_NAMESPACE ?? "default" }
+    : undefined;
+  if (settings.leaderElection) {
+    const { KubeConfig } = await import("@kubernetes/client-node");
+    const { kubeStreamFromKubeConfig } = await import(
+      "../adapters/kube_stream.ts"
+    );
+    const lease = await import("../adapters/lease.ts");
+    const kc = new KubeConfig();
+    kc.loadFromDefault();
+    const stream = leaderStream = kubeStreamFromKubeConfig(kc);
+    const namespace = env.POD_NAMESPACE ?? await serviceAccountNamespace();
+    const label = (on: boolean) => {
+      if (!pod) return Promise.resolve();
+      return lease.markLeaderPod(stream, pod, on).catch((error) =>
+        log.warn((error as Error).message)
+      );
+    };
+    elector = new lease.LeaseElector({
+      api: lease.leaseApi(stream),
+      namespace,
+      identity: lease.holderIdentity(env.POD_NAME ?? Deno.hostname()),
+      leaseDurationMs: settings.leaseDurationMs,
+      renewDeadlineMs: Math.round(settings.leaseDurationMs * 2 / 3),
+      retryPeriodMs: Math.max(100, Math.round(settings.leaseDurationMs / 7.5)),
+      onStartedLeading() {
+        leading = true;
+        firstPassDone = false;
+        metrics.leader.set(1);
+        log.info("Leading: starting with a full pass");
+        void label(true);
+        wakeUp();
+      },
+      onStoppedLeading() {
+        leading = false;
+        metrics.leader.set(0);
+        scheduler.forget();
+        log.warn("Stopped leading: no more writes until leading again");
+        void stopSources();
+        void label(false);
+        // After the run in flight: the next leader may then take the lock.
+        void run(releaseLock);
+      },
+      onError(error) {
+        log.warn(error.message);
+      },
+    });
+  } else {
+    metrics.leader.set(1);
+  }
+
+  // Cleanups run last registered first.
+  shutdown.defer("ops server", () => ops?.close());
+  shutdown.defer("state lock", () => releaseLock());
+  shutdown.defer("leader stream", () => leaderStream?.close());
+  shutdown.defer("lease", async () => {
+    const wasLeading = elector?.isLeader ?? false;
+    await elector?.close();
+    if (wasLeading && pod && leaderStream) {
+      const { markLeaderPod } = await import("../adapters/lease.ts");
+      await markLeaderPod(leaderStream, pod, false).catch(() => {});
+    }
+  });
+  shutdown.defer("scheduler", () => scheduler.close());
+  shutdown.defer("watches", () => stopSources());
+  shutdown.signal.addEventListener("abort", () => {
+    log.info(`Shutting down (${String(shutdown.signal.reason)})`);
+    wake?.();
+  }, { once: true });
+
+  elector?.start();
+  const loop = (async () => {
+    while (!shutdown.stopping) {
+      if (leading && !lock) {
+        try {
+          // The previous leader releases it when it stops (or dies).
+          lock = await lockState(
+            config.snapshot,
+            Math.max(settings.waitLockMs, settings.leaseDurationMs * 2),
+            log,
+          );
+        } catch (error) {
+          log.error(
+            `Leading, but the state lock is held elsewhere: ${
+              (error as Error).message
+            }`,
+          );
+        }
+      }
+      if (leading && lock) {
+        woken = false;
+        await shutdown.track(run(fullPass));
+      }
+      if (shutdown.stopping) break;
+      if (woken) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, settings.fullPassIntervalMs);
+        function done(): void {
+          clearTimeout(timer);
+          wake = undefined;
+          resolve();
+        }
+        wake = done;
+      });
+    }
+  })();
+  const report = await shutdown.done;
+  await Promise.race([loop, Promise.resolve()]);
+  for (const { name, error } of report.failed) {
+    log.warn(`Shutdown: ${name} did not close cleanly: ${String(error)}`);
+  }
+  log.info(
+    `Stopped${
+      report.abandoned ? ` (${report.abandoned} run(s) abandoned)` : ""
+    }`,
+  );
+  return lastCode;
+}
+
+/** The namespace of the pod's service account, else `default`. */
+async function serviceAccountNamespace(): Promise<string> {
+  try {
+    return (await Deno.readTextFile(
+      "/var/run/secrets/kubernetes.io/serviceaccount/namespace",
+    )).trim();
+  } catch {
+    return "default";
+  }
+}

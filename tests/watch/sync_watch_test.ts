@@ -1,0 +1,457 @@
+/**
+ * End to end: `deno task sync --watch` as a real process against the
+ * simulators (issue 17). A change becomes an A&AI write within the target;
+ * a dropped watch, a 410, a dead k8splugin notifier, a k8splugin restart and
+ * a leader kill are each survived with A&AI converging; SIGTERM leaves the
+ * snapshot consistent and releases the lock.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { type AaiSimSeed, startAai } from "../../sim/aai.ts";
+import { simKubeconfig, startK8splugin } from "../../sim/k8splugin.ts";
+import { startKube } from "../../sim/kube.ts";
+import { loadSnapshot } from "../../sync/mod.ts";
+import type { Scenario } from "../../sim/scenario.ts";
+import { deployment, instance, scenario } from "../sync/_scenario.ts";
+import { FAST_SUBSCRIPTIONS } from "./_scenario.ts";
+
+/**
+ * app-1's Deployment flips between Ready and not ready at every step (step
+ * 3 deletes it by hand: its \`/status\` fails, which kills k8splugin's
+ * notifier); app-2 never changes.
+ */
+function flapping(): Scenario {
+  const app2 = instance("app-2", [deployment("app-2-web", 1, 1, "300")]);
+  const app1 = (ready: number, rv: string) =>
+    instance("app-1", [deployment("app-1-web", 1, ready, rv)]);
+  const broken = instance("app-1", [deployment("app-1-web", 1, 1, "202")], {
+    missing: [{ apiVersion: "apps/v1", kind: "Deployment", name: "app-1-web" }],
+  });
+  return scenario([
+    [app1(1, "200"), app2],
+    [app1(0, "201"), app2],
+    [app1(1, "202"), app2],
+    [broken, app2],
+    [app1(0, "203"), app2],
+    [app1(1, "204"), app2],
+    [app1(0, "205"), app2],
+  ], [{ vnfId: "vnf-1", vfModuleId: "vfm-1", heatStackId: "app-1" }]);
+}
+
+const SYNC = new URL("../../tasks/sync.ts", import.meta.url).pathname;
+
+/** A free TCP port on 127.0.0.1. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await check()) return Date.now() - started;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** A running `sync --watch`, its stderr kept. */
+interface Proc extends AsyncDisposable {
+  child: Deno.ChildProcess;
+  port: number;
+  stderr(): string;
+  ready(): Promise<boolean>;
+  leader(): Promise<boolean>;
+}
+
+function spawn(
+  args: string[],
+  env: Record<string, string>,
+  port = freePort(),
+): Proc {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      SYNC,
+      "--watch",
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--log-format",
+      "json",
+      ...args,
+    ],
+    env: { NO_COLOR: "1", ...env },
+    clearEnv: true,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const reading = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (chunk) => void (text += chunk) }),
+  ).catch(() => {});
+  async function get(path: string): Promise<string | undefined> {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`);
+      const body = await response.text();
+      return response.ok ? body : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return {
+    child,
+    port,
+    stderr: () => text,
+    ready: async () => (await get("/readyz")) !== undefined,
+    leader: async () =>
+      /^k8s_aai_sync_leader 1$/m.test((await get("/metrics")) ?? ""),
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+      await child.status;
+      await reading;
+    },
+  };
+}
+
+/** Writes to A&AI for k8s-resources since `from` (PUT/PATCH/DELETE). */
+function writesSince(
+  aai: { state: { requests: { method: string; url: string; at: number }[] } },
+  from: number,
+): { method: string; url: string; at: number }[] {
+  return aai.state.requests.filter((r) =>
+    r.at >= from && r.method !== "GET" && r.url.includes("/k8s-resources/")
+  );
+}
+
+function baseEnv(
+  k8splugin: string,
+  aai: string,
+  dir: string,
+): Record<string, string> {
+  return {
+    K8SPLUGIN_URL: k8splugin,
+    AAI_URL: aai,
+    K8S_AAI_SYNC_SNAPSHOT: `${dir}/state/snapshot.json`,
+  };
+}
+
+Deno.test("sync --watch via Kubernetes watches: changes reach A&AI within 5 s; a dropped watch and a 410 are survived; SIGTERM leaves the snapshot consistent", async () => {
+  const sc = flapping();
+  await using kube = await startKube({ scenario: sc, bookmarkIntervalMs: 200 });
+  await using k8s = startK8splugin({
+    scenario: sc,
+    kubeconfigFor: (region) => simKubeconfig(region, kube.url),
+  });
+  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
+  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
+  try {
+    const env = baseEnv(k8s.url, aai.url, dir);
+    await using proc = spawn([
+      "--source",
+      "kube",
+      "--debounce",
+      "50ms",
+      "--full-pass-interval",
+      "10m",
+    ], env);
+    await until(proc.ready, "/readyz", 30_000);
+    assert.ok(aai.state.counts.byMethod.PUT ?? 0 > 0, "first pass created");
+    const listsAfterStart = k8s.state.requests.byRoute["GET /v1/instance"];
+
+    const step = async (what: string) => {
+      const at = Date.now();
+      kube.state.advance();
+      k8s.state.advance();
+      const ms = await until(
+        () => writesSince(aai, at).length > 0,
+        `A&AI write after "${what}"`,
+      ).catch(async (error) => {
+        const metrics = await (await fetch(
+          `http://127.0.0.1:${proc.port}/metrics`,
+        )).text();
+        throw new Error(
+          `${error.message}: ${
+            metrics.split("\n").filter((l) =>
+              /^k8s_aai_sync_(watch|instance_runs|dirty)/.test(l)
+            ).join(" ")
+          } (kube ${JSON.stringify(kube.state.requests)})\n${
+            proc.stderr().slice(-3000)
+          }`,
+        );
+      });
+      assert.ok(ms <= 5_000, `${what}: ${ms} ms`);
+      return ms;
+    };
+    await step("changed"); // a watch event → one-instance run
+    kube.state.dropWatches(); // the watch connections end
+    await until(() => kube.state.watches > 0, "watches back");
+    await step("ready again");
+    kube.state.compact(); // next resume from an old resourceVersion is 410
+    kube.state.dropWatches();
+    await until(() => kube.state.watches > 0, "relisted watches");
+    kube.state.setStep(3); // (k8splugin's "deleted by hand" is the same here)
+    k8s.state.setStep(3);
+    await step("not ready");
+    // No full pass ran in between: the instance list was read once.
+    assert.equal(
+      k8s.state.requests.byRoute["GET /v1/instance"],
+      listsAfterStart,
+    );
+
+    proc.child.kill("SIGTERM");
+    const status = await proc.child.status;
+    assert.equal(status.code, 0, proc.stderr().slice(-2000));
+    const loaded = await loadSnapshot(`${dir}/state/snapshot.json`, new Date());
+    assert.equal(loaded.movedAside, undefined);
+    assert.ok(loaded.snapshot.instances["app-1"]);
+    // The lock was released: a cron pass runs, and has nothing to send.
+    const once = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", SYNC, "--once", "--source", "kube"],
+      env: { NO_COLOR: "1", ...env },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(once.code, 0, new TextDecoder().decode(once.stderr));
+    assert.match(
+      new TextDecoder().decode(once.stdout),
+      /0 create, 0 update, 0 delete/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sync --watch via k8splugin subscriptions: notifications become writes; a dead notifier and a plugin restart are survived", async () => {
+  const port = freePort();
+  const sc = flapping();
+  await using k8s = startK8splugin({
+    scenario: sc,
+    subscriptionTiming: FAST_SUBSCRIPTIONS,
+  });
+  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
+  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
+  try {
+    const env = {
+      ...baseEnv(k8s.url, aai.url, dir),
+      K8S_AAI_SYNC_NOTIFY_INTERVAL: "1",
+    };
+    await using proc = spawn(
+      [
+        "--debounce",
+        "20ms",
+        "--full-pass-interval",
+        "3s",
+        "--callback-url",
+        `http://127.0.0.1:${port}`,
+      ],
+      env,
+      port,
+    );
+    await until(proc.ready, "/readyz", 30_000);
+    const subscribed = () =>
+      k8s.state.subscriptions.list("app-1").map((s) => s.name);
+    await until(() => subscribed().length === 1, "a subscription");
+    assert.deepEqual(subscribed(), ["app-1-k8s-aai-sync"]);
+    await until(
+      () =>
+        k8s.state.subscriptions.notifierRunning("app-1", "app-1-k8s-aai-sync"),
+      "the notifier",
+    );
+    // k8splugin's notifier takes its first reading after a start-up sleep.
+    await new Promise((r) => setTimeout(r, 300));
+    const statusReads = () =>
+      k8s.state.requests.byRoute["GET /v1/instance/{id}/status"] ?? 0;
+
+    const step = async (what: string, limitMs: number) => {
+      const at = Date.now();
+      k8s.state.advance();
+      const ms = await until(
+        () => writesSince(aai, at).length > 0,
+        `A&AI write after "${what}"\n${proc.stderr().slice(-3000)}`,
+      );
+      assert.ok(
+        ms <= limitMs,
+        `${what}: ${ms} ms > ${limitMs} ms ${
+          JSON.stringify(
+            k8s.state.subscriptions.notifications.map((
+              n,
+            ) => [n.instanceId, n.status, n.at - at]),
+          )
+        }\n${
+          proc.stderr().split("\n").filter((l) => /ubscription|Event/.test(l))
+            .join("\n")
+        }`,
+      );
+      return ms;
+    };
+    // A notification (the sim's notifier polls every 40 ms) → a write well
+    // before the next full pass.
+    await step("not ready", 1_500);
+    await step("ready again", 1_500);
+    // Deleted by hand: /status fails, the notifier dies; a full pass sees
+    // the failure, and once /status answers again the subscription is
+    // replaced (the repair itself is found by that pass or a notification).
+    const before = statusReads();
+    k8s.state.advance();
+    await until(() => statusReads() > before + 2, "full passes reading app-1");
+    await until(
+      () =>
+        !k8s.state.subscriptions.notifierRunning("app-1", "app-1-k8s-aai-sync"),
+      "the notifier to die",
+    );
+    await step("repaired, not ready", 8_000);
+    await until(
+      () =>
+        k8s.state.subscriptions.notifierRunning("app-1", "app-1-k8s-aai-sync"),
+      `the subscription replaced\n${proc.stderr().slice(-2000)}`,
+    );
+    await new Promise((r) => setTimeout(r, 300)); // its first reading
+    await step("ready", 1_500);
+    // A k8splugin restart: notifiers stop, and come back with their
+    // subscriptions from its database.
+    k8s.state.restart();
+    await until(
+      () =>
+        k8s.state.subscriptions.notifierRunning("app-1", "app-1-k8s-aai-sync"),
+      "the notifier restored",
+    );
+    await new Promise((r) => setTimeout(r, 300)); // its first reading
+    await step("not ready after restart", 1_500);
+    const subscriptions = k8s.state.subscriptions.list("app-2").map((s) =>
+      s.name
+    );
+    assert.deepEqual(subscriptions, ["app-2-k8s-aai-sync"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sync --watch --leader-election: two replicas, only the leader writes; a killed leader is replaced within the lease duration, starting with a full pass", async () => {
+  const sc = flapping();
+  await using kube = await startKube({ scenario: sc, bookmarkIntervalMs: 200 });
+  await using k8s = startK8splugin({
+    scenario: sc,
+    kubeconfigFor: (region) => simKubeconfig(region, kube.url),
+  });
+  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
+  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
+  try {
+    const kubeconfig = `${dir}/kubeconfig`;
+    await Deno.writeTextFile(kubeconfig, simKubeconfig("kud", kube.url));
+    const env = {
+      ...baseEnv(k8s.url, aai.url, dir),
+      KUBECONFIG: kubeconfig,
+      POD_NAMESPACE: "onap",
+    };
+    const args = [
+      "--source",
+      "kube",
+      "--debounce",
+      "50ms",
+      "--leader-election",
+      "--lease-duration",
+      "2s",
+    ];
+    // Both replicas share the state folder (ReadWriteMany in a cluster):
+    // the leader holds its lock, the follower stands by without it.
+    await using a = spawn(args, env);
+    await until(a.leader, "a to lead", 30_000);
+    await until(a.ready, "a ready", 30_000);
+    await using b = spawn(args, env);
+    await until(b.ready, "b standing by", 30_000);
+    assert.equal(await b.leader(), false);
+
+    let at = Date.now();
+    kube.state.advance();
+    k8s.state.advance();
+    await until(() => writesSince(aai, at).length > 0, "a's write");
+
+    a.child.kill("SIGKILL"); // no release: b waits for the lease to expire
+    const killedAt = Date.now();
+    await until(b.leader, `b to lead\n${b.stderr().slice(-2000)}`, 30_000);
+    const takeover = Date.now() - killedAt;
+    assert.ok(takeover <= 2_000 + 1_500, `takeover in ${takeover} ms`);
+    await until(b.ready, "b's full pass and watches", 30_000);
+    at = Date.now();
+    kube.state.advance();
+    k8s.state.advance();
+    const ms = await until(
+      () => writesSince(aai, at).length > 0,
+      `b's write\n${b.stderr().slice(-2000)}`,
+    );
+    assert.ok(ms <= 5_000, `${ms} ms`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sync --watch: SIGTERM with A&AI writes in flight ends them cleanly; the snapshot stays consistent and the next pass sends only what was not confirmed", async () => {
+  const sc = flapping();
+  await using kube = await startKube({ scenario: sc, bookmarkIntervalMs: 200 });
+  await using k8s = startK8splugin({
+    scenario: sc,
+    kubeconfigFor: (region) => simKubeconfig(region, kube.url),
+  });
+  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
+  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
+  try {
+    const env = baseEnv(k8s.url, aai.url, dir);
+    await using proc = spawn(["--source", "kube", "--debounce", "20ms"], env);
+    await until(proc.ready, "/readyz", 30_000);
+    // Every k8s-resource write now takes 1.5 s: the change's PATCH is in
+    // flight when SIGTERM arrives, and finishes within the grace period.
+    aai.state.faults = {
+      latencyMs: 1_500,
+      match: "/aai/v24/cloud-infrastructure",
+    };
+    const at = Date.now();
+    kube.state.advance();
+    k8s.state.advance();
+    await until(
+      () =>
+        aai.state.requests.some((r) => r.at >= at) ||
+        /Event run/.test(proc.stderr()) || Date.now() - at > 400,
+      "the run to start",
+    );
+    const sigterm = Date.now();
+    proc.child.kill("SIGTERM");
+    const status = await proc.child.status;
+    assert.equal(status.code, 0, proc.stderr().slice(-2000));
+    assert.match(proc.stderr(), /Stopped/);
+    // The PATCH in flight was answered after SIGTERM, within the grace.
+    assert.ok(writesSince(aai, sigterm).length >= 1, "finished in the grace");
+    aai.state.faults = undefined;
+    const loaded = await loadSnapshot(`${dir}/state/snapshot.json`, new Date());
+    assert.equal(loaded.movedAside, undefined);
+    // A cron pass afterwards converges: at most the change's one write.
+    const before = writesSince(aai, 0).length;
+    const once = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", SYNC, "--once", "--source", "kube"],
+      env: { NO_COLOR: "1", ...env },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(once.code, 0, new TextDecoder().decode(once.stderr));
+    assert.ok(writesSince(aai, 0).length - before <= 1);
+    assert.match(
+      new TextDecoder().decode(once.stdout),
+      /0 create, [01] update, 0 delete/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
