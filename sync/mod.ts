@@ -16,7 +16,7 @@ export * from "./pass.ts";
 export * from "./plan.ts";
 export * from "./plan_instance.ts";
 export * from "./publish.ts";
-export { toReported } from "./report.ts";
+export { newReport, toReported } from "./report.ts";
 export * from "./run.ts";
 export * from "./snapshot.ts";
 export * from "./source.ts";

@@ -20,6 +20,7 @@ import {
   type InstanceRead,
   loadConfig,
   LockHeldError,
+  newReport,
   parseDurationIn,
   parseInterval,
   PassDeadlineError,
@@ -238,31 +239,6 @@ export function syncCommand(): Command<
     });
 }
 
-/** A report for a pass that ended before runSync could return one. */
-function emptyReport(startedAt: Date, dryRun: boolean): RunReport {
-  return {
-    startedAt: startedAt.toISOString(),
-    durationMs: 0,
-    dryRun,
-    instances: { listed: 0, synced: 0, unchanged: 0, unknown: [], failed: [] },
-    resources: { Ready: 0, Pending: 0, Failed: 0 },
-    operations: [],
-    writes: {
-      create: 0,
-      update: 0,
-      delete: 0,
-      adopt: 0,
-      relate: 0,
-      skipped: 0,
-      annotate: 0,
-    },
-    errors: [],
-    warnings: [],
-    deletesHeld: 0,
-    exitCode: 1,
-  };
-}
-
 /** The command line's durations of a pass, in ms. */
 export interface PassDurations {
   /** `--wait-lock` (0: exit 75 at once). */
@@ -381,7 +357,7 @@ export async function onePass(
     // runSync throws for local I/O (the snapshot); A&AI may already hold
     // this pass's writes (#18). Say so, and still report the pass.
     report = (error as { report?: RunReport }).report ??
-      emptyReport(startedAt, dryRun);
+      newReport(startedAt, dryRun);
     report.exitCode = 1;
     report.durationMs ||= Date.now() - startedAt.getTime();
     const message = (error as Error).message ?? String(error);
