@@ -10,7 +10,11 @@ import type { PlannedOperation } from "./diff.ts";
 import { type DesiredObject, fingerprintOf } from "./mapping.ts";
 import type { Pass, ReportedOperation, RunReport } from "./pass.ts";
 import type { OperationResult, Outcome } from "./publish.ts";
+import { keepPendingMarks } from "./pending.ts";
+import type { WritePlan } from "./plan.ts";
+import { settlementOf } from "./settled.ts";
 import type { SnapshotObject } from "./snapshot.ts";
+import type { InstanceRead } from "./source.ts";
 
 /** An empty report of a pass started at `now`. */
 export function newReport(now: Date, dryRun: boolean): RunReport {
@@ -278,4 +282,34 @@ export function recordResult(pass: Pass, result: OperationResult): void {
       ...(result.transactionId ? { transactionId: result.transactionId } : {}),
     },
   );
+}
+
+/**
+ * The snapshot's memory of one published read: the rules' stall marks
+ * (written to the file, never to A&AI), and the settlement once everything
+ * the read asked for is in A&AI — an instance with a delete to come is
+ * settled by the next full read, one waiting for SO's rewrite by the pass
+ * that annotates it.
+ */
+export function settleRead(
+  pass: Pass,
+  read: InstanceRead,
+  plan: WritePlan,
+  delivered: boolean,
+): void {
+  if (!read.ok || read.unchanged) return;
+  const known = pass.snapshot.instances[read.summary.id];
+  if (keepPendingMarks(known, read.resources)) pass.changed();
+  if (
+    delivered && read.key !== undefined && plan.deletes.length === 0 &&
+    known && !plan.pending
+  ) {
+    pass.changed();
+    known.settled = settlementOf(
+      read.key,
+      read.resources.map((r) => r.readiness.verdict),
+      pass.now.getTime(),
+      read.recheckAt,
+    );
+  }
 }

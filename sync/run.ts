@@ -8,7 +8,7 @@
  * @module
  */
 
-import pLimit, { type LimitFunction } from "p-limit";
+import pLimit from "p-limit";
 import { isPeerUnavailable } from "../adapters/http.ts";
 import { K8spluginError } from "../adapters/k8splugin.ts";
 import { ruleOptions } from "./config.ts";
@@ -19,12 +19,7 @@ import {
   unmatchedScope,
 } from "./deletion.ts";
 import { leftAlone, type PlannedOperation } from "./diff.ts";
-import { readHeld } from "./held.ts";
-import {
-  DATA_SOURCE,
-  type DesiredObject,
-  relationshipsFor,
-} from "./mapping.ts";
+import { DATA_SOURCE } from "./mapping.ts";
 import {
   type Pass,
   PassDeadlineError,
@@ -34,42 +29,31 @@ import {
   type SyncOptions,
 } from "./pass.ts";
 import {
-  desiredObjects,
   discoverOwned,
   ownershipOf,
-  type Placements,
   prepare,
   readOptions,
-  touchInstance,
-  vfModuleOf,
 } from "./placement.ts";
-import { keepPendingMarks } from "./pending.ts";
-import { planWrites, type WritePlan } from "./plan.ts";
+import type { WritePlan } from "./plan.ts";
+import { planRead } from "./plan_read.ts";
 import { type OperationResult, publish } from "./publish.ts";
-import {
-  annotateForeign,
-  planAnnotations,
-  vnfPlacementOf,
-} from "./annotate.ts";
 import {
   newReport,
   progressLogger,
-  recordAnnotated,
   recordDeletions,
-  recordForeign,
-  recordInStep,
   recordResult,
+  settleRead,
   toReported,
 } from "./report.ts";
 import {
   aaiBinding,
-  emptySnapshot,
+  bindSnapshot,
   loadSnapshot,
   SnapshotWriter,
 } from "./snapshot.ts";
 import { installationOf } from "./guard.ts";
-import { isSettled, settlementOf, settlementSalt } from "./settled.ts";
-import { describeError, type InstanceRead, readInstances } from "./source.ts";
+import { isSettled, settlementSalt } from "./settled.ts";
+import { describeError, readInstances } from "./source.ts";
 
 /**
  * Runs one pass of the sync loop and returns its report. Does not take the
@@ -143,23 +127,16 @@ export async function runSync(
   }
   // The snapshot describes one A&AI (14.13); a lost one, or a rebuild that
   // did not finish, means finding our objects in A&AI first (14.9).
-  const binding = aaiBinding(config.aai.url, config.aai.apiVersion);
-  let base = loaded.snapshot;
-  if (
-    base.aai &&
-    (base.aai.url !== binding.url || base.aai.apiVersion !== binding.apiVersion)
-  ) {
-    const message =
-      `Snapshot "${config.snapshot}" describes A&AI ${base.aai.url} (${base.aai.apiVersion}), not ${binding.url} (${binding.apiVersion}): rebuilding it from this A&AI`;
-    report.warnings.push(message);
-    log.warn(message);
-    base = emptySnapshot(started);
-    base.rebuildPending = true;
+  const bound = bindSnapshot(
+    loaded,
+    aaiBinding(config.aai.url, config.aai.apiVersion),
+    { path: config.snapshot, now: started },
+  );
+  if (bound.warning) {
+    report.warnings.push(bound.warning);
+    log.warn(bound.warning);
   }
-  if (loaded.missing || loaded.movedAside) base.rebuildPending = true;
-  const bound = base.aai?.url === binding.url &&
-    base.aai.apiVersion === binding.apiVersion;
-  base.aai = binding;
+  const base = bound.snapshot;
   // A dry run plans on a copy that is never written.
   const snapshot = dryRun ? structuredClone(base) : base;
   const writer = dryRun
@@ -178,7 +155,7 @@ export async function runSync(
     rebuild: verify || Boolean(loaded.movedAside) || migrating,
     changed: () => writer?.markChanged(),
   };
-  if (!bound || base !== loaded.snapshot) pass.changed();
+  if (bound.changed) pass.changed();
   async function finish(): Promise<RunReport> {
     if (expired()) {
       const message = `${
@@ -362,28 +339,7 @@ export async function runSync(
             pass.changed();
           }
         });
-        // The rules' stall memory: written to the file, never to A&AI.
-        if (
-          read.ok && !read.unchanged &&
-          keepPendingMarks(known, read.resources)
-        ) {
-          pass.changed();
-        }
-        // Settled once everything it asked for is in A&AI; an instance with a
-        // delete to come is settled by the next full read, one waiting for
-        // SO's rewrite by the pass that annotates it.
-        if (
-          delivered && read.ok && !read.unchanged && read.key !== undefined &&
-          plan.deletes.length === 0 && known && !plan.pending
-        ) {
-          pass.changed();
-          known.settled = settlementOf(
-            read.key,
-            read.resources.map((r) => r.readiness.verdict),
-            started.getTime(),
-            read.recheckAt,
-          );
-        }
+        settleRead(pass, read, plan, delivered);
       },
     },
   );
@@ -437,182 +393,4 @@ export async function runSync(
     }
   }
   return await finish();
-}
-
-/**
- * Plans one instance's writes from its read: `undefined` for an instance
- * that could not be read or placed (it is unknown this run), nothing for a
- * settled one read unchanged, else {@linkcode planWrites} against the
- * snapshot, or against A&AI itself when rebuilding (`--verify`, lost
- * snapshot). Objects A&AI holds under another owner, or already right, are
- * committed as such.
- */
-async function planRead(
-  pass: Pass,
-  read: InstanceRead,
-  placements: Placements,
-  aaiLimit: LimitFunction,
-  claimed: Map<string, string>,
-): Promise<WritePlan | undefined> {
-  const { report, log, config, snapshot } = pass;
-  const id = read.summary.id;
-  touchInstance(pass, read.summary);
-  if (!read.ok) {
-    report.instances.unknown.push(id);
-    report.instances.failed.push({ id, error: read.error });
-    report.errors.push(read.error);
-    log.error(read.error, { instanceId: id });
-    return undefined;
-  }
-  const known = snapshot.instances[id]!;
-  // Counted only for an empty read: a pass reads thousands of instances.
-  const held = !read.unchanged && read.resources.length === 0
-    ? Object.values(known.objects).filter((o) => !leftAlone(o)).length
-    : 0;
-  if (held > 0 && !(pass.options.allowMassDelete ?? false)) {
-    // A 200 with an empty (or null) list is as suspicious as an empty
-    // instance list: k8splugin lost track, the resources did not all vanish
-    // at once (14.3). Unknown this run; nothing is deleted.
-    const error =
-      `Instance "${id}": k8splugin's status lists no resources while A&AI holds ${held} of its objects: deleting nothing (rerun with --allow-mass-delete if they are really gone)`;
-    report.instances.unknown.push(id);
-    report.instances.failed.push({ id, error });
-    report.errors.push(error);
-    log.error(error, { instanceId: id });
-    return undefined;
-  }
-  if (read.unchanged) {
-    const verdicts = known.settled!.verdicts;
-    for (const v of ["Ready", "Pending", "Failed"] as const) {
-      report.resources[v] += verdicts[v];
-    }
-    report.instances.synced++;
-    report.instances.unchanged++;
-    return { writes: [], deletes: [], foreign: [], inStep: [] };
-  }
-  const regionPlacement = placements.get(read.summary.cloudRegion)!;
-  const previous = known.objects;
-  const needsLookup = pass.rebuild ||
-    Object.keys(previous).length === 0 ||
-    Object.values(previous).some((o) => !o.edges && !leftAlone(o)) ||
-    ("error" in regionPlacement && known.vnfPlacement === undefined);
-  const vf = needsLookup || known.vfModule
-    ? await vfModuleOf(pass, id, aaiLimit)
-    : undefined;
-  // An instance with a vf-module is placed where its generic-vnf is, as SO
-  // places it (its ids then match SO's whatever the config says).
-  const vnfPlacement = vf
-    ? await vnfPlacementOf(pass, known, vf, aaiLimit)
-    : undefined;
-  const placement = vnfPlacement ?? regionPlacement;
-  if ("error" in placement) {
-    report.instances.failed.push({ id, error: placement.error });
-    report.instances.unknown.push(id);
-    if (!report.errors.includes(placement.error)) {
-      report.errors.push(placement.error);
-      log.error(placement.error, { region: read.summary.cloudRegion });
-    }
-    return undefined;
-  }
-  // Judged afresh: settled again only once its writes are confirmed.
-  if (known.settled) {
-    delete known.settled;
-    pass.changed();
-  }
-  for (const r of read.resources) report.resources[r.readiness.verdict]++;
-  const desired = unclaimed(
-    pass,
-    desiredObjects(pass, read.resources, placement),
-    claimed,
-  );
-  const relationships = vf ? relationshipsFor(vf, config.aai.apiVersion) : [];
-  report.instances.synced++;
-  const reference = pass.rebuild
-    ? {
-      from: "aai" as const,
-      held: await readHeld(desired.map((d) => d.path), pass.deps.aai, {
-        limit: aaiLimit,
-        onError: (message, path) => {
-          report.errors.push(message);
-          log.error(message, { path });
-        },
-      }),
-    }
-    : { from: "snapshot" as const };
-  const ownership = ownershipOf(pass);
-  const plan = planWrites(desired, {
-    instanceId: id,
-    previous,
-    relationships,
-    reference,
-    ownership,
-  });
-  if (vnfPlacement) {
-    const right = annotateForeign(
-      plan,
-      {
-        ownership,
-        relationships,
-        labelPrefix: config.labelPrefix,
-      },
-      reference.from === "aai" ? reference.held : undefined,
-    );
-    for (const { desired: d, owner } of right) recordAnnotated(pass, d, owner);
-  }
-  for (const { desired: d, owner } of plan.foreign) {
-    recordForeign(pass, d, owner);
-  }
-  for (const d of plan.inStep) {
-    recordInStep(pass, d, relationships.length > 0);
-  }
-  const annotating = vnfPlacement && !pass.rebuild &&
-    Object.values(ownership.owners ?? {}).includes("annotate");
-  if (annotating) {
-    const wanted = new Set(desired.map((d) => d.path));
-    for (const [path, before] of Object.entries(previous)) {
-      // Another owner's object gone from the instance: theirs to delete.
-      if (before.foreign && !wanted.has(path)) {
-        delete previous[path];
-        pass.changed();
-      }
-    }
-    const since = known.soSince;
-    plan.pending = planAnnotations(desired, plan, {
-      known,
-      ownership,
-      relationships,
-      labelPrefix: config.labelPrefix,
-      nowMs: pass.now.getTime(),
-      delayMs: config.soRewriteDelay,
-    });
-    if (known.soSince !== since) pass.changed();
-  }
-  return plan;
-}
-
-/**
- * The desired objects whose path no other resource of this pass claimed
- * first. SO's id formula concatenates without separators, so two resources
- * can share one id (`col`+`a`, `co`+`la`): the later one is an error and is
- * not planned (the pre-write guard catches the same against A&AI).
- */
-function unclaimed(
-  pass: Pass,
-  desired: DesiredObject[],
-  claimed: Map<string, string>,
-): DesiredObject[] {
-  return desired.filter((d) => {
-    const by = claimed.get(d.path);
-    if (by === undefined) {
-      // Instance and key in one string: a pass holds one per object.
-      claimed.set(d.path, `${d.instanceId}\n${d.key}`);
-      return true;
-    }
-    const [instance, key] = by.split("\n");
-    const message =
-      `Cannot publish ${d.key} of instance "${d.instanceId}": ${d.path} is also the id of ${key} of instance "${instance}" in this pass (id collision of SO's formula)`;
-    pass.report.errors.push(message);
-    pass.log.error(message, { path: d.path, instanceId: d.instanceId });
-    return false;
-  });
 }

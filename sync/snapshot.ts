@@ -165,6 +165,49 @@ export function aaiBinding(url: string, apiVersion: string): AaiBinding {
   return { url: u.href.replace(/\/+$/, ""), apiVersion };
 }
 
+/** A loaded snapshot bound to the A&AI a pass writes to. */
+export interface BoundSnapshot {
+  /** The snapshot to use: the loaded one, or an empty one to rebuild. */
+  snapshot: Snapshot;
+  /** Whether the file must be written even if the pass changes nothing. */
+  changed: boolean;
+  /** Why the loaded snapshot was set aside, when it was. */
+  warning?: string;
+}
+
+/**
+ * Binds a loaded snapshot to the A&AI it will describe (14.13): one that
+ * describes another A&AI is replaced by an empty one to rebuild, and a lost,
+ * corrupt or rebound one is marked `rebuildPending` (14.9), so our objects
+ * are found in A&AI first.
+ */
+export function bindSnapshot(
+  loaded: LoadedSnapshot,
+  binding: AaiBinding,
+  { path, now }: { path: string; now: Date },
+): BoundSnapshot {
+  let snapshot = loaded.snapshot;
+  let warning: string | undefined;
+  const held = snapshot.aai;
+  if (
+    held && (held.url !== binding.url || held.apiVersion !== binding.apiVersion)
+  ) {
+    warning =
+      `Snapshot "${path}" describes A&AI ${held.url} (${held.apiVersion}), not ${binding.url} (${binding.apiVersion}): rebuilding it from this A&AI`;
+    snapshot = emptySnapshot(now);
+    snapshot.rebuildPending = true;
+  }
+  if (loaded.missing || loaded.movedAside) snapshot.rebuildPending = true;
+  const bound = snapshot.aai?.url === binding.url &&
+    snapshot.aai.apiVersion === binding.apiVersion;
+  snapshot.aai = binding;
+  return {
+    snapshot,
+    changed: !bound || snapshot !== loaded.snapshot,
+    ...(warning ? { warning } : {}),
+  };
+}
+
 /** A snapshot file that cannot be parsed or has an unknown schema. */
 export class SnapshotSyntaxError extends SyntaxError {
   /** The file. */
