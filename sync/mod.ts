@@ -7,6 +7,14 @@
  * @module
  */
 export * from "./config.ts";
+export {
+  ConfigError,
+  formatDuration,
+  INTERVAL,
+  parseDuration,
+  parseDurationIn,
+  parseInterval,
+} from "./config_fields.ts";
 export * from "./deletion.ts";
 export * from "./diff.ts";
 export * from "./lock.ts";

@@ -14,7 +14,8 @@ import type {
 } from "../adapters/k8splugin.ts";
 import type { KubeSource } from "../adapters/kube.ts";
 import type { Verdict } from "../rules/types.ts";
-import { type Config, formatDuration } from "./config.ts";
+import type { Config } from "./config.ts";
+import { formatDuration } from "./config_fields.ts";
 import type { OperationResult } from "./publish.ts";
 import type { Snapshot } from "./snapshot.ts";
 import type { InstanceRead } from "./source.ts";

@@ -13,7 +13,7 @@ import { CommanderError } from "@commander-js/extra-typings";
 import { isPeerUnavailable } from "../adapters/http.ts";
 import type { Verdict } from "../rules/mod.ts";
 // From their files rather than sync/mod.ts, so that sim and bench load little.
-import { ConfigError } from "../sync/config.ts";
+import { ConfigError } from "../sync/mod.ts";
 import { LockHeldError } from "../sync/lock.ts";
 
 /** Exit codes of the CLI tasks. */
