@@ -42,7 +42,7 @@ import type {
   ResourceStatus,
   VfModuleRef,
 } from "../adapters/mod.ts";
-import { sha256 } from "../adapters/mod.ts";
+import { AAI_BULK_LIMIT, sha256 } from "../adapters/mod.ts";
 
 /** What the baseline reads and writes through. */
 export interface BaselineDeps {
@@ -95,7 +95,6 @@ export interface BaselineReport {
 /** `data-owner` the CNF adapter writes. */
 export const CNF_ADAPTER_OWNER = "CnfAdapter";
 
-const BULK_LIMIT = 30;
 const COMPARED = [
   "id",
   "name",
@@ -235,9 +234,9 @@ async function flush(
   tally: Tally,
 ): Promise<void> {
   if (mode === "bulk") {
-    for (let i = 0; i < operations.length; i += BULK_LIMIT) {
+    for (let i = 0; i < operations.length; i += AAI_BULK_LIMIT) {
       tally.writeRequests++;
-      await aai.bulk(operations.slice(i, i + BULK_LIMIT));
+      await aai.bulk(operations.slice(i, i + AAI_BULK_LIMIT));
     }
     return;
   }

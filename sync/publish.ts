@@ -36,7 +36,6 @@ import {
   AaiError,
   type AaiObject,
   type AaiRelationship,
-  type BulkOperation,
   springEncode,
 } from "../adapters/aai.ts";
 import { isPeerUnavailable } from "../adapters/http.ts";
@@ -45,6 +44,7 @@ import { diffAgainstAai, type PlannedOperation } from "./diff.ts";
 import { createBody } from "./mapping.ts";
 import { guardHeld, type InstallationScope } from "./guard.ts";
 import { type OwnerPolicy, policyOf } from "./plan.ts";
+import { publishBulk } from "./publish_bulk.ts";
 import { describeError } from "./source.ts";
 
 /** What happened to one planned operation. */
@@ -121,9 +121,6 @@ export interface PublishOptions {
   /** Backoff base for 412 retries in ms (default 50). */
   conflictBackoffMs?: number;
 }
-
-/** Maximum operations of one single-transaction bulk request (A&AI's limit). */
-export const BULK_LIMIT = 30;
 
 /** A planned operation that writes the object (everything but a delete). */
 type WriteOperation = Exclude<PlannedOperation, { op: "delete" }>;
@@ -543,129 +540,4 @@ export async function publish(
     refusal,
     warn: options.warn,
   });
-}
-
-/** Bulk mode: chunks of single-transaction operations, single ops on failure. */
-async function publishBulk(
-  operations: PlannedOperation[],
-  context: {
-    aai: AaiClient;
-    limit: LimitFunction;
-    single: (op: PlannedOperation) => Promise<OperationResult>;
-    done: (result: OperationResult) => OperationResult;
-    refusal: (
-      op: PlannedOperation,
-      held: AaiObject,
-      requests: number,
-    ) => OperationResult | undefined;
-    warn: PublishOptions["warn"];
-  },
-): Promise<OperationResult[]> {
-  const { aai, limit, single, done, refusal } = context;
-  const results = new Map<PlannedOperation, OperationResult>();
-  // Relationship-only operations and updates that add edges go one by one.
-  const batchable: { op: PlannedOperation; bulk: BulkOperation }[] = [];
-  const singles: PlannedOperation[] = [];
-  await Promise.all(operations.map((op) =>
-    limit(async () => {
-      if (op.op === "create") {
-        batchable.push({
-          op,
-          bulk: { action: "put", uri: op.path, body: op.body },
-        });
-      } else if (op.op === "update" && op.relationships.length === 0) {
-        // The guard's read comes before batching, as a delete's does.
-        try {
-          const actual = await aai.get(op.path);
-          if (!actual) return void singles.push(op);
-          const refused = refusal(op, actual, 1);
-          if (refused) return void results.set(op, refused);
-        } catch {
-          return void singles.push(op);
-        }
-        batchable.push({
-          op,
-          bulk: { action: "patch", uri: op.path, body: op.body },
-        });
-      } else if (op.op === "delete") {
-        try {
-          const actual = await aai.get(op.path);
-          if (!actual) {
-            results.set(
-              op,
-              done({
-                op,
-                outcome: "gone",
-                edges: false,
-                status: 404,
-                requests: 1,
-              }),
-            );
-            return;
-          }
-          const refused = refusal(op, actual, 1);
-          if (refused) return void results.set(op, refused);
-          const rv = springEncode(
-            String(actual["resource-version"] ?? ""),
-          );
-          batchable.push({
-            op,
-            bulk: {
-              action: "delete",
-              uri: `${op.path}?resource-version=${rv}`,
-              body: {},
-            },
-          });
-        } catch {
-          singles.push(op);
-        }
-      } else {
-        singles.push(op);
-      }
-    })
-  ));
-  const chunks: (typeof batchable)[] = [];
-  for (let i = 0; i < batchable.length; i += BULK_LIMIT) {
-    chunks.push(batchable.slice(i, i + BULK_LIMIT));
-  }
-  await Promise.all(chunks.map((chunk) =>
-    limit(async () => {
-      try {
-        const statuses = await aai.bulk(chunk.map((c) => c.bulk));
-        chunk.forEach((c, i) => {
-          const op = c.op;
-          const outcome = op.op === "create"
-            ? "created"
-            : op.op === "update"
-            ? "updated"
-            : "deleted";
-          const edges = (op.op === "create" || op.op === "update") &&
-            op.relationships.length > 0;
-          results.set(
-            op,
-            done({
-              op,
-              outcome,
-              edges,
-              status: statuses[i],
-              requests: 1 / chunk.length,
-            }),
-          );
-        });
-      } catch (error) {
-        context.warn?.(
-          `Bulk transaction of ${chunk.length} operations failed, sending them one by one: ${
-            describeError(error)
-          }`,
-        );
-        singles.push(...chunk.map((c) => c.op));
-      }
-    })
-  ));
-  await Promise.all(singles.map((op) =>
-    limit(async () => {
-      results.set(op, await single(op));
-    })
-  ));
-  return operations.map((op) => results.get(op)!);
 }
