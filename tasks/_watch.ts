@@ -96,16 +96,13 @@ export type FullPass = (
 
 /**
  * The instances of `snapshot` a list pass reads besides new ones: those
- * never settled, and those whose rules asked for a recheck now due.
+ * whose settlement ends at a rule's recheck (`recheckAt`) now due.
  */
 export function dueForRead(snapshot: Snapshot, nowMs: number): Set<string> {
   const due = new Set<string>();
   for (const [id, instance] of Object.entries(snapshot.instances)) {
     const settled = instance.settled;
-    if (!settled) {
-      due.add(id);
-      continue;
-    }
+    if (!settled) continue;
     const until = Date.parse(settled.until);
     // A settlement that ends at its age limit is a resync's business.
     if (until - Date.parse(settled.at) < SETTLED_MAX_AGE_MS && until <= nowMs) {
@@ -295,6 +292,8 @@ export async function runWatch(
     metrics.dirty.set(scheduler.pending.length);
   }
 
+  /** Instances whose last read asked for a recheck, and when (ms). */
+  const rechecks = new Map<string, number>();
   /** Instances whose last read failed: list passes read them again. */
   const failedReads = new Set<string>();
   /** What every read tells the subscription keeper. */
@@ -303,6 +302,12 @@ export async function runWatch(
     if (read.ok) failedReads.delete(read.summary.id);
     else failedReads.add(read.summary.id);
     keeper?.noteStatusRead(read.summary.id, read.ok);
+    // The rules asked for a recheck (a grace period): marked dirty then.
+    // (An unchanged read keeps its settlement, which holds the recheck.)
+    if (read.ok && read.unchanged) return;
+    if (read.ok && read.recheckAt !== undefined) {
+      rechecks.set(read.summary.id, read.recheckAt);
+    } else rechecks.delete(read.summary.id);
   }
 
   const scheduler = new DirtyScheduler({
@@ -467,9 +472,12 @@ export async function runWatch(
   let recheckTimer: ReturnType<typeof setTimeout> | undefined;
   let recheckAtMs = Number.POSITIVE_INFINITY;
   function armRecheck(): void {
+    if (!leading || shutdown.stopping) return;
     const snapshot = resident.snapshot as Snapshot | undefined;
-    if (!snapshot || !leading || shutdown.stopping) return;
-    const next = nextRecheck(snapshot, Date.now());
+    let next = snapshot ? nextRecheck(snapshot, Date.now()) : undefined;
+    for (const [id, atMs] of rechecks) {
+      if (!next || atMs < next.atMs) next = { atMs, ids: [id] };
+    }
     if (!next || next.atMs >= recheckAtMs) return;
     clearTimeout(recheckTimer);
     recheckAtMs = next.atMs;
@@ -478,9 +486,12 @@ export async function runWatch(
       recheckAtMs = Number.POSITIVE_INFINITY;
       const now = resident.snapshot as Snapshot | undefined;
       if (now) {
-        for (const id of dueForRead(now, Date.now())) {
-          if (now.instances[id]?.settled) mark(id);
-        }
+        for (const id of dueForRead(now, Date.now())) mark(id);
+      }
+      for (const [id, atMs] of rechecks) {
+        if (atMs > Date.now()) continue;
+        rechecks.delete(id);
+        mark(id);
       }
       armRecheck();
     }, Math.max(0, next.atMs - Date.now()));
@@ -601,6 +612,7 @@ export async function runWatch(
       if (!known?.instances[s.id]) readOnly.add(s.id);
     }
     for (const id of added) readOnly.add(id);
+    for (const [id, atMs] of rechecks) if (atMs <= Date.now()) readOnly.add(id);
     // A failed read may have killed k8splugin's notifier: read it again,
     // and check its subscription after.
     const suspect = [...failedReads].filter((id) => now.has(id));
@@ -627,6 +639,7 @@ export async function runWatch(
     for (const id of gone) {
       regionOf.delete(id);
       failedReads.delete(id);
+      rechecks.delete(id);
     }
     scheduler.forget(read, { before: passStart });
     log.info(

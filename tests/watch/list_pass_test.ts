@@ -95,7 +95,7 @@ Deno.test("a resident snapshot is loaded once: N one-instance runs reuse it, and
   assert.ok(after <= size + 64, `${size} → ${after} bytes after 50 runs`);
 });
 
-Deno.test("dueForRead() and nextRecheck() pick never-settled instances and due rechecks, not age-limited settlements", () => {
+Deno.test("dueForRead() and nextRecheck() pick due rechecks, not age-limited settlements", () => {
   const at = "2026-12-01T00:00:00.000Z";
   const atMs = Date.parse(at);
   const settled = (untilMs: number) => ({
@@ -109,11 +109,8 @@ Deno.test("dueForRead() and nextRecheck() pick never-settled instances and due r
       later: settled(atMs + 120_000),
     },
   } as unknown as Parameters<typeof dueForRead>[0];
-  assert.deepEqual([...dueForRead(snapshot, atMs + 10_000)], ["never"]);
-  assert.deepEqual([...dueForRead(snapshot, atMs + 60_000)], [
-    "never",
-    "recheck",
-  ]);
+  assert.deepEqual([...dueForRead(snapshot, atMs + 10_000)], []);
+  assert.deepEqual([...dueForRead(snapshot, atMs + 60_000)], ["recheck"]);
   assert.deepEqual(nextRecheck(snapshot, atMs), {
     atMs: atMs + 60_000,
     ids: ["recheck"],
