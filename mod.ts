@@ -77,6 +77,7 @@ export type {
   PlannedOperation,
   RegionConfig,
   ReportedOperation,
+  ResidentSnapshot,
   RulesConfig,
   RunReport,
   ScopeConfig,

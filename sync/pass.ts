@@ -115,6 +115,30 @@ export interface SyncOptions {
   eventDriven?: boolean | undefined;
   /** Told about every instance read (its outcome), e.g. to keep watches and subscriptions. */
   onRead?: ((read: InstanceRead) => void) | undefined;
+  /**
+   * A list pass (`sync --watch` between full reads): of the listed
+   * instances only these are read; the others count as listed (no miss)
+   * and are left as they are. Instances gone from the list count misses
+   * and are deleted under the usual safety rules, as in a full pass.
+   */
+  readOnly?: ReadonlySet<string> | undefined;
+  /**
+   * The snapshot kept in memory by a long-running process that owns the
+   * state (`sync --watch` holds the state lock): loaded from disk when
+   * empty, then reused by every run; each commit is still written to disk
+   * atomically. Cleared when a run fails, so the next one reloads the file.
+   * Ignored by a dry run.
+   */
+  resident?: ResidentSnapshot | undefined;
+}
+
+/** A snapshot held in memory across runs (see {@linkcode SyncOptions.resident}). */
+export interface ResidentSnapshot {
+  /**
+   * The snapshot (a `Snapshot` of sync/snapshot.ts, opaque here), once
+   * loaded; `undefined` to load it from disk.
+   */
+  snapshot?: object | undefined;
 }
 
 /** One A&AI operation as reported (planned, or sent with its outcome). */

@@ -48,7 +48,9 @@ import {
 import {
   aaiBinding,
   bindSnapshot,
+  type LoadedSnapshot,
   loadSnapshot,
+  type Snapshot,
   SnapshotWriter,
 } from "./snapshot.ts";
 import { installationOf } from "./guard.ts";
@@ -82,6 +84,19 @@ export async function runSync(
   deps: SyncDeps,
   options: SyncOptions,
 ): Promise<RunReport> {
+  try {
+    return await runPass(deps, options);
+  } catch (error) {
+    // The state in memory may be ahead of the file: the next run reloads it.
+    if (options.resident) options.resident.snapshot = undefined;
+    throw error;
+  }
+}
+
+async function runPass(
+  deps: SyncDeps,
+  options: SyncOptions,
+): Promise<RunReport> {
   const {
     config,
     dryRun = false,
@@ -112,9 +127,14 @@ export async function runSync(
 
   // 1. Load the snapshot while listing (one waits on the disk and the CPU,
   // the other on the network).
+  // A long-running owner of the state keeps it in memory (`resident`).
+  const resident = dryRun ? undefined : options.resident;
+  const kept = resident?.snapshot as Snapshot | undefined;
   const [listing, loading] = await Promise.allSettled([
     options.listed ? [...options.listed] : deps.k8splugin.listInstances(),
-    loadSnapshot(config.snapshot, started),
+    kept
+      ? { snapshot: kept } satisfies LoadedSnapshot as LoadedSnapshot
+      : loadSnapshot(config.snapshot, started),
   ]);
   if (loading.status === "rejected") throw loading.reason;
   const loaded = loading.value;
@@ -137,6 +157,7 @@ export async function runSync(
     log.warn(bound.warning);
   }
   const base = bound.snapshot;
+  if (resident) resident.snapshot = base;
   // A dry run plans on a copy that is never written.
   const snapshot = dryRun ? structuredClone(base) : base;
   const writer = dryRun
@@ -222,10 +243,15 @@ export async function runSync(
     pass.changed();
   }
   const listed = listing.value;
-  const summaries = listed.filter((s) =>
+  const inScopeListed = listed.filter((s) =>
     inScope(scope, s.id, s.cloudRegion) &&
     (!shard || shard.includes(s.cloudRegion))
   );
+  // A list pass reads only the instances it was asked to (new, or due).
+  const readOnly = options.readOnly;
+  const summaries = readOnly
+    ? inScopeListed.filter((s) => readOnly.has(s.id))
+    : inScopeListed;
   report.instances.listed = summaries.length;
   for (const message of unmatchedScope({ regions, instances }, listed)) {
     report.warnings.push(message);

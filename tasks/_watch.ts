@@ -27,6 +27,8 @@ import {
   inScope,
   type InstanceRead,
   loadSnapshot,
+  type ResidentSnapshot,
+  type Snapshot,
   type StateLock,
   syncInstances,
   type SyncLogger,
@@ -38,6 +40,7 @@ import {
   Shutdown,
   SubscriptionKeeper,
 } from "../sync/watch/mod.ts";
+import { SETTLED_MAX_AGE_MS } from "../sync/settled.ts";
 import { EXIT, type ExitCode, exitCodeFor } from "./_exit.ts";
 import {
   aaiClientFrom,
@@ -49,8 +52,10 @@ import { lockState } from "./_state.ts";
 
 /** What `sync --watch` is given beyond a pass. */
 export interface WatchSettings {
-  /** Time between full passes. */
+  /** Time between safety-net passes (a list pass, or a full read when due). */
   fullPassIntervalMs: number;
+  /** `--resync-interval`: time between full reads of every instance (default 6 h). */
+  resyncIntervalMs?: number;
   /** Quiet time after an event before the one-instance run. */
   debounceMs: number;
   /** `--listen host:port` of `/metrics`, `/healthz`, `/readyz` and the callbacks. */
@@ -73,10 +78,61 @@ export interface WatchSettings {
   graceMs?: number;
 }
 
-/** What runs one full pass with the lock held (tasks/sync.ts `onePass`). */
+/** What a pass of `sync --watch` is given beyond `onRead`. */
+export interface PassExtras {
+  /** The snapshot kept in memory while the process owns the state. */
+  resident: ResidentSnapshot;
+  /** A list pass: the list it fetched, and the listed instances to read. */
+  listed?: InstanceSummary[];
+  /** With `listed`: read only these (the others are left as they are). */
+  readOnly?: ReadonlySet<string>;
+}
+
+/** What runs one pass with the lock held (tasks/sync.ts `onePass`). */
 export type FullPass = (
   onRead: (read: InstanceRead) => void,
+  extras: PassExtras,
 ) => Promise<ExitCode>;
+
+/**
+ * The instances of `snapshot` a list pass reads besides new ones: those
+ * whose settlement ends at a rule's recheck (`recheckAt`) now due.
+ */
+export function dueForRead(snapshot: Snapshot, nowMs: number): Set<string> {
+  const due = new Set<string>();
+  for (const [id, instance] of Object.entries(snapshot.instances)) {
+    const settled = instance.settled;
+    if (!settled) continue;
+    const until = Date.parse(settled.until);
+    // A settlement that ends at its age limit is a resync's business.
+    if (until - Date.parse(settled.at) < SETTLED_MAX_AGE_MS && until <= nowMs) {
+      due.add(id);
+    }
+  }
+  return due;
+}
+
+/** The earliest future `recheckAt` of `snapshot`, with the instances due then. */
+export function nextRecheck(
+  snapshot: Snapshot,
+  afterMs: number,
+): { atMs: number; ids: string[] } | undefined {
+  let atMs = Infinity;
+  let ids: string[] = [];
+  for (const [id, instance] of Object.entries(snapshot.instances)) {
+    const settled = instance.settled;
+    if (!settled) continue;
+    const until = Date.parse(settled.until);
+    if (
+      until - Date.parse(settled.at) >= SETTLED_MAX_AGE_MS || until <= afterMs
+    ) continue;
+    if (until < atMs) {
+      atMs = until;
+      ids = [id];
+    } else if (until === atMs) ids.push(id);
+  }
+  return ids.length ? { atMs, ids } : undefined;
+}
 
 /** Parses `--listen`: `PORT`, `HOST:PORT` or `[V6]:PORT`. */
 export function parseListen(text: string): { hostname: string; port: number } {
@@ -103,8 +159,10 @@ function serial(): <T>(work: () => Promise<T>) => Promise<T> {
 /** The watch targets of each region: every kind its instances' objects use, and Pods. */
 async function targetsByRegion(
   config: Config,
+  resident: ResidentSnapshot,
 ): Promise<Map<string, KubeWatchTarget[]>> {
-  const { snapshot } = await loadSnapshot(config.snapshot, new Date());
+  const snapshot = resident.snapshot as Snapshot | undefined ??
+    (await loadSnapshot(config.snapshot, new Date())).snapshot;
   const byRegion = new Map<string, Map<string, KubeWatchTarget>>();
   for (const instance of Object.values(snapshot.instances)) {
     const targets = byRegion.get(instance.cloudRegion) ??
@@ -170,6 +228,12 @@ export async function runWatch(
 
   let leading = !settings.leaderElection;
   let firstPassDone = false;
+  /** The snapshot in memory: loaded once per leadership term (or process). */
+  const resident: ResidentSnapshot = {};
+  /** A full read of every instance is due at the next pass. */
+  let fullReadDue = true;
+  let lastFullReadMs = Number.NEGATIVE_INFINITY;
+  const resyncIntervalMs = settings.resyncIntervalMs ?? 6 * 3_600_000;
   let listed: InstanceSummary[] = [];
   const regionOf = new Map<string, string>();
   const run = serial();
@@ -228,10 +292,22 @@ export async function runWatch(
     metrics.dirty.set(scheduler.pending.length);
   }
 
+  /** Instances whose last read asked for a recheck, and when (ms). */
+  const rechecks = new Map<string, number>();
+  /** Instances whose last read failed: list passes read them again. */
+  const failedReads = new Set<string>();
   /** What every read tells the subscription keeper. */
   function noteRead(read: InstanceRead): void {
     regionOf.set(read.summary.id, read.summary.cloudRegion);
+    if (read.ok) failedReads.delete(read.summary.id);
+    else failedReads.add(read.summary.id);
     keeper?.noteStatusRead(read.summary.id, read.ok);
+    // The rules asked for a recheck (a grace period): marked dirty then.
+    // (An unchanged read keeps its settlement, which holds the recheck.)
+    if (read.ok && read.unchanged) return;
+    if (read.ok && read.recheckAt !== undefined) {
+      rechecks.set(read.summary.id, read.recheckAt);
+    } else rechecks.delete(read.summary.id);
   }
 
   const scheduler = new DirtyScheduler({
@@ -279,7 +355,9 @@ export async function runWatch(
       source: settings.source,
       recordOperations: false,
       onRead: noteRead,
+      resident,
     });
+    armRecheck();
     if (!report) return;
     const failed = report.errors.length > 0;
     metrics.instanceRuns.inc(
@@ -295,14 +373,23 @@ export async function runWatch(
     );
   }
 
-  /** Watches (kube client) or subscriptions (callback URL) per region. */
-  async function keepSources(): Promise<void> {
+  /**
+   * Watches (kube client) or subscriptions (callback URL) per region. With
+   * `changed` (a list pass) subscriptions are only created for new
+   * instances and forgotten for gone ones; a full read checks them all.
+   */
+  async function keepSources(
+    changed?: { added: string[]; gone: string[] },
+    markReplaced = false,
+  ): Promise<void> {
     const byRegion = new Map<string, string[]>();
     for (const s of listed) {
       if (!inScope(settings.scope, s.id, s.cloudRegion)) continue;
       byRegion.set(s.cloudRegion, [...byRegion.get(s.cloudRegion) ?? [], s.id]);
     }
-    const targets = kubeClients ? await targetsByRegion(config) : new Map();
+    const targets = kubeClients
+      ? await targetsByRegion(config, resident)
+      : new Map();
     const viaSubscriptions: string[] = [];
     for (const [region, ids] of byRegion) {
       if (!leading || shutdown.stopping) return;
@@ -326,7 +413,9 @@ export async function runWatch(
       }
     }
     if (keeper) {
-      const results = await keeper.reconcile(viaSubscriptions);
+      const results = changed
+        ? await keepSome(keeper, viaSubscriptions, changed)
+        : await keeper.reconcile(viaSubscriptions);
       countSubscriptions(metrics, results);
       for (const [id, result] of results) {
         if (result instanceof Error) {
@@ -334,7 +423,10 @@ export async function runWatch(
             `Cannot keep the status subscription of ${id}: ${result.message}`,
             { instanceId: id },
           );
+          if (markReplaced) mark(id);
         } else if (result.action !== "kept") {
+          // Events may have been lost meanwhile: read it again.
+          if (markReplaced) mark(id);
           log.info(
             `Status subscription of ${id} ${result.action}${
               result.reason ? ` (${result.reason})` : ""
@@ -344,6 +436,71 @@ export async function runWatch(
         }
       }
     }
+  }
+
+  /** A list pass's subscriptions: new instances get one, gone ones lose theirs. */
+  async function keepSome(
+    keeper: SubscriptionKeeper,
+    viaSubscriptions: string[],
+    changed: { added: string[]; gone: string[] },
+  ): Promise<
+    Map<string, Awaited<ReturnType<SubscriptionKeeper["ensure"]>> | Error>
+  > {
+    const wanted = new Set(viaSubscriptions);
+    const results = new Map<
+      string,
+      Awaited<ReturnType<SubscriptionKeeper["ensure"]>> | Error
+    >();
+    for (const id of changed.added) {
+      if (!wanted.has(id)) continue;
+      try {
+        results.set(id, await keeper.ensure(id));
+      } catch (error) {
+        results.set(
+          id,
+          error instanceof Error ? error : new Error(String(error)),
+        );
+      }
+    }
+    for (const id of changed.gone) {
+      await keeper.forget(id).catch(() => {});
+    }
+    return results;
+  }
+
+  /** Marks the instances whose rules asked for a recheck when it is due. */
+  let recheckTimer: ReturnType<typeof setTimeout> | undefined;
+  let recheckAtMs = Number.POSITIVE_INFINITY;
+  function armRecheck(): void {
+    if (!leading || shutdown.stopping) return;
+    const snapshot = resident.snapshot as Snapshot | undefined;
+    let next = snapshot ? nextRecheck(snapshot, Date.now()) : undefined;
+    for (const [id, atMs] of rechecks) {
+      if (!next || atMs < next.atMs) next = { atMs, ids: [id] };
+    }
+    if (!next || next.atMs >= recheckAtMs) return;
+    clearTimeout(recheckTimer);
+    recheckAtMs = next.atMs;
+    const timer = recheckTimer = setTimeout(() => {
+      recheckTimer = undefined;
+      recheckAtMs = Number.POSITIVE_INFINITY;
+      const now = resident.snapshot as Snapshot | undefined;
+      if (now) {
+        for (const id of dueForRead(now, Date.now())) mark(id);
+      }
+      for (const [id, atMs] of rechecks) {
+        if (atMs > Date.now()) continue;
+        rechecks.delete(id);
+        mark(id);
+      }
+      armRecheck();
+    }, Math.max(0, next.atMs - Date.now()));
+    Deno.unrefTimer(timer);
+  }
+  function disarmRecheck(): void {
+    clearTimeout(recheckTimer);
+    recheckTimer = undefined;
+    recheckAtMs = Number.POSITIVE_INFINITY;
   }
 
   async function watchRegion(
@@ -389,7 +546,7 @@ export async function runWatch(
     await Promise.all(all.map((w) => w.close()));
   }
 
-  /** One full pass, then the event sources it implies. */
+  /** One full pass (every instance read), then the event sources it implies. */
   let lastCode: ExitCode = EXIT.OK;
   async function fullPass(): Promise<void> {
     const passStart = Date.now();
@@ -400,8 +557,11 @@ export async function runWatch(
         seen.push(r.summary);
         if (r.ok) read.push(r.summary.id);
         noteRead(r);
-      });
+      }, { resident });
+      if (lastCode === EXIT.OK) lastFullReadMs = passStart;
+      else fullReadDue = true;
     } catch (error) {
+      fullReadDue = true;
       lastCode = exitCodeFor(error);
       log.error(`Sync pass failed: ${(error as Error).message}`);
     }
@@ -416,7 +576,90 @@ export async function runWatch(
         );
       }
     }
+    armRecheck();
     firstPassDone = true;
+  }
+
+  /**
+   * A list pass (between full reads): one `GET /v1/instance`. New instances
+   * and those due (never settled, a recheck due) are read; the others are
+   * left as they are; instances gone from the list count misses and are
+   * deleted under the safety rules, as in a full pass.
+   */
+  async function listPass(): Promise<void> {
+    let fresh: InstanceSummary[];
+    try {
+      fresh = await k8splugin.listInstances();
+    } catch (error) {
+      lastCode = exitCodeFor(error);
+      log.error(
+        `List pass: cannot list instances from k8splugin: ${
+          (error as Error).message
+        }`,
+      );
+      return;
+    }
+    const before = new Set(listed.map((s) => s.id));
+    const now = new Set(fresh.map((s) => s.id));
+    const added = fresh.filter((s) => !before.has(s.id)).map((s) => s.id);
+    const gone = [...before].filter((id) => !now.has(id));
+    for (const s of fresh) regionOf.set(s.id, s.cloudRegion);
+    const known = resident.snapshot as Snapshot | undefined;
+    const readOnly = new Set(
+      known ? dueForRead(known, Date.now()) : fresh.map((s) => s.id),
+    );
+    for (const s of fresh) {
+      if (!known?.instances[s.id]) readOnly.add(s.id);
+    }
+    for (const id of added) readOnly.add(id);
+    for (const [id, atMs] of rechecks) if (atMs <= Date.now()) readOnly.add(id);
+    // A failed read may have killed k8splugin's notifier: read it again,
+    // and check its subscription after.
+    const suspect = [...failedReads].filter((id) => now.has(id));
+    for (const id of suspect) readOnly.add(id);
+    // k8splugin's notifier dies silently on a failed /status: only reads
+    // tell, so instances kept by subscriptions are read every pass.
+    if (keeper) {
+      for (const s of fresh) {
+        if (!kubeClients?.get(s.cloudRegion)) readOnly.add(s.id);
+      }
+    }
+    const passStart = Date.now();
+    const read: string[] = [];
+    try {
+      lastCode = await fullPassOnce((r) => {
+        if (r.ok) read.push(r.summary.id);
+        noteRead(r);
+      }, { resident, listed: fresh, readOnly });
+    } catch (error) {
+      lastCode = exitCodeFor(error);
+      log.error(`List pass failed: ${(error as Error).message}`);
+    }
+    listed = fresh;
+    for (const id of gone) {
+      regionOf.delete(id);
+      failedReads.delete(id);
+      rechecks.delete(id);
+    }
+    scheduler.forget(read, { before: passStart });
+    log.info(
+      `List pass: ${fresh.length} listed · ${added.length} new · ${gone.length} gone · ${readOnly.size} read`,
+    );
+    // Subscriptions are checked every pass (the keeper's dead-notifier
+    // checks, one GET each); watches only change with the list.
+    if (
+      leading && !shutdown.stopping &&
+      (keeper || added.length > 0 || gone.length > 0)
+    ) {
+      try {
+        await keepSources(keeper ? undefined : { added, gone }, true);
+      } catch (error) {
+        log.error(
+          `Cannot keep the event sources: ${(error as Error).message}`,
+        );
+      }
+    }
+    armRecheck();
   }
 
   // The ops server: probes, metrics, and k8splugin's callbacks.
@@ -494,6 +737,7 @@ export async function runWatch(
       onStartedLeading() {
         leading = true;
         firstPassDone = false;
+        fullReadDue = true;
         metrics.leader.set(1);
         log.info("Leading: starting with a full pass");
         void label(true);
@@ -506,8 +750,13 @@ export async function runWatch(
         log.warn("Stopped leading: no more writes until leading again");
         void stopSources();
         void label(false);
-        // After the run in flight: the next leader may then take the lock.
-        void run(releaseLock);
+        disarmRecheck();
+        // After the run in flight: the next leader may then take the lock;
+        // the next term loads the snapshot afresh.
+        void run(async () => {
+          resident.snapshot = undefined;
+          await releaseLock();
+        });
       },
       onError(error) {
         log.warn(error.message);
@@ -529,7 +778,10 @@ export async function runWatch(
       await markLeaderPod(leaderStream, pod, false).catch(() => {});
     }
   });
-  shutdown.defer("scheduler", () => scheduler.close());
+  shutdown.defer("scheduler", () => {
+    disarmRecheck();
+    return scheduler.close();
+  });
   shutdown.defer("watches", () => stopSources());
   shutdown.signal.addEventListener("abort", () => {
     log.info(`Shutting down (${String(shutdown.signal.reason)})`);
@@ -547,6 +799,8 @@ export async function runWatch(
             Math.max(settings.waitLockMs, settings.leaseDurationMs * 2),
             log,
           );
+          resident.snapshot = undefined;
+          fullReadDue = true;
         } catch (error) {
           log.error(
             `Leading, but the state lock is held elsewhere: ${
@@ -557,7 +811,10 @@ export async function runWatch(
       }
       if (leading && lock) {
         woken = false;
-        await shutdown.track(run(fullPass));
+        const full = fullReadDue ||
+          Date.now() - lastFullReadMs >= resyncIntervalMs;
+        fullReadDue = false;
+        await shutdown.track(run(full ? fullPass : listPass));
       }
       if (shutdown.stopping) break;
       if (woken) continue;

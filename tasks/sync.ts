@@ -24,12 +24,14 @@ import {
   parseDurationIn,
   parseInterval,
   PassDeadlineError,
+  type ResidentSnapshot,
   type RunReport,
   runSync,
   type StateLock,
   summaryLine,
   type SyncLogger,
 } from "../sync/mod.ts";
+import type { InstanceSummary } from "../adapters/k8splugin.ts";
 import { EXIT, EXIT_CODES_HELP, type ExitCode, exitCodeFor } from "./_exit.ts";
 import { lastRunPath, readLastRun, verifyDue } from "./_last_run.ts";
 import {
@@ -95,6 +97,8 @@ export interface SyncCliOptions {
   fullPassInterval?: string;
   /** `--debounce DUR` of `--watch` events (default 1s). */
   debounce?: string;
+  /** `--resync-interval DUR` of `--watch`: full reads (default 6h). */
+  resyncInterval?: string;
   /** `--listen [HOST:]PORT` of `--watch`'s /metrics, /healthz, /readyz and callbacks. */
   listen?: string;
   /** `--leader-election`: replicas elect a leader through a Lease. */
@@ -133,6 +137,7 @@ export function syncCommand(): Command<
     verbose?: true;
     source?: "k8splugin" | "kube";
     fullPassInterval?: string;
+    resyncInterval?: string;
     debounce?: string;
     listen?: string;
     leaderElection?: true;
@@ -153,11 +158,15 @@ export function syncCommand(): Command<
     )
     .option(
       "--interval <duration>",
-      "time between --watch full passes (alias of --full-pass-interval)",
+      "time between --watch safety-net passes (alias of --full-pass-interval)",
     )
     .option(
       "--full-pass-interval <duration>",
-      "time between --watch full passes, the safety net (default 10m)",
+      "time between --watch safety-net passes: one instance list (new instances are read, gone ones counted for deletion), a full read when one is due (default 10m)",
+    )
+    .option(
+      "--resync-interval <duration>",
+      "time between --watch full reads of every instance's status (also at start and on becoming leader; default 6h)",
     )
     .option(
       "--debounce <duration>",
@@ -253,6 +262,12 @@ export interface PassHooks {
   locked?: boolean;
   /** Told about every instance read. */
   onRead?: (read: InstanceRead) => void;
+  /** A list pass: the list it fetched. */
+  listed?: InstanceSummary[];
+  /** A list pass: only these listed instances are read (no --verify). */
+  readOnly?: ReadonlySet<string>;
+  /** The snapshot kept in memory across runs by the lock holder. */
+  resident?: ResidentSnapshot;
 }
 
 /** Runs one locked pass and reports it; returns the exit code. */
@@ -320,7 +335,7 @@ export async function onePass(
   const lastRunFile = lastRunPath(config.snapshot);
   const previous = await readLastRun(lastRunFile);
   const dryRun = options.dryRun ?? false;
-  if (!verify && verifyEvery !== undefined && !dryRun) {
+  if (!verify && verifyEvery !== undefined && !dryRun && !hooks.readOnly) {
     verify = verifyDue(previous, verifyEvery, startedAt);
     if (verify) {
       log.info(
@@ -351,6 +366,9 @@ export async function onePass(
       // Each write is logged as it lands; only a dry run prints the list.
       recordOperations: false,
       onRead: hooks.onRead,
+      listed: hooks.listed,
+      readOnly: hooks.readOnly,
+      resident: hooks.resident,
     });
   } catch (error) {
     if (error instanceof ConfigError) throw error;
@@ -488,6 +506,12 @@ export async function main(
       : cliInterval ?? 600_000;
     const settings: WatchSettings = {
       fullPassIntervalMs,
+      resyncIntervalMs: options.resyncInterval === undefined
+        ? 6 * 3_600_000
+        : parseDurationIn(options.resyncInterval, "--resync-interval", [
+          10,
+          30 * 86_400_000,
+        ]),
       debounceMs: options.debounce === undefined
         ? 1_000
         : parseDurationIn(options.debounce, "--debounce", [0, 60_000]),
@@ -513,10 +537,13 @@ export async function main(
     return await runWatch(
       config,
       settings,
-      async (onRead) =>
+      async (onRead, extras) =>
         (await onePass(config, options, durations, log, out, env, {
           locked: true,
           onRead,
+          resident: extras.resident,
+          ...(extras.listed ? { listed: extras.listed } : {}),
+          ...(extras.readOnly ? { readOnly: extras.readOnly } : {}),
         })).code,
       log,
       env,
