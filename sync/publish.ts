@@ -36,7 +36,6 @@ import {
   AaiError,
   type AaiObject,
   type AaiRelationship,
-  springEncode,
 } from "../adapters/aai.ts";
 import { isPeerUnavailable } from "../adapters/http.ts";
 import { retry } from "../adapters/retry.ts";
