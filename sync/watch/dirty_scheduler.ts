@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { type Clock, SYSTEM_CLOCK } from "../../adapters/mod.ts";
+import { type Clock, SYSTEM_CLOCK } from "../../adapters/clock.ts";
 
 /** Options of {@linkcode DirtyScheduler}. */
 export interface DirtySchedulerOptions {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type Clock, delay, SYSTEM_CLOCK } from "../../adapters/mod.ts";
+import { type Clock, delay, SYSTEM_CLOCK } from "../../adapters/clock.ts";
 
 /** Options of {@linkcode Shutdown}. */
 export interface ShutdownOptions {

@@ -23,14 +23,15 @@
  * @module
  */
 import pLimit from "p-limit";
+// From the adapter files, not adapters/mod.ts: mod.ts re-exports the kube
+// adapters, and this module is loaded by every `deno task sync` process.
+import { type Clock, SYSTEM_CLOCK } from "../../adapters/clock.ts";
+import type { SubscriptionReceiver } from "../../adapters/k8splugin_receiver.ts";
 import {
-  type Clock,
   type K8spluginSubscriptions,
   type StatusSubscription,
   SubscriptionExistsError,
-  type SubscriptionReceiver,
-  SYSTEM_CLOCK,
-} from "../../adapters/mod.ts";
+} from "../../adapters/k8splugin_subscriptions.ts";
 
 /** What {@linkcode SubscriptionKeeper.ensure} did. */
 export interface EnsureResult {
