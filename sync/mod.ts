@@ -27,5 +27,6 @@ export * from "./publish.ts";
 export { newReport, toReported } from "./report.ts";
 export * from "./run.ts";
 export * from "./snapshot.ts";
+export * from "./snapshot_writer.ts";
 export * from "./source.ts";
 export * from "./sync_instances.ts";

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { K8spluginError } from "../adapters/k8splugin.ts";
 import type { DeletionPlan } from "./deletion.ts";
 import type { PlannedOperation } from "./diff.ts";
 import { type DesiredObject, fingerprintOf } from "./mapping.ts";
@@ -14,7 +15,7 @@ import { keepPendingMarks } from "./pending.ts";
 import type { WritePlan } from "./plan.ts";
 import { settlementOf } from "./settled.ts";
 import type { SnapshotObject } from "./snapshot.ts";
-import type { InstanceRead } from "./source.ts";
+import { describeError, type InstanceRead } from "./source.ts";
 
 /** An empty report of a pass started at `now`. */
 export function newReport(now: Date, dryRun: boolean): RunReport {
@@ -312,4 +313,31 @@ export function settleRead(
       read.recheckAt,
     );
   }
+}
+
+/**
+ * The error of a pass whose k8splugin list failed, said once: the
+ * k8splugin client's errors already start with what failed.
+ */
+export function listFailure(reason: unknown): string {
+  const what = "Cannot list instances from k8splugin: ";
+  const detail = describeError(reason);
+  return reason instanceof K8spluginError && detail.startsWith(what)
+    ? detail
+    : `${what}${detail}`;
+}
+
+/**
+ * Why a pass must write nothing because the `owner` setting changed since
+ * the snapshot was written (an owner rename is the explicit
+ * `sync --migrate-owner OLD`); `undefined` when it may go on.
+ */
+export function ownerChangeError(
+  recorded: string | undefined,
+  owner: string,
+  { migrateOwner }: { migrateOwner?: string | undefined } = {},
+): string | undefined {
+  if (recorded === undefined || recorded === owner) return undefined;
+  if (migrateOwner === recorded) return undefined;
+  return `Owner setting changed from "${recorded}" to "${owner}": A&AI holds this installation's objects under data-owner "${recorded}", so this pass writes nothing; run sync --migrate-owner ${recorded} once to move them to "${owner}", or set owner back`;
 }

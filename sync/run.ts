@@ -10,8 +10,6 @@
 
 import pLimit from "p-limit";
 import { isPeerUnavailable } from "../adapters/http.ts";
-import { K8spluginError } from "../adapters/k8splugin.ts";
-import { ruleOptions } from "./config.ts";
 import {
   inScope,
   planDeletions,
@@ -19,7 +17,6 @@ import {
   unmatchedScope,
 } from "./deletion.ts";
 import { leftAlone, type PlannedOperation } from "./diff.ts";
-import { DATA_SOURCE } from "./mapping.ts";
 import {
   type Pass,
   PassDeadlineError,
@@ -38,7 +35,9 @@ import type { WritePlan } from "./plan.ts";
 import { planRead } from "./plan_read.ts";
 import { type OperationResult, publish } from "./publish.ts";
 import {
+  listFailure,
   newReport,
+  ownerChangeError,
   progressLogger,
   recordDeletions,
   recordResult,
@@ -51,10 +50,10 @@ import {
   type LoadedSnapshot,
   loadSnapshot,
   type Snapshot,
-  SnapshotWriter,
 } from "./snapshot.ts";
+import { SnapshotWriter } from "./snapshot_writer.ts";
 import { installationOf } from "./guard.ts";
-import { isSettled, settlementSalt } from "./settled.ts";
+import { isSettled, passSalt } from "./settled.ts";
 import { describeError, readInstances } from "./source.ts";
 
 /**
@@ -212,13 +211,7 @@ async function runPass(
     return report;
   }
   if (listing.status === "rejected") {
-    // The k8splugin client's errors already say what failed: say it once.
-    const what = "Cannot list instances from k8splugin: ";
-    const detail = describeError(listing.reason);
-    const message =
-      listing.reason instanceof K8spluginError && detail.startsWith(what)
-        ? detail
-        : `${what}${detail}`;
+    const message = listFailure(listing.reason);
     report.errors.push(message);
     log.error(message);
     report.exitCode = isPeerUnavailable(listing.reason) ? 75 : 1;
@@ -227,14 +220,12 @@ async function runPass(
   // A changed owner setting is an explicit migration (14.1): without
   // --migrate-owner the pass writes nothing.
   const recordedOwner = snapshot.owner;
-  if (
-    recordedOwner !== undefined && recordedOwner !== config.owner &&
-    options.migrateOwner !== recordedOwner
-  ) {
-    const message =
-      `Owner setting changed from "${recordedOwner}" to "${config.owner}": A&AI holds this installation's objects under data-owner "${recordedOwner}", so this pass writes nothing; run sync --migrate-owner ${recordedOwner} once to move them to "${config.owner}", or set owner back`;
-    report.errors.push(message);
-    log.error(message);
+  const ownerChanged = ownerChangeError(recordedOwner, config.owner, {
+    migrateOwner: options.migrateOwner,
+  });
+  if (ownerChanged) {
+    report.errors.push(ownerChanged);
+    log.error(ownerChanged);
     report.exitCode = 1;
     return await finish();
   }
@@ -309,18 +300,7 @@ async function runPass(
     summaries,
     {
       ...readOptions(pass, kubes),
-      keySalt: settlementSalt({
-        rules: ruleOptions(config),
-        catalog: config.rules.catalog ?? [],
-        k8splugin: config.k8splugin.url,
-        owner: config.owner,
-        labelPrefix: config.labelPrefix,
-        // A new data-source value (k8splugin → K8sPlugin) is a migration:
-        // settled instances are read afresh once.
-        dataSource: DATA_SOURCE,
-        aai: config.aai.apiVersion,
-        placements: [...placements].sort(([a], [b]) => a < b ? -1 : 1),
-      }),
+      keySalt: passSalt(config, placements),
       isSettled: (summary, key) =>
         !pass.rebuild &&
         isSettled(snapshot.instances[summary.id], key, started.getTime()),

@@ -14,7 +14,10 @@
 import { sha256 } from "../adapters/sha256.ts";
 import manifest from "../deno.json" with { type: "json" };
 import type { Verdict } from "../rules/types.ts";
+import { type Config, ruleOptions } from "./config.ts";
 import { leftAlone } from "./diff.ts";
+import { DATA_SOURCE } from "./mapping.ts";
+import type { Placements } from "./placement.ts";
 import type { SnapshotInstance } from "./snapshot.ts";
 
 /**
@@ -43,6 +46,25 @@ export interface Settlement {
  */
 export function settlementSalt(inputs: Record<string, unknown>): string {
   return sha256(JSON.stringify([manifest.version, inputs]), "base64url");
+}
+
+/**
+ * The salt of a pass: every setting that shapes verdicts or mapped objects
+ * (rules, catalog, k8splugin URL, owner, label prefix, A&AI version, the
+ * regions' placements) and the `data-source` value — a new one (k8splugin →
+ * K8sPlugin) is a migration, so settled instances are read afresh once.
+ */
+export function passSalt(config: Config, placements: Placements): string {
+  return settlementSalt({
+    rules: ruleOptions(config),
+    catalog: config.rules.catalog ?? [],
+    k8splugin: config.k8splugin.url,
+    owner: config.owner,
+    labelPrefix: config.labelPrefix,
+    dataSource: DATA_SOURCE,
+    aai: config.aai.apiVersion,
+    placements: [...placements].sort(([a], [b]) => a < b ? -1 : 1),
+  });
 }
 
 /**
