@@ -402,6 +402,39 @@ function toGvk(
 }
 
 /**
+ * Parses a k8splugin JSON body with a schema; any mismatch becomes a
+ * {@linkcode K8spluginError} of kind `Invalid` naming the field.
+ */
+export function parseBody<T>(
+  what: string,
+  instanceId: string | undefined,
+  schema: z.ZodType<T>,
+  response: HttpResponse,
+): T {
+  let json: unknown;
+  try {
+    json = response.json();
+  } catch (error) {
+    throw new K8spluginError(
+      `${what}: invalid response: the body is not JSON`,
+      { kind: "Invalid", instanceId, status: response.status },
+      { cause: error },
+    );
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = fieldPath(issue?.path ?? []) || "(root)";
+    throw new K8spluginError(
+      `${what}: invalid response at ${path}: ${issue?.message ?? "invalid"}`,
+      { kind: "Invalid", instanceId, path, status: response.status },
+      { cause: result.error },
+    );
+  }
+  return result.data;
+}
+
+/**
  * Reads k8splugin over HTTP (`HttpClient`: timeouts, retries of 5xx and
  * transport errors). Every response is zod-validated: the known variants are
  * accepted (null labels, missing release-name, empty pod GVK, a status entry
@@ -446,7 +479,7 @@ export class HttpK8spluginClient implements K8spluginClient {
         status === 500 && text.includes("Did not find any objects with tag"),
     );
     if (response === undefined) return [];
-    const data = this.#parse(
+    const data = parseBody(
       what,
       undefined,
       z.array(z.unknown()).nullable(),
@@ -490,7 +523,7 @@ export class HttpK8spluginClient implements K8spluginClient {
       `/v1/instance/${segment(id, "instance id")}`,
       id,
     );
-    const data = this.#parse(what, id, instanceSchema, response!);
+    const data = parseBody(what, id, instanceSchema, response!);
     return {
       ...toSummary(data),
       resources: (data.resources ?? []).map((r) => ({
@@ -545,7 +578,7 @@ export class HttpK8spluginClient implements K8spluginClient {
       what,
       `/v1/connectivity-info/${segment(cloudRegion, "cloud region")}`,
     );
-    const data = this.#parse(what, undefined, connectivitySchema, response!);
+    const data = parseBody(what, undefined, connectivitySchema, response!);
     let kubeconfig: string;
     try {
       const binary = atob(data.kubeconfig.replace(/\s+/g, ""));
@@ -626,39 +659,9 @@ export class HttpK8spluginClient implements K8spluginClient {
     );
   }
 
-  /** Parses a JSON body with a schema; any mismatch becomes an `Invalid` error. */
-  #parse<T>(
-    what: string,
-    instanceId: string | undefined,
-    schema: z.ZodType<T>,
-    response: HttpResponse,
-  ): T {
-    let json: unknown;
-    try {
-      json = response.json();
-    } catch (error) {
-      throw new K8spluginError(
-        `${what}: invalid response: the body is not JSON`,
-        { kind: "Invalid", instanceId, status: response.status },
-        { cause: error },
-      );
-    }
-    const result = schema.safeParse(json);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      const path = fieldPath(issue?.path ?? []) || "(root)";
-      throw new K8spluginError(
-        `${what}: invalid response at ${path}: ${issue?.message ?? "invalid"}`,
-        { kind: "Invalid", instanceId, path, status: response.status },
-        { cause: result.error },
-      );
-    }
-    return result.data;
-  }
-
   /** Parses a status or query document. */
   #status(what: string, id: string, response: HttpResponse): InstanceStatus {
-    const data = this.#parse(what, id, statusSchema, response);
+    const data = parseBody(what, id, statusSchema, response);
     const resources = (data.resourcesStatus ?? []).map((entry) => ({
       name: entry.name,
       gvk: toGvk(entry.GVK, entry.status),

@@ -25,6 +25,7 @@ import {
   type HttpK8spluginClientOptions,
   K8spluginError,
   type K8spluginErrorKind,
+  parseBody,
   type ResourceStatus,
 } from "./k8splugin.ts";
 
@@ -247,7 +248,7 @@ export class HttpK8spluginSubscriptions implements K8spluginSubscriptions {
       collection(instanceId),
       instanceId,
     );
-    return (parse(
+    return (parseBody(
       what,
       instanceId,
       z.array(subscriptionSchema).nullable(),
@@ -271,7 +272,7 @@ export class HttpK8spluginSubscriptions implements K8spluginSubscriptions {
         instanceId,
       );
       return toSubscription(
-        parse(what, instanceId, subscriptionSchema, response),
+        parseBody(what, instanceId, subscriptionSchema, response),
       );
     } catch (error) {
       if (error instanceof K8spluginError && error.kind === "NotFound") {
@@ -304,7 +305,7 @@ export class HttpK8spluginSubscriptions implements K8spluginSubscriptions {
         body,
       );
       return toSubscription(
-        parse(what, instanceId, subscriptionSchema, response),
+        parseBody(what, instanceId, subscriptionSchema, response),
       );
     } catch (error) {
       if (
@@ -405,34 +406,4 @@ function collection(instanceId: string): string {
     );
   }
   return `/v1/instance/${encodeURIComponent(instanceId)}/status/subscription`;
-}
-
-/** Parses a JSON body with a schema; any mismatch becomes an `Invalid` error. */
-function parse<T>(
-  what: string,
-  instanceId: string,
-  schema: z.ZodType<T>,
-  response: HttpResponse,
-): T {
-  let json: unknown;
-  try {
-    json = response.json();
-  } catch (error) {
-    throw new K8spluginError(
-      `${what}: invalid response: the body is not JSON`,
-      { kind: "Invalid", instanceId, status: response.status },
-      { cause: error },
-    );
-  }
-  const result = schema.safeParse(json);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const path = fieldPath(issue?.path ?? []) || "(root)";
-    throw new K8spluginError(
-      `${what}: invalid response at ${path}: ${issue?.message ?? "invalid"}`,
-      { kind: "Invalid", instanceId, path, status: response.status },
-      { cause: result.error },
-    );
-  }
-  return result.data;
 }
