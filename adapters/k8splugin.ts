@@ -570,6 +570,29 @@ export class HttpK8spluginClient implements K8spluginClient {
     return this.#status(what, id, response!);
   }
 
+  /**
+   * `GET /v1/query`: the objects of one kind in a whole region (every
+   * namespace unless `namespace` is given), filtered by `labels` only — not
+   * tied to an instance. k8splugin LISTs them in the cluster in one call.
+   * The GVK of every entry is the one asked for.
+   */
+  async queryRegion(
+    cloudRegion: string,
+    query: ResourceQuery & { namespace?: string },
+  ): Promise<ResourceStatus[]> {
+    const what =
+      `Cannot query ${query.kind} resources of region "${cloudRegion}" from k8splugin`;
+    const response = await this.#get(what, "/v1/query", undefined, {
+      CloudRegion: cloudRegion,
+      ApiVersion: query.apiVersion,
+      Kind: query.kind,
+      Namespace: query.namespace,
+      Name: query.name,
+      Labels: query.labels,
+    });
+    return this.#status(what, undefined, response!).resources;
+  }
+
   /** Reads a region's connectivity info; the kubeconfig is base64-decoded and never logged. */
   async getConnectivityInfo(cloudRegion: string): Promise<ConnectivityInfo> {
     const what =
@@ -660,7 +683,11 @@ export class HttpK8spluginClient implements K8spluginClient {
   }
 
   /** Parses a status or query document. */
-  #status(what: string, id: string, response: HttpResponse): InstanceStatus {
+  #status(
+    what: string,
+    id: string | undefined,
+    response: HttpResponse,
+  ): InstanceStatus {
     const data = parseBody(what, id, statusSchema, response);
     const resources = (data.resourcesStatus ?? []).map((entry) => ({
       name: entry.name,

@@ -15,7 +15,9 @@
  *   `statusError` → 500 with that text; a Job without `spec.completions`
  *   drops the connection (k8splugin's nil-pointer panic).
  * - `GET /v1/instance/{id}/query?ApiVersion=&Kind=[&Name=&Labels=]`, with its
- *   400s and the handler bug (500 text followed by the JSON body).
+ *   400s and the handler bug (500 text followed by the JSON body);
+ *   `GET /v1/query?CloudRegion=&ApiVersion=&Kind=[&Namespace=&Name=&Labels=]`
+ *   over every instance of the region, with the same bug.
  * - `GET /v1/connectivity-info/{region}` (kubeconfig base64), `GET /v1/healthcheck`.
  * - Status subscriptions (`…/status/subscription[/{name}]`) and their
  *   notifiers: see `k8splugin_subscriptions.ts`.
@@ -642,6 +644,86 @@ export function startK8splugin(
     });
   }
 
+  /**
+   * `GET /v1/query` (queryhandler.go, app/query.go): one LIST of a kind in a
+   * region — every namespace unless `Namespace` is given — filtered by
+   * `Labels` alone (no instance label added) and, client-side, by `Name`.
+   * Errors keep the handler bug: the 500 text, then the empty JSON result.
+   */
+  function regionQuery(url: URL): Response {
+    const param = (name: string) => url.searchParams.get(name) ?? "";
+    const region = param("CloudRegion");
+    const apiVersion = param("ApiVersion");
+    const kind = param("Kind");
+    if (!region) return goError(400, "Missing CloudRegion mandatory parameter");
+    if (!apiVersion) {
+      return goError(400, "Missing ApiVersion mandatory parameter");
+    }
+    if (!kind) return goError(400, "Missing Kind mandatory parameter");
+    const failed = (message: string) =>
+      new Response(
+        `${message}\n` +
+          goJsonText({ resourceCount: 0, resourcesStatus: null }),
+        {
+          status: 500,
+          headers: {
+            "content-type": "text/plain; charset=utf-8",
+            "x-content-type-options": "nosniff",
+          },
+        },
+      );
+    if (!scenario.regions.some((r) => r.cloudRegion === region)) {
+      return failed(
+        `Getting CloudRegion Information: Get kubeconfig file: Downloading kubeconfig: ${NO_DOCUMENTS}`,
+      );
+    }
+    const inRegion = state.current.instances.filter((i) =>
+      i.request["cloud-region"] === region
+    );
+    const objects = inRegion.flatMap((i) =>
+      clusterObjects(i).map((o) => ({ o, namespace: i.namespace }))
+    );
+    if (
+      !objects.some(({ o }) => o.apiVersion === apiVersion && o.kind === kind)
+    ) {
+      // The RESTMapper knows the built-in kinds and whatever is served.
+      const builtIn = /^(v1|apps\/v1|batch\/v1)$/.test(apiVersion);
+      if (!builtIn) {
+        return failed(
+          `Querying Resources: Preparing mapper based on GVK: no matches for kind "${kind}" in version "${apiVersion}"`,
+        );
+      }
+    }
+    const namespace = param("Namespace");
+    const labels = param("Labels");
+    const name = param("Name");
+    const matched = objects
+      .map(({ o, namespace: home }) => ({
+        o,
+        namespace: o.metadata.namespace ?? home,
+      }))
+      .filter(({ o, namespace: ns }) =>
+        o.apiVersion === apiVersion && o.kind === kind &&
+        (!namespace || ns === namespace) &&
+        matchesSelector(o.metadata.labels ?? {}, labels) &&
+        (!name || o.metadata.name === name)
+      )
+      // A LIST comes back in etcd key order: namespace, then name.
+      .sort((a, b) =>
+        a.namespace < b.namespace
+          ? -1
+          : a.namespace > b.namespace
+          ? 1
+          : a.o.metadata.name < b.o.metadata.name
+          ? -1
+          : 1
+      );
+    const entries = matched.map(({ o }) =>
+      entry(o.metadata.name, wireGvk(apiVersion, kind), o, false)
+    );
+    return goJson({ resourceCount: entries.length, resourcesStatus: entries });
+  }
+
   function connectivity(region: string): Response {
     const known = scenario.regions.find((r) => r.cloudRegion === region);
     if (!known) {
@@ -727,6 +809,9 @@ export function startK8splugin(
             ];
           }
         }
+      }
+      if (parts.length === 2 && parts[1] === "query") {
+        return only("/v1/query", () => regionQuery(url));
       }
       if (parts.length === 3 && parts[1] === "connectivity-info") {
         const region = decode(parts[2]!);

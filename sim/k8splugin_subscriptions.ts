@@ -278,6 +278,17 @@ export class StatusSubscriptions {
   }
 
   /**
+   * Ends a notifier the way k8splugin's poller ends after a failed
+   * `Status()` call: silently, the subscription left stored as it was.
+   */
+  killNotifier(instanceId: string, name: string): void {
+    const notifier = this.#notifiers.get(`${instanceId}\0${name}`);
+    if (!notifier) return;
+    notifier.controller.abort();
+    notifier.alive = false;
+  }
+
+  /**
    * Simulates a k8splugin restart: every notifier stops (the dead ones
    * included), the per-instance start-up sleep applies again, and after
    * `restoreDelayMs` every subscription of a listed instance gets a new

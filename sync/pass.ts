@@ -11,6 +11,7 @@ import type { AaiClient } from "../adapters/aai.ts";
 import type {
   InstanceSummary,
   K8spluginClient,
+  ResourceStatus,
 } from "../adapters/k8splugin.ts";
 import type { KubeSource } from "../adapters/kube.ts";
 import type { Verdict } from "../rules/types.ts";
@@ -115,6 +116,13 @@ export interface SyncOptions {
   eventDriven?: boolean | undefined;
   /** Told about every instance read (its outcome), e.g. to keep watches and subscriptions. */
   onRead?: ((read: InstanceRead) => void) | undefined;
+  /**
+   * Shown the entries of every k8splugin `/status` read (settled ones are
+   * parsed for it): `sync --watch` audits its subscriptions with them.
+   */
+  observeStatus?:
+    | ((summary: InstanceSummary, resources: ResourceStatus[]) => void)
+    | undefined;
   /**
    * A list pass (`sync --watch` between full reads): of the listed
    * instances only these are read; the others count as listed (no miss)

@@ -247,6 +247,7 @@ export function readOptions(
     memory: (id) => pendingMarksOf(pass.snapshot.instances[id]),
     catalog: pass.config.rules.catalog,
     warn: (message, properties) => pass.log.warn(message, properties),
+    observe: pass.options.observeStatus,
   };
 }
 

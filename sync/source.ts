@@ -98,6 +98,14 @@ export interface ReadOptions {
   warn?: (message: string, properties?: Record<string, unknown>) => void;
   /** Called with each read as soon as it is done, inside its read slot. */
   onRead: (read: InstanceRead) => void | Promise<void>;
+  /**
+   * Shown the entries of every k8splugin `/status` read that parses, settled
+   * ones included (they are parsed for it), before `onRead`: `sync --watch`
+   * remembers their versions to audit its subscriptions.
+   */
+  observe?:
+    | ((summary: InstanceSummary, resources: ResourceStatus[]) => void)
+    | undefined;
 }
 
 /** A one-line description of an error (never a response dump). */
@@ -471,10 +479,15 @@ export async function readInstances(
         await regionContext(summary.cloudRegion),
         summary,
       );
-      if (options.isSettled?.(summary, key)) {
+      const settled = options.isSettled?.(summary, key) ?? false;
+      if (settled && !options.observe) {
         return { ok: true, unchanged: true, summary, via: "k8splugin", key };
       }
       const status = body.parse();
+      options.observe?.(summary, status.resources);
+      if (settled) {
+        return { ok: true, unchanged: true, summary, via: "k8splugin", key };
+      }
       return await evaluated(
         summary,
         status.resources,

@@ -32,11 +32,14 @@ import {
   type StateLock,
   syncInstances,
   type SyncLogger,
+  type SyncOptions,
 } from "../sync/mod.ts";
 import {
   countSubscriptions,
   createWatchMetrics,
   DirtyScheduler,
+  type EnsureResult,
+  NotifierAudit,
   Shutdown,
   SubscriptionKeeper,
 } from "../sync/watch/mod.ts";
@@ -49,6 +52,7 @@ import {
 } from "./_peers.ts";
 import { abortOnTermination, type OpsServer, serveOps } from "./_serve.ts";
 import { lockState } from "./_state.ts";
+import { auditSubscriptions } from "./_watch_audit.ts";
 
 /** What `sync --watch` is given beyond a pass. */
 export interface WatchSettings {
@@ -86,6 +90,8 @@ export interface PassExtras {
   listed?: InstanceSummary[];
   /** With `listed`: read only these (the others are left as they are). */
   readOnly?: ReadonlySet<string>;
+  /** Shown every k8splugin `/status` read's entries (the subscription audit). */
+  observeStatus?: SyncOptions["observeStatus"];
 }
 
 /** What runs one pass with the lock held (tasks/sync.ts `onePass`). */
@@ -280,6 +286,22 @@ export async function runWatch(
     });
   }
 
+  /**
+   * What each read of a subscription-kept instance returned: a list pass
+   * compares it with a few region-wide queries instead of reading them all.
+   */
+  const audit = keeper ? new NotifierAudit() : undefined;
+  const observeStatus: SyncOptions["observeStatus"] = audit &&
+    ((summary, resources) => {
+      if (kubeClients?.get(summary.cloudRegion)) return;
+      audit.record(
+        summary.id,
+        summary.cloudRegion,
+        summary.namespace,
+        resources,
+      );
+    });
+
   /** Marks an instance dirty while leading, in scope. */
   function mark(instanceId: string): void {
     if (!leading) return;
@@ -355,6 +377,7 @@ export async function runWatch(
       source: settings.source,
       recordOperations: false,
       onRead: noteRead,
+      observeStatus,
       resident,
     });
     armRecheck();
@@ -416,26 +439,74 @@ export async function runWatch(
       const results = changed
         ? await keepSome(keeper, viaSubscriptions, changed)
         : await keeper.reconcile(viaSubscriptions);
-      countSubscriptions(metrics, results);
-      for (const [id, result] of results) {
-        if (result instanceof Error) {
-          log.warn(
-            `Cannot keep the status subscription of ${id}: ${result.message}`,
-            { instanceId: id },
-          );
-          if (markReplaced) mark(id);
-        } else if (result.action !== "kept") {
-          // Events may have been lost meanwhile: read it again.
-          if (markReplaced) mark(id);
-          log.info(
-            `Status subscription of ${id} ${result.action}${
-              result.reason ? ` (${result.reason})` : ""
-            }`,
-            { instanceId: id },
-          );
-        }
+      reportKept(results, markReplaced);
+    }
+  }
+
+  /** Logs and counts what the keeper did; with `markReplaced`, reads what it replaced. */
+  function reportKept(
+    results: Map<string, EnsureResult | Error>,
+    markReplaced: boolean,
+  ): void {
+    countSubscriptions(metrics, results);
+    for (const [id, result] of results) {
+      if (result instanceof Error) {
+        log.warn(
+          `Cannot keep the status subscription of ${id}: ${result.message}`,
+          { instanceId: id },
+        );
+        if (markReplaced) mark(id);
+      } else if (result.action !== "kept") {
+        // Events may have been lost meanwhile: read it again.
+        if (markReplaced) mark(id);
+        log.info(
+          `Status subscription of ${id} ${result.action}${
+            result.reason ? ` (${result.reason})` : ""
+          }`,
+          { instanceId: id },
+        );
       }
     }
+  }
+
+  /**
+   * Instances the audit found changed (and the list pass read): once a
+   * notification could have come (the keeper's window), those that got
+   * none have their subscription replaced (the keeper's "no notification
+   * for a change") and are read again.
+   */
+  const suspects = new Set<string>();
+  let suspectTimer: ReturnType<typeof setTimeout> | undefined;
+  function suspect(ids: readonly string[]): void {
+    if (!keeper || ids.length === 0) return;
+    // A notification shortly before the audit explains the change too.
+    const since = Date.now() - keeper.notifyWindowMs;
+    for (const id of ids) {
+      keeper.noteChange(id, since);
+      suspects.add(id);
+    }
+    if (suspectTimer !== undefined) return;
+    suspectTimer = setTimeout(() => {
+      suspectTimer = undefined;
+      const ids = [...suspects];
+      suspects.clear();
+      if (!leading || shutdown.stopping) return;
+      void shutdown.track(run(async () => {
+        const wanted = ids.filter((id) => regionOf.has(id));
+        reportKept(
+          await keepSome(keeper, wanted, { added: wanted, gone: [] }),
+          true,
+        );
+      })).catch((error) =>
+        log.error(`Cannot check subscriptions: ${(error as Error).message}`)
+      );
+    }, keeper.notifyWindowMs);
+    Deno.unrefTimer(suspectTimer);
+  }
+  function dropSuspects(): void {
+    clearTimeout(suspectTimer);
+    suspectTimer = undefined;
+    suspects.clear();
   }
 
   /** A list pass's subscriptions: new instances get one, gone ones lose theirs. */
@@ -444,13 +515,10 @@ export async function runWatch(
     viaSubscriptions: string[],
     changed: { added: string[]; gone: string[] },
   ): Promise<
-    Map<string, Awaited<ReturnType<SubscriptionKeeper["ensure"]>> | Error>
+    Map<string, EnsureResult | Error>
   > {
     const wanted = new Set(viaSubscriptions);
-    const results = new Map<
-      string,
-      Awaited<ReturnType<SubscriptionKeeper["ensure"]>> | Error
-    >();
+    const results = new Map<string, EnsureResult | Error>();
     for (const id of changed.added) {
       if (!wanted.has(id)) continue;
       try {
@@ -557,7 +625,7 @@ export async function runWatch(
         seen.push(r.summary);
         if (r.ok) read.push(r.summary.id);
         noteRead(r);
-      }, { resident });
+      }, { resident, observeStatus });
       if (lastCode === EXIT.OK) lastFullReadMs = passStart;
       else fullReadDue = true;
     } catch (error) {
@@ -615,14 +683,26 @@ export async function runWatch(
     for (const [id, atMs] of rechecks) if (atMs <= Date.now()) readOnly.add(id);
     // A failed read may have killed k8splugin's notifier: read it again,
     // and check its subscription after.
-    const suspect = [...failedReads].filter((id) => now.has(id));
-    for (const id of suspect) readOnly.add(id);
-    // k8splugin's notifier dies silently on a failed /status: only reads
-    // tell, so instances kept by subscriptions are read every pass.
-    if (keeper) {
-      for (const s of fresh) {
-        if (!kubeClients?.get(s.cloudRegion)) readOnly.add(s.id);
+    const failedBefore = [...failedReads].filter((id) => now.has(id));
+    for (const id of failedBefore) readOnly.add(id);
+    // k8splugin's notifier dies silently on a failed /status, and its POSTs
+    // are never retried: the audit finds the instances that moved unseen.
+    let changedUnseen: string[] = [];
+    if (audit) {
+      const kept = fresh.filter((s) =>
+        !kubeClients?.get(s.cloudRegion) &&
+        inScope(settings.scope, s.id, s.cloudRegion)
+      );
+      const found = await auditSubscriptions(audit, k8splugin, kept);
+      for (const problem of found.problems) {
+        log.warn(`Subscription audit: ${problem}`);
       }
+      // Changed ones are read now; their subscriptions are checked later.
+      for (const id of [...found.unaudited, ...found.changed]) readOnly.add(id);
+      changedUnseen = found.changed;
+      log.info(
+        `Subscription audit: ${kept.length} instance(s), ${found.queries} query(ies) · ${found.changed.length} changed unseen · ${found.unaudited.length} read instead`,
+      );
     }
     const passStart = Date.now();
     const read: string[] = [];
@@ -630,7 +710,7 @@ export async function runWatch(
       lastCode = await fullPassOnce((r) => {
         if (r.ok) read.push(r.summary.id);
         noteRead(r);
-      }, { resident, listed: fresh, readOnly });
+      }, { resident, listed: fresh, readOnly, observeStatus });
     } catch (error) {
       lastCode = exitCodeFor(error);
       log.error(`List pass failed: ${(error as Error).message}`);
@@ -640,25 +720,28 @@ export async function runWatch(
       regionOf.delete(id);
       failedReads.delete(id);
       rechecks.delete(id);
+      audit?.forget(id);
     }
     scheduler.forget(read, { before: passStart });
     log.info(
       `List pass: ${fresh.length} listed · ${added.length} new · ${gone.length} gone · ${readOnly.size} read`,
     );
-    // Subscriptions are checked every pass (the keeper's dead-notifier
-    // checks, one GET each); watches only change with the list.
+    // Sources change with the list; a subscription whose instance's read
+    // failed and now works is replaced (its notifier died with the failure).
+    const recovered = failedBefore.filter((id) => !failedReads.has(id));
     if (
       leading && !shutdown.stopping &&
-      (keeper || added.length > 0 || gone.length > 0)
+      (added.length > 0 || gone.length > 0 || recovered.length > 0)
     ) {
       try {
-        await keepSources(keeper ? undefined : { added, gone }, true);
+        await keepSources({ added: [...added, ...recovered], gone }, true);
       } catch (error) {
         log.error(
           `Cannot keep the event sources: ${(error as Error).message}`,
         );
       }
     }
+    suspect(changedUnseen);
     armRecheck();
   }
 
@@ -751,6 +834,7 @@ export async function runWatch(
         void stopSources();
         void label(false);
         disarmRecheck();
+        dropSuspects();
         // After the run in flight: the next leader may then take the lock;
         // the next term loads the snapshot afresh.
         void run(async () => {
@@ -780,6 +864,7 @@ export async function runWatch(
   });
   shutdown.defer("scheduler", () => {
     disarmRecheck();
+    dropSuspects();
     return scheduler.close();
   });
   shutdown.defer("watches", () => stopSources());

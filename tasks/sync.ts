@@ -30,6 +30,7 @@ import {
   type StateLock,
   summaryLine,
   type SyncLogger,
+  type SyncOptions,
 } from "../sync/mod.ts";
 import type { InstanceSummary } from "../adapters/k8splugin.ts";
 import { EXIT, EXIT_CODES_HELP, type ExitCode, exitCodeFor } from "./_exit.ts";
@@ -262,6 +263,8 @@ export interface PassHooks {
   locked?: boolean;
   /** Told about every instance read. */
   onRead?: (read: InstanceRead) => void;
+  /** Shown every k8splugin `/status` read's entries (see `SyncOptions.observeStatus`). */
+  observeStatus?: SyncOptions["observeStatus"];
   /** A list pass: the list it fetched. */
   listed?: InstanceSummary[];
   /** A list pass: only these listed instances are read (no --verify). */
@@ -366,6 +369,7 @@ export async function onePass(
       // Each write is logged as it lands; only a dry run prints the list.
       recordOperations: false,
       onRead: hooks.onRead,
+      observeStatus: hooks.observeStatus,
       listed: hooks.listed,
       readOnly: hooks.readOnly,
       resident: hooks.resident,
@@ -542,6 +546,7 @@ export async function main(
           locked: true,
           onRead,
           resident: extras.resident,
+          observeStatus: extras.observeStatus,
           ...(extras.listed ? { listed: extras.listed } : {}),
           ...(extras.readOnly ? { readOnly: extras.readOnly } : {}),
         })).code,

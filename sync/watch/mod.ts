@@ -1,11 +1,12 @@
 /**
  * Building blocks of the event-driven `sync --watch` (issue 17): the dirty
  * set that turns events into one-instance runs, the status subscriptions
- * kept per instance, and the shutdown helper. `sync/mod.ts` re-exports them.
+ * kept per instance and their audit, and the shutdown helper. `sync/mod.ts` re-exports them.
  *
  * @module
  */
 export * from "./dirty_scheduler.ts";
+export * from "./notifier_audit.ts";
 export * from "./shutdown.ts";
 export * from "./subscription_keeper.ts";
 export * from "./watch_metrics.ts";

@@ -351,6 +351,87 @@ Deno.test("HttpK8spluginClient.query() returns the matched resources", async () 
   });
 });
 
+Deno.test("HttpK8spluginClient.queryRegion() lists a kind across the region's instances by label; k8splugin's errors come back typed", async () => {
+  const object = (kind: string, name: string, owner: string, ns: string) => ({
+    apiVersion: kind === "Pod" ? "v1" : "apps/v1",
+    kind,
+    metadata: {
+      name,
+      namespace: ns,
+      resourceVersion: "1",
+      labels: { app: name },
+    },
+    ...(kind === "Pod" ? { status: { phase: "Running" } } : {}),
+  });
+  await using sim = startK8splugin({
+    scenario: scenarioWith([
+      {
+        id: "a",
+        request: REQUEST,
+        namespace: "ns-a",
+        objects: [
+          object("Deployment", "web", "a", "ns-a"),
+          object("Pod", "web-1", "a", "ns-a"),
+        ],
+      },
+      {
+        id: "b",
+        request: REQUEST,
+        namespace: "ns-b",
+        objects: [object("Pod", "db-1", "b", "ns-b")],
+      },
+    ]),
+  });
+  using k8s = client(sim.url);
+  const pods = await k8s.queryRegion("r1", {
+    apiVersion: "v1",
+    kind: "Pod",
+    labels: "k8splugin.io/rb-instance-id",
+  });
+  // Every namespace, LIST order (namespace, then name), labels as served.
+  assert.deepEqual(
+    pods.map((p) => [
+      p.name,
+      (p.object.metadata as { labels: Record<string, string> }).labels[
+        "k8splugin.io/rb-instance-id"
+      ],
+    ]),
+    [["web-1", "a"], ["db-1", "b"]],
+  );
+  assert.deepEqual(pods[0]?.gvk, { group: "", version: "v1", kind: "Pod" });
+  const inB = await k8s.queryRegion("r1", {
+    apiVersion: "v1",
+    kind: "Pod",
+    namespace: "ns-b",
+  });
+  assert.deepEqual(inB.map((p) => p.name), ["db-1"]);
+  assert.deepEqual(
+    await k8s.queryRegion("r1", {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      labels: "app=nothing",
+    }),
+    [],
+  );
+  // An unknown region: the handler's 500 text, then its JSON.
+  const region = await expectError(
+    k8s.queryRegion("elsewhere", { apiVersion: "v1", kind: "Pod" }),
+    "NotFound",
+  );
+  assert.match(region.message, /region "elsewhere"/);
+  assert.ok(!region.message.includes("resourcesStatus"), region.message);
+  // A kind the cluster does not serve.
+  const kind = await expectError(
+    k8s.queryRegion("r1", { apiVersion: "example.com/v1", kind: "Widget" }),
+    "Transient",
+  );
+  assert.match(kind.message, /no matches for kind \\"Widget\\"/);
+  await expectError(
+    k8s.queryRegion("r1", { apiVersion: "", kind: "Pod" }),
+    "BadRequest",
+  );
+});
+
 Deno.test("HttpK8spluginClient reports a schema mismatch as Invalid naming the instance and field", async () => {
   const body = JSON.stringify({
     request: REQUEST,

@@ -455,3 +455,91 @@ Deno.test("sync --watch: SIGTERM with A&AI writes in flight ends them cleanly; t
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("sync --watch via subscriptions: quiet list passes read no /status (a few region queries audit them); a notifier that died silently is found, its change written and its subscription replaced", async () => {
+  const port = freePort();
+  const sc = flapping();
+  await using k8s = startK8splugin({
+    scenario: sc,
+    subscriptionTiming: FAST_SUBSCRIPTIONS,
+  });
+  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
+  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
+  try {
+    const env = {
+      ...baseEnv(k8s.url, aai.url, dir),
+      K8S_AAI_SYNC_NOTIFY_INTERVAL: "1",
+    };
+    await using proc = spawn(
+      [
+        "--debounce",
+        "20ms",
+        "--full-pass-interval",
+        "2s",
+        "--callback-url",
+        `http://127.0.0.1:${port}`,
+      ],
+      env,
+      port,
+    );
+    await until(proc.ready, "/readyz", 30_000);
+    const NAME = "app-1-k8s-aai-sync";
+    const alive = () => k8s.state.subscriptions.notifierRunning("app-1", NAME);
+    await until(alive, "the notifier");
+    await until(
+      () =>
+        k8s.state.subscriptions.notifierRunning("app-2", "app-2-k8s-aai-sync"),
+      "app-2's notifier",
+    );
+    await new Promise((r) => setTimeout(r, 300)); // first readings
+    const requests = (route: string) => k8s.state.requests.byRoute[route] ?? 0;
+    const STATUS = "GET /v1/instance/{id}/status";
+    const lists = requests("GET /v1/instance");
+    const reads = requests(STATUS);
+    const queries = requests("GET /v1/query");
+    await until(
+      () => requests("GET /v1/instance") >= lists + 2,
+      "two list passes",
+    );
+    assert.equal(requests(STATUS), reads, "no /status in quiet list passes");
+    assert.ok(requests("GET /v1/query") > queries, "the audit queried");
+
+    // The notifier ends silently (as after a failed Status()); app-1 changes.
+    k8s.state.subscriptions.killNotifier("app-1", NAME);
+    const at = Date.now();
+    k8s.state.advance();
+    await until(
+      () => writesSince(aai, at).length > 0,
+      `the audit to find the unseen change\n${proc.stderr().slice(-2000)}`,
+    );
+    assert.equal(
+      k8s.state.subscriptions.notifications.filter((n) =>
+        n.instanceId === "app-1" && n.at >= at
+      ).length,
+      0,
+      "no notification announced it",
+    );
+    // No notification within the keeper's window: replaced.
+    await until(
+      alive,
+      `the subscription replaced\n${proc.stderr().slice(-2000)}`,
+      45_000,
+    );
+    assert.match(proc.stderr(), /no notification for a change/);
+    await new Promise((r) => setTimeout(r, 300)); // its first reading
+    const next = Date.now();
+    k8s.state.advance();
+    const ms = await until(
+      () => writesSince(aai, next).length > 0,
+      "the next change",
+    );
+    assert.ok(
+      k8s.state.subscriptions.notifications.some((n) =>
+        n.instanceId === "app-1" && n.at >= next
+      ),
+      `the next change came by notification (${ms} ms)`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
