@@ -56,6 +56,12 @@ import {
 } from "./scenario.ts";
 import { parse as parseYaml } from "yaml";
 import { gvkOf } from "../adapters/k8splugin.ts";
+import {
+  matchesLabels,
+  parseLabelSelector,
+  type Requirement,
+  SelectorError,
+} from "./_kube_selectors.ts";
 import { helmReady, JobPanic } from "./_helm_ready.ts";
 import { goError, goJson, goJsonText, jsonText, sortKeys } from "./_go_http.ts";
 import {
@@ -227,29 +233,6 @@ function plural(kind: string): string {
   if (/(s|x|z|ch|sh)$/.test(lower)) return `${lower}es`;
   if (/[^aeiou]y$/.test(lower)) return `${lower.slice(0, -1)}ies`;
   return `${lower}s`;
-}
-
-/** Parses a `Labels` query value (`a=b,c=d`, `a==b`, `a!=b`, `a`, `!a`). */
-function matchesSelector(
-  labels: Record<string, string>,
-  selector: string,
-): boolean {
-  for (const term of selector.split(",").map((t) => t.trim()).filter(Boolean)) {
-    let match = /^([^!=]+)!=(.*)$/.exec(term);
-    if (match) {
-      if (labels[match[1]!.trim()] === match[2]!.trim()) return false;
-      continue;
-    }
-    match = /^([^!=]+)==?(.*)$/.exec(term);
-    if (match) {
-      if (labels[match[1]!.trim()] !== match[2]!.trim()) return false;
-      continue;
-    }
-    if (term.startsWith("!")) {
-      if (term.slice(1) in labels) return false;
-    } else if (!(term in labels)) return false;
-  }
-  return true;
 }
 
 /**
@@ -595,6 +578,36 @@ export function startK8splugin(
     return jsonText(body);
   }
 
+  /**
+   * instancehandler.go:242 and queryhandler.go: after an error the handler
+   * writes the 500 text, then goes on and appends the (empty) JSON result.
+   */
+  function erredThenJson(message: string, result: unknown): Response {
+    return new Response(`${message}\n` + goJsonText(result), {
+      status: 500,
+      headers: {
+        "content-type": "text/plain; charset=utf-8",
+        "x-content-type-options": "nosniff",
+      },
+    });
+  }
+
+  /** A `Labels` value as the API server parses it, or k8splugin's 500 when it cannot. */
+  function labelSelector(
+    text: string,
+    empty: unknown,
+  ): Requirement[] | Response {
+    try {
+      return parseLabelSelector(text);
+    } catch (error) {
+      if (!(error instanceof SelectorError)) throw error;
+      return erredThenJson(
+        `Querying Resources: Querying for resources: ${error.message}`,
+        empty,
+      );
+    }
+  }
+
   function query(id: string, url: URL): Response {
     const apiVersion = url.searchParams.get("ApiVersion") ?? "";
     const kind = url.searchParams.get("Kind") ?? "";
@@ -603,33 +616,29 @@ export function startK8splugin(
     }
     if (!kind) return goError(400, "Missing Kind mandatory parameter");
     const instance = find(id);
-    if (!instance) {
-      // instancehandler.go:242: the error is written, then the handler goes on
-      // and appends the (empty) JSON result.
-      const body = `${NO_DOCUMENTS}\n` + goJsonText({
-        request: EMPTY_REQUEST,
-        ready: false,
-        resourceCount: 0,
-        resourcesStatus: null,
-      });
-      return new Response(body, {
-        status: 500,
-        headers: {
-          "content-type": "text/plain; charset=utf-8",
-          "x-content-type-options": "nosniff",
-        },
-      });
-    }
+    const empty = {
+      request: EMPTY_REQUEST,
+      ready: false,
+      resourceCount: 0,
+      resourcesStatus: null,
+    };
+    if (!instance) return erredThenJson(NO_DOCUMENTS, empty);
     const name = url.searchParams.get("Name") ?? "";
     const labels = url.searchParams.get("Labels") ?? "";
-    const selector = labels.includes(INSTANCE_LABEL)
-      ? labels
-      : [labels, `${INSTANCE_LABEL}=${instance.id}`].filter(Boolean).join(",");
+    const selector = labelSelector(
+      labels.toLowerCase().includes(INSTANCE_LABEL)
+        ? labels
+        : [labels, `${INSTANCE_LABEL}=${instance.id}`].filter(Boolean).join(
+          ",",
+        ),
+      empty,
+    );
+    if (selector instanceof Response) return selector;
     const matched = clusterObjects(instance)
       .filter((o) =>
         o.apiVersion === apiVersion && o.kind === kind &&
         (o.metadata.namespace ?? instance.namespace) === instance.namespace &&
-        matchesSelector(o.metadata.labels ?? {}, selector) &&
+        matchesLabels(selector, o.metadata.labels ?? {}) &&
         (!name || o.metadata.name === name)
       )
       .sort((a, b) => a.metadata.name < b.metadata.name ? -1 : 1);
@@ -660,18 +669,8 @@ export function startK8splugin(
       return goError(400, "Missing ApiVersion mandatory parameter");
     }
     if (!kind) return goError(400, "Missing Kind mandatory parameter");
-    const failed = (message: string) =>
-      new Response(
-        `${message}\n` +
-          goJsonText({ resourceCount: 0, resourcesStatus: null }),
-        {
-          status: 500,
-          headers: {
-            "content-type": "text/plain; charset=utf-8",
-            "x-content-type-options": "nosniff",
-          },
-        },
-      );
+    const empty = { resourceCount: 0, resourcesStatus: null };
+    const failed = (message: string) => erredThenJson(message, empty);
     if (!scenario.regions.some((r) => r.cloudRegion === region)) {
       return failed(
         `Getting CloudRegion Information: Get kubeconfig file: Downloading kubeconfig: ${NO_DOCUMENTS}`,
@@ -695,7 +694,8 @@ export function startK8splugin(
       }
     }
     const namespace = param("Namespace");
-    const labels = param("Labels");
+    const selector = labelSelector(param("Labels"), empty);
+    if (selector instanceof Response) return selector;
     const name = param("Name");
     const matched = objects
       .map(({ o, namespace: home }) => ({
@@ -705,7 +705,7 @@ export function startK8splugin(
       .filter(({ o, namespace: ns }) =>
         o.apiVersion === apiVersion && o.kind === kind &&
         (!namespace || ns === namespace) &&
-        matchesSelector(o.metadata.labels ?? {}, labels) &&
+        matchesLabels(selector, o.metadata.labels ?? {}) &&
         (!name || o.metadata.name === name)
       )
       // A LIST comes back in etcd key order: namespace, then name.

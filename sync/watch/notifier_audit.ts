@@ -166,10 +166,16 @@ export class NotifierAudit {
     this.#observed.delete(instanceId);
   }
 
-  /** The kinds to query in a region: Pod, and every kind a remembered read returned. */
-  queriesFor(region: string): AuditQuery[] {
+  /**
+   * The kinds to query in a region: Pod, and every kind a remembered read
+   * of its instances (or of `instanceIds` only) returned.
+   */
+  queriesFor(region: string, instanceIds?: Iterable<string>): AuditQuery[] {
     const kinds = new Set<string>([POD]);
-    for (const observed of this.#observed.values()) {
+    const observedIn = instanceIds
+      ? [...instanceIds].flatMap((id) => this.#observed.get(id) ?? [])
+      : this.#observed.values();
+    for (const observed of observedIn) {
       if (observed.region !== region) continue;
       for (const key of observed.versions.keys()) {
         const [apiVersion, kind] = key.split("|");

@@ -399,6 +399,18 @@ Deno.test("HttpK8spluginClient.queryRegion() lists a kind across the region's in
     [["web-1", "a"], ["db-1", "b"]],
   );
   assert.deepEqual(pods[0]?.gvk, { group: "", version: "v1", kind: "Pod" });
+  const ofB = await k8s.queryRegion("r1", {
+    apiVersion: "v1",
+    kind: "Pod",
+    labels: "k8splugin.io/rb-instance-id in (b,c)",
+  });
+  assert.deepEqual(ofB.map((p) => p.name), ["db-1"]);
+  // A selector the API server refuses: k8splugin's 500.
+  const selector = await expectError(
+    k8s.queryRegion("r1", { apiVersion: "v1", kind: "Pod", labels: "a in ()" }),
+    "Transient",
+  );
+  assert.match(selector.message, /unable to parse requirement/);
   const inB = await k8s.queryRegion("r1", {
     apiVersion: "v1",
     kind: "Pod",

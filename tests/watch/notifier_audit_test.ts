@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
-import type { ResourceStatus } from "../../adapters/k8splugin.ts";
+import {
+  HttpK8spluginClient,
+  type ResourceStatus,
+} from "../../adapters/k8splugin.ts";
+import { startK8splugin } from "../../sim/k8splugin.ts";
+import { parseScenario } from "../../sim/scenario.ts";
 import { NotifierAudit } from "../../sync/watch/notifier_audit.ts";
+import { AUDIT_CHUNK, auditSubscriptions } from "../../tasks/_watch_audit.ts";
 
 const LABEL = "k8splugin.io/rb-instance-id";
 
@@ -183,4 +189,73 @@ Deno.test("NotifierAudit: record() replaces the last read, forget() drops it, an
     audit.compare("r", ["app-1"], answers({ "v1|Pod": [] })).unaudited,
     ["app-1"],
   );
+});
+
+Deno.test("auditSubscriptions() queries each kind per chunk of instances with an `in (…)` selector, against the k8splugin simulator; a failing chunk or an id that cannot be a label value is read instead", async () => {
+  const request = {
+    "rb-name": "rb",
+    "rb-version": "v1",
+    "profile-name": "p",
+    "cloud-region": "r1",
+  };
+  const count = AUDIT_CHUNK + 5;
+  const ids = Array.from({ length: count }, (_, i) => `app-${i}`);
+  const step = (changed: string) => ({
+    name: "s",
+    now: "2026-11-25T10:00:00Z",
+    instances: ids.map((id) => ({
+      id,
+      request,
+      namespace: "ns",
+      objects: [{
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: {
+          name: `${id}-web`,
+          namespace: "ns",
+          resourceVersion: id === changed ? "2" : "1",
+        },
+      }],
+    })),
+  });
+  const scenario = parseScenario({
+    regions: [{ cloudRegion: "r1", cloudOwner: "Owner" }],
+    steps: [step(""), step("app-7")],
+  }, "audit");
+  await using sim = startK8splugin({ scenario });
+  using client = new HttpK8spluginClient({ baseUrl: sim.url, retries: 0 });
+  const audit = new NotifierAudit();
+  const summaries = [];
+  for (const id of ids) {
+    const status = await client.getStatus(id);
+    audit.record(id, "r1", "ns", status.resources);
+    summaries.push({
+      id,
+      cloudRegion: "r1",
+      namespace: "ns",
+      rbName: "rb",
+      rbVersion: "v1",
+      profileName: "p",
+      releaseName: "",
+      labels: {},
+    });
+  }
+  summaries.push({ ...summaries[0]!, id: "Not a label value!" });
+  const queries = () => sim.state.requests.byRoute["GET /v1/query"] ?? 0;
+  const quiet = await auditSubscriptions(audit, client, summaries);
+  assert.deepEqual(quiet.changed, []);
+  assert.deepEqual(quiet.unaudited, ["Not a label value!"]);
+  // Two chunks × (Deployment, Pod).
+  assert.equal(quiet.queries, 4);
+  assert.equal(queries(), 4);
+  sim.state.advance();
+  const moved = await auditSubscriptions(audit, client, summaries);
+  assert.deepEqual(moved.changed, ["app-7"]);
+  // A k8splugin without /v1/query: every chunk is read instead.
+  const old = {
+    queryRegion: () => Promise.reject(new Error("HTTP 404")),
+  };
+  const failed = await auditSubscriptions(audit, old, summaries);
+  assert.equal(failed.unaudited.length, count + 1);
+  assert.equal(failed.problems.length, 2);
 });
