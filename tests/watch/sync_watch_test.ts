@@ -15,6 +15,7 @@ import { loadSnapshot } from "../../sync/mod.ts";
 import type { Scenario } from "../../sim/scenario.ts";
 import { deployment, instance, scenario } from "../sync/_scenario.ts";
 import { FAST_SUBSCRIPTIONS } from "./_scenario.ts";
+import { baseEnv, freePort, spawn, SYNC, until, writesSince } from "./_proc.ts";
 
 /**
  * app-1's Deployment flips between Ready and not ready at every step (step
@@ -37,114 +38,6 @@ function flapping(): Scenario {
     [app1(1, "204"), app2],
     [app1(0, "205"), app2],
   ], [{ vnfId: "vnf-1", vfModuleId: "vfm-1", heatStackId: "app-1" }]);
-}
-
-const SYNC = new URL("../../tasks/sync.ts", import.meta.url).pathname;
-
-/** A free TCP port on 127.0.0.1. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-async function until(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (await check()) return Date.now() - started;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-/** A running `sync --watch`, its stderr kept. */
-interface Proc extends AsyncDisposable {
-  child: Deno.ChildProcess;
-  port: number;
-  stderr(): string;
-  ready(): Promise<boolean>;
-  leader(): Promise<boolean>;
-}
-
-function spawn(
-  args: string[],
-  env: Record<string, string>,
-  port = freePort(),
-): Proc {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      SYNC,
-      "--watch",
-      "--listen",
-      `127.0.0.1:${port}`,
-      "--log-format",
-      "json",
-      ...args,
-    ],
-    env: { NO_COLOR: "1", ...env },
-    clearEnv: true,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let text = "";
-  const reading = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({ write: (chunk) => void (text += chunk) }),
-  ).catch(() => {});
-  async function get(path: string): Promise<string | undefined> {
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}${path}`);
-      const body = await response.text();
-      return response.ok ? body : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-  return {
-    child,
-    port,
-    stderr: () => text,
-    ready: async () => (await get("/readyz")) !== undefined,
-    leader: async () =>
-      /^k8s_aai_sync_leader 1$/m.test((await get("/metrics")) ?? ""),
-    async [Symbol.asyncDispose]() {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Already gone.
-      }
-      await child.status;
-      await reading;
-    },
-  };
-}
-
-/** Writes to A&AI for k8s-resources since `from` (PUT/PATCH/DELETE). */
-function writesSince(
-  aai: { state: { requests: { method: string; url: string; at: number }[] } },
-  from: number,
-): { method: string; url: string; at: number }[] {
-  return aai.state.requests.filter((r) =>
-    r.at >= from && r.method !== "GET" && r.url.includes("/k8s-resources/")
-  );
-}
-
-function baseEnv(
-  k8splugin: string,
-  aai: string,
-  dir: string,
-): Record<string, string> {
-  return {
-    K8SPLUGIN_URL: k8splugin,
-    AAI_URL: aai,
-    K8S_AAI_SYNC_SNAPSHOT: `${dir}/state/snapshot.json`,
-  };
 }
 
 Deno.test("sync --watch via Kubernetes watches: changes reach A&AI within 5 s; a dropped watch and a 410 are survived; SIGTERM leaves the snapshot consistent", async () => {
