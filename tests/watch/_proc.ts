@@ -121,3 +121,71 @@ export function baseEnv(
     K8S_AAI_SYNC_SNAPSHOT: `${dir}/state/snapshot.json`,
   };
 }
+
+/** One request a {@linkcode recordingProxy} forwarded. */
+export interface ProxiedRequest {
+  /** The host asked for (a key of the proxy's routes). */
+  host: string;
+  method: string;
+  /** Path and query. */
+  path: string;
+  /** When it arrived (epoch ms). */
+  at: number;
+}
+
+/** A loopback forward HTTP proxy, recording what it forwards. */
+export interface RecordingProxy extends AsyncDisposable {
+  /** The proxy's URL (a process's `HTTP_PROXY`). */
+  url: string;
+  /** Every request forwarded so far. */
+  requests: ProxiedRequest[];
+}
+
+/**
+ * A forward proxy (absolute-form requests, as `fetch` sends them through
+ * `HTTP_PROXY`) that sends each host of `routes` to its simulator's base
+ * URL and records the request. Giving each process its own proxy tells
+ * their requests apart while the peer URLs they are configured with (and
+ * so the selflinks they write) stay the same.
+ */
+export function recordingProxy(routes: Record<string, string>): RecordingProxy {
+  const requests: ProxiedRequest[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (request) => {
+      const url = new URL(request.url);
+      const target = routes[url.host];
+      if (target === undefined) {
+        return new Response(`No route to "${url.host}"`, { status: 502 });
+      }
+      requests.push({
+        host: url.host,
+        method: request.method,
+        path: url.pathname + url.search,
+        at: Date.now(),
+      });
+      const headers = new Headers(request.headers);
+      headers.delete("host");
+      const body = request.method === "GET" || request.method === "HEAD"
+        ? undefined
+        : await request.arrayBuffer();
+      const response = await fetch(`${target}${url.pathname}${url.search}`, {
+        method: request.method,
+        headers,
+        ...(body ? { body } : {}),
+        redirect: "manual",
+      });
+      return new Response(response.body, {
+        status: response.status,
+        headers: response.headers,
+      });
+    },
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    requests,
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
+  };
+}
