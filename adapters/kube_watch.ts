@@ -21,6 +21,21 @@
  *   {@linkcode KubeWatcher} restarts it after an exponential backoff with
  *   full jitter (1 s doubling to 30 s, reset by the next event).
  *
+ * Gaps: restarting the same `ListWatch` (`start()`) keeps its cache and
+ * resourceVersion, so it resumes the watch from there (the server replays
+ * the changes, or answers 410 and the relist is diffed against the cache).
+ * A gap no cache covers is bridged here instead:
+ *
+ * - a target watched again after {@linkcode KubeWatcher.watch} dropped it
+ *   gets a new `ListWatch` with an empty cache, whose first list only says
+ *   what exists now: the watcher keeps what the old informer knew and diffs
+ *   the new first list against it (`delete` for what is gone, `update` for
+ *   a changed resourceVersion, `add` for what is new);
+ * - a first list that came only after failures (of discovery or the list)
+ *   is reported as `add` events, since the full pass read those objects
+ *   before the failures. An object deleted in that window, unknown to the
+ *   watcher, is left to the next full pass.
+ *
  * The watch transport ({@linkcode FetchWatch}) is Deno's `fetch`, not
  * client-node's `Watch`: client-node's undici negotiates HTTP/2 over Deno's
  * `node:http2`, which aborts the process when the server sends GOAWAY (see
@@ -253,8 +268,18 @@ interface Running {
   synced: boolean;
   /** Failures since the last event, for the backoff. */
   failures: number;
+  /** A failure came before the first list: that list is reported. */
+  late: boolean;
   /** Cancels the pending retry. */
   restart?: AbortController;
+}
+
+/** What an informer knew of one object when it stopped: enough to diff a relist. */
+type KnownObject = Pick<KubernetesObject, "metadata">;
+
+/** `namespace/name` of an object. */
+function objectKey(object: KubernetesObject): string {
+  return `${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
 }
 
 /** `apps/v1/Deployment@ns` (or `@*` for every namespace). */
@@ -288,6 +313,8 @@ export class KubeWatcher implements AsyncDisposable {
   readonly #running = new Map<string, Running>();
   /** Every informer's transport, to wait for their connections on close. */
   readonly #transports = new Set<FetchWatch>();
+  /** What the informers of dropped targets knew, by target key, until watched again. */
+  readonly #known = new Map<string, Map<string, KnownObject>>();
 
   /** Stores the options; nothing is watched until {@linkcode watch}. */
   constructor(options: KubeWatcherOptions) {
@@ -324,12 +351,24 @@ export class KubeWatcher implements AsyncDisposable {
         this.#running.delete(key);
         running.restart?.abort();
         await running.informer?.stop();
+        // Kept to diff the first list of a new informer of this target.
+        if (running.synced && running.informer) {
+          this.#known.set(
+            key,
+            new Map(running.informer.list().map((o) => [objectKey(o), o])),
+          );
+        }
       }
     }
     const starts: Promise<void>[] = [];
     for (const [key, target] of wanted) {
       if (this.#running.has(key)) continue;
-      const running: Running = { target, synced: false, failures: 0 };
+      const running: Running = {
+        target,
+        synced: false,
+        failures: 0,
+        late: false,
+      };
       this.#running.set(key, running);
       starts.push(this.#start(key, running));
     }
@@ -341,6 +380,7 @@ export class KubeWatcher implements AsyncDisposable {
     this.#closed.abort();
     const running = [...this.#running.values()];
     this.#running.clear();
+    this.#known.clear();
     for (const r of running) {
       r.restart?.abort();
       await r.informer?.stop();
@@ -362,6 +402,7 @@ export class KubeWatcher implements AsyncDisposable {
       resource = await this.#options.source.discover(target.gvk);
     } catch (error) {
       if (this.#running.get(key) !== running) return;
+      running.late = true;
       this.#options.onError?.(error, target);
       this.#later(key, running, () => this.#start(key, running));
       return;
@@ -382,7 +423,11 @@ export class KubeWatcher implements AsyncDisposable {
       signal: this.#closed.signal,
       // The first watch request comes right after the first list was
       // delivered: adds from then on are real.
-      onWatch: () => running.synced = true,
+      onWatch: () => {
+        if (running.synced) return;
+        running.synced = true;
+        this.#bridge(key, running);
+      },
     });
     this.#transports.add(transport);
     const informer = new ListWatch<KubernetesObject>(
@@ -412,10 +457,49 @@ export class KubeWatcher implements AsyncDisposable {
     informer.on("delete", report("delete"));
     informer.on("error", (error: unknown) => {
       if (this.#running.get(key) !== running) return;
+      if (!running.synced) running.late = true;
       this.#options.onError?.(error, target);
       this.#later(key, running, () => informer.start());
     });
     await informer.start();
+  }
+
+  /**
+   * Reports what a new informer's first list (its cache now) changed since
+   * the gap before it: the difference from what the previous informer of
+   * the target knew, or every object when the list came late.
+   */
+  #bridge(key: string, running: Running): void {
+    const gvk = running.target.gvk;
+    const listed = running.informer?.list() ?? [];
+    const known = this.#known.get(key);
+    this.#known.delete(key);
+    // With emitInitial the first list was reported as adds already.
+    const reported = this.#options.emitInitial ?? false;
+    if (!known) {
+      if (running.late && !reported) {
+        for (const object of listed) this.#emit("add", gvk, object);
+      }
+      return;
+    }
+    const label = (o: KnownObject) => o.metadata?.labels?.[this.#label];
+    const now = new Map(listed.map((o) => [objectKey(o), o]));
+    for (const [name, old] of known) {
+      const object = now.get(name);
+      // Gone, or now another instance's: its old instance changed too.
+      if (!object || label(object) !== label(old)) {
+        this.#emit("delete", gvk, old);
+      }
+    }
+    if (reported) return;
+    for (const [name, object] of now) {
+      const old = known.get(name);
+      const version = object.metadata?.resourceVersion;
+      if (!old) this.#emit("add", gvk, object);
+      else if (!version || version !== old.metadata?.resourceVersion) {
+        this.#emit("update", gvk, object);
+      }
+    }
   }
 
   /** The list function of an informer: every page, with the list's resourceVersion. */
@@ -466,7 +550,7 @@ export class KubeWatcher implements AsyncDisposable {
   #emit(
     type: KubeWatchEvent["type"],
     gvk: Gvk,
-    object: KubernetesObject,
+    object: KnownObject,
   ): void {
     const metadata = object.metadata ?? {};
     const instanceId = metadata.labels?.[this.#label];

@@ -17,9 +17,9 @@ import {
   unmatchedScope,
 } from "./deletion.ts";
 import { leftAlone, type PlannedOperation } from "./diff.ts";
+import { finishPass } from "./finish_pass.ts";
 import {
   type Pass,
-  PassDeadlineError,
   QUIET,
   type RunReport,
   type SyncDeps,
@@ -176,39 +176,14 @@ async function runPass(
     changed: () => writer?.markChanged(),
   };
   if (bound.changed) pass.changed();
-  async function finish(): Promise<RunReport> {
-    if (expired()) {
-      const message = `${
-        new PassDeadlineError(config.passDeadline).message
-      }: ${deferred} instance(s) and any unconfirmed writes left for the next pass (passDeadline)`;
-      report.deadlineExceeded = true;
-      report.errors.push(message);
-      log.error(message, { deferred });
-      report.exitCode = 75;
-    }
-    // A migration is recorded once a whole pass went through.
-    if (
-      migrating && !dryRun && report.exitCode === 0 &&
-      report.errors.length === 0 && snapshot.owner !== config.owner
-    ) {
-      snapshot.owner = config.owner;
-      pass.changed();
-    }
-    try {
-      await writer?.flush();
-    } catch (error) {
-      // A&AI may hold this pass's writes already: the caller still gets the
-      // report (`error.report`), so the summary and metrics count them.
-      report.durationMs = Math.round(performance.now() - startedMs);
-      report.exitCode = 1;
-      throw Object.assign(
-        error instanceof Error ? error : new Error(String(error)),
-        { report },
-      );
-    }
-    report.durationMs = Math.round(performance.now() - startedMs);
-    if (report.exitCode === 0 && report.errors.length > 0) report.exitCode = 1;
-    return report;
+  function finish(): Promise<RunReport> {
+    return finishPass(pass, {
+      writer,
+      startedMs,
+      expired: expired(),
+      deferred,
+      migrating,
+    });
   }
   if (listing.status === "rejected") {
     const message = listFailure(listing.reason);

@@ -2,7 +2,9 @@
  * KubeWatcher against the Kubernetes API simulator's watches (branch `sim`):
  * list then watch with bookmarks, a graceful end resumed from the last
  * bookmark, 410 Gone and the relist, dropped connections and failing lists
- * (client-node's informer stops on them), discovery that cannot resolve.
+ * (client-node's informer stops on them, and keeps its cache across the
+ * restart), discovery that cannot resolve, and the gaps no cache covers (a
+ * target watched again, a late first list).
  *
  * @module
  */
@@ -185,13 +187,14 @@ Deno.test("KubeWatcher restarts client-node's informer, which stops on errors, w
   kube.state.faults = undefined;
   await until(() => kube.state.watches === 1, "the watch");
   assert.equal(w.watcher.synced, true);
+  assert.equal(w.events.length, 2, "the late first list, as adds");
   const lists = kube.state.requests.byResource[LISTS];
   const errors = w.errors.length;
   kube.state.dropWatches();
   await until(() => w.errors.length === errors + 1, "the drop reported");
   await until(() => kube.state.watches === 1, "watching again");
   kube.state.advance();
-  await until(() => w.events.length === 1, "an event after the restart");
+  await until(() => w.events.length === 3, "an event after the restart");
   assert.equal(
     kube.state.requests.byResource[LISTS],
     lists,
@@ -231,4 +234,80 @@ Deno.test("KubeWatcher.watch() stops informers of targets no longer given and cl
   await w.watcher.close();
   await until(() => kube.state.watches === 0, "no watch left");
   await assert.rejects(w.watcher.watch([]), TypeError);
+});
+
+Deno.test("KubeWatcher diffs a target watched again against what it knew: an object deleted while it was not watched is a delete of its instance", async () => {
+  await using kube = await startKube({ scenario: watchScenario(), step: 1 });
+  await using w = watcherOf(kube);
+  await w.watcher.watch([{ gvk: DEPLOYMENT, namespace: "ns" }]);
+  await until(() => kube.state.watches === 1, "the watch");
+  // The kind is no longer watched (a new informer, with an empty cache,
+  // will watch it again): packetgen is deleted by hand meanwhile.
+  await w.watcher.watch([{ gvk: POD, namespace: "ns" }]);
+  await until(() => w.watches.length === 2, "the Pod watch");
+  kube.state.advance();
+  await w.watcher.watch([
+    { gvk: POD, namespace: "ns" },
+    { gvk: DEPLOYMENT, namespace: "ns" },
+  ]);
+  await until(() => w.events.length === 1, "the gap's difference");
+  await until(() => kube.state.watches === 2, "both watches");
+  assert.deepEqual(seen(w.events), [
+    "delete Deployment/packetgen → practical_nobel",
+  ]);
+});
+
+Deno.test("KubeWatcher reports a change made while a target was not watched as an update, and an unchanged object not at all", async () => {
+  await using kube = await startKube({ scenario: watchScenario() });
+  await using w = watcherOf(kube);
+  await w.watcher.watch([{ gvk: DEPLOYMENT, namespace: "ns" }]);
+  await until(() => kube.state.watches === 1, "the watch");
+  await w.watcher.watch([]);
+  await until(() => kube.state.watches === 0, "no watch");
+  kube.state.advance(); // packetgen changes; web does not
+  await w.watcher.watch([{ gvk: DEPLOYMENT, namespace: "ns" }]);
+  await until(() => kube.state.watches === 1, "watching again");
+  await until(() => w.events.length === 1, "the gap's difference");
+  await sleep(50);
+  assert.deepEqual(seen(w.events), [
+    "update Deployment/packetgen → practical_nobel",
+  ]);
+});
+
+Deno.test("KubeWatcher reports the first list as adds when it came late (after failures): the full pass read the objects before", async () => {
+  await using kube = await startKube({ scenario: watchScenario() });
+  kube.state.faults = {
+    errorRates: { 500: 1 },
+    match: "/apis/apps/v1/namespaces/ns/deployments",
+  };
+  await using w = watcherOf(kube);
+  await w.watcher.watch([{ gvk: DEPLOYMENT, namespace: "ns" }]);
+  await until(() => w.errors.length >= 1, "a failed list");
+  kube.state.faults = undefined;
+  await until(() => kube.state.watches === 1, "the watch");
+  assert.deepEqual(seen(w.events).sort(), [
+    "add Deployment/packetgen → practical_nobel",
+    "add Deployment/web → brave_brattain",
+  ]);
+});
+
+Deno.test("KubeWatcher keeps client-node's cache across a restart: 410 Gone whose relist fails, then succeeds, still reports the deletion", async () => {
+  await using kube = await startKube({ scenario: watchScenario(), step: 1 });
+  await using w = watcherOf(kube);
+  await w.watcher.watch([{ gvk: DEPLOYMENT, namespace: "ns" }]);
+  await until(() => kube.state.watches === 1, "the watch");
+  kube.state.faults = {
+    errorRates: { 500: 1 },
+    match: "/apis/apps/v1/namespaces/ns/deployments",
+  };
+  kube.state.dropWatches();
+  kube.state.advance(); // packetgen deleted by hand, unseen
+  kube.state.compact();
+  await until(() => w.errors.length >= 2, "the drop, then a failed relist");
+  assert.equal(w.events.length, 0);
+  kube.state.faults = undefined;
+  await until(() => w.events.length === 1, "the relist's difference");
+  assert.deepEqual(seen(w.events), [
+    "delete Deployment/packetgen → practical_nobel",
+  ]);
 });

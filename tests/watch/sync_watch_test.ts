@@ -15,6 +15,16 @@ import { loadSnapshot } from "../../sync/mod.ts";
 import type { Scenario } from "../../sim/scenario.ts";
 import { deployment, instance, scenario } from "../sync/_scenario.ts";
 import { FAST_SUBSCRIPTIONS } from "./_scenario.ts";
+import {
+  baseEnv,
+  freePort,
+  type RecordingProxy,
+  recordingProxy,
+  spawn,
+  SYNC,
+  until,
+  writesSince,
+} from "./_proc.ts";
 
 /**
  * app-1's Deployment flips between Ready and not ready at every step (step
@@ -37,114 +47,6 @@ function flapping(): Scenario {
     [app1(1, "204"), app2],
     [app1(0, "205"), app2],
   ], [{ vnfId: "vnf-1", vfModuleId: "vfm-1", heatStackId: "app-1" }]);
-}
-
-const SYNC = new URL("../../tasks/sync.ts", import.meta.url).pathname;
-
-/** A free TCP port on 127.0.0.1. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-async function until(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (await check()) return Date.now() - started;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-/** A running `sync --watch`, its stderr kept. */
-interface Proc extends AsyncDisposable {
-  child: Deno.ChildProcess;
-  port: number;
-  stderr(): string;
-  ready(): Promise<boolean>;
-  leader(): Promise<boolean>;
-}
-
-function spawn(
-  args: string[],
-  env: Record<string, string>,
-  port = freePort(),
-): Proc {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      SYNC,
-      "--watch",
-      "--listen",
-      `127.0.0.1:${port}`,
-      "--log-format",
-      "json",
-      ...args,
-    ],
-    env: { NO_COLOR: "1", ...env },
-    clearEnv: true,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let text = "";
-  const reading = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({ write: (chunk) => void (text += chunk) }),
-  ).catch(() => {});
-  async function get(path: string): Promise<string | undefined> {
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}${path}`);
-      const body = await response.text();
-      return response.ok ? body : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-  return {
-    child,
-    port,
-    stderr: () => text,
-    ready: async () => (await get("/readyz")) !== undefined,
-    leader: async () =>
-      /^k8s_aai_sync_leader 1$/m.test((await get("/metrics")) ?? ""),
-    async [Symbol.asyncDispose]() {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Already gone.
-      }
-      await child.status;
-      await reading;
-    },
-  };
-}
-
-/** Writes to A&AI for k8s-resources since `from` (PUT/PATCH/DELETE). */
-function writesSince(
-  aai: { state: { requests: { method: string; url: string; at: number }[] } },
-  from: number,
-): { method: string; url: string; at: number }[] {
-  return aai.state.requests.filter((r) =>
-    r.at >= from && r.method !== "GET" && r.url.includes("/k8s-resources/")
-  );
-}
-
-function baseEnv(
-  k8splugin: string,
-  aai: string,
-  dir: string,
-): Record<string, string> {
-  return {
-    K8SPLUGIN_URL: k8splugin,
-    AAI_URL: aai,
-    K8S_AAI_SYNC_SNAPSHOT: `${dir}/state/snapshot.json`,
-  };
 }
 
 Deno.test("sync --watch via Kubernetes watches: changes reach A&AI within 5 s; a dropped watch and a 410 are survived; SIGTERM leaves the snapshot consistent", async () => {
@@ -351,11 +253,30 @@ Deno.test("sync --watch --leader-election: two replicas, only the leader writes;
   try {
     const kubeconfig = `${dir}/kubeconfig`;
     await Deno.writeTextFile(kubeconfig, simKubeconfig("kud", kube.url));
-    const env = {
-      ...baseEnv(k8s.url, aai.url, dir),
+    // Each replica reaches k8splugin and A&AI through an HTTP proxy of its
+    // own, so their requests can be told apart; both are configured with
+    // the same peer URLs (they are in the selflinks both write). The Lease
+    // and the watches (127.0.0.1) go direct.
+    const routes = { "k8splugin.test": k8s.url, "aai.test": aai.url };
+    await using proxyOfA = recordingProxy(routes);
+    await using proxyOfB = recordingProxy(routes);
+    const envOf = (proxy: RecordingProxy) => ({
+      ...baseEnv("http://k8splugin.test", "http://aai.test", dir),
       KUBECONFIG: kubeconfig,
       POD_NAMESPACE: "onap",
-    };
+      HTTP_PROXY: proxy.url,
+      NO_PROXY: "127.0.0.1,localhost",
+    });
+    /** What `proxy` forwarded to `host` since `from`, writes only with `writes`. */
+    const sent = (
+      proxy: RecordingProxy,
+      host: string,
+      from = 0,
+      writes = false,
+    ) =>
+      proxy.requests.filter((r) =>
+        r.host === host && r.at >= from && (!writes || r.method !== "GET")
+      );
     const args = [
       "--source",
       "kube",
@@ -367,10 +288,10 @@ Deno.test("sync --watch --leader-election: two replicas, only the leader writes;
     ];
     // Both replicas share the state folder (ReadWriteMany in a cluster):
     // the leader holds its lock, the follower stands by without it.
-    await using a = spawn(args, env);
+    await using a = spawn(args, envOf(proxyOfA));
     await until(a.leader, "a to lead", 30_000);
     await until(a.ready, "a ready", 30_000);
-    await using b = spawn(args, env);
+    await using b = spawn(args, envOf(proxyOfB));
     await until(b.ready, "b standing by", 30_000);
     assert.equal(await b.leader(), false);
 
@@ -378,6 +299,16 @@ Deno.test("sync --watch --leader-election: two replicas, only the leader writes;
     kube.state.advance();
     k8s.state.advance();
     await until(() => writesSince(aai, at).length > 0, "a's write");
+    // The change is a's write; b, standing by, neither reads k8splugin nor
+    // sends A&AI anything.
+    assert.ok(sent(proxyOfA, "aai.test", at, true).length > 0, "a's write");
+    assert.ok(sent(proxyOfA, "k8splugin.test").length > 0, "a's reads");
+    assert.deepEqual(sent(proxyOfB, "aai.test"), [], "no A&AI request from b");
+    assert.deepEqual(
+      sent(proxyOfB, "k8splugin.test"),
+      [],
+      "no k8splugin request from b",
+    );
 
     a.child.kill("SIGKILL"); // no release: b waits for the lease to expire
     const killedAt = Date.now();
@@ -393,6 +324,8 @@ Deno.test("sync --watch --leader-election: two replicas, only the leader writes;
       `b's write\n${b.stderr().slice(-2000)}`,
     );
     assert.ok(ms <= 5_000, `${ms} ms`);
+    // The write is b's: its own proxy carried it.
+    assert.ok(sent(proxyOfB, "aai.test", at, true).length > 0, "b's write");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,0 +1,215 @@
+/**
+ * End to end: `deno task sync --watch` as a real process against the
+ * simulators while nothing happens. A verdict that changes with the clock
+ * alone (a rule's recheck, `armRecheck()` in tasks/_watch.ts) reaches A&AI
+ * with no event and no pass in between; a converged, quiet process sends no
+ * k8splugin `/status` read and no A&AI request at all.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { type AaiSimSeed, startAai } from "../../sim/aai.ts";
+import { simKubeconfig, startK8splugin } from "../../sim/k8splugin.ts";
+import { startKube } from "../../sim/kube.ts";
+import {
+  deployment,
+  expectedPath,
+  healthy,
+  instance,
+  pod,
+  readiness,
+  scenario,
+  service,
+  VF,
+} from "../sync/_scenario.ts";
+import { FAST_SUBSCRIPTIONS } from "./_scenario.ts";
+import { baseEnv, freePort, type Proc, spawn, until } from "./_proc.ts";
+
+/** Requests to k8splugin's `/status` so far. */
+function statusReads(
+  k8s: { state: { requests: { byRoute: Record<string, number> } } },
+): number {
+  return k8s.state.requests.byRoute["GET /v1/instance/{id}/status"] ?? 0;
+}
+
+/** The samples of one metric family (`name{labels} value` lines). */
+function samples(metrics: string, name: string): string[] {
+  return metrics.split("\n").filter((l) => l.startsWith(name));
+}
+
+Deno.test("sync --watch: a rule's recheck (a Pod stuck in ContainerCreating past rules.stallTimeout) reaches A&AI with no event and no pass in between", async () => {
+  // app-1's pod never leaves ContainerCreating: Pending, until the stall
+  // timeout (counted from the first pass that saw it) makes it Failed.
+  const sc = scenario([[
+    instance("app-1", [
+      service("app-1-web"),
+      deployment("app-1-web", 1, 0),
+      pod("app-1", "app-1-web", "aaaaa", "pending"),
+    ]),
+  ]], [VF]);
+  await using kube = await startKube({ scenario: sc });
+  await using k8s = startK8splugin({
+    scenario: sc,
+    kubeconfigFor: (region) => simKubeconfig(region, kube.url),
+  });
+  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
+  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/config.yaml`,
+      "rules:\n  stallTimeout: 4s\n",
+    );
+    await using proc = spawn([
+      "--source",
+      "kube",
+      "--debounce",
+      "20ms",
+      "--full-pass-interval",
+      "10m",
+    ], {
+      ...baseEnv(k8s.url, aai.url, dir),
+      K8S_AAI_SYNC_CONFIG: `${dir}/config.yaml`,
+    });
+    await until(proc.ready, "/readyz", 30_000);
+    const podPath = expectedPath(
+      "app-1",
+      "Pod",
+      "",
+      "v1",
+      "app-1-web-5d8f7c6b9-aaaaa",
+    ).path;
+    const podVerdict = () => readiness(aai.state.get(podPath)).verdict;
+    // The first pass published it Pending (within the timeout).
+    assert.equal(podVerdict(), "Pending", proc.stderr().slice(-2000));
+    const lists = k8s.state.requests.byRoute["GET /v1/instance"];
+    const kubeChanges = kube.state.changes.length;
+    const watches = kube.state.requests.byResource["watch pods"];
+    await until(
+      () => podVerdict() === "Failed",
+      `the recheck's write\n${proc.stderr().slice(-3000)}`,
+      15_000,
+    );
+    assert.equal(readiness(aai.state.get(podPath)).reason, "NoProgress");
+    // Nothing else woke it: no list or full pass (one GET /v1/instance
+    // each), no change in the cluster, no watch event, no new watch.
+    assert.equal(k8s.state.requests.byRoute["GET /v1/instance"], lists);
+    assert.equal(kube.state.changes.length, kubeChanges);
+    assert.equal(kube.state.requests.byResource["watch pods"], watches);
+    const metrics = await proc.metrics();
+    assert.deepEqual(
+      samples(metrics, "k8s_aai_sync_watch_events_total")
+        .filter((l) => !/ 0$/.test(l)),
+      [],
+    );
+    assert.match(
+      samples(metrics, "k8s_aai_sync_instance_runs_total").join("\n"),
+      /outcome="ok"\} [1-9]/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/**
+ * Waits until `proc` is ready and has been idle (no A&AI request and no
+ * `/status` read) for `idleMs`, then counts what it sends over `windowMs`.
+ */
+async function quietWindow(
+  proc: Proc,
+  k8s: { state: { requests: { byRoute: Record<string, number> } } },
+  aai: { state: { requests: { method: string; url: string; at: number }[] } },
+  windowMs: number,
+): Promise<{ status: number; aai: string[] }> {
+  await until(proc.ready, "/readyz", 30_000);
+  // Converged: the first pass's writes are answered and nothing follows.
+  let last = -1;
+  let stableSince = Date.now();
+  await until(() => {
+    const now = aai.state.requests.length + statusReads(k8s);
+    if (now !== last) [last, stableSince] = [now, Date.now()];
+    return Date.now() - stableSince >= 1_000;
+  }, "the process to settle");
+  const status = statusReads(k8s);
+  const from = Date.now();
+  await new Promise((r) => setTimeout(r, windowMs));
+  return {
+    status: statusReads(k8s) - status,
+    aai: aai.state.requests.filter((r) => r.at >= from).map((r) =>
+      `${r.method} ${r.url}`
+    ),
+  };
+}
+
+Deno.test("sync --watch via Kubernetes watches, reading /status from k8splugin: once converged, a quiet cluster (bookmarks only) gets no /status read and no A&AI request", async () => {
+  const sc = scenario([[healthy("app-1"), healthy("app-2", "bbbbb")]], [VF]);
+  await using kube = await startKube({ scenario: sc, bookmarkIntervalMs: 100 });
+  await using k8s = startK8splugin({
+    scenario: sc,
+    kubeconfigFor: (region) => simKubeconfig(region, kube.url),
+  });
+  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
+  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
+  try {
+    // The region's kubeconfig in the config: watches, while reads stay
+    // k8splugin's /status (--source k8splugin).
+    await Deno.writeTextFile(
+      `${dir}/kubeconfig`,
+      simKubeconfig("k8sregionone", kube.url),
+    );
+    await Deno.writeTextFile(
+      `${dir}/config.yaml`,
+      `regions:\n  k8sregionone:\n    kubeconfig: ${dir}/kubeconfig\n`,
+    );
+    await using proc = spawn([
+      "--debounce",
+      "20ms",
+      "--full-pass-interval",
+      "1h",
+    ], {
+      ...baseEnv(k8s.url, aai.url, dir),
+      K8S_AAI_SYNC_CONFIG: `${dir}/config.yaml`,
+    });
+    const quiet = await quietWindow(proc, k8s, aai, 3_000);
+    assert.ok(statusReads(k8s) >= 2, "the first pass read both instances");
+    assert.ok(kube.state.watches > 0, "watching");
+    assert.deepEqual(quiet, { status: 0, aai: [] }, proc.stderr().slice(-2000));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sync --watch via k8splugin subscriptions: once converged and subscribed, a quiet k8splugin (notifiers polling, nothing changing) gets no /status read and no A&AI request", async () => {
+  const port = freePort();
+  const sc = scenario([[healthy("app-1"), healthy("app-2", "bbbbb")]], [VF]);
+  await using k8s = startK8splugin({
+    scenario: sc,
+    subscriptionTiming: FAST_SUBSCRIPTIONS,
+  });
+  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
+  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
+  try {
+    await using proc = spawn([
+      "--debounce",
+      "20ms",
+      "--full-pass-interval",
+      "1h",
+      "--callback-url",
+      `http://127.0.0.1:${port}`,
+    ], {
+      ...baseEnv(k8s.url, aai.url, dir),
+      K8S_AAI_SYNC_NOTIFY_INTERVAL: "1",
+    }, port);
+    await until(proc.ready, "/readyz", 30_000);
+    const running = (id: string) =>
+      k8s.state.subscriptions.notifierRunning(id, `${id}-k8s-aai-sync`);
+    await until(
+      () => running("app-1") && running("app-2"),
+      `both notifiers\n${proc.stderr().slice(-2000)}`,
+    );
+    const quiet = await quietWindow(proc, k8s, aai, 3_000);
+    assert.ok(running("app-1") && running("app-2"), "still subscribed");
+    assert.deepEqual(quiet, { status: 0, aai: [] }, proc.stderr().slice(-2000));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
