@@ -866,11 +866,17 @@ Deno.test("runSync() attaches its report to a snapshot write error thrown after 
   const aai = w.deps.aai;
   let removed = false;
   async function put(path: string, body: Record<string, unknown>) {
-    // The state folder becomes a file while the pass publishes.
+    // The state folder (if the snapshot writer made it yet) becomes a file
+    // while the pass publishes: moved aside in one synchronous step — a
+    // recursive remove could race the writer's own files and fail.
     if (!removed) {
       removed = true;
-      await Deno.remove(state, { recursive: true }).catch(() => {});
-      await Deno.writeTextFile(state, "not a folder");
+      try {
+        Deno.renameSync(state, `${state}.gone`);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+      Deno.writeTextFileSync(state, "not a folder");
     }
     return await aai.put(path, body);
   }
