@@ -617,6 +617,8 @@ export async function runWatch(
   /** One full pass (every instance read), then the event sources it implies. */
   let lastCode: ExitCode = EXIT.OK;
   async function fullPass(): Promise<void> {
+    const before = new Set(listed.map((s) => s.id));
+    const failedBefore = [...failedReads];
     const passStart = Date.now();
     const seen: InstanceSummary[] = [];
     const read: string[] = [];
@@ -635,17 +637,48 @@ export async function runWatch(
     }
     if (seen.length > 0 || lastCode === EXIT.OK) listed = seen;
     scheduler.forget(read, { before: passStart });
-    if (leading && !shutdown.stopping) {
-      try {
-        await keepSources();
-      } catch (error) {
-        log.error(
-          `Cannot keep the event sources: ${(error as Error).message}`,
-        );
-      }
-    }
+    // The first pass of a term checks every subscription (one GET each);
+    // later ones follow the list, the audit watching the rest.
+    await followList(before, failedBefore, firstPassDone ? "changes" : "all");
     armRecheck();
     firstPassDone = true;
+  }
+
+  /**
+   * After a pass: forgets the instances gone from the list, and keeps the
+   * event sources — all of them, or (`changes`) watches and the
+   * subscriptions of new and gone instances, plus those whose read failed
+   * and now works (their notifier died with the failure: replaced).
+   */
+  async function followList(
+    before: ReadonlySet<string>,
+    failedBefore: readonly string[],
+    scope: "all" | "changes" | "changes-if-any",
+  ): Promise<void> {
+    const now = new Set(listed.map((s) => s.id));
+    const added = [...now].filter((id) => !before.has(id));
+    const gone = [...before].filter((id) => !now.has(id));
+    for (const id of gone) {
+      regionOf.delete(id);
+      failedReads.delete(id);
+      rechecks.delete(id);
+      audit?.forget(id);
+    }
+    const recovered = failedBefore.filter((id) =>
+      now.has(id) && !failedReads.has(id)
+    );
+    const changes = added.length + gone.length + recovered.length;
+    if (!leading || shutdown.stopping) return;
+    if (scope === "changes-if-any" && changes === 0) return;
+    try {
+      // The pass just read them all: only a later replacement needs a read.
+      await keepSources(
+        scope === "all" ? undefined : { added: [...added, ...recovered], gone },
+        scope !== "all",
+      );
+    } catch (error) {
+      log.error(`Cannot keep the event sources: ${(error as Error).message}`);
+    }
   }
 
   /**
@@ -716,31 +749,11 @@ export async function runWatch(
       log.error(`List pass failed: ${(error as Error).message}`);
     }
     listed = fresh;
-    for (const id of gone) {
-      regionOf.delete(id);
-      failedReads.delete(id);
-      rechecks.delete(id);
-      audit?.forget(id);
-    }
     scheduler.forget(read, { before: passStart });
     log.info(
       `List pass: ${fresh.length} listed · ${added.length} new · ${gone.length} gone · ${readOnly.size} read`,
     );
-    // Sources change with the list; a subscription whose instance's read
-    // failed and now works is replaced (its notifier died with the failure).
-    const recovered = failedBefore.filter((id) => !failedReads.has(id));
-    if (
-      leading && !shutdown.stopping &&
-      (added.length > 0 || gone.length > 0 || recovered.length > 0)
-    ) {
-      try {
-        await keepSources({ added: [...added, ...recovered], gone }, true);
-      } catch (error) {
-        log.error(
-          `Cannot keep the event sources: ${(error as Error).message}`,
-        );
-      }
-    }
+    await followList(before, failedBefore, "changes-if-any");
     suspect(changedUnseen);
     armRecheck();
   }

@@ -476,3 +476,46 @@ Deno.test("sync --watch via subscriptions: quiet list passes read no /status (a 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("sync --watch via subscriptions: only the first full read of a term checks every subscription; later resyncs leave them to the audit", async () => {
+  const port = freePort();
+  const sc = flapping();
+  await using k8s = startK8splugin({
+    scenario: sc,
+    subscriptionTiming: FAST_SUBSCRIPTIONS,
+  });
+  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
+  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
+  try {
+    await using proc = spawn(
+      [
+        "--full-pass-interval",
+        "1s",
+        "--resync-interval",
+        "1s",
+        "--callback-url",
+        `http://127.0.0.1:${port}`,
+      ],
+      baseEnv(k8s.url, aai.url, dir),
+      port,
+    );
+    await until(proc.ready, "/readyz", 30_000);
+    const requests = (route: string) => k8s.state.requests.byRoute[route] ?? 0;
+    const CHECK = "GET /v1/instance/{id}/status/subscription/{name}";
+    await until(() => requests(CHECK) >= 2, "the first term's checks");
+    const checks = requests(CHECK);
+    const reads = requests("GET /v1/instance/{id}/status");
+    const lists = requests("GET /v1/instance");
+    await until(
+      () => requests("GET /v1/instance") >= lists + 3,
+      "three more full reads",
+    );
+    assert.ok(
+      requests("GET /v1/instance/{id}/status") >= reads + 6,
+      "every resync read both instances",
+    );
+    assert.equal(requests(CHECK), checks, proc.stderr().slice(-2000));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
