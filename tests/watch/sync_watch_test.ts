@@ -18,6 +18,7 @@ import { FAST_SUBSCRIPTIONS } from "./_scenario.ts";
 import {
   baseEnv,
   freePort,
+  type Proc,
   type RecordingProxy,
   recordingProxy,
   spawn,
@@ -47,6 +48,49 @@ function flapping(): Scenario {
     [app1(1, "204"), app2],
     [app1(0, "205"), app2],
   ], [{ vnfId: "vnf-1", vfModuleId: "vfm-1", heatStackId: "app-1" }]);
+}
+
+/**
+ * The simulators of a subscriptions test (k8splugin with fast notifiers,
+ * A&AI), a state folder and a port for the callbacks; all gone on dispose.
+ */
+async function subscriptionRig(sc: Scenario) {
+  const k8s = startK8splugin({
+    scenario: sc,
+    subscriptionTiming: FAST_SUBSCRIPTIONS,
+  });
+  const aai = await startAai({ seed: sc.aai as AaiSimSeed });
+  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
+  const port = freePort();
+  return {
+    k8s,
+    aai,
+    dir,
+    port,
+    /** Starts `sync --watch` calling back on `port` (1 s notify interval); resolves once ready. */
+    async start(args: string[]): Promise<Proc> {
+      const proc = spawn(
+        [...args, "--callback-url", `http://127.0.0.1:${port}`],
+        {
+          ...baseEnv(k8s.url, aai.url, dir),
+          K8S_AAI_SYNC_NOTIFY_INTERVAL: "1",
+        },
+        port,
+      );
+      try {
+        await until(proc.ready, "/readyz", 30_000);
+      } catch (error) {
+        await proc[Symbol.asyncDispose]();
+        throw error;
+      }
+      return proc;
+    },
+    async [Symbol.asyncDispose]() {
+      await k8s[Symbol.asyncDispose]();
+      await aai[Symbol.asyncDispose]();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
 }
 
 Deno.test("sync --watch via Kubernetes watches: changes reach A&AI within 5 s; a dropped watch and a 410 are survived; SIGTERM leaves the snapshot consistent", async () => {
@@ -137,108 +181,87 @@ Deno.test("sync --watch via Kubernetes watches: changes reach A&AI within 5 s; a
 });
 
 Deno.test("sync --watch via k8splugin subscriptions: notifications become writes; a dead notifier and a plugin restart are survived", async () => {
-  const port = freePort();
-  const sc = flapping();
-  await using k8s = startK8splugin({
-    scenario: sc,
-    subscriptionTiming: FAST_SUBSCRIPTIONS,
-  });
-  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
-  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
-  try {
-    const env = {
-      ...baseEnv(k8s.url, aai.url, dir),
-      K8S_AAI_SYNC_NOTIFY_INTERVAL: "1",
-    };
-    await using proc = spawn(
-      [
-        "--debounce",
-        "20ms",
-        "--full-pass-interval",
-        "3s",
-        "--callback-url",
-        `http://127.0.0.1:${port}`,
-      ],
-      env,
-      port,
-    );
-    await until(proc.ready, "/readyz", 30_000);
-    const subscribed = () =>
-      k8s.state.subscriptions.list("app-1").map((s) => s.name);
-    await until(() => subscribed().length === 1, "a subscription");
-    assert.deepEqual(subscribed(), ["app-1-k8s-aai-sync"]);
-    await until(
-      () =>
-        k8s.state.subscriptions.notifierRunning("app-1", "app-1-k8s-aai-sync"),
-      "the notifier",
-    );
-    // k8splugin's notifier takes its first reading after a start-up sleep.
-    await new Promise((r) => setTimeout(r, 300));
-    const statusReads = () =>
-      k8s.state.requests.byRoute["GET /v1/instance/{id}/status"] ?? 0;
+  await using rig = await subscriptionRig(flapping());
+  const { k8s, aai } = rig;
+  await using proc = await rig.start([
+    "--debounce",
+    "20ms",
+    "--full-pass-interval",
+    "3s",
+  ]);
+  const subscribed = () =>
+    k8s.state.subscriptions.list("app-1").map((s) => s.name);
+  await until(() => subscribed().length === 1, "a subscription");
+  assert.deepEqual(subscribed(), ["app-1-k8s-aai-sync"]);
+  await until(
+    () =>
+      k8s.state.subscriptions.notifierRunning("app-1", "app-1-k8s-aai-sync"),
+    "the notifier",
+  );
+  // k8splugin's notifier takes its first reading after a start-up sleep.
+  await new Promise((r) => setTimeout(r, 300));
+  const statusReads = () =>
+    k8s.state.requests.byRoute["GET /v1/instance/{id}/status"] ?? 0;
 
-    const step = async (what: string, limitMs: number) => {
-      const at = Date.now();
-      k8s.state.advance();
-      const ms = await until(
-        () => writesSince(aai, at).length > 0,
-        `A&AI write after "${what}"\n${proc.stderr().slice(-3000)}`,
-      );
-      assert.ok(
-        ms <= limitMs,
-        `${what}: ${ms} ms > ${limitMs} ms ${
-          JSON.stringify(
-            k8s.state.subscriptions.notifications.map((
-              n,
-            ) => [n.instanceId, n.status, n.at - at]),
-          )
-        }\n${
-          proc.stderr().split("\n").filter((l) => /ubscription|Event/.test(l))
-            .join("\n")
-        }`,
-      );
-      return ms;
-    };
-    // A notification (the sim's notifier polls every 40 ms) → a write well
-    // before the next full pass.
-    await step("not ready", 1_500);
-    await step("ready again", 1_500);
-    // Deleted by hand: /status fails, the notifier dies; a full pass sees
-    // the failure, and once /status answers again the subscription is
-    // replaced (the repair itself is found by that pass or a notification).
-    const before = statusReads();
+  const step = async (what: string, limitMs: number) => {
+    const at = Date.now();
     k8s.state.advance();
-    await until(() => statusReads() > before + 2, "full passes reading app-1");
-    await until(
-      () =>
-        !k8s.state.subscriptions.notifierRunning("app-1", "app-1-k8s-aai-sync"),
-      "the notifier to die",
+    const ms = await until(
+      () => writesSince(aai, at).length > 0,
+      `A&AI write after "${what}"\n${proc.stderr().slice(-3000)}`,
     );
-    await step("repaired, not ready", 8_000);
-    await until(
-      () =>
-        k8s.state.subscriptions.notifierRunning("app-1", "app-1-k8s-aai-sync"),
-      `the subscription replaced\n${proc.stderr().slice(-2000)}`,
+    assert.ok(
+      ms <= limitMs,
+      `${what}: ${ms} ms > ${limitMs} ms ${
+        JSON.stringify(
+          k8s.state.subscriptions.notifications.map((
+            n,
+          ) => [n.instanceId, n.status, n.at - at]),
+        )
+      }\n${
+        proc.stderr().split("\n").filter((l) => /ubscription|Event/.test(l))
+          .join("\n")
+      }`,
     );
-    await new Promise((r) => setTimeout(r, 300)); // its first reading
-    await step("ready", 1_500);
-    // A k8splugin restart: notifiers stop, and come back with their
-    // subscriptions from its database.
-    k8s.state.restart();
-    await until(
-      () =>
-        k8s.state.subscriptions.notifierRunning("app-1", "app-1-k8s-aai-sync"),
-      "the notifier restored",
-    );
-    await new Promise((r) => setTimeout(r, 300)); // its first reading
-    await step("not ready after restart", 1_500);
-    const subscriptions = k8s.state.subscriptions.list("app-2").map((s) =>
-      s.name
-    );
-    assert.deepEqual(subscriptions, ["app-2-k8s-aai-sync"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    return ms;
+  };
+  // A notification (the sim's notifier polls every 40 ms) → a write well
+  // before the next full pass.
+  await step("not ready", 1_500);
+  await step("ready again", 1_500);
+  // Deleted by hand: /status fails, the notifier dies; a full pass sees
+  // the failure, and once /status answers again the subscription is
+  // replaced (the repair itself is found by that pass or a notification).
+  const before = statusReads();
+  k8s.state.advance();
+  await until(() => statusReads() > before + 2, "full passes reading app-1");
+  await until(
+    () =>
+      !k8s.state.subscriptions.notifierRunning("app-1", "app-1-k8s-aai-sync"),
+    "the notifier to die",
+  );
+  await step("repaired, not ready", 8_000);
+  await until(
+    () =>
+      k8s.state.subscriptions.notifierRunning("app-1", "app-1-k8s-aai-sync"),
+    `the subscription replaced\n${proc.stderr().slice(-2000)}`,
+  );
+  await new Promise((r) => setTimeout(r, 300)); // its first reading
+  await step("ready", 1_500);
+  // A k8splugin restart: notifiers stop, and come back with their
+  // subscriptions from its database.
+  k8s.state.restart();
+  await until(
+    () =>
+      k8s.state.subscriptions.notifierRunning("app-1", "app-1-k8s-aai-sync"),
+    "the notifier restored",
+  );
+  await new Promise((r) => setTimeout(r, 300)); // its first reading
+  await step("not ready after restart", 1_500);
+  const subscriptions = k8s.state.subscriptions.list("app-2").map((s) =>
+    s.name
+  );
+  assert.deepEqual(subscriptions, ["app-2-k8s-aai-sync"]);
 });
 
 Deno.test("sync --watch --leader-election: two replicas, only the leader writes; a killed leader is replaced within the lease duration, starting with a full pass", async () => {
@@ -390,132 +413,94 @@ Deno.test("sync --watch: SIGTERM with A&AI writes in flight ends them cleanly; t
 });
 
 Deno.test("sync --watch via subscriptions: quiet list passes read no /status (a few region queries audit them); a notifier that died silently is found, its change written and its subscription replaced", async () => {
-  const port = freePort();
-  const sc = flapping();
-  await using k8s = startK8splugin({
-    scenario: sc,
-    subscriptionTiming: FAST_SUBSCRIPTIONS,
-  });
-  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
-  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
-  try {
-    const env = {
-      ...baseEnv(k8s.url, aai.url, dir),
-      K8S_AAI_SYNC_NOTIFY_INTERVAL: "1",
-    };
-    await using proc = spawn(
-      [
-        "--debounce",
-        "20ms",
-        "--full-pass-interval",
-        "2s",
-        "--callback-url",
-        `http://127.0.0.1:${port}`,
-      ],
-      env,
-      port,
-    );
-    await until(proc.ready, "/readyz", 30_000);
-    const NAME = "app-1-k8s-aai-sync";
-    const alive = () => k8s.state.subscriptions.notifierRunning("app-1", NAME);
-    await until(alive, "the notifier");
-    await until(
-      () =>
-        k8s.state.subscriptions.notifierRunning("app-2", "app-2-k8s-aai-sync"),
-      "app-2's notifier",
-    );
-    await new Promise((r) => setTimeout(r, 300)); // first readings
-    const requests = (route: string) => k8s.state.requests.byRoute[route] ?? 0;
-    const STATUS = "GET /v1/instance/{id}/status";
-    const lists = requests("GET /v1/instance");
-    const reads = requests(STATUS);
-    const queries = requests("GET /v1/query");
-    await until(
-      () => requests("GET /v1/instance") >= lists + 2,
-      "two list passes",
-    );
-    assert.equal(requests(STATUS), reads, "no /status in quiet list passes");
-    assert.ok(requests("GET /v1/query") > queries, "the audit queried");
+  await using rig = await subscriptionRig(flapping());
+  const { k8s, aai } = rig;
+  await using proc = await rig.start([
+    "--debounce",
+    "20ms",
+    "--full-pass-interval",
+    "2s",
+  ]);
+  const NAME = "app-1-k8s-aai-sync";
+  const alive = () => k8s.state.subscriptions.notifierRunning("app-1", NAME);
+  await until(alive, "the notifier");
+  await until(
+    () =>
+      k8s.state.subscriptions.notifierRunning("app-2", "app-2-k8s-aai-sync"),
+    "app-2's notifier",
+  );
+  await new Promise((r) => setTimeout(r, 300)); // first readings
+  const requests = (route: string) => k8s.state.requests.byRoute[route] ?? 0;
+  const STATUS = "GET /v1/instance/{id}/status";
+  const lists = requests("GET /v1/instance");
+  const reads = requests(STATUS);
+  const queries = requests("GET /v1/query");
+  await until(
+    () => requests("GET /v1/instance") >= lists + 2,
+    "two list passes",
+  );
+  assert.equal(requests(STATUS), reads, "no /status in quiet list passes");
+  assert.ok(requests("GET /v1/query") > queries, "the audit queried");
 
-    // The notifier ends silently (as after a failed Status()); app-1 changes.
-    k8s.state.subscriptions.killNotifier("app-1", NAME);
-    const at = Date.now();
-    k8s.state.advance();
-    await until(
-      () => writesSince(aai, at).length > 0,
-      `the audit to find the unseen change\n${proc.stderr().slice(-2000)}`,
-    );
-    assert.equal(
-      k8s.state.subscriptions.notifications.filter((n) =>
-        n.instanceId === "app-1" && n.at >= at
-      ).length,
-      0,
-      "no notification announced it",
-    );
-    // No notification within the keeper's window: replaced.
-    await until(
-      alive,
-      `the subscription replaced\n${proc.stderr().slice(-2000)}`,
-      45_000,
-    );
-    assert.match(proc.stderr(), /no notification for a change/);
-    await new Promise((r) => setTimeout(r, 300)); // its first reading
-    const next = Date.now();
-    k8s.state.advance();
-    const ms = await until(
-      () => writesSince(aai, next).length > 0,
-      "the next change",
-    );
-    assert.ok(
-      k8s.state.subscriptions.notifications.some((n) =>
-        n.instanceId === "app-1" && n.at >= next
-      ),
-      `the next change came by notification (${ms} ms)`,
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  // The notifier ends silently (as after a failed Status()); app-1 changes.
+  k8s.state.subscriptions.killNotifier("app-1", NAME);
+  const at = Date.now();
+  k8s.state.advance();
+  await until(
+    () => writesSince(aai, at).length > 0,
+    `the audit to find the unseen change\n${proc.stderr().slice(-2000)}`,
+  );
+  assert.equal(
+    k8s.state.subscriptions.notifications.filter((n) =>
+      n.instanceId === "app-1" && n.at >= at
+    ).length,
+    0,
+    "no notification announced it",
+  );
+  // No notification within the keeper's window: replaced.
+  await until(
+    alive,
+    `the subscription replaced\n${proc.stderr().slice(-2000)}`,
+    45_000,
+  );
+  assert.match(proc.stderr(), /no notification for a change/);
+  await new Promise((r) => setTimeout(r, 300)); // its first reading
+  const next = Date.now();
+  k8s.state.advance();
+  const ms = await until(
+    () => writesSince(aai, next).length > 0,
+    "the next change",
+  );
+  assert.ok(
+    k8s.state.subscriptions.notifications.some((n) =>
+      n.instanceId === "app-1" && n.at >= next
+    ),
+    `the next change came by notification (${ms} ms)`,
+  );
 });
 
 Deno.test("sync --watch via subscriptions: only the first full read of a term checks every subscription; later resyncs leave them to the audit", async () => {
-  const port = freePort();
-  const sc = flapping();
-  await using k8s = startK8splugin({
-    scenario: sc,
-    subscriptionTiming: FAST_SUBSCRIPTIONS,
-  });
-  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
-  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
-  try {
-    await using proc = spawn(
-      [
-        "--full-pass-interval",
-        "1s",
-        "--resync-interval",
-        "1s",
-        "--callback-url",
-        `http://127.0.0.1:${port}`,
-      ],
-      baseEnv(k8s.url, aai.url, dir),
-      port,
-    );
-    await until(proc.ready, "/readyz", 30_000);
-    const requests = (route: string) => k8s.state.requests.byRoute[route] ?? 0;
-    const CHECK = "GET /v1/instance/{id}/status/subscription/{name}";
-    await until(() => requests(CHECK) >= 2, "the first term's checks");
-    const checks = requests(CHECK);
-    const reads = requests("GET /v1/instance/{id}/status");
-    const lists = requests("GET /v1/instance");
-    await until(
-      () => requests("GET /v1/instance") >= lists + 3,
-      "three more full reads",
-    );
-    assert.ok(
-      requests("GET /v1/instance/{id}/status") >= reads + 6,
-      "every resync read both instances",
-    );
-    assert.equal(requests(CHECK), checks, proc.stderr().slice(-2000));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using rig = await subscriptionRig(flapping());
+  const { k8s } = rig;
+  await using proc = await rig.start([
+    "--full-pass-interval",
+    "1s",
+    "--resync-interval",
+    "1s",
+  ]);
+  const requests = (route: string) => k8s.state.requests.byRoute[route] ?? 0;
+  const CHECK = "GET /v1/instance/{id}/status/subscription/{name}";
+  await until(() => requests(CHECK) >= 2, "the first term's checks");
+  const checks = requests(CHECK);
+  const reads = requests("GET /v1/instance/{id}/status");
+  const lists = requests("GET /v1/instance");
+  await until(
+    () => requests("GET /v1/instance") >= lists + 3,
+    "three more full reads",
+  );
+  assert.ok(
+    requests("GET /v1/instance/{id}/status") >= reads + 6,
+    "every resync read both instances",
+  );
+  assert.equal(requests(CHECK), checks, proc.stderr().slice(-2000));
 });
