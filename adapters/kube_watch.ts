@@ -277,6 +277,19 @@ interface Running {
 /** What an informer knew of one object when it stopped: enough to diff a relist. */
 type KnownObject = Pick<KubernetesObject, "metadata">;
 
+/** The metadata a diff needs, not the whole cached object. */
+function knownOf(object: KubernetesObject): KnownObject {
+  const { name, namespace, resourceVersion, labels } = object.metadata ?? {};
+  return {
+    metadata: {
+      ...(name !== undefined ? { name } : {}),
+      ...(namespace !== undefined ? { namespace } : {}),
+      ...(resourceVersion !== undefined ? { resourceVersion } : {}),
+      ...(labels !== undefined ? { labels } : {}),
+    },
+  };
+}
+
 /** `namespace/name` of an object. */
 function objectKey(object: KubernetesObject): string {
   return `${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
@@ -355,7 +368,9 @@ export class KubeWatcher implements AsyncDisposable {
         if (running.synced && running.informer) {
           this.#known.set(
             key,
-            new Map(running.informer.list().map((o) => [objectKey(o), o])),
+            new Map(
+              running.informer.list().map((o) => [objectKey(o), knownOf(o)]),
+            ),
           );
         }
       }
