@@ -9,4 +9,5 @@ export * from "./dirty_scheduler.ts";
 export * from "./notifier_audit.ts";
 export * from "./shutdown.ts";
 export * from "./subscription_keeper.ts";
+export * from "./subscription_queue.ts";
 export * from "./watch_metrics.ts";
