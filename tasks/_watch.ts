@@ -39,6 +39,7 @@ import {
   DirtyScheduler,
   Shutdown,
   SubscriptionKeeper,
+  WatchedInstances,
 } from "../sync/watch/mod.ts";
 import { SETTLED_MAX_AGE_MS } from "../sync/settled.ts";
 import { EXIT, type ExitCode, exitCodeFor } from "./_exit.ts";
@@ -235,7 +236,8 @@ export async function runWatch(
   let lastFullReadMs = Number.NEGATIVE_INFINITY;
   const resyncIntervalMs = settings.resyncIntervalMs ?? 6 * 3_600_000;
   let listed: InstanceSummary[] = [];
-  const regionOf = new Map<string, string>();
+  /** Regions, rechecks and failed reads, pruned to the list after every pass. */
+  const watched = new WatchedInstances();
   const run = serial();
   const watchers = new Map<string, KubeWatcher>();
   const quietRegions = new Set<string>();
@@ -251,7 +253,7 @@ export async function runWatch(
       ...(key ? { key } : {}),
       onNotification(notification) {
         metrics.events.inc({
-          region: regionOf.get(notification.instanceId) ?? "",
+          region: watched.regionOf(notification.instanceId) ?? "",
           source: "subscription",
         });
         mark(notification.instanceId);
@@ -283,7 +285,7 @@ export async function runWatch(
   /** Marks an instance dirty while leading, in scope. */
   function mark(instanceId: string): void {
     if (!leading) return;
-    const region = regionOf.get(instanceId);
+    const region = watched.regionOf(instanceId);
     if (
       region !== undefined &&
       !inScope(settings.scope, instanceId, region)
@@ -292,22 +294,13 @@ export async function runWatch(
     metrics.dirty.set(scheduler.pending.length);
   }
 
-  /** Instances whose last read asked for a recheck, and when (ms). */
-  const rechecks = new Map<string, number>();
-  /** Instances whose last read failed: list passes read them again. */
-  const failedReads = new Set<string>();
-  /** What every read tells the subscription keeper. */
+  /**
+   * What every read tells the bookkeeping (a recheck the rules asked for,
+   * a grace period, is marked dirty then) and the subscription keeper.
+   */
   function noteRead(read: InstanceRead): void {
-    regionOf.set(read.summary.id, read.summary.cloudRegion);
-    if (read.ok) failedReads.delete(read.summary.id);
-    else failedReads.add(read.summary.id);
+    watched.noteRead(read);
     keeper?.noteStatusRead(read.summary.id, read.ok);
-    // The rules asked for a recheck (a grace period): marked dirty then.
-    // (An unchanged read keeps its settlement, which holds the recheck.)
-    if (read.ok && read.unchanged) return;
-    if (read.ok && read.recheckAt !== undefined) {
-      rechecks.set(read.summary.id, read.recheckAt);
-    } else rechecks.delete(read.summary.id);
   }
 
   const scheduler = new DirtyScheduler({
@@ -329,10 +322,10 @@ export async function runWatch(
   /** The one-instance path of `ids`; re-lists first for an id not listed yet. */
   async function instanceRun(ids: string[]): Promise<void> {
     if (!leading || !lock) return;
-    if (ids.some((id) => !regionOf.has(id))) {
+    if (ids.some((id) => watched.regionOf(id) === undefined)) {
       try {
         listed = await k8splugin.listInstances();
-        for (const s of listed) regionOf.set(s.id, s.cloudRegion);
+        for (const s of listed) watched.place(s.id, s.cloudRegion);
       } catch (error) {
         log.warn(
           `Cannot list instances for a new one (the next full pass will): ${
@@ -475,7 +468,7 @@ export async function runWatch(
     if (!leading || shutdown.stopping) return;
     const snapshot = resident.snapshot as Snapshot | undefined;
     let next = snapshot ? nextRecheck(snapshot, Date.now()) : undefined;
-    for (const [id, atMs] of rechecks) {
+    for (const [id, atMs] of watched.rechecks) {
       if (!next || atMs < next.atMs) next = { atMs, ids: [id] };
     }
     if (!next || next.atMs >= recheckAtMs) return;
@@ -488,9 +481,9 @@ export async function runWatch(
       if (now) {
         for (const id of dueForRead(now, Date.now())) mark(id);
       }
-      for (const [id, atMs] of rechecks) {
+      for (const [id, atMs] of watched.rechecks) {
         if (atMs > Date.now()) continue;
-        rechecks.delete(id);
+        watched.dropRecheck(id);
         mark(id);
       }
       armRecheck();
@@ -522,7 +515,7 @@ export async function runWatch(
         stream,
         onEvent(event) {
           metrics.events.inc({ region, source: "kube" });
-          regionOf.set(event.instanceId, region);
+          watched.place(event.instanceId, region);
           mark(event.instanceId);
         },
         onError(error, target) {
@@ -566,6 +559,9 @@ export async function runWatch(
       log.error(`Sync pass failed: ${(error as Error).message}`);
     }
     if (seen.length > 0 || lastCode === EXIT.OK) listed = seen;
+    // After a whole pass, instances gone (or out of scope) are forgotten;
+    // after a partial one, the next list pass does it.
+    if (lastCode === EXIT.OK) watched.keepOnly(seen.map((s) => s.id));
     scheduler.forget(read, { before: passStart });
     if (leading && !shutdown.stopping) {
       try {
@@ -603,7 +599,7 @@ export async function runWatch(
     const now = new Set(fresh.map((s) => s.id));
     const added = fresh.filter((s) => !before.has(s.id)).map((s) => s.id);
     const gone = [...before].filter((id) => !now.has(id));
-    for (const s of fresh) regionOf.set(s.id, s.cloudRegion);
+    for (const s of fresh) watched.place(s.id, s.cloudRegion);
     const known = resident.snapshot as Snapshot | undefined;
     const readOnly = new Set(
       known ? dueForRead(known, Date.now()) : fresh.map((s) => s.id),
@@ -612,10 +608,12 @@ export async function runWatch(
       if (!known?.instances[s.id]) readOnly.add(s.id);
     }
     for (const id of added) readOnly.add(id);
-    for (const [id, atMs] of rechecks) if (atMs <= Date.now()) readOnly.add(id);
+    for (const [id, atMs] of watched.rechecks) {
+      if (atMs <= Date.now()) readOnly.add(id);
+    }
     // A failed read may have killed k8splugin's notifier: read it again,
     // and check its subscription after.
-    const suspect = [...failedReads].filter((id) => now.has(id));
+    const suspect = [...watched.failedReads].filter((id) => now.has(id));
     for (const id of suspect) readOnly.add(id);
     // k8splugin's notifier dies silently on a failed /status: only reads
     // tell, so instances kept by subscriptions are read every pass.
@@ -636,11 +634,8 @@ export async function runWatch(
       log.error(`List pass failed: ${(error as Error).message}`);
     }
     listed = fresh;
-    for (const id of gone) {
-      regionOf.delete(id);
-      failedReads.delete(id);
-      rechecks.delete(id);
-    }
+    // Instances gone, and ids only events named: forgotten.
+    watched.keepOnly(now);
     scheduler.forget(read, { before: passStart });
     log.info(
       `List pass: ${fresh.length} listed · ${added.length} new · ${gone.length} gone · ${readOnly.size} read`,

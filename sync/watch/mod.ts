@@ -1,7 +1,8 @@
 /**
  * Building blocks of the event-driven `sync --watch` (issue 17): the dirty
  * set that turns events into one-instance runs, the status subscriptions
- * kept per instance, and the shutdown helper. `sync/mod.ts` re-exports them.
+ * kept per instance, what is remembered per instance between runs, and the
+ * shutdown helper. `sync/mod.ts` re-exports them.
  *
  * @module
  */
@@ -9,3 +10,4 @@ export * from "./dirty_scheduler.ts";
 export * from "./shutdown.ts";
 export * from "./subscription_keeper.ts";
 export * from "./watch_metrics.ts";
+export * from "./watched_instances.ts";
