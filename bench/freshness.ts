@@ -16,7 +16,9 @@
  * of a change is from the simulator applying it (`state.changes[].at`) to
  * A&AI answering the first write for an object of that instance
  * (`requests[].at`). The tool runs as a real subprocess; its RSS is sampled
- * (`ps`) at the start and the end of the change phase.
+ * (`ps`) at the start and the end of the change phase, and every
+ * `rssEveryMs` in between (the series and its least-squares slope tell
+ * growth per event from warm-up).
  *
  * @module
  */
@@ -54,6 +56,8 @@ export interface FreshnessOptions {
   cronIntervalMs?: number;
   /** Modes to run (default all). */
   modes?: readonly FreshnessMode[];
+  /** RSS sampling period during the change phase (default 30 s; watch modes). */
+  rssEveryMs?: number;
   /** Progress lines. */
   progress?: (line: string) => void;
 }
@@ -82,7 +86,37 @@ export interface FreshnessResult {
   /** Instances changed. */
   changes: number;
   /** RSS of the tool's process (bytes) at the start and end of the change phase (watch modes). */
-  rss?: { start: number; end: number };
+  rss?: RssFigures;
+}
+
+/** RSS of the tool's process over the change phase (bytes). */
+export interface RssFigures {
+  start: number;
+  end: number;
+  /** Samples from the start to the end of the change phase, `everyMs` apart (the last one is `end`). */
+  series: { atMs: number; rss: number }[];
+  /** Least-squares slope of the series in bytes per minute (NaN under 3 samples). */
+  slopePerMinute: number;
+  /** The same without the start sample (the first interval holds the warm-up of the event path). */
+  steadySlopePerMinute: number;
+}
+
+/** Least-squares slope of `series` in bytes per minute (NaN under 3 samples). */
+export function rssSlope(
+  series: readonly { atMs: number; rss: number }[],
+): number {
+  const points = series.filter((p) => !Number.isNaN(p.rss));
+  if (points.length < 3) return NaN;
+  const n = points.length;
+  const mx = points.reduce((s, p) => s + p.atMs, 0) / n;
+  const my = points.reduce((s, p) => s + p.rss, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const p of points) {
+    num += (p.atMs - mx) * (p.rss - my);
+    den += (p.atMs - mx) ** 2;
+  }
+  return den === 0 ? NaN : (num / den) * 60_000;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -167,6 +201,7 @@ export async function runFreshness(
     quietMs = 60_000,
     cronIntervalMs = 60_000,
     modes = FRESHNESS_MODES,
+    rssEveryMs = 30_000,
     progress = () => {},
   } = options;
   const generated = generateScenario({ instances, resourcesPerInstance });
@@ -189,6 +224,7 @@ export async function runFreshness(
         changeEveryMs,
         quietMs,
         cronIntervalMs,
+        rssEveryMs,
         progress,
       }),
     );
@@ -204,6 +240,7 @@ async function runMode(
     changeEveryMs: number;
     quietMs: number;
     cronIntervalMs: number;
+    rssEveryMs: number;
     progress: (line: string) => void;
   },
 ): Promise<FreshnessResult> {
@@ -351,6 +388,34 @@ async function runMode(
     const rssStart = child ? await rssOf(child.pid) : NaN;
     const c0 = counts();
     const cStart = performance.now();
+    const series: { atMs: number; rss: number }[] = [
+      { atMs: 0, rss: rssStart },
+    ];
+    const stopSampling = new AbortController();
+    const sampling = child
+      ? (async () => {
+        for (let k = 1;; k++) {
+          const wait = cStart + k * timing.rssEveryMs - performance.now();
+          if (wait > 0) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, wait);
+              stopSampling.signal.addEventListener("abort", () => {
+                clearTimeout(timer);
+                resolve();
+              }, { once: true });
+            });
+          }
+          if (stopSampling.signal.aborted) return;
+          const rss = await rssOf(child!.pid);
+          series.push({ atMs: Math.round(performance.now() - cStart), rss });
+          progress(
+            `${mode}: RSS ${(rss / 1048576).toFixed(0)} MiB at ${
+              ((performance.now() - cStart) / 1000).toFixed(0)
+            } s`,
+          );
+        }
+      })()
+      : undefined;
     const phaseStart = Date.now();
     const firstRequest = aai.state.requests.length;
     for (let k = 0; k < changed.length; k++) {
@@ -361,7 +426,10 @@ async function runMode(
       k8s.state.advance();
     }
     await sleep(timing.changeEveryMs);
+    stopSampling.abort();
+    await sampling;
     const rssEnd = child ? await rssOf(child.pid) : NaN;
+    series.push({ atMs: Math.round(performance.now() - cStart), rss: rssEnd });
     // Drain: wait until every change reached A&AI (or the schedule twice).
     const changes = k8s.state.changes.filter((c) => c.at >= phaseStart);
     const delays = (): number[] => {
@@ -409,7 +477,17 @@ async function runMode(
       quietPerMinute: round(quietPerMinute),
       aaiWrites,
       changes: changes.length,
-      ...(child ? { rss: { start: rssStart, end: rssEnd } } : {}),
+      ...(child
+        ? {
+          rss: {
+            start: rssStart,
+            end: rssEnd,
+            series,
+            slopePerMinute: rssSlope(series),
+            steadySlopePerMinute: rssSlope(series.slice(1)),
+          },
+        }
+        : {}),
     };
     progress(`${mode}: ${JSON.stringify(result)}`);
     return result;
@@ -451,6 +529,20 @@ export function formatFreshness(results: readonly FreshnessResult[]): string {
       } | ${r.delay.count} (${r.delay.missed}) | ${r.perMinute.k8splugin} (${r.quietPerMinute.k8splugin}) | ${r.perMinute.kube} (${r.quietPerMinute.kube}) | ${r.perMinute.aai} (${r.quietPerMinute.aai}) | ${r.aaiWrites} | ${
         r.rss ? `${mb(r.rss.start)} → ${mb(r.rss.end)}` : "–"
       } |`,
+    );
+  }
+  const series = results.filter((r) => r.rss && r.rss.series.length > 2);
+  if (series.length > 0) lines.push("");
+  for (const r of series) {
+    const slope = (bytes: number) =>
+      Number.isNaN(bytes) ? "–" : `${(bytes / 1048576).toFixed(2)} MiB/min`;
+    lines.push(
+      `RSS ${r.mode} (MiB at s): ${
+        r.rss!.series.map((p) => `${mb(p.rss)}@${Math.round(p.atMs / 1000)}`)
+          .join(", ")
+      }; slope ${slope(r.rss!.slopePerMinute)} (after the first sample: ${
+        slope(r.rss!.steadySlopePerMinute)
+      })`,
     );
   }
   return lines.join("\n");

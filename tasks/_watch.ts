@@ -42,6 +42,8 @@ import {
   NotifierAudit,
   Shutdown,
   SubscriptionKeeper,
+  SubscriptionQueue,
+  WatchedInstances,
 } from "../sync/watch/mod.ts";
 import { SETTLED_MAX_AGE_MS } from "../sync/settled.ts";
 import { EXIT, type ExitCode, exitCodeFor } from "./_exit.ts";
@@ -241,7 +243,8 @@ export async function runWatch(
   let lastFullReadMs = Number.NEGATIVE_INFINITY;
   const resyncIntervalMs = settings.resyncIntervalMs ?? 6 * 3_600_000;
   let listed: InstanceSummary[] = [];
-  const regionOf = new Map<string, string>();
+  /** Regions, rechecks and failed reads, pruned to the list after every pass. */
+  const watched = new WatchedInstances();
   const run = serial();
   const watchers = new Map<string, KubeWatcher>();
   const quietRegions = new Set<string>();
@@ -257,7 +260,7 @@ export async function runWatch(
       ...(key ? { key } : {}),
       onNotification(notification) {
         metrics.events.inc({
-          region: regionOf.get(notification.instanceId) ?? "",
+          region: watched.regionOf(notification.instanceId) ?? "",
           source: "subscription",
         });
         mark(notification.instanceId);
@@ -286,6 +289,10 @@ export async function runWatch(
     });
   }
 
+  /** The keeper's calls, in the background (passes and events never wait for them). */
+  const subscriptions = keeper &&
+    new SubscriptionQueue({ keeper, onResult: reportKept });
+
   /**
    * What each read of a subscription-kept instance returned: a list pass
    * compares it with a few region-wide queries instead of reading them all.
@@ -305,7 +312,7 @@ export async function runWatch(
   /** Marks an instance dirty while leading, in scope. */
   function mark(instanceId: string): void {
     if (!leading) return;
-    const region = regionOf.get(instanceId);
+    const region = watched.regionOf(instanceId);
     if (
       region !== undefined &&
       !inScope(settings.scope, instanceId, region)
@@ -314,22 +321,13 @@ export async function runWatch(
     metrics.dirty.set(scheduler.pending.length);
   }
 
-  /** Instances whose last read asked for a recheck, and when (ms). */
-  const rechecks = new Map<string, number>();
-  /** Instances whose last read failed: list passes read them again. */
-  const failedReads = new Set<string>();
-  /** What every read tells the subscription keeper. */
+  /**
+   * What every read tells the bookkeeping (a recheck the rules asked for,
+   * a grace period, is marked dirty then) and the subscription keeper.
+   */
   function noteRead(read: InstanceRead): void {
-    regionOf.set(read.summary.id, read.summary.cloudRegion);
-    if (read.ok) failedReads.delete(read.summary.id);
-    else failedReads.add(read.summary.id);
+    watched.noteRead(read);
     keeper?.noteStatusRead(read.summary.id, read.ok);
-    // The rules asked for a recheck (a grace period): marked dirty then.
-    // (An unchanged read keeps its settlement, which holds the recheck.)
-    if (read.ok && read.unchanged) return;
-    if (read.ok && read.recheckAt !== undefined) {
-      rechecks.set(read.summary.id, read.recheckAt);
-    } else rechecks.delete(read.summary.id);
   }
 
   const scheduler = new DirtyScheduler({
@@ -351,10 +349,10 @@ export async function runWatch(
   /** The one-instance path of `ids`; re-lists first for an id not listed yet. */
   async function instanceRun(ids: string[]): Promise<void> {
     if (!leading || !lock) return;
-    if (ids.some((id) => !regionOf.has(id))) {
+    if (ids.some((id) => watched.regionOf(id) === undefined)) {
       try {
         listed = await k8splugin.listInstances();
-        for (const s of listed) regionOf.set(s.id, s.cloudRegion);
+        for (const s of listed) watched.place(s.id, s.cloudRegion);
       } catch (error) {
         log.warn(
           `Cannot list instances for a new one (the next full pass will): ${
@@ -435,37 +433,41 @@ export async function runWatch(
         await watcher.close();
       }
     }
-    if (keeper) {
-      const results = changed
-        ? await keepSome(keeper, viaSubscriptions, changed)
-        : await keeper.reconcile(viaSubscriptions);
-      reportKept(results, markReplaced);
+    // In the background: k8splugin serialises subscription calls.
+    if (subscriptions) {
+      if (changed) {
+        const wanted = new Set(viaSubscriptions);
+        subscriptions.ensure(
+          changed.added.filter((id) => wanted.has(id)),
+          markReplaced,
+        );
+        subscriptions.forget(changed.gone);
+      } else subscriptions.reconcile(viaSubscriptions, markReplaced);
     }
   }
 
-  /** Logs and counts what the keeper did; with `markReplaced`, reads what it replaced. */
+  /** Logs and counts what the keeper did; with `readAfterChange`, reads what it replaced. */
   function reportKept(
-    results: Map<string, EnsureResult | Error>,
-    markReplaced: boolean,
+    id: string,
+    result: EnsureResult | Error,
+    readAfterChange: boolean,
   ): void {
-    countSubscriptions(metrics, results);
-    for (const [id, result] of results) {
-      if (result instanceof Error) {
-        log.warn(
-          `Cannot keep the status subscription of ${id}: ${result.message}`,
-          { instanceId: id },
-        );
-        if (markReplaced) mark(id);
-      } else if (result.action !== "kept") {
-        // Events may have been lost meanwhile: read it again.
-        if (markReplaced) mark(id);
-        log.info(
-          `Status subscription of ${id} ${result.action}${
-            result.reason ? ` (${result.reason})` : ""
-          }`,
-          { instanceId: id },
-        );
-      }
+    countSubscriptions(metrics, new Map([[id, result]]));
+    if (result instanceof Error) {
+      log.warn(
+        `Cannot keep the status subscription of ${id}: ${result.message}`,
+        { instanceId: id },
+      );
+      if (readAfterChange) mark(id);
+    } else if (result.action !== "kept") {
+      // Events may have been lost meanwhile: read it again.
+      if (readAfterChange) mark(id);
+      log.info(
+        `Status subscription of ${id} ${result.action}${
+          result.reason ? ` (${result.reason})` : ""
+        }`,
+        { instanceId: id },
+      );
     }
   }
 
@@ -491,14 +493,13 @@ export async function runWatch(
       const ids = [...suspects];
       suspects.clear();
       if (!leading || shutdown.stopping) return;
-      void shutdown.track(run(async () => {
-        const wanted = ids.filter((id) => regionOf.has(id));
-        reportKept(
-          await keepSome(keeper, wanted, { added: wanted, gone: [] }),
-          true,
-        );
-      })).catch((error) =>
-        log.error(`Cannot check subscriptions: ${(error as Error).message}`)
+      // Still listed, and read fine (while a read fails, a new notifier
+      // would die at its first reading: replaced once reads work again).
+      subscriptions?.ensure(
+        ids.filter((id) =>
+          watched.regionOf(id) !== undefined && !watched.failedReads.has(id)
+        ),
+        true,
       );
     }, keeper.notifyWindowMs);
     Deno.unrefTimer(suspectTimer);
@@ -509,33 +510,6 @@ export async function runWatch(
     suspects.clear();
   }
 
-  /** A list pass's subscriptions: new instances get one, gone ones lose theirs. */
-  async function keepSome(
-    keeper: SubscriptionKeeper,
-    viaSubscriptions: string[],
-    changed: { added: string[]; gone: string[] },
-  ): Promise<
-    Map<string, EnsureResult | Error>
-  > {
-    const wanted = new Set(viaSubscriptions);
-    const results = new Map<string, EnsureResult | Error>();
-    for (const id of changed.added) {
-      if (!wanted.has(id)) continue;
-      try {
-        results.set(id, await keeper.ensure(id));
-      } catch (error) {
-        results.set(
-          id,
-          error instanceof Error ? error : new Error(String(error)),
-        );
-      }
-    }
-    for (const id of changed.gone) {
-      await keeper.forget(id).catch(() => {});
-    }
-    return results;
-  }
-
   /** Marks the instances whose rules asked for a recheck when it is due. */
   let recheckTimer: ReturnType<typeof setTimeout> | undefined;
   let recheckAtMs = Number.POSITIVE_INFINITY;
@@ -543,7 +517,7 @@ export async function runWatch(
     if (!leading || shutdown.stopping) return;
     const snapshot = resident.snapshot as Snapshot | undefined;
     let next = snapshot ? nextRecheck(snapshot, Date.now()) : undefined;
-    for (const [id, atMs] of rechecks) {
+    for (const [id, atMs] of watched.rechecks) {
       if (!next || atMs < next.atMs) next = { atMs, ids: [id] };
     }
     if (!next || next.atMs >= recheckAtMs) return;
@@ -556,9 +530,9 @@ export async function runWatch(
       if (now) {
         for (const id of dueForRead(now, Date.now())) mark(id);
       }
-      for (const [id, atMs] of rechecks) {
+      for (const [id, atMs] of watched.rechecks) {
         if (atMs > Date.now()) continue;
-        rechecks.delete(id);
+        watched.dropRecheck(id);
         mark(id);
       }
       armRecheck();
@@ -590,7 +564,7 @@ export async function runWatch(
         stream,
         onEvent(event) {
           metrics.events.inc({ region, source: "kube" });
-          regionOf.set(event.instanceId, region);
+          watched.place(event.instanceId, region);
           mark(event.instanceId);
         },
         onError(error, target) {
@@ -618,7 +592,7 @@ export async function runWatch(
   let lastCode: ExitCode = EXIT.OK;
   async function fullPass(): Promise<void> {
     const before = new Set(listed.map((s) => s.id));
-    const failedBefore = [...failedReads];
+    const failedBefore = [...watched.failedReads];
     const passStart = Date.now();
     const seen: InstanceSummary[] = [];
     const read: string[] = [];
@@ -636,36 +610,46 @@ export async function runWatch(
       log.error(`Sync pass failed: ${(error as Error).message}`);
     }
     if (seen.length > 0 || lastCode === EXIT.OK) listed = seen;
+    // After a whole pass, instances gone (or out of scope) are forgotten;
+    // after a partial one, the next list pass does it.
+    const whole = lastCode === EXIT.OK;
+    if (whole) forgetAllBut(seen.map((s) => s.id));
     scheduler.forget(read, { before: passStart });
     // The first pass of a term checks every subscription (one GET each);
     // later ones follow the list, the audit watching the rest.
-    await followList(before, failedBefore, firstPassDone ? "changes" : "all");
+    await followList(
+      before,
+      failedBefore,
+      firstPassDone ? "changes" : "all",
+      whole,
+    );
     armRecheck();
     firstPassDone = true;
   }
 
+  /** What is remembered per instance, pruned to these (the listed ones after a whole pass). */
+  function forgetAllBut(instanceIds: readonly string[]): void {
+    watched.keepOnly(instanceIds);
+    audit?.keepOnly(instanceIds);
+  }
+
   /**
-   * After a pass: forgets the instances gone from the list, and keeps the
-   * event sources — all of them, or (`changes`) watches and the
-   * subscriptions of new and gone instances, plus those whose read failed
-   * and now works (their notifier died with the failure: replaced).
+   * After a pass: keeps the event sources — all of them, or (`changes`)
+   * watches and the subscriptions of new and gone instances (none gone
+   * after a partial pass), plus those whose read failed and now works
+   * (their notifier died with the failure: replaced).
    */
   async function followList(
     before: ReadonlySet<string>,
     failedBefore: readonly string[],
     scope: "all" | "changes" | "changes-if-any",
+    whole: boolean,
   ): Promise<void> {
     const now = new Set(listed.map((s) => s.id));
     const added = [...now].filter((id) => !before.has(id));
-    const gone = [...before].filter((id) => !now.has(id));
-    for (const id of gone) {
-      regionOf.delete(id);
-      failedReads.delete(id);
-      rechecks.delete(id);
-      audit?.forget(id);
-    }
+    const gone = whole ? [...before].filter((id) => !now.has(id)) : [];
     const recovered = failedBefore.filter((id) =>
-      now.has(id) && !failedReads.has(id)
+      now.has(id) && !watched.failedReads.has(id)
     );
     const changes = added.length + gone.length + recovered.length;
     if (!leading || shutdown.stopping) return;
@@ -673,7 +657,10 @@ export async function runWatch(
     try {
       // The pass just read them all: only a later replacement needs a read.
       await keepSources(
-        scope === "all" ? undefined : { added: [...added, ...recovered], gone },
+        scope === "all"
+          // After a partial pass, no subscription is forgotten.
+          ? (whole ? undefined : { added: [...now], gone: [] })
+          : { added: [...added, ...recovered], gone },
         scope !== "all",
       );
     } catch (error) {
@@ -704,7 +691,7 @@ export async function runWatch(
     const now = new Set(fresh.map((s) => s.id));
     const added = fresh.filter((s) => !before.has(s.id)).map((s) => s.id);
     const gone = [...before].filter((id) => !now.has(id));
-    for (const s of fresh) regionOf.set(s.id, s.cloudRegion);
+    for (const s of fresh) watched.place(s.id, s.cloudRegion);
     const known = resident.snapshot as Snapshot | undefined;
     const readOnly = new Set(
       known ? dueForRead(known, Date.now()) : fresh.map((s) => s.id),
@@ -713,10 +700,12 @@ export async function runWatch(
       if (!known?.instances[s.id]) readOnly.add(s.id);
     }
     for (const id of added) readOnly.add(id);
-    for (const [id, atMs] of rechecks) if (atMs <= Date.now()) readOnly.add(id);
+    for (const [id, atMs] of watched.rechecks) {
+      if (atMs <= Date.now()) readOnly.add(id);
+    }
     // A failed read may have killed k8splugin's notifier: read it again,
     // and check its subscription after.
-    const failedBefore = [...failedReads].filter((id) => now.has(id));
+    const failedBefore = [...watched.failedReads].filter((id) => now.has(id));
     for (const id of failedBefore) readOnly.add(id);
     // k8splugin's notifier dies silently on a failed /status, and its POSTs
     // are never retried: the audit finds the instances that moved unseen.
@@ -749,11 +738,13 @@ export async function runWatch(
       log.error(`List pass failed: ${(error as Error).message}`);
     }
     listed = fresh;
+    // Instances gone, and ids only events named: forgotten.
+    forgetAllBut([...now]);
     scheduler.forget(read, { before: passStart });
     log.info(
       `List pass: ${fresh.length} listed · ${added.length} new · ${gone.length} gone · ${readOnly.size} read`,
     );
-    await followList(before, failedBefore, "changes-if-any");
+    await followList(before, failedBefore, "changes-if-any", true);
     suspect(changedUnseen);
     armRecheck();
   }
@@ -848,6 +839,7 @@ export async function runWatch(
         void label(false);
         disarmRecheck();
         dropSuspects();
+        subscriptions?.clear();
         // After the run in flight: the next leader may then take the lock;
         // the next term loads the snapshot afresh.
         void run(async () => {
@@ -875,6 +867,7 @@ export async function runWatch(
       await markLeaderPod(leaderStream, pod, false).catch(() => {});
     }
   });
+  shutdown.defer("subscriptions", () => subscriptions?.close());
   shutdown.defer("scheduler", () => {
     disarmRecheck();
     dropSuspects();

@@ -132,6 +132,12 @@ function program() {
       60,
     )
     .option(
+      "--rss-every <seconds>",
+      "freshness: RSS sampling period of the tool during the change phase",
+      Number,
+      30,
+    )
+    .option(
       "--modes <list>",
       "freshness: comma-separated modes among cron,kube,subscriptions,so",
       "cron,kube,subscriptions,so",
@@ -187,12 +193,12 @@ async function main(args: string[]): Promise<number> {
     );
     if (
       unknown.length > 0 || !(o.changeRate > 0) || !(o.duration > 0) ||
-      !(o.quiet >= 0)
+      !(o.quiet >= 0) || !(o.rssEvery > 0)
     ) {
       console.error(
         `Cannot run the freshness benchmark: check --modes (${
           unknown.join(", ") || "ok"
-        }), --change-rate (> 0), --duration (> 0) and --quiet (>= 0)`,
+        }), --change-rate (> 0), --duration (> 0), --quiet (>= 0) and --rss-every (> 0)`,
       );
       return EXIT.USAGE;
     }
@@ -202,6 +208,7 @@ async function main(args: string[]): Promise<number> {
       changeRatePerMinute: o.changeRate,
       durationMs: o.duration * 1000,
       quietMs: o.quiet * 1000,
+      rssEveryMs: o.rssEvery * 1000,
       modes: modes as FreshnessMode[],
       progress: (message) => console.error(message),
     });

@@ -161,9 +161,12 @@ export class NotifierAudit {
     this.#observed.set(instanceId, { region, namespace, versions });
   }
 
-  /** Forgets an instance (gone, or no longer kept by a subscription). */
-  forget(instanceId: string): void {
-    this.#observed.delete(instanceId);
+  /** Forgets every instance but these (the listed ones, after a whole pass). */
+  keepOnly(instanceIds: Iterable<string>): void {
+    const keep = new Set(instanceIds);
+    for (const id of this.#observed.keys()) {
+      if (!keep.has(id)) this.#observed.delete(id);
+    }
   }
 
   /**

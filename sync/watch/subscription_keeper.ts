@@ -15,14 +15,14 @@
  *   was unreachable) and a callback URL that is not the one expected (a new
  *   secret, a new address) are replaced too;
  * - subscriptions vanish with their instance and come back after a plugin
- *   restart: {@linkcode SubscriptionKeeper.reconcile} with the listed
- *   instances creates what is missing and forgets the rest;
- * - the first registration of an instance blocks ~5 s: creates run with
- *   bounded concurrency.
+ *   restart: {@linkcode SubscriptionKeeper.ensure} creates what is missing,
+ *   {@linkcode SubscriptionKeeper.forget} drops what is no longer listed;
+ * - the first call for an instance blocks ~5 s under a plugin-wide lock:
+ *   callers run the keeper in the background, one call at a time
+ *   (`SubscriptionQueue`).
  *
  * @module
  */
-import pLimit from "p-limit";
 // From the adapter files, not adapters/mod.ts: mod.ts re-exports the kube
 // adapters, and this module is loaded by every `deno task sync` process.
 import { type Clock, SYSTEM_CLOCK } from "../../adapters/clock.ts";
@@ -56,8 +56,6 @@ export interface SubscriptionKeeperOptions {
   minNotifyIntervalS?: number;
   /** Metadata echoed in notifications, default `{ "owner": "k8s-aai-sync" }`. */
   metadata?: Record<string, unknown>;
-  /** Concurrent k8splugin calls in {@linkcode SubscriptionKeeper.reconcile}, default 4. */
-  concurrency?: number;
   /** Time source, default {@linkcode SYSTEM_CLOCK}. */
   clock?: Clock;
 }
@@ -84,7 +82,6 @@ export class SubscriptionKeeper {
   readonly #suffix: string;
   readonly #interval: number;
   readonly #metadata: Record<string, unknown>;
-  readonly #concurrency: number;
   readonly #clock: Clock;
   readonly #tracked = new Map<string, Tracked>();
 
@@ -95,7 +92,6 @@ export class SubscriptionKeeper {
     this.#suffix = options.nameSuffix ?? "-k8s-aai-sync";
     this.#interval = options.minNotifyIntervalS ?? 5;
     this.#metadata = options.metadata ?? { owner: "k8s-aai-sync" };
-    this.#concurrency = options.concurrency ?? 4;
     this.#clock = options.clock ?? SYSTEM_CLOCK;
     if (this.#suffix === "-cnf-adapter") {
       throw new RangeError(
@@ -165,45 +161,6 @@ export class SubscriptionKeeper {
     await this.#client.delete(instanceId, name);
     await this.#create(instanceId, name, url, tracked);
     return { action: "replaced", reason };
-  }
-
-  /**
-   * Ensures a subscription for each listed instance and forgets the ones
-   * kept for instances no longer listed (their subscriptions are deleted;
-   * k8splugin already did it for deleted instances). Failures are returned
-   * per instance, not thrown.
-   */
-  async reconcile(
-    instanceIds: Iterable<string>,
-  ): Promise<Map<string, EnsureResult | Error>> {
-    const wanted = new Set(instanceIds);
-    const limit = pLimit(this.#concurrency);
-    const results = new Map<string, EnsureResult | Error>();
-    const gone = [...this.#tracked.keys()].filter((id) => !wanted.has(id));
-    await Promise.all([
-      ...[...wanted].map((id) =>
-        limit(async () => {
-          try {
-            results.set(id, await this.ensure(id));
-          } catch (error) {
-            results.set(
-              id,
-              error instanceof Error ? error : new Error(String(error)),
-            );
-          }
-        })
-      ),
-      ...gone.map((id) =>
-        limit(async () => {
-          try {
-            await this.forget(id);
-          } catch {
-            // Left behind in k8splugin; the receiver refuses its callbacks.
-          }
-        })
-      ),
-    ]);
-    return results;
   }
 
   /** Stops keeping an instance's subscription: refuses its callbacks and deletes it. */

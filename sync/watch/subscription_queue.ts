@@ -25,7 +25,7 @@ type Job = { kind: "ensure"; readAfterChange: boolean } | { kind: "forget" };
 /** Options of {@linkcode SubscriptionQueue}. */
 export interface SubscriptionQueueOptions {
   /** The keeper doing the calls. */
-  keeper: Pick<SubscriptionKeeper, "ensure" | "forget">;
+  keeper: Pick<SubscriptionKeeper, "ensure" | "forget" | "instances">;
   /** Calls in flight at once, default 1 (k8splugin serialises them). */
   concurrency?: number;
   /**
@@ -53,6 +53,7 @@ export interface SubscriptionQueueOptions {
  *   keeper: {
  *     ensure: () => Promise.resolve({ action: "created" as const }),
  *     forget: () => Promise.resolve(),
+ *     instances: [],
  *   },
  *   onResult: (id) => void done.push(id),
  * });
@@ -100,6 +101,17 @@ export class SubscriptionQueue implements AsyncDisposable {
       });
     }
     this.#pump();
+  }
+
+  /**
+   * Queues an ensure for each listed instance and a forget for each one the
+   * keeper keeps that is not listed (instances gone: k8splugin deleted
+   * their subscriptions with them, or they left the scope).
+   */
+  reconcile(instanceIds: Iterable<string>, readAfterChange: boolean): void {
+    const wanted = new Set(instanceIds);
+    this.ensure(wanted, readAfterChange);
+    this.forget(this.#keeper.instances.filter((id) => !wanted.has(id)));
   }
 
   /** Queues a forget for each instance (replacing a pending ensure). */

@@ -169,7 +169,7 @@ Deno.test("NotifierAudit: objects without resourceVersion compare by content, ty
   assert.deepEqual(audit.compare("r", ["app-1"], moved).changed, ["app-1"]);
 });
 
-Deno.test("NotifierAudit: record() replaces the last read, forget() drops it, and queriesFor() follows", () => {
+Deno.test("NotifierAudit: record() replaces the last read, keepOnly() drops the others, and queriesFor() follows", () => {
   const audit = new NotifierAudit();
   audit.record("app-1", "r", "ns", [entry("Deployment", "web", { rv: "1" })]);
   audit.record("app-1", "r", "ns", [entry("Pod", "p", { rv: "2" })]);
@@ -183,7 +183,7 @@ Deno.test("NotifierAudit: record() replaces the last read, forget() drops it, an
     ),
     { changed: [], unaudited: [] },
   );
-  audit.forget("app-1");
+  audit.keepOnly(["app-2"]);
   assert.equal(audit.size, 0);
   assert.deepEqual(
     audit.compare("r", ["app-1"], answers({ "v1|Pod": [] })).unaudited,

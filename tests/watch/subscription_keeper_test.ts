@@ -7,7 +7,12 @@ import {
   SubscriptionReceiver,
 } from "../../adapters/mod.ts";
 import { startK8splugin } from "../../sim/k8splugin.ts";
-import { DirtyScheduler, SubscriptionKeeper } from "../../sync/watch/mod.ts";
+import {
+  DirtyScheduler,
+  type EnsureResult,
+  SubscriptionKeeper,
+  SubscriptionQueue,
+} from "../../sync/watch/mod.ts";
 import { type MountedHandler, serveOps } from "../../tasks/_serve.ts";
 import { FAST_SUBSCRIPTIONS, watchScenario } from "./_scenario.ts";
 import { testClock } from "./_clock.ts";
@@ -43,10 +48,24 @@ function ours(sim: Sim, options: { key?: number; clock?: Clock } = {}) {
     minNotifyIntervalS: 0,
     ...(options.clock ? { clock: options.clock } : {}),
   });
+  /** Ensures the listed instances' subscriptions and forgets the others, as `sync --watch` does (in a queue). */
+  async function reconcile(
+    ids: string[],
+  ): Promise<Map<string, EnsureResult | Error>> {
+    const results = new Map<string, EnsureResult | Error>();
+    const queue = new SubscriptionQueue({
+      keeper,
+      onResult: (id, result) => results.set(id, result),
+    });
+    queue.reconcile(ids, false);
+    await queue.idle();
+    return results;
+  }
   return {
     dirty,
     receiver,
     keeper,
+    reconcile,
     async [Symbol.asyncDispose]() {
       await scheduler.close();
       client.close();
@@ -73,10 +92,10 @@ async function until(check: () => boolean, what: string): Promise<void> {
 /** Lets the sim's new notifiers take their baseline. */
 const BASELINE_MS = 120;
 
-Deno.test("SubscriptionKeeper.reconcile() subscribes each instance, and k8splugin's notification marks it dirty", async () => {
+Deno.test("SubscriptionKeeper (through a SubscriptionQueue) subscribes each instance, and k8splugin's notification marks it dirty", async () => {
   await using sim = simulator();
   await using us = ours(sim);
-  const results = await us.keeper.reconcile([
+  const results = await us.reconcile([
     "practical_nobel",
     "brave_brattain",
   ]);
@@ -94,7 +113,7 @@ Deno.test("SubscriptionKeeper.reconcile() subscribes each instance, and k8splugi
     202,
   );
   assert.deepEqual(
-    (await us.keeper.reconcile(["practical_nobel", "brave_brattain"]))
+    (await us.reconcile(["practical_nobel", "brave_brattain"]))
       .get("practical_nobel"),
     { action: "kept" },
   );
@@ -117,14 +136,14 @@ Deno.test("SubscriptionKeeper never touches SO's {id}-cnf-adapter subscription a
   );
   assert.equal(so.status, 201);
   await so.body?.cancel();
-  await us.keeper.reconcile(["practical_nobel"]);
+  await us.reconcile(["practical_nobel"]);
   const names = () =>
     sim.state.subscriptions.list("practical_nobel").map((s) => s.name);
   assert.deepEqual(names(), [
     "practical_nobel-cnf-adapter",
     "practical_nobel-k8s-aai-sync",
   ]);
-  await us.keeper.reconcile([]);
+  await us.reconcile([]);
   assert.deepEqual(names(), ["practical_nobel-cnf-adapter"]);
   assert.deepEqual(us.receiver.subscriptions, []);
   assert.throws(

@@ -32,6 +32,7 @@ function slowKeeper() {
       async forget(id: string): Promise<void> {
         await gate(`forget ${id}`);
       },
+      instances: ["old", "a"],
     },
   };
 }
@@ -113,4 +114,19 @@ Deno.test("SubscriptionQueue: clear() drops what is pending; close() waits for t
   queue.ensure(["f"], false);
   await settle();
   assert.equal(k.calls.length, 2, "closed: nothing runs");
+});
+
+Deno.test("SubscriptionQueue.reconcile() ensures the listed instances and forgets the kept ones not listed", async () => {
+  const k = slowKeeper();
+  await using queue = new SubscriptionQueue({
+    keeper: k.keeper,
+    onResult: () => {},
+  });
+  queue.reconcile(["a", "b"], false);
+  for (let i = 0; i < 3; i++) {
+    k.release();
+    await settle();
+  }
+  await queue.idle();
+  assert.deepEqual(k.calls, ["ensure a", "ensure b", "forget old"]);
 });

@@ -54,10 +54,13 @@ function flapping(): Scenario {
  * The simulators of a subscriptions test (k8splugin with fast notifiers,
  * A&AI), a state folder and a port for the callbacks; all gone on dispose.
  */
-async function subscriptionRig(sc: Scenario) {
+async function subscriptionRig(
+  sc: Scenario,
+  timing: Partial<typeof FAST_SUBSCRIPTIONS> = {},
+) {
   const k8s = startK8splugin({
     scenario: sc,
-    subscriptionTiming: FAST_SUBSCRIPTIONS,
+    subscriptionTiming: { ...FAST_SUBSCRIPTIONS, ...timing },
   });
   const aai = await startAai({ seed: sc.aai as AaiSimSeed });
   const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
@@ -503,4 +506,26 @@ Deno.test("sync --watch via subscriptions: only the first full read of a term ch
     "every resync read both instances",
   );
   assert.equal(requests(CHECK), checks, proc.stderr().slice(-2000));
+});
+
+Deno.test("sync --watch via subscriptions: k8splugin's slow, serialised first subscription calls run in the background — the first pass is done and list passes go on before every instance is subscribed", async () => {
+  // k8splugin holds a plugin-wide lock through each instance's first call.
+  await using rig = await subscriptionRig(flapping(), {
+    firstCallDelayMs: 2_500,
+  });
+  const { k8s } = rig;
+  const subscribed = () =>
+    ["app-1", "app-2"].filter((id) =>
+      k8s.state.subscriptions.list(id).length > 0
+    ).length;
+  await using proc = await rig.start(["--full-pass-interval", "1s"]);
+  assert.ok(subscribed() < 2, "ready before both subscriptions exist");
+  const lists = k8s.state.requests.byRoute["GET /v1/instance"] ?? 0;
+  await until(
+    () => (k8s.state.requests.byRoute["GET /v1/instance"] ?? 0) > lists,
+    "a list pass",
+  );
+  assert.ok(subscribed() < 2, "a list pass ran while subscribing");
+  await until(() => subscribed() === 2, "both subscriptions", 20_000);
+  assert.match(proc.stderr(), /Status subscription of app-2 created/);
 });
