@@ -186,7 +186,10 @@ export class FetchWatch {
               continue; // Like client-node: a line that is not JSON is skipped.
             }
             if (typeof event.type === "string") {
-              callback(event.type, event.object, event);
+              const object = event.type === "ERROR" ? event.object : slim(
+                event.object as KubernetesObject,
+              );
+              callback(event.type, object, { ...event, object });
             }
           }
         }
@@ -276,6 +279,23 @@ interface Running {
 
 /** What an informer knew of one object when it stopped: enough to diff a relist. */
 type KnownObject = Pick<KubernetesObject, "metadata">;
+
+/**
+ * What the informers keep of an object: its type, name, namespace,
+ * resourceVersion and labels — all that events and client-node's cache
+ * (which compares resourceVersions) use. A whole cluster's objects in full
+ * would be the largest part of the process's memory.
+ */
+function slim(object: KubernetesObject): KubernetesObject {
+  if (typeof object !== "object" || object === null) return object;
+  return {
+    ...(object.apiVersion !== undefined
+      ? { apiVersion: object.apiVersion }
+      : {}),
+    ...(object.kind !== undefined ? { kind: object.kind } : {}),
+    ...knownOf(object),
+  };
+}
 
 /** The metadata a diff needs, not the whole cached object. */
 function knownOf(object: KubernetesObject): KnownObject {
@@ -533,7 +553,9 @@ export class KubeWatcher implements AsyncDisposable {
         limit: this.#options.pageSize ?? 500,
         ...(token ? { continue: token } : {}),
       });
-      items.push(...page.items as KubernetesObject[]);
+      for (const item of page.items as KubernetesObject[]) {
+        items.push(slim(item));
+      }
       resourceVersion = page.resourceVersion;
       token = page.continue;
     } while (token);

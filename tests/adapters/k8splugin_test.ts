@@ -352,7 +352,7 @@ Deno.test("HttpK8spluginClient.query() returns the matched resources", async () 
 });
 
 Deno.test("HttpK8spluginClient.queryRegion() lists a kind across the region's instances by label; k8splugin's errors come back typed", async () => {
-  const object = (kind: string, name: string, owner: string, ns: string) => ({
+  const object = (kind: string, name: string, ns: string) => ({
     apiVersion: kind === "Pod" ? "v1" : "apps/v1",
     kind,
     metadata: {
@@ -370,15 +370,15 @@ Deno.test("HttpK8spluginClient.queryRegion() lists a kind across the region's in
         request: REQUEST,
         namespace: "ns-a",
         objects: [
-          object("Deployment", "web", "a", "ns-a"),
-          object("Pod", "web-1", "a", "ns-a"),
+          object("Deployment", "web", "ns-a"),
+          object("Pod", "web-1", "ns-a"),
         ],
       },
       {
         id: "b",
         request: REQUEST,
         namespace: "ns-b",
-        objects: [object("Pod", "db-1", "b", "ns-b")],
+        objects: [object("Pod", "db-1", "ns-b")],
       },
     ]),
   });

@@ -865,18 +865,24 @@ Deno.test("runSync() attaches its report to a snapshot write error thrown after 
   const state = `${w.dir}/state`;
   const aai = w.deps.aai;
   let removed = false;
+  /**
+   * The state folder (if the snapshot writer made it yet) becomes a file:
+   * moved aside in one synchronous step — a recursive remove could race the
+   * writer's own files and fail.
+   */
+  function replaceStateWithFile(): void {
+    try {
+      Deno.renameSync(state, `${state}.gone`);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    Deno.writeTextFileSync(state, "not a folder");
+  }
   async function put(path: string, body: Record<string, unknown>) {
-    // The state folder (if the snapshot writer made it yet) becomes a file
-    // while the pass publishes: moved aside in one synchronous step — a
-    // recursive remove could race the writer's own files and fail.
+    // While the pass publishes.
     if (!removed) {
       removed = true;
-      try {
-        Deno.renameSync(state, `${state}.gone`);
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      }
-      Deno.writeTextFileSync(state, "not a folder");
+      replaceStateWithFile();
     }
     return await aai.put(path, body);
   }

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig } from "@kubernetes/client-node";
 import {
+  FetchWatch,
   KubeClient,
   KubeError,
   type KubeStream,
@@ -310,4 +311,44 @@ Deno.test("KubeWatcher keeps client-node's cache across a restart: 410 Gone whos
   assert.deepEqual(seen(w.events), [
     "delete Deployment/packetgen → practical_nobel",
   ]);
+});
+
+Deno.test("FetchWatch hands the informer slim objects (type, name, namespace, resourceVersion, labels): its cache never holds a cluster's specs and statuses", async () => {
+  await using kube = await startKube({ scenario: watchScenario() });
+  const kc = new KubeConfig();
+  kc.loadFromString(kubeconfig(kube.url));
+  const stream = kubeStreamFromKubeConfig(kc);
+  const seen: { type: string; object: Record<string, unknown> }[] = [];
+  const ended = Promise.withResolvers<void>();
+  const transport = new FetchWatch(stream);
+  const controller = await transport.watch(
+    "/apis/apps/v1/namespaces/ns/deployments",
+    {
+      labelSelector: "k8splugin.io/rb-instance-id",
+      resourceVersion: String(kube.state.resourceVersion),
+    },
+    (type, object) =>
+      seen.push({ type, object: object as Record<string, unknown> }),
+    () => ended.resolve(),
+  );
+  await until(() => kube.state.watches === 1, "the watch");
+  kube.state.advance(); // packetgen changes
+  await until(() => seen.some((e) => e.type === "MODIFIED"), "an event");
+  controller.abort();
+  await ended.promise;
+  await transport.settled();
+  stream.close();
+  const modified = seen.find((e) => e.type === "MODIFIED")!.object;
+  assert.deepEqual(Object.keys(modified).sort(), [
+    "apiVersion",
+    "kind",
+    "metadata",
+  ]);
+  const metadata = modified.metadata as Record<string, unknown>;
+  assert.equal(metadata.name, "packetgen");
+  assert.equal(metadata.namespace, "ns");
+  assert.equal(typeof metadata.resourceVersion, "string");
+  assert.deepEqual(metadata.labels, {
+    "k8splugin.io/rb-instance-id": "practical_nobel",
+  });
 });

@@ -38,7 +38,9 @@ function slowKeeper() {
 }
 
 /** Lets queued microtasks and promise chains run. */
-const settle = () => new Promise((r) => setTimeout(r, 0));
+function settle(): Promise<unknown> {
+  return new Promise((r) => setTimeout(r, 0));
+}
 
 Deno.test("SubscriptionQueue runs one call at a time in the background; the latest request per instance wins", async () => {
   const k = slowKeeper();
