@@ -99,13 +99,15 @@ export function spawn(
   };
 }
 
-/** Writes to A&AI for k8s-resources since `from` (PUT/PATCH/DELETE). */
+/** Writes to A&AI for k8s-resources after `from` (ms; PUT/PATCH/DELETE). */
 export function writesSince(
   aai: { state: { requests: { method: string; url: string; at: number }[] } },
   from: number,
 ): { method: string; url: string; at: number }[] {
   return aai.state.requests.filter((r) =>
-    r.at >= from && r.method !== "GET" && r.url.includes("/k8s-resources/")
+    // Strictly after: a write of the step before may share `from`'s
+    // millisecond (the test saw it, then took the time at once).
+    r.at > from && r.method !== "GET" && r.url.includes("/k8s-resources/")
   );
 }
 
