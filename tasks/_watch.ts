@@ -406,7 +406,9 @@ export async function runWatch(
     const byRegion = new Map<string, string[]>();
     for (const s of listed) {
       if (!inScope(settings.scope, s.id, s.cloudRegion)) continue;
-      byRegion.set(s.cloudRegion, [...byRegion.get(s.cloudRegion) ?? [], s.id]);
+      const ids = byRegion.get(s.cloudRegion);
+      if (ids) ids.push(s.id);
+      else byRegion.set(s.cloudRegion, [s.id]);
     }
     const targets = kubeClients
       ? await targetsByRegion(config, resident)
