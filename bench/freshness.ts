@@ -322,8 +322,23 @@ async function runMode(
         const exited = await Promise.race([child.status, sleep(200)]);
         if (exited) throw new Error(`sync --watch exited early`);
       }
-      // The notifiers take their first reading after a start-up sleep.
-      if (!withKube) await sleep(6_000);
+      if (!withKube) {
+        // Subscriptions are created in the background after the first
+        // pass: converged once every instance has ours, and its notifier
+        // took its first reading (after a start-up sleep).
+        const ids = scenario.steps[0]!.instances.map((i) => i.id);
+        while (
+          !ids.every((id) =>
+            k8s.state.subscriptions.list(id).some((sub) =>
+              sub.name.endsWith("-k8s-aai-sync")
+            )
+          )
+        ) {
+          const exited = await Promise.race([child.status, sleep(500)]);
+          if (exited) throw new Error(`sync --watch exited early`);
+        }
+        await sleep(6_000);
+      }
     }
     progress(
       `${mode}: converged in ${
