@@ -45,7 +45,6 @@ import {
   SubscriptionQueue,
   WatchedInstances,
 } from "../sync/watch/mod.ts";
-import { SETTLED_MAX_AGE_MS } from "../sync/settled.ts";
 import { EXIT, type ExitCode, exitCodeFor } from "./_exit.ts";
 import {
   aaiClientFrom,
@@ -55,6 +54,7 @@ import {
 import { abortOnTermination, type OpsServer, serveOps } from "./_serve.ts";
 import { lockState } from "./_state.ts";
 import { auditSubscriptions } from "./_watch_audit.ts";
+import { dueForRead, RecheckTimer } from "./_watch_recheck.ts";
 
 /** What `sync --watch` is given beyond a pass. */
 export interface WatchSettings {
@@ -101,46 +101,6 @@ export type FullPass = (
   onRead: (read: InstanceRead) => void,
   extras: PassExtras,
 ) => Promise<ExitCode>;
-
-/**
- * The instances of `snapshot` a list pass reads besides new ones: those
- * whose settlement ends at a rule's recheck (`recheckAt`) now due.
- */
-export function dueForRead(snapshot: Snapshot, nowMs: number): Set<string> {
-  const due = new Set<string>();
-  for (const [id, instance] of Object.entries(snapshot.instances)) {
-    const settled = instance.settled;
-    if (!settled) continue;
-    const until = Date.parse(settled.until);
-    // A settlement that ends at its age limit is a resync's business.
-    if (until - Date.parse(settled.at) < SETTLED_MAX_AGE_MS && until <= nowMs) {
-      due.add(id);
-    }
-  }
-  return due;
-}
-
-/** The earliest future `recheckAt` of `snapshot`, with the instances due then. */
-export function nextRecheck(
-  snapshot: Snapshot,
-  afterMs: number,
-): { atMs: number; ids: string[] } | undefined {
-  let atMs = Infinity;
-  let ids: string[] = [];
-  for (const [id, instance] of Object.entries(snapshot.instances)) {
-    const settled = instance.settled;
-    if (!settled) continue;
-    const until = Date.parse(settled.until);
-    if (
-      until - Date.parse(settled.at) >= SETTLED_MAX_AGE_MS || until <= afterMs
-    ) continue;
-    if (until < atMs) {
-      atMs = until;
-      ids = [id];
-    } else if (until === atMs) ids.push(id);
-  }
-  return ids.length ? { atMs, ids } : undefined;
-}
 
 /** Parses `--listen`: `PORT`, `HOST:PORT` or `[V6]:PORT`. */
 export function parseListen(text: string): { hostname: string; port: number } {
@@ -346,6 +306,14 @@ export async function runWatch(
     },
   });
 
+  /** Marks the instances whose rules asked for a recheck when it is due. */
+  const recheck = new RecheckTimer({
+    resident,
+    watched,
+    armable: () => leading && !shutdown.stopping,
+    mark,
+  });
+
   /** The one-instance path of `ids`; re-lists first for an id not listed yet. */
   async function instanceRun(ids: string[]): Promise<void> {
     if (!leading || !lock) return;
@@ -378,7 +346,7 @@ export async function runWatch(
       observeStatus,
       resident,
     });
-    armRecheck();
+    recheck.arm();
     if (!report) return;
     const failed = report.errors.length > 0;
     metrics.instanceRuns.inc(
@@ -512,41 +480,6 @@ export async function runWatch(
     suspects.clear();
   }
 
-  /** Marks the instances whose rules asked for a recheck when it is due. */
-  let recheckTimer: ReturnType<typeof setTimeout> | undefined;
-  let recheckAtMs = Number.POSITIVE_INFINITY;
-  function armRecheck(): void {
-    if (!leading || shutdown.stopping) return;
-    const snapshot = resident.snapshot as Snapshot | undefined;
-    let next = snapshot ? nextRecheck(snapshot, Date.now()) : undefined;
-    for (const [id, atMs] of watched.rechecks) {
-      if (!next || atMs < next.atMs) next = { atMs, ids: [id] };
-    }
-    if (!next || next.atMs >= recheckAtMs) return;
-    clearTimeout(recheckTimer);
-    recheckAtMs = next.atMs;
-    const timer = recheckTimer = setTimeout(() => {
-      recheckTimer = undefined;
-      recheckAtMs = Number.POSITIVE_INFINITY;
-      const now = resident.snapshot as Snapshot | undefined;
-      if (now) {
-        for (const id of dueForRead(now, Date.now())) mark(id);
-      }
-      for (const [id, atMs] of watched.rechecks) {
-        if (atMs > Date.now()) continue;
-        watched.dropRecheck(id);
-        mark(id);
-      }
-      armRecheck();
-    }, Math.max(0, next.atMs - Date.now()));
-    Deno.unrefTimer(timer);
-  }
-  function disarmRecheck(): void {
-    clearTimeout(recheckTimer);
-    recheckTimer = undefined;
-    recheckAtMs = Number.POSITIVE_INFINITY;
-  }
-
   async function watchRegion(
     region: string,
     client: NonNullable<ReturnType<NonNullable<typeof kubeClients>["get"]>>,
@@ -625,7 +558,7 @@ export async function runWatch(
       firstPassDone ? "changes" : "all",
       whole,
     );
-    armRecheck();
+    recheck.arm();
     firstPassDone = true;
   }
 
@@ -748,7 +681,7 @@ export async function runWatch(
     );
     await followList(before, failedBefore, "changes-if-any", true);
     suspect(changedUnseen);
-    armRecheck();
+    recheck.arm();
   }
 
   // The ops server: probes, metrics, and k8splugin's callbacks.
@@ -839,7 +772,7 @@ export async function runWatch(
         log.warn("Stopped leading: no more writes until leading again");
         void stopSources();
         void label(false);
-        disarmRecheck();
+        recheck.disarm();
         dropSuspects();
         subscriptions?.clear();
         // After the run in flight: the next leader may then take the lock;
@@ -871,7 +804,7 @@ export async function runWatch(
   });
   shutdown.defer("subscriptions", () => subscriptions?.close());
   shutdown.defer("scheduler", () => {
-    disarmRecheck();
+    recheck.disarm();
     dropSuspects();
     return scheduler.close();
   });
