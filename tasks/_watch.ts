@@ -17,8 +17,6 @@
  */
 import { Registry } from "prom-client";
 import type { InstanceSummary } from "../adapters/k8splugin.ts";
-import { HttpK8spluginSubscriptions } from "../adapters/k8splugin_subscriptions.ts";
-import { SubscriptionReceiver } from "../adapters/k8splugin_receiver.ts";
 import type { KubeStream } from "../adapters/kube_stream.ts";
 import type { KubeWatcher, KubeWatchTarget } from "../adapters/kube_watch.ts";
 import type { LeaseElector } from "../adapters/lease.ts";
@@ -35,14 +33,9 @@ import {
   type SyncOptions,
 } from "../sync/mod.ts";
 import {
-  countSubscriptions,
   createWatchMetrics,
   DirtyScheduler,
-  type EnsureResult,
-  NotifierAudit,
   Shutdown,
-  SubscriptionKeeper,
-  SubscriptionQueue,
   WatchedInstances,
 } from "../sync/watch/mod.ts";
 import { EXIT, type ExitCode, exitCodeFor } from "./_exit.ts";
@@ -53,8 +46,8 @@ import {
 } from "./_peers.ts";
 import { abortOnTermination, type OpsServer, serveOps } from "./_serve.ts";
 import { lockState } from "./_state.ts";
-import { auditSubscriptions } from "./_watch_audit.ts";
 import { dueForRead, RecheckTimer } from "./_watch_recheck.ts";
+import { WatchSubscriptions } from "./_watch_subscriptions.ts";
 
 /** What `sync --watch` is given beyond a pass. */
 export interface WatchSettings {
@@ -209,65 +202,23 @@ export async function runWatch(
   const watchers = new Map<string, KubeWatcher>();
   const quietRegions = new Set<string>();
 
-  /** The receiver and keeper of k8splugin subscriptions, with --callback-url. */
-  let keeper: SubscriptionKeeper | undefined;
-  let receiver: SubscriptionReceiver | undefined;
-  if (settings.callbackUrl) {
-    const keyFile = env.K8S_AAI_SYNC_CALLBACK_KEY_FILE;
-    const key = keyFile ? await Deno.readFile(keyFile) : undefined;
-    receiver = new SubscriptionReceiver({
-      publicUrl: settings.callbackUrl,
-      ...(key ? { key } : {}),
-      onNotification(notification) {
-        metrics.events.inc({
-          region: watched.regionOf(notification.instanceId) ?? "",
-          source: "subscription",
-        });
-        mark(notification.instanceId);
-      },
-      onRejected(rejection) {
-        metrics.callbacksRejected.inc({ status: String(rejection.status) });
-        log.warn(
-          `Refused a k8splugin callback (${rejection.status}): ${rejection.reason}`,
-          rejection.subscription
-            ? { subscription: rejection.subscription }
-            : {},
-        );
-      },
-    });
-    keeper = new SubscriptionKeeper({
-      client: new HttpK8spluginSubscriptions({
-        baseUrl: config.k8splugin.url,
-        timeoutMs: config.k8splugin.timeout,
-        insecure: config.k8splugin.insecure,
-        ...(config.k8splugin.caFile ? { caFile: config.k8splugin.caFile } : {}),
-      }),
-      receiver,
-      ...(env.K8S_AAI_SYNC_NOTIFY_INTERVAL
-        ? { minNotifyIntervalS: Number(env.K8S_AAI_SYNC_NOTIFY_INTERVAL) }
-        : {}),
-    });
-  }
-
-  /** The keeper's calls, in the background (passes and events never wait for them). */
-  const subscriptions = keeper &&
-    new SubscriptionQueue({ keeper, onResult: reportKept });
-
-  /**
-   * What each read of a subscription-kept instance returned: a list pass
-   * compares it with a few region-wide queries instead of reading them all.
-   */
-  const audit = keeper ? new NotifierAudit() : undefined;
-  const observeStatus: SyncOptions["observeStatus"] = audit &&
-    ((summary, resources) => {
-      if (kubeClients?.get(summary.cloudRegion)) return;
-      audit.record(
-        summary.id,
-        summary.cloudRegion,
-        summary.namespace,
-        resources,
-      );
-    });
+  /** The k8splugin status subscriptions, with --callback-url. */
+  const subscriptions = settings.callbackUrl
+    ? await WatchSubscriptions.from({
+      callbackUrl: settings.callbackUrl,
+      k8splugin: config.k8splugin,
+      env,
+      metrics,
+      watched,
+      query: k8splugin,
+      scope: settings.scope,
+      log,
+      mark,
+      hasKubeClient: (region) => kubeClients?.get(region) !== undefined,
+      active: () => leading && !shutdown.stopping,
+    })
+    : undefined;
+  const observeStatus = subscriptions?.observeStatus;
 
   /** Marks an instance dirty while leading, in scope. */
   function mark(instanceId: string): void {
@@ -287,7 +238,7 @@ export async function runWatch(
    */
   function noteRead(read: InstanceRead): void {
     watched.noteRead(read);
-    keeper?.noteStatusRead(read.summary.id, read.ok);
+    subscriptions?.noteRead(read);
   }
 
   const scheduler = new DirtyScheduler({
@@ -387,7 +338,7 @@ export async function runWatch(
       const client = kubeClients?.get(region);
       if (client) {
         await watchRegion(region, client, targets.get(region) ?? []);
-      } else if (keeper) {
+      } else if (subscriptions) {
         viaSubscriptions.push(...ids);
       } else if (!quietRegions.has(region)) {
         quietRegions.add(region);
@@ -404,80 +355,7 @@ export async function runWatch(
       }
     }
     // In the background: k8splugin serialises subscription calls.
-    if (subscriptions) {
-      if (changed) {
-        const wanted = new Set(viaSubscriptions);
-        subscriptions.ensure(
-          changed.added.filter((id) => wanted.has(id)),
-          markReplaced,
-        );
-        subscriptions.forget(changed.gone);
-      } else subscriptions.reconcile(viaSubscriptions, markReplaced);
-    }
-  }
-
-  /** Logs and counts what the keeper did; with `readAfterChange`, reads what it replaced. */
-  function reportKept(
-    id: string,
-    result: EnsureResult | Error,
-    readAfterChange: boolean,
-  ): void {
-    countSubscriptions(metrics, new Map([[id, result]]));
-    if (result instanceof Error) {
-      log.warn(
-        `Cannot keep the status subscription of ${id}: ${result.message}`,
-        { instanceId: id },
-      );
-      if (readAfterChange) mark(id);
-    } else if (result.action !== "kept") {
-      // Events may have been lost meanwhile: read it again.
-      if (readAfterChange) mark(id);
-      log.info(
-        `Status subscription of ${id} ${result.action}${
-          result.reason ? ` (${result.reason})` : ""
-        }`,
-        { instanceId: id },
-      );
-    }
-  }
-
-  /**
-   * Instances the audit found changed (and the list pass read): once a
-   * notification could have come (the keeper's window), those that got
-   * none have their subscription replaced (the keeper's "no notification
-   * for a change") and are read again.
-   */
-  const suspects = new Set<string>();
-  let suspectTimer: ReturnType<typeof setTimeout> | undefined;
-  function suspect(ids: readonly string[]): void {
-    if (!keeper || ids.length === 0) return;
-    // A notification shortly before the audit explains the change too.
-    const since = Date.now() - keeper.notifyWindowMs;
-    for (const id of ids) {
-      keeper.noteChange(id, since);
-      suspects.add(id);
-    }
-    if (suspectTimer !== undefined) return;
-    suspectTimer = setTimeout(() => {
-      suspectTimer = undefined;
-      const ids = [...suspects];
-      suspects.clear();
-      if (!leading || shutdown.stopping) return;
-      // Still listed, and read fine (while a read fails, a new notifier
-      // would die at its first reading: replaced once reads work again).
-      subscriptions?.ensure(
-        ids.filter((id) =>
-          watched.regionOf(id) !== undefined && !watched.failedReads.has(id)
-        ),
-        true,
-      );
-    }, keeper.notifyWindowMs);
-    Deno.unrefTimer(suspectTimer);
-  }
-  function dropSuspects(): void {
-    clearTimeout(suspectTimer);
-    suspectTimer = undefined;
-    suspects.clear();
+    subscriptions?.keep(viaSubscriptions, changed, markReplaced);
   }
 
   async function watchRegion(
@@ -565,7 +443,7 @@ export async function runWatch(
   /** What is remembered per instance, pruned to these (the listed ones after a whole pass). */
   function forgetAllBut(instanceIds: readonly string[]): void {
     watched.keepOnly(instanceIds);
-    audit?.keepOnly(instanceIds);
+    subscriptions?.keepOnly(instanceIds);
   }
 
   /**
@@ -642,25 +520,10 @@ export async function runWatch(
     // and check its subscription after.
     const failedBefore = [...watched.failedReads].filter((id) => now.has(id));
     for (const id of failedBefore) readOnly.add(id);
-    // k8splugin's notifier dies silently on a failed /status, and its POSTs
-    // are never retried: the audit finds the instances that moved unseen.
-    let changedUnseen: string[] = [];
-    if (audit) {
-      const kept = fresh.filter((s) =>
-        !kubeClients?.get(s.cloudRegion) &&
-        inScope(settings.scope, s.id, s.cloudRegion)
-      );
-      const found = await auditSubscriptions(audit, k8splugin, kept);
-      for (const problem of found.problems) {
-        log.warn(`Subscription audit: ${problem}`);
-      }
-      // Changed ones are read now; their subscriptions are checked later.
-      for (const id of [...found.unaudited, ...found.changed]) readOnly.add(id);
-      changedUnseen = found.changed;
-      log.info(
-        `Subscription audit: ${kept.length} instance(s), ${found.queries} query(ies) · ${found.changed.length} changed unseen · ${found.unaudited.length} read instead`,
-      );
-    }
+    // The audit finds the instances that moved unseen: read now, their
+    // subscriptions checked later.
+    const audited = subscriptions && await subscriptions.audit(fresh);
+    for (const id of audited?.read ?? []) readOnly.add(id);
     const passStart = Date.now();
     const read: string[] = [];
     try {
@@ -680,16 +543,15 @@ export async function runWatch(
       `List pass: ${fresh.length} listed · ${added.length} new · ${gone.length} gone · ${readOnly.size} read`,
     );
     await followList(before, failedBefore, "changes-if-any", true);
-    suspect(changedUnseen);
+    subscriptions?.suspect(audited?.changedUnseen ?? []);
     recheck.arm();
   }
 
   // The ops server: probes, metrics, and k8splugin's callbacks.
   let ops: OpsServer | undefined;
   const listen = settings.listen ??
-    (receiver ? { hostname: "0.0.0.0", port: 9464 } : undefined);
+    (subscriptions ? { hostname: "0.0.0.0", port: 9464 } : undefined);
   if (listen) {
-    const theReceiver = receiver;
     ops = serveOps({
       registry,
       hostname: listen.hostname,
@@ -706,14 +568,7 @@ export async function runWatch(
           } not synced`,
         };
       },
-      ...(theReceiver
-        ? {
-          mounts: [{
-            prefix: theReceiver.prefix,
-            handle: (request: Request) => theReceiver.handle(request),
-          }],
-        }
-        : {}),
+      ...(subscriptions ? { mounts: [subscriptions.mount] } : {}),
       onError: (error) =>
         log.error(`Ops server: ${(error as Error).message ?? error}`),
     });
@@ -773,7 +628,6 @@ export async function runWatch(
         void stopSources();
         void label(false);
         recheck.disarm();
-        dropSuspects();
         subscriptions?.clear();
         // After the run in flight: the next leader may then take the lock;
         // the next term loads the snapshot afresh.
@@ -805,7 +659,7 @@ export async function runWatch(
   shutdown.defer("subscriptions", () => subscriptions?.close());
   shutdown.defer("scheduler", () => {
     recheck.disarm();
-    dropSuspects();
+    subscriptions?.dropSuspects();
     return scheduler.close();
   });
   shutdown.defer("watches", () => stopSources());
