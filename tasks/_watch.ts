@@ -19,7 +19,6 @@ import { Registry } from "prom-client";
 import type { InstanceSummary } from "../adapters/k8splugin.ts";
 import type { KubeStream } from "../adapters/kube_stream.ts";
 import type { KubeWatcher, KubeWatchTarget } from "../adapters/kube_watch.ts";
-import type { LeaseElector } from "../adapters/lease.ts";
 import {
   type Config,
   inScope,
@@ -46,6 +45,7 @@ import {
 } from "./_peers.ts";
 import { abortOnTermination, type OpsServer, serveOps } from "./_serve.ts";
 import { lockState } from "./_state.ts";
+import { LeaderElection } from "./_watch_leader.ts";
 import { dueForRead, RecheckTimer } from "./_watch_recheck.ts";
 import { WatchSubscriptions } from "./_watch_subscriptions.ts";
 
@@ -583,41 +583,17 @@ export async function runWatch(
     wake?.();
   }
 
-  let elector: LeaseElector | undefined;
-  let leaderStream: KubeStream | undefined;
-  const pod = env.POD_NAME
-    ? { name: env.POD_NAME, namespace: env.POD_NAMESPACE ?? "default" }
-    : undefined;
-  if (settings.leaderElection) {
-    const { KubeConfig } = await import("@kubernetes/client-node");
-    const { kubeStreamFromKubeConfig } = await import(
-      "../adapters/kube_stream.ts"
-    );
-    const lease = await import("../adapters/lease.ts");
-    const kc = new KubeConfig();
-    kc.loadFromDefault();
-    const stream = leaderStream = kubeStreamFromKubeConfig(kc);
-    const namespace = env.POD_NAMESPACE ?? await serviceAccountNamespace();
-    const label = (on: boolean) => {
-      if (!pod) return Promise.resolve();
-      return lease.markLeaderPod(stream, pod, on).catch((error) =>
-        log.warn((error as Error).message)
-      );
-    };
-    elector = new lease.LeaseElector({
-      api: lease.leaseApi(stream),
-      namespace,
-      identity: lease.holderIdentity(env.POD_NAME ?? Deno.hostname()),
+  const election = settings.leaderElection
+    ? await LeaderElection.from({
       leaseDurationMs: settings.leaseDurationMs,
-      renewDeadlineMs: Math.round(settings.leaseDurationMs * 2 / 3),
-      retryPeriodMs: Math.max(100, Math.round(settings.leaseDurationMs / 7.5)),
+      env,
+      log,
       onStartedLeading() {
         leading = true;
         firstPassDone = false;
         fullReadDue = true;
         metrics.leader.set(1);
         log.info("Leading: starting with a full pass");
-        void label(true);
         wakeUp();
       },
       onStoppedLeading() {
@@ -626,7 +602,6 @@ export async function runWatch(
         scheduler.forget();
         log.warn("Stopped leading: no more writes until leading again");
         void stopSources();
-        void label(false);
         recheck.disarm();
         subscriptions?.clear();
         // After the run in flight: the next leader may then take the lock;
@@ -636,26 +611,15 @@ export async function runWatch(
           await releaseLock();
         });
       },
-      onError(error) {
-        log.warn(error.message);
-      },
-    });
-  } else {
-    metrics.leader.set(1);
-  }
+    })
+    : undefined;
+  if (!election) metrics.leader.set(1);
 
   // Cleanups run last registered first.
   shutdown.defer("ops server", () => ops?.close());
   shutdown.defer("state lock", () => releaseLock());
-  shutdown.defer("leader stream", () => leaderStream?.close());
-  shutdown.defer("lease", async () => {
-    const wasLeading = elector?.isLeader ?? false;
-    await elector?.close();
-    if (wasLeading && pod && leaderStream) {
-      const { markLeaderPod } = await import("../adapters/lease.ts");
-      await markLeaderPod(leaderStream, pod, false).catch(() => {});
-    }
-  });
+  shutdown.defer("leader stream", () => election?.close());
+  shutdown.defer("lease", () => election?.resign());
   shutdown.defer("subscriptions", () => subscriptions?.close());
   shutdown.defer("scheduler", () => {
     recheck.disarm();
@@ -668,7 +632,7 @@ export async function runWatch(
     wake?.();
   }, { once: true });
 
-  elector?.start();
+  election?.start();
   const loop = (async () => {
     while (!shutdown.stopping) {
       if (leading && !lock) {
@@ -720,15 +684,4 @@ export async function runWatch(
     }`,
   );
   return lastCode;
-}
-
-/** The namespace of the pod's service account, else `default`. */
-async function serviceAccountNamespace(): Promise<string> {
-  try {
-    return (await Deno.readTextFile(
-      "/var/run/secrets/kubernetes.io/serviceaccount/namespace",
-    )).trim();
-  } catch {
-    return "default";
-  }
 }
