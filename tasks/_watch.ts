@@ -17,8 +17,6 @@
  */
 import { Registry } from "prom-client";
 import type { InstanceSummary } from "../adapters/k8splugin.ts";
-import type { KubeStream } from "../adapters/kube_stream.ts";
-import type { KubeWatcher, KubeWatchTarget } from "../adapters/kube_watch.ts";
 import {
   type Config,
   inScope,
@@ -47,6 +45,7 @@ import { abortOnTermination, type OpsServer, serveOps } from "./_serve.ts";
 import { lockState } from "./_state.ts";
 import { LeaderElection } from "./_watch_leader.ts";
 import { dueForRead, RecheckTimer } from "./_watch_recheck.ts";
+import { WatchSources } from "./_watch_sources.ts";
 import { WatchSubscriptions } from "./_watch_subscriptions.ts";
 
 /** What `sync --watch` is given beyond a pass. */
@@ -117,33 +116,6 @@ function serial(): <T>(work: () => Promise<T>) => Promise<T> {
   };
 }
 
-/** The watch targets of each region: every kind its instances' objects use, and Pods. */
-async function targetsByRegion(
-  config: Config,
-  resident: ResidentSnapshot,
-): Promise<Map<string, KubeWatchTarget[]>> {
-  const snapshot = resident.snapshot as Snapshot | undefined ??
-    (await loadSnapshot(config.snapshot, new Date())).snapshot;
-  const byRegion = new Map<string, Map<string, KubeWatchTarget>>();
-  for (const instance of Object.values(snapshot.instances)) {
-    const targets = byRegion.get(instance.cloudRegion) ??
-      new Map<string, KubeWatchTarget>([["/v1/Pod", {
-        gvk: { group: "", version: "v1", kind: "Pod" },
-      }]]);
-    byRegion.set(instance.cloudRegion, targets);
-    for (const object of Object.values(instance.objects)) {
-      const [group = "", version = "", kind = ""] = object.key.split("/");
-      if (!version || !kind) continue;
-      targets.set(`${group}/${version}/${kind}`, {
-        gvk: { group, version, kind },
-      });
-    }
-  }
-  return new Map(
-    [...byRegion].map(([region, targets]) => [region, [...targets.values()]]),
-  );
-}
-
 /**
  * Runs `sync --watch` until SIGTERM/SIGINT; returns the last full pass's
  * exit code (2 for a usage error found at start).
@@ -199,8 +171,6 @@ export async function runWatch(
   /** Regions, rechecks and failed reads, pruned to the list after every pass. */
   const watched = new WatchedInstances();
   const run = serial();
-  const watchers = new Map<string, KubeWatcher>();
-  const quietRegions = new Set<string>();
 
   /** The k8splugin status subscriptions, with --callback-url. */
   const subscriptions = settings.callbackUrl
@@ -219,6 +189,20 @@ export async function runWatch(
     })
     : undefined;
   const observeStatus = subscriptions?.observeStatus;
+  /** Per region: Kubernetes watches, else the subscriptions, else none. */
+  const sources = new WatchSources({
+    scope: settings.scope,
+    kubeClients,
+    subscriptions,
+    metrics,
+    watched,
+    log,
+    mark,
+    active: () => leading && !shutdown.stopping,
+    snapshot: async () =>
+      resident.snapshot as Snapshot | undefined ??
+        (await loadSnapshot(config.snapshot, new Date())).snapshot,
+  });
 
   /** Marks an instance dirty while leading, in scope. */
   function mark(instanceId: string): void {
@@ -313,94 +297,6 @@ export async function runWatch(
     );
   }
 
-  /**
-   * Watches (kube client) or subscriptions (callback URL) per region. With
-   * `changed` (a list pass) subscriptions are only created for new
-   * instances and forgotten for gone ones; a full read checks them all.
-   */
-  async function keepSources(
-    changed?: { added: string[]; gone: string[] },
-    markReplaced = false,
-  ): Promise<void> {
-    const byRegion = new Map<string, string[]>();
-    for (const s of listed) {
-      if (!inScope(settings.scope, s.id, s.cloudRegion)) continue;
-      const ids = byRegion.get(s.cloudRegion);
-      if (ids) ids.push(s.id);
-      else byRegion.set(s.cloudRegion, [s.id]);
-    }
-    const targets = kubeClients
-      ? await targetsByRegion(config, resident)
-      : new Map();
-    const viaSubscriptions: string[] = [];
-    for (const [region, ids] of byRegion) {
-      if (!leading || shutdown.stopping) return;
-      const client = kubeClients?.get(region);
-      if (client) {
-        await watchRegion(region, client, targets.get(region) ?? []);
-      } else if (subscriptions) {
-        viaSubscriptions.push(...ids);
-      } else if (!quietRegions.has(region)) {
-        quietRegions.add(region);
-        log.warn(
-          `Region "${region}" has no event source (no kube client, no --callback-url): only full passes keep it in step`,
-          { region },
-        );
-      }
-    }
-    for (const [region, watcher] of watchers) {
-      if (!byRegion.has(region)) {
-        watchers.delete(region);
-        await watcher.close();
-      }
-    }
-    // In the background: k8splugin serialises subscription calls.
-    subscriptions?.keep(viaSubscriptions, changed, markReplaced);
-  }
-
-  async function watchRegion(
-    region: string,
-    client: NonNullable<ReturnType<NonNullable<typeof kubeClients>["get"]>>,
-    targets: KubeWatchTarget[],
-  ): Promise<void> {
-    let watcher = watchers.get(region);
-    if (!watcher) {
-      const { KubeWatcher } = await import("../adapters/kube_watch.ts");
-      // The client's connections outlive the watcher (passes read through it).
-      const stream: KubeStream = {
-        fetch: (path, init) => client.fetch(path, init),
-        close() {},
-      };
-      watcher = new KubeWatcher({
-        region,
-        source: client,
-        stream,
-        onEvent(event) {
-          metrics.events.inc({ region, source: "kube" });
-          watched.place(event.instanceId, region);
-          mark(event.instanceId);
-        },
-        onError(error, target) {
-          metrics.watchErrors.inc({ region });
-          log.warn(
-            `Watch of ${target.gvk.kind} in region "${region}" failed (restarting): ${
-              (error as Error).message
-            }`,
-            { region },
-          );
-        },
-      });
-      watchers.set(region, watcher);
-    }
-    await watcher.watch(targets);
-  }
-
-  async function stopSources(): Promise<void> {
-    const all = [...watchers.values()];
-    watchers.clear();
-    await Promise.all(all.map((w) => w.close()));
-  }
-
   /** One full pass (every instance read), then the event sources it implies. */
   let lastCode: ExitCode = EXIT.OK;
   async function fullPass(): Promise<void> {
@@ -430,12 +326,12 @@ export async function runWatch(
     scheduler.forget(read, { before: passStart });
     // The first pass of a term checks every subscription (one GET each);
     // later ones follow the list, the audit watching the rest.
-    await followList(
+    await sources.follow(listed, {
       before,
       failedBefore,
-      firstPassDone ? "changes" : "all",
+      scope: firstPassDone ? "changes" : "all",
       whole,
-    );
+    });
     recheck.arm();
     firstPassDone = true;
   }
@@ -444,41 +340,6 @@ export async function runWatch(
   function forgetAllBut(instanceIds: readonly string[]): void {
     watched.keepOnly(instanceIds);
     subscriptions?.keepOnly(instanceIds);
-  }
-
-  /**
-   * After a pass: keeps the event sources — all of them, or (`changes`)
-   * watches and the subscriptions of new and gone instances (none gone
-   * after a partial pass), plus those whose read failed and now works
-   * (their notifier died with the failure: replaced).
-   */
-  async function followList(
-    before: ReadonlySet<string>,
-    failedBefore: readonly string[],
-    scope: "all" | "changes" | "changes-if-any",
-    whole: boolean,
-  ): Promise<void> {
-    const now = new Set(listed.map((s) => s.id));
-    const added = [...now].filter((id) => !before.has(id));
-    const gone = whole ? [...before].filter((id) => !now.has(id)) : [];
-    const recovered = failedBefore.filter((id) =>
-      now.has(id) && !watched.failedReads.has(id)
-    );
-    const changes = added.length + gone.length + recovered.length;
-    if (!leading || shutdown.stopping) return;
-    if (scope === "changes-if-any" && changes === 0) return;
-    try {
-      // The pass just read them all: only a later replacement needs a read.
-      await keepSources(
-        scope === "all"
-          // After a partial pass, no subscription is forgotten.
-          ? (whole ? undefined : { added: [...now], gone: [] })
-          : { added: [...added, ...recovered], gone },
-        scope !== "all",
-      );
-    } catch (error) {
-      log.error(`Cannot keep the event sources: ${(error as Error).message}`);
-    }
   }
 
   /**
@@ -542,7 +403,12 @@ export async function runWatch(
     log.info(
       `List pass: ${fresh.length} listed · ${added.length} new · ${gone.length} gone · ${readOnly.size} read`,
     );
-    await followList(before, failedBefore, "changes-if-any", true);
+    await sources.follow(listed, {
+      before,
+      failedBefore,
+      scope: "changes-if-any",
+      whole: true,
+    });
     subscriptions?.suspect(audited?.changedUnseen ?? []);
     recheck.arm();
   }
@@ -560,12 +426,10 @@ export async function runWatch(
         if (shutdown.stopping) return { ok: false, detail: "stopping" };
         if (!leading) return { ok: true, detail: "standby" };
         if (!firstPassDone) return { ok: false, detail: "first pass running" };
-        const unsynced = [...watchers].filter(([, w]) => !w.synced);
+        const unsynced = sources.unsynced;
         return unsynced.length === 0 ? { ok: true } : {
           ok: false,
-          detail: `watches of ${
-            unsynced.map(([r]) => r).join(", ")
-          } not synced`,
+          detail: `watches of ${unsynced.join(", ")} not synced`,
         };
       },
       ...(subscriptions ? { mounts: [subscriptions.mount] } : {}),
@@ -601,7 +465,7 @@ export async function runWatch(
         metrics.leader.set(0);
         scheduler.forget();
         log.warn("Stopped leading: no more writes until leading again");
-        void stopSources();
+        void sources.stop();
         recheck.disarm();
         subscriptions?.clear();
         // After the run in flight: the next leader may then take the lock;
@@ -626,7 +490,7 @@ export async function runWatch(
     subscriptions?.dropSuspects();
     return scheduler.close();
   });
-  shutdown.defer("watches", () => stopSources());
+  shutdown.defer("watches", () => sources.stop());
   shutdown.signal.addEventListener("abort", () => {
     log.info(`Shutting down (${String(shutdown.signal.reason)})`);
     wake?.();
