@@ -13,10 +13,14 @@
  * the snapshot file). SIGTERM/SIGINT: work in flight gets a grace period,
  * then watches close, the Lease is released and the server stops.
  *
+ * This file wires the parts and runs the loop: the passes are in
+ * `_watch_passes.ts`, the event sources in `_watch_sources.ts` (with the
+ * subscriptions in `_watch_subscriptions.ts`), the recheck timer in
+ * `_watch_recheck.ts`, leader election in `_watch_leader.ts`.
+ *
  * @module
  */
 import { Registry } from "prom-client";
-import type { InstanceSummary } from "../adapters/k8splugin.ts";
 import {
   type Config,
   inScope,
@@ -27,7 +31,6 @@ import {
   type StateLock,
   syncInstances,
   type SyncLogger,
-  type SyncOptions,
 } from "../sync/mod.ts";
 import {
   createWatchMetrics,
@@ -35,7 +38,7 @@ import {
   Shutdown,
   WatchedInstances,
 } from "../sync/watch/mod.ts";
-import { EXIT, type ExitCode, exitCodeFor } from "./_exit.ts";
+import type { ExitCode } from "./_exit.ts";
 import {
   aaiClientFrom,
   k8spluginClientFrom,
@@ -44,7 +47,8 @@ import {
 import { abortOnTermination, type OpsServer, serveOps } from "./_serve.ts";
 import { lockState } from "./_state.ts";
 import { LeaderElection } from "./_watch_leader.ts";
-import { dueForRead, RecheckTimer } from "./_watch_recheck.ts";
+import { type FullPass, WatchPasses } from "./_watch_passes.ts";
+import { RecheckTimer } from "./_watch_recheck.ts";
 import { WatchSources } from "./_watch_sources.ts";
 import { WatchSubscriptions } from "./_watch_subscriptions.ts";
 
@@ -76,23 +80,8 @@ export interface WatchSettings {
   graceMs?: number;
 }
 
-/** What a pass of `sync --watch` is given beyond `onRead`. */
-export interface PassExtras {
-  /** The snapshot kept in memory while the process owns the state. */
-  resident: ResidentSnapshot;
-  /** A list pass: the list it fetched, and the listed instances to read. */
-  listed?: InstanceSummary[];
-  /** With `listed`: read only these (the others are left as they are). */
-  readOnly?: ReadonlySet<string>;
-  /** Shown every k8splugin `/status` read's entries (the subscription audit). */
-  observeStatus?: SyncOptions["observeStatus"];
-}
-
-/** What runs one pass with the lock held (tasks/sync.ts `onePass`). */
-export type FullPass = (
-  onRead: (read: InstanceRead) => void,
-  extras: PassExtras,
-) => Promise<ExitCode>;
+// What tasks/sync.ts gives runWatch(): the pass types live with the passes.
+export type { FullPass, PassExtras } from "./_watch_passes.ts";
 
 /** Parses `--listen`: `PORT`, `HOST:PORT` or `[V6]:PORT`. */
 export function parseListen(text: string): { hostname: string; port: number } {
@@ -160,14 +149,8 @@ export async function runWatch(
   });
 
   let leading = !settings.leaderElection;
-  let firstPassDone = false;
   /** The snapshot in memory: loaded once per leadership term (or process). */
   const resident: ResidentSnapshot = {};
-  /** A full read of every instance is due at the next pass. */
-  let fullReadDue = true;
-  let lastFullReadMs = Number.NEGATIVE_INFINITY;
-  const resyncIntervalMs = settings.resyncIntervalMs ?? 6 * 3_600_000;
-  let listed: InstanceSummary[] = [];
   /** Regions, rechecks and failed reads, pruned to the list after every pass. */
   const watched = new WatchedInstances();
   const run = serial();
@@ -249,13 +232,28 @@ export async function runWatch(
     mark,
   });
 
+  /** Full and list passes, and what they remember between them. */
+  const passes = new WatchPasses({
+    fullPassOnce,
+    k8splugin,
+    resyncIntervalMs: settings.resyncIntervalMs ?? 6 * 3_600_000,
+    resident,
+    watched,
+    onRead: noteRead,
+    observeStatus,
+    scheduler,
+    sources,
+    subscriptions,
+    recheck,
+    log,
+  });
+
   /** The one-instance path of `ids`; re-lists first for an id not listed yet. */
   async function instanceRun(ids: string[]): Promise<void> {
     if (!leading || !lock) return;
     if (ids.some((id) => watched.regionOf(id) === undefined)) {
       try {
-        listed = await k8splugin.listInstances();
-        for (const s of listed) watched.place(s.id, s.cloudRegion);
+        await passes.relist();
       } catch (error) {
         log.warn(
           `Cannot list instances for a new one (the next full pass will): ${
@@ -272,7 +270,7 @@ export async function runWatch(
       log,
     }, {
       config,
-      listed,
+      listed: passes.listed,
       regions: settings.scope.regions,
       takeOwnership: settings.takeOwnership,
       source: settings.source,
@@ -297,122 +295,6 @@ export async function runWatch(
     );
   }
 
-  /** One full pass (every instance read), then the event sources it implies. */
-  let lastCode: ExitCode = EXIT.OK;
-  async function fullPass(): Promise<void> {
-    const before = new Set(listed.map((s) => s.id));
-    const failedBefore = [...watched.failedReads];
-    const passStart = Date.now();
-    const seen: InstanceSummary[] = [];
-    const read: string[] = [];
-    try {
-      lastCode = await fullPassOnce((r) => {
-        seen.push(r.summary);
-        if (r.ok) read.push(r.summary.id);
-        noteRead(r);
-      }, { resident, observeStatus });
-      if (lastCode === EXIT.OK) lastFullReadMs = passStart;
-      else fullReadDue = true;
-    } catch (error) {
-      fullReadDue = true;
-      lastCode = exitCodeFor(error);
-      log.error(`Sync pass failed: ${(error as Error).message}`);
-    }
-    if (seen.length > 0 || lastCode === EXIT.OK) listed = seen;
-    // After a whole pass, instances gone (or out of scope) are forgotten;
-    // after a partial one, the next list pass does it.
-    const whole = lastCode === EXIT.OK;
-    if (whole) forgetAllBut(seen.map((s) => s.id));
-    scheduler.forget(read, { before: passStart });
-    // The first pass of a term checks every subscription (one GET each);
-    // later ones follow the list, the audit watching the rest.
-    await sources.follow(listed, {
-      before,
-      failedBefore,
-      scope: firstPassDone ? "changes" : "all",
-      whole,
-    });
-    recheck.arm();
-    firstPassDone = true;
-  }
-
-  /** What is remembered per instance, pruned to these (the listed ones after a whole pass). */
-  function forgetAllBut(instanceIds: readonly string[]): void {
-    watched.keepOnly(instanceIds);
-    subscriptions?.keepOnly(instanceIds);
-  }
-
-  /**
-   * A list pass (between full reads): one `GET /v1/instance`. New instances
-   * and those due (never settled, a recheck due) are read; the others are
-   * left as they are; instances gone from the list count misses and are
-   * deleted under the safety rules, as in a full pass.
-   */
-  async function listPass(): Promise<void> {
-    let fresh: InstanceSummary[];
-    try {
-      fresh = await k8splugin.listInstances();
-    } catch (error) {
-      lastCode = exitCodeFor(error);
-      log.error(
-        `List pass: cannot list instances from k8splugin: ${
-          (error as Error).message
-        }`,
-      );
-      return;
-    }
-    const before = new Set(listed.map((s) => s.id));
-    const now = new Set(fresh.map((s) => s.id));
-    const added = fresh.filter((s) => !before.has(s.id)).map((s) => s.id);
-    const gone = [...before].filter((id) => !now.has(id));
-    for (const s of fresh) watched.place(s.id, s.cloudRegion);
-    const known = resident.snapshot as Snapshot | undefined;
-    const readOnly = new Set(
-      known ? dueForRead(known, Date.now()) : fresh.map((s) => s.id),
-    );
-    for (const s of fresh) {
-      if (!known?.instances[s.id]) readOnly.add(s.id);
-    }
-    for (const id of added) readOnly.add(id);
-    for (const [id, atMs] of watched.rechecks) {
-      if (atMs <= Date.now()) readOnly.add(id);
-    }
-    // A failed read may have killed k8splugin's notifier: read it again,
-    // and check its subscription after.
-    const failedBefore = [...watched.failedReads].filter((id) => now.has(id));
-    for (const id of failedBefore) readOnly.add(id);
-    // The audit finds the instances that moved unseen: read now, their
-    // subscriptions checked later.
-    const audited = subscriptions && await subscriptions.audit(fresh);
-    for (const id of audited?.read ?? []) readOnly.add(id);
-    const passStart = Date.now();
-    const read: string[] = [];
-    try {
-      lastCode = await fullPassOnce((r) => {
-        if (r.ok) read.push(r.summary.id);
-        noteRead(r);
-      }, { resident, listed: fresh, readOnly, observeStatus });
-    } catch (error) {
-      lastCode = exitCodeFor(error);
-      log.error(`List pass failed: ${(error as Error).message}`);
-    }
-    listed = fresh;
-    // Instances gone, and ids only events named: forgotten.
-    forgetAllBut([...now]);
-    scheduler.forget(read, { before: passStart });
-    log.info(
-      `List pass: ${fresh.length} listed · ${added.length} new · ${gone.length} gone · ${readOnly.size} read`,
-    );
-    await sources.follow(listed, {
-      before,
-      failedBefore,
-      scope: "changes-if-any",
-      whole: true,
-    });
-    subscriptions?.suspect(audited?.changedUnseen ?? []);
-    recheck.arm();
-  }
-
   // The ops server: probes, metrics, and k8splugin's callbacks.
   let ops: OpsServer | undefined;
   const listen = settings.listen ??
@@ -425,7 +307,9 @@ export async function runWatch(
       ready() {
         if (shutdown.stopping) return { ok: false, detail: "stopping" };
         if (!leading) return { ok: true, detail: "standby" };
-        if (!firstPassDone) return { ok: false, detail: "first pass running" };
+        if (!passes.firstPassDone) {
+          return { ok: false, detail: "first pass running" };
+        }
         const unsynced = sources.unsynced;
         return unsynced.length === 0 ? { ok: true } : {
           ok: false,
@@ -454,8 +338,7 @@ export async function runWatch(
       log,
       onStartedLeading() {
         leading = true;
-        firstPassDone = false;
-        fullReadDue = true;
+        passes.startTerm();
         metrics.leader.set(1);
         log.info("Leading: starting with a full pass");
         wakeUp();
@@ -508,7 +391,7 @@ export async function runWatch(
             log,
           );
           resident.snapshot = undefined;
-          fullReadDue = true;
+          passes.readAllNext();
         } catch (error) {
           log.error(
             `Leading, but the state lock is held elsewhere: ${
@@ -519,10 +402,7 @@ export async function runWatch(
       }
       if (leading && lock) {
         woken = false;
-        const full = fullReadDue ||
-          Date.now() - lastFullReadMs >= resyncIntervalMs;
-        fullReadDue = false;
-        await shutdown.track(run(full ? fullPass : listPass));
+        await shutdown.track(run(passes.next()));
       }
       if (shutdown.stopping) break;
       if (woken) continue;
@@ -547,5 +427,5 @@ export async function runWatch(
       report.abandoned ? ` (${report.abandoned} run(s) abandoned)` : ""
     }`,
   );
-  return lastCode;
+  return passes.lastCode;
 }
