@@ -13,15 +13,14 @@
  * the snapshot file). SIGTERM/SIGINT: work in flight gets a grace period,
  * then watches close, the Lease is released and the server stops.
  *
+ * This file wires the parts and runs the loop: the passes are in
+ * `_watch_passes.ts`, the event sources in `_watch_sources.ts` (with the
+ * subscriptions in `_watch_subscriptions.ts`), the recheck timer in
+ * `_watch_recheck.ts`, leader election in `_watch_leader.ts`.
+ *
  * @module
  */
 import { Registry } from "prom-client";
-import type { InstanceSummary } from "../adapters/k8splugin.ts";
-import { HttpK8spluginSubscriptions } from "../adapters/k8splugin_subscriptions.ts";
-import { SubscriptionReceiver } from "../adapters/k8splugin_receiver.ts";
-import type { KubeStream } from "../adapters/kube_stream.ts";
-import type { KubeWatcher, KubeWatchTarget } from "../adapters/kube_watch.ts";
-import type { LeaseElector } from "../adapters/lease.ts";
 import {
   type Config,
   inScope,
@@ -32,21 +31,14 @@ import {
   type StateLock,
   syncInstances,
   type SyncLogger,
-  type SyncOptions,
 } from "../sync/mod.ts";
 import {
-  countSubscriptions,
   createWatchMetrics,
   DirtyScheduler,
-  type EnsureResult,
-  NotifierAudit,
   Shutdown,
-  SubscriptionKeeper,
-  SubscriptionQueue,
   WatchedInstances,
 } from "../sync/watch/mod.ts";
-import { SETTLED_MAX_AGE_MS } from "../sync/settled.ts";
-import { EXIT, type ExitCode, exitCodeFor } from "./_exit.ts";
+import type { ExitCode } from "./_exit.ts";
 import {
   aaiClientFrom,
   k8spluginClientFrom,
@@ -54,7 +46,11 @@ import {
 } from "./_peers.ts";
 import { abortOnTermination, type OpsServer, serveOps } from "./_serve.ts";
 import { lockState } from "./_state.ts";
-import { auditSubscriptions } from "./_watch_audit.ts";
+import { LeaderElection } from "./_watch_leader.ts";
+import { type FullPass, WatchPasses } from "./_watch_passes.ts";
+import { RecheckTimer } from "./_watch_recheck.ts";
+import { WatchSources } from "./_watch_sources.ts";
+import { WatchSubscriptions } from "./_watch_subscriptions.ts";
 
 /** What `sync --watch` is given beyond a pass. */
 export interface WatchSettings {
@@ -84,63 +80,8 @@ export interface WatchSettings {
   graceMs?: number;
 }
 
-/** What a pass of `sync --watch` is given beyond `onRead`. */
-export interface PassExtras {
-  /** The snapshot kept in memory while the process owns the state. */
-  resident: ResidentSnapshot;
-  /** A list pass: the list it fetched, and the listed instances to read. */
-  listed?: InstanceSummary[];
-  /** With `listed`: read only these (the others are left as they are). */
-  readOnly?: ReadonlySet<string>;
-  /** Shown every k8splugin `/status` read's entries (the subscription audit). */
-  observeStatus?: SyncOptions["observeStatus"];
-}
-
-/** What runs one pass with the lock held (tasks/sync.ts `onePass`). */
-export type FullPass = (
-  onRead: (read: InstanceRead) => void,
-  extras: PassExtras,
-) => Promise<ExitCode>;
-
-/**
- * The instances of `snapshot` a list pass reads besides new ones: those
- * whose settlement ends at a rule's recheck (`recheckAt`) now due.
- */
-export function dueForRead(snapshot: Snapshot, nowMs: number): Set<string> {
-  const due = new Set<string>();
-  for (const [id, instance] of Object.entries(snapshot.instances)) {
-    const settled = instance.settled;
-    if (!settled) continue;
-    const until = Date.parse(settled.until);
-    // A settlement that ends at its age limit is a resync's business.
-    if (until - Date.parse(settled.at) < SETTLED_MAX_AGE_MS && until <= nowMs) {
-      due.add(id);
-    }
-  }
-  return due;
-}
-
-/** The earliest future `recheckAt` of `snapshot`, with the instances due then. */
-export function nextRecheck(
-  snapshot: Snapshot,
-  afterMs: number,
-): { atMs: number; ids: string[] } | undefined {
-  let atMs = Infinity;
-  let ids: string[] = [];
-  for (const [id, instance] of Object.entries(snapshot.instances)) {
-    const settled = instance.settled;
-    if (!settled) continue;
-    const until = Date.parse(settled.until);
-    if (
-      until - Date.parse(settled.at) >= SETTLED_MAX_AGE_MS || until <= afterMs
-    ) continue;
-    if (until < atMs) {
-      atMs = until;
-      ids = [id];
-    } else if (until === atMs) ids.push(id);
-  }
-  return ids.length ? { atMs, ids } : undefined;
-}
+// What tasks/sync.ts gives runWatch(): the pass types live with the passes.
+export type { FullPass, PassExtras } from "./_watch_passes.ts";
 
 /** Parses `--listen`: `PORT`, `HOST:PORT` or `[V6]:PORT`. */
 export function parseListen(text: string): { hostname: string; port: number } {
@@ -162,33 +103,6 @@ function serial(): <T>(work: () => Promise<T>) => Promise<T> {
     tail = next.catch(() => {});
     return next;
   };
-}
-
-/** The watch targets of each region: every kind its instances' objects use, and Pods. */
-async function targetsByRegion(
-  config: Config,
-  resident: ResidentSnapshot,
-): Promise<Map<string, KubeWatchTarget[]>> {
-  const snapshot = resident.snapshot as Snapshot | undefined ??
-    (await loadSnapshot(config.snapshot, new Date())).snapshot;
-  const byRegion = new Map<string, Map<string, KubeWatchTarget>>();
-  for (const instance of Object.values(snapshot.instances)) {
-    const targets = byRegion.get(instance.cloudRegion) ??
-      new Map<string, KubeWatchTarget>([["/v1/Pod", {
-        gvk: { group: "", version: "v1", kind: "Pod" },
-      }]]);
-    byRegion.set(instance.cloudRegion, targets);
-    for (const object of Object.values(instance.objects)) {
-      const [group = "", version = "", kind = ""] = object.key.split("/");
-      if (!version || !kind) continue;
-      targets.set(`${group}/${version}/${kind}`, {
-        gvk: { group, version, kind },
-      });
-    }
-  }
-  return new Map(
-    [...byRegion].map(([region, targets]) => [region, [...targets.values()]]),
-  );
 }
 
 /**
@@ -235,79 +149,43 @@ export async function runWatch(
   });
 
   let leading = !settings.leaderElection;
-  let firstPassDone = false;
   /** The snapshot in memory: loaded once per leadership term (or process). */
   const resident: ResidentSnapshot = {};
-  /** A full read of every instance is due at the next pass. */
-  let fullReadDue = true;
-  let lastFullReadMs = Number.NEGATIVE_INFINITY;
-  const resyncIntervalMs = settings.resyncIntervalMs ?? 6 * 3_600_000;
-  let listed: InstanceSummary[] = [];
   /** Regions, rechecks and failed reads, pruned to the list after every pass. */
   const watched = new WatchedInstances();
   const run = serial();
-  const watchers = new Map<string, KubeWatcher>();
-  const quietRegions = new Set<string>();
 
-  /** The receiver and keeper of k8splugin subscriptions, with --callback-url. */
-  let keeper: SubscriptionKeeper | undefined;
-  let receiver: SubscriptionReceiver | undefined;
-  if (settings.callbackUrl) {
-    const keyFile = env.K8S_AAI_SYNC_CALLBACK_KEY_FILE;
-    const key = keyFile ? await Deno.readFile(keyFile) : undefined;
-    receiver = new SubscriptionReceiver({
-      publicUrl: settings.callbackUrl,
-      ...(key ? { key } : {}),
-      onNotification(notification) {
-        metrics.events.inc({
-          region: watched.regionOf(notification.instanceId) ?? "",
-          source: "subscription",
-        });
-        mark(notification.instanceId);
-      },
-      onRejected(rejection) {
-        metrics.callbacksRejected.inc({ status: String(rejection.status) });
-        log.warn(
-          `Refused a k8splugin callback (${rejection.status}): ${rejection.reason}`,
-          rejection.subscription
-            ? { subscription: rejection.subscription }
-            : {},
-        );
-      },
-    });
-    keeper = new SubscriptionKeeper({
-      client: new HttpK8spluginSubscriptions({
-        baseUrl: config.k8splugin.url,
-        timeoutMs: config.k8splugin.timeout,
-        insecure: config.k8splugin.insecure,
-        ...(config.k8splugin.caFile ? { caFile: config.k8splugin.caFile } : {}),
-      }),
-      receiver,
-      ...(env.K8S_AAI_SYNC_NOTIFY_INTERVAL
-        ? { minNotifyIntervalS: Number(env.K8S_AAI_SYNC_NOTIFY_INTERVAL) }
-        : {}),
-    });
-  }
-
-  /** The keeper's calls, in the background (passes and events never wait for them). */
-  const subscriptions = keeper &&
-    new SubscriptionQueue({ keeper, onResult: reportKept });
-
-  /**
-   * What each read of a subscription-kept instance returned: a list pass
-   * compares it with a few region-wide queries instead of reading them all.
-   */
-  const audit = keeper ? new NotifierAudit() : undefined;
-  const observeStatus: SyncOptions["observeStatus"] = audit &&
-    ((summary, resources) => {
-      if (kubeClients?.get(summary.cloudRegion)) return;
-      audit.record(
-        summary.id,
-        summary.cloudRegion,
-        summary.namespace,
-        resources,
-      );
-    });
+  /** The k8splugin status subscriptions, with --callback-url. */
+  const subscriptions = settings.callbackUrl
+    ? await WatchSubscriptions.from({
+      callbackUrl: settings.callbackUrl,
+      k8splugin: config.k8splugin,
+      env,
+      metrics,
+      watched,
+      query: k8splugin,
+      scope: settings.scope,
+      log,
+      mark,
+      hasKubeClient: (region) => kubeClients?.get(region) !== undefined,
+      active: () => leading && !shutdown.stopping,
+    })
+    : undefined;
+  const observeStatus = subscriptions?.observeStatus;
+  /** Per region: Kubernetes watches, else the subscriptions, else none. */
+  const sources = new WatchSources({
+    scope: settings.scope,
+    kubeClients,
+    subscriptions,
+    metrics,
+    watched,
+    log,
+    mark,
+    active: () => leading && !shutdown.stopping,
+    snapshot: async () =>
+      resident.snapshot as Snapshot | undefined ??
+        (await loadSnapshot(config.snapshot, new Date())).snapshot,
+  });
 
   /** Marks an instance dirty while leading, in scope. */
   function mark(instanceId: string): void {
@@ -327,7 +205,7 @@ export async function runWatch(
    */
   function noteRead(read: InstanceRead): void {
     watched.noteRead(read);
-    keeper?.noteStatusRead(read.summary.id, read.ok);
+    subscriptions?.noteRead(read);
   }
 
   const scheduler = new DirtyScheduler({
@@ -346,13 +224,36 @@ export async function runWatch(
     },
   });
 
+  /** Marks the instances whose rules asked for a recheck when it is due. */
+  const recheck = new RecheckTimer({
+    resident,
+    watched,
+    armable: () => leading && !shutdown.stopping,
+    mark,
+  });
+
+  /** Full and list passes, and what they remember between them. */
+  const passes = new WatchPasses({
+    fullPassOnce,
+    k8splugin,
+    resyncIntervalMs: settings.resyncIntervalMs ?? 6 * 3_600_000,
+    resident,
+    watched,
+    onRead: noteRead,
+    observeStatus,
+    scheduler,
+    sources,
+    subscriptions,
+    recheck,
+    log,
+  });
+
   /** The one-instance path of `ids`; re-lists first for an id not listed yet. */
   async function instanceRun(ids: string[]): Promise<void> {
     if (!leading || !lock) return;
     if (ids.some((id) => watched.regionOf(id) === undefined)) {
       try {
-        listed = await k8splugin.listInstances();
-        for (const s of listed) watched.place(s.id, s.cloudRegion);
+        await passes.relist();
       } catch (error) {
         log.warn(
           `Cannot list instances for a new one (the next full pass will): ${
@@ -369,7 +270,7 @@ export async function runWatch(
       log,
     }, {
       config,
-      listed,
+      listed: passes.listed,
       regions: settings.scope.regions,
       takeOwnership: settings.takeOwnership,
       source: settings.source,
@@ -378,7 +279,7 @@ export async function runWatch(
       observeStatus,
       resident,
     });
-    armRecheck();
+    recheck.arm();
     if (!report) return;
     const failed = report.errors.length > 0;
     metrics.instanceRuns.inc(
@@ -394,369 +295,11 @@ export async function runWatch(
     );
   }
 
-  /**
-   * Watches (kube client) or subscriptions (callback URL) per region. With
-   * `changed` (a list pass) subscriptions are only created for new
-   * instances and forgotten for gone ones; a full read checks them all.
-   */
-  async function keepSources(
-    changed?: { added: string[]; gone: string[] },
-    markReplaced = false,
-  ): Promise<void> {
-    const byRegion = new Map<string, string[]>();
-    for (const s of listed) {
-      if (!inScope(settings.scope, s.id, s.cloudRegion)) continue;
-      const ids = byRegion.get(s.cloudRegion);
-      if (ids) ids.push(s.id);
-      else byRegion.set(s.cloudRegion, [s.id]);
-    }
-    const targets = kubeClients
-      ? await targetsByRegion(config, resident)
-      : new Map();
-    const viaSubscriptions: string[] = [];
-    for (const [region, ids] of byRegion) {
-      if (!leading || shutdown.stopping) return;
-      const client = kubeClients?.get(region);
-      if (client) {
-        await watchRegion(region, client, targets.get(region) ?? []);
-      } else if (keeper) {
-        viaSubscriptions.push(...ids);
-      } else if (!quietRegions.has(region)) {
-        quietRegions.add(region);
-        log.warn(
-          `Region "${region}" has no event source (no kube client, no --callback-url): only full passes keep it in step`,
-          { region },
-        );
-      }
-    }
-    for (const [region, watcher] of watchers) {
-      if (!byRegion.has(region)) {
-        watchers.delete(region);
-        await watcher.close();
-      }
-    }
-    // In the background: k8splugin serialises subscription calls.
-    if (subscriptions) {
-      if (changed) {
-        const wanted = new Set(viaSubscriptions);
-        subscriptions.ensure(
-          changed.added.filter((id) => wanted.has(id)),
-          markReplaced,
-        );
-        subscriptions.forget(changed.gone);
-      } else subscriptions.reconcile(viaSubscriptions, markReplaced);
-    }
-  }
-
-  /** Logs and counts what the keeper did; with `readAfterChange`, reads what it replaced. */
-  function reportKept(
-    id: string,
-    result: EnsureResult | Error,
-    readAfterChange: boolean,
-  ): void {
-    countSubscriptions(metrics, new Map([[id, result]]));
-    if (result instanceof Error) {
-      log.warn(
-        `Cannot keep the status subscription of ${id}: ${result.message}`,
-        { instanceId: id },
-      );
-      if (readAfterChange) mark(id);
-    } else if (result.action !== "kept") {
-      // Events may have been lost meanwhile: read it again.
-      if (readAfterChange) mark(id);
-      log.info(
-        `Status subscription of ${id} ${result.action}${
-          result.reason ? ` (${result.reason})` : ""
-        }`,
-        { instanceId: id },
-      );
-    }
-  }
-
-  /**
-   * Instances the audit found changed (and the list pass read): once a
-   * notification could have come (the keeper's window), those that got
-   * none have their subscription replaced (the keeper's "no notification
-   * for a change") and are read again.
-   */
-  const suspects = new Set<string>();
-  let suspectTimer: ReturnType<typeof setTimeout> | undefined;
-  function suspect(ids: readonly string[]): void {
-    if (!keeper || ids.length === 0) return;
-    // A notification shortly before the audit explains the change too.
-    const since = Date.now() - keeper.notifyWindowMs;
-    for (const id of ids) {
-      keeper.noteChange(id, since);
-      suspects.add(id);
-    }
-    if (suspectTimer !== undefined) return;
-    suspectTimer = setTimeout(() => {
-      suspectTimer = undefined;
-      const ids = [...suspects];
-      suspects.clear();
-      if (!leading || shutdown.stopping) return;
-      // Still listed, and read fine (while a read fails, a new notifier
-      // would die at its first reading: replaced once reads work again).
-      subscriptions?.ensure(
-        ids.filter((id) =>
-          watched.regionOf(id) !== undefined && !watched.failedReads.has(id)
-        ),
-        true,
-      );
-    }, keeper.notifyWindowMs);
-    Deno.unrefTimer(suspectTimer);
-  }
-  function dropSuspects(): void {
-    clearTimeout(suspectTimer);
-    suspectTimer = undefined;
-    suspects.clear();
-  }
-
-  /** Marks the instances whose rules asked for a recheck when it is due. */
-  let recheckTimer: ReturnType<typeof setTimeout> | undefined;
-  let recheckAtMs = Number.POSITIVE_INFINITY;
-  function armRecheck(): void {
-    if (!leading || shutdown.stopping) return;
-    const snapshot = resident.snapshot as Snapshot | undefined;
-    let next = snapshot ? nextRecheck(snapshot, Date.now()) : undefined;
-    for (const [id, atMs] of watched.rechecks) {
-      if (!next || atMs < next.atMs) next = { atMs, ids: [id] };
-    }
-    if (!next || next.atMs >= recheckAtMs) return;
-    clearTimeout(recheckTimer);
-    recheckAtMs = next.atMs;
-    const timer = recheckTimer = setTimeout(() => {
-      recheckTimer = undefined;
-      recheckAtMs = Number.POSITIVE_INFINITY;
-      const now = resident.snapshot as Snapshot | undefined;
-      if (now) {
-        for (const id of dueForRead(now, Date.now())) mark(id);
-      }
-      for (const [id, atMs] of watched.rechecks) {
-        if (atMs > Date.now()) continue;
-        watched.dropRecheck(id);
-        mark(id);
-      }
-      armRecheck();
-    }, Math.max(0, next.atMs - Date.now()));
-    Deno.unrefTimer(timer);
-  }
-  function disarmRecheck(): void {
-    clearTimeout(recheckTimer);
-    recheckTimer = undefined;
-    recheckAtMs = Number.POSITIVE_INFINITY;
-  }
-
-  async function watchRegion(
-    region: string,
-    client: NonNullable<ReturnType<NonNullable<typeof kubeClients>["get"]>>,
-    targets: KubeWatchTarget[],
-  ): Promise<void> {
-    let watcher = watchers.get(region);
-    if (!watcher) {
-      const { KubeWatcher } = await import("../adapters/kube_watch.ts");
-      // The client's connections outlive the watcher (passes read through it).
-      const stream: KubeStream = {
-        fetch: (path, init) => client.fetch(path, init),
-        close() {},
-      };
-      watcher = new KubeWatcher({
-        region,
-        source: client,
-        stream,
-        onEvent(event) {
-          metrics.events.inc({ region, source: "kube" });
-          watched.place(event.instanceId, region);
-          mark(event.instanceId);
-        },
-        onError(error, target) {
-          metrics.watchErrors.inc({ region });
-          log.warn(
-            `Watch of ${target.gvk.kind} in region "${region}" failed (restarting): ${
-              (error as Error).message
-            }`,
-            { region },
-          );
-        },
-      });
-      watchers.set(region, watcher);
-    }
-    await watcher.watch(targets);
-  }
-
-  async function stopSources(): Promise<void> {
-    const all = [...watchers.values()];
-    watchers.clear();
-    await Promise.all(all.map((w) => w.close()));
-  }
-
-  /** One full pass (every instance read), then the event sources it implies. */
-  let lastCode: ExitCode = EXIT.OK;
-  async function fullPass(): Promise<void> {
-    const before = new Set(listed.map((s) => s.id));
-    const failedBefore = [...watched.failedReads];
-    const passStart = Date.now();
-    const seen: InstanceSummary[] = [];
-    const read: string[] = [];
-    try {
-      lastCode = await fullPassOnce((r) => {
-        seen.push(r.summary);
-        if (r.ok) read.push(r.summary.id);
-        noteRead(r);
-      }, { resident, observeStatus });
-      if (lastCode === EXIT.OK) lastFullReadMs = passStart;
-      else fullReadDue = true;
-    } catch (error) {
-      fullReadDue = true;
-      lastCode = exitCodeFor(error);
-      log.error(`Sync pass failed: ${(error as Error).message}`);
-    }
-    if (seen.length > 0 || lastCode === EXIT.OK) listed = seen;
-    // After a whole pass, instances gone (or out of scope) are forgotten;
-    // after a partial one, the next list pass does it.
-    const whole = lastCode === EXIT.OK;
-    if (whole) forgetAllBut(seen.map((s) => s.id));
-    scheduler.forget(read, { before: passStart });
-    // The first pass of a term checks every subscription (one GET each);
-    // later ones follow the list, the audit watching the rest.
-    await followList(
-      before,
-      failedBefore,
-      firstPassDone ? "changes" : "all",
-      whole,
-    );
-    armRecheck();
-    firstPassDone = true;
-  }
-
-  /** What is remembered per instance, pruned to these (the listed ones after a whole pass). */
-  function forgetAllBut(instanceIds: readonly string[]): void {
-    watched.keepOnly(instanceIds);
-    audit?.keepOnly(instanceIds);
-  }
-
-  /**
-   * After a pass: keeps the event sources — all of them, or (`changes`)
-   * watches and the subscriptions of new and gone instances (none gone
-   * after a partial pass), plus those whose read failed and now works
-   * (their notifier died with the failure: replaced).
-   */
-  async function followList(
-    before: ReadonlySet<string>,
-    failedBefore: readonly string[],
-    scope: "all" | "changes" | "changes-if-any",
-    whole: boolean,
-  ): Promise<void> {
-    const now = new Set(listed.map((s) => s.id));
-    const added = [...now].filter((id) => !before.has(id));
-    const gone = whole ? [...before].filter((id) => !now.has(id)) : [];
-    const recovered = failedBefore.filter((id) =>
-      now.has(id) && !watched.failedReads.has(id)
-    );
-    const changes = added.length + gone.length + recovered.length;
-    if (!leading || shutdown.stopping) return;
-    if (scope === "changes-if-any" && changes === 0) return;
-    try {
-      // The pass just read them all: only a later replacement needs a read.
-      await keepSources(
-        scope === "all"
-          // After a partial pass, no subscription is forgotten.
-          ? (whole ? undefined : { added: [...now], gone: [] })
-          : { added: [...added, ...recovered], gone },
-        scope !== "all",
-      );
-    } catch (error) {
-      log.error(`Cannot keep the event sources: ${(error as Error).message}`);
-    }
-  }
-
-  /**
-   * A list pass (between full reads): one `GET /v1/instance`. New instances
-   * and those due (never settled, a recheck due) are read; the others are
-   * left as they are; instances gone from the list count misses and are
-   * deleted under the safety rules, as in a full pass.
-   */
-  async function listPass(): Promise<void> {
-    let fresh: InstanceSummary[];
-    try {
-      fresh = await k8splugin.listInstances();
-    } catch (error) {
-      lastCode = exitCodeFor(error);
-      log.error(
-        `List pass: cannot list instances from k8splugin: ${
-          (error as Error).message
-        }`,
-      );
-      return;
-    }
-    const before = new Set(listed.map((s) => s.id));
-    const now = new Set(fresh.map((s) => s.id));
-    const added = fresh.filter((s) => !before.has(s.id)).map((s) => s.id);
-    const gone = [...before].filter((id) => !now.has(id));
-    for (const s of fresh) watched.place(s.id, s.cloudRegion);
-    const known = resident.snapshot as Snapshot | undefined;
-    const readOnly = new Set(
-      known ? dueForRead(known, Date.now()) : fresh.map((s) => s.id),
-    );
-    for (const s of fresh) {
-      if (!known?.instances[s.id]) readOnly.add(s.id);
-    }
-    for (const id of added) readOnly.add(id);
-    for (const [id, atMs] of watched.rechecks) {
-      if (atMs <= Date.now()) readOnly.add(id);
-    }
-    // A failed read may have killed k8splugin's notifier: read it again,
-    // and check its subscription after.
-    const failedBefore = [...watched.failedReads].filter((id) => now.has(id));
-    for (const id of failedBefore) readOnly.add(id);
-    // k8splugin's notifier dies silently on a failed /status, and its POSTs
-    // are never retried: the audit finds the instances that moved unseen.
-    let changedUnseen: string[] = [];
-    if (audit) {
-      const kept = fresh.filter((s) =>
-        !kubeClients?.get(s.cloudRegion) &&
-        inScope(settings.scope, s.id, s.cloudRegion)
-      );
-      const found = await auditSubscriptions(audit, k8splugin, kept);
-      for (const problem of found.problems) {
-        log.warn(`Subscription audit: ${problem}`);
-      }
-      // Changed ones are read now; their subscriptions are checked later.
-      for (const id of [...found.unaudited, ...found.changed]) readOnly.add(id);
-      changedUnseen = found.changed;
-      log.info(
-        `Subscription audit: ${kept.length} instance(s), ${found.queries} query(ies) · ${found.changed.length} changed unseen · ${found.unaudited.length} read instead`,
-      );
-    }
-    const passStart = Date.now();
-    const read: string[] = [];
-    try {
-      lastCode = await fullPassOnce((r) => {
-        if (r.ok) read.push(r.summary.id);
-        noteRead(r);
-      }, { resident, listed: fresh, readOnly, observeStatus });
-    } catch (error) {
-      lastCode = exitCodeFor(error);
-      log.error(`List pass failed: ${(error as Error).message}`);
-    }
-    listed = fresh;
-    // Instances gone, and ids only events named: forgotten.
-    forgetAllBut([...now]);
-    scheduler.forget(read, { before: passStart });
-    log.info(
-      `List pass: ${fresh.length} listed · ${added.length} new · ${gone.length} gone · ${readOnly.size} read`,
-    );
-    await followList(before, failedBefore, "changes-if-any", true);
-    suspect(changedUnseen);
-    armRecheck();
-  }
-
   // The ops server: probes, metrics, and k8splugin's callbacks.
   let ops: OpsServer | undefined;
   const listen = settings.listen ??
-    (receiver ? { hostname: "0.0.0.0", port: 9464 } : undefined);
+    (subscriptions ? { hostname: "0.0.0.0", port: 9464 } : undefined);
   if (listen) {
-    const theReceiver = receiver;
     ops = serveOps({
       registry,
       hostname: listen.hostname,
@@ -764,23 +307,16 @@ export async function runWatch(
       ready() {
         if (shutdown.stopping) return { ok: false, detail: "stopping" };
         if (!leading) return { ok: true, detail: "standby" };
-        if (!firstPassDone) return { ok: false, detail: "first pass running" };
-        const unsynced = [...watchers].filter(([, w]) => !w.synced);
+        if (!passes.firstPassDone) {
+          return { ok: false, detail: "first pass running" };
+        }
+        const unsynced = sources.unsynced;
         return unsynced.length === 0 ? { ok: true } : {
           ok: false,
-          detail: `watches of ${
-            unsynced.map(([r]) => r).join(", ")
-          } not synced`,
+          detail: `watches of ${unsynced.join(", ")} not synced`,
         };
       },
-      ...(theReceiver
-        ? {
-          mounts: [{
-            prefix: theReceiver.prefix,
-            handle: (request: Request) => theReceiver.handle(request),
-          }],
-        }
-        : {}),
+      ...(subscriptions ? { mounts: [subscriptions.mount] } : {}),
       onError: (error) =>
         log.error(`Ops server: ${(error as Error).message ?? error}`),
     });
@@ -795,41 +331,16 @@ export async function runWatch(
     wake?.();
   }
 
-  let elector: LeaseElector | undefined;
-  let leaderStream: KubeStream | undefined;
-  const pod = env.POD_NAME
-    ? { name: env.POD_NAME, namespace: env.POD_NAMESPACE ?? "default" }
-    : undefined;
-  if (settings.leaderElection) {
-    const { KubeConfig } = await import("@kubernetes/client-node");
-    const { kubeStreamFromKubeConfig } = await import(
-      "../adapters/kube_stream.ts"
-    );
-    const lease = await import("../adapters/lease.ts");
-    const kc = new KubeConfig();
-    kc.loadFromDefault();
-    const stream = leaderStream = kubeStreamFromKubeConfig(kc);
-    const namespace = env.POD_NAMESPACE ?? await serviceAccountNamespace();
-    const label = (on: boolean) => {
-      if (!pod) return Promise.resolve();
-      return lease.markLeaderPod(stream, pod, on).catch((error) =>
-        log.warn((error as Error).message)
-      );
-    };
-    elector = new lease.LeaseElector({
-      api: lease.leaseApi(stream),
-      namespace,
-      identity: lease.holderIdentity(env.POD_NAME ?? Deno.hostname()),
+  const election = settings.leaderElection
+    ? await LeaderElection.from({
       leaseDurationMs: settings.leaseDurationMs,
-      renewDeadlineMs: Math.round(settings.leaseDurationMs * 2 / 3),
-      retryPeriodMs: Math.max(100, Math.round(settings.leaseDurationMs / 7.5)),
+      env,
+      log,
       onStartedLeading() {
         leading = true;
-        firstPassDone = false;
-        fullReadDue = true;
+        passes.startTerm();
         metrics.leader.set(1);
         log.info("Leading: starting with a full pass");
-        void label(true);
         wakeUp();
       },
       onStoppedLeading() {
@@ -837,10 +348,8 @@ export async function runWatch(
         metrics.leader.set(0);
         scheduler.forget();
         log.warn("Stopped leading: no more writes until leading again");
-        void stopSources();
-        void label(false);
-        disarmRecheck();
-        dropSuspects();
+        void sources.stop();
+        recheck.disarm();
         subscriptions?.clear();
         // After the run in flight: the next leader may then take the lock;
         // the next term loads the snapshot afresh.
@@ -849,39 +358,28 @@ export async function runWatch(
           await releaseLock();
         });
       },
-      onError(error) {
-        log.warn(error.message);
-      },
-    });
-  } else {
-    metrics.leader.set(1);
-  }
+    })
+    : undefined;
+  if (!election) metrics.leader.set(1);
 
   // Cleanups run last registered first.
   shutdown.defer("ops server", () => ops?.close());
   shutdown.defer("state lock", () => releaseLock());
-  shutdown.defer("leader stream", () => leaderStream?.close());
-  shutdown.defer("lease", async () => {
-    const wasLeading = elector?.isLeader ?? false;
-    await elector?.close();
-    if (wasLeading && pod && leaderStream) {
-      const { markLeaderPod } = await import("../adapters/lease.ts");
-      await markLeaderPod(leaderStream, pod, false).catch(() => {});
-    }
-  });
+  shutdown.defer("leader stream", () => election?.close());
+  shutdown.defer("lease", () => election?.resign());
   shutdown.defer("subscriptions", () => subscriptions?.close());
   shutdown.defer("scheduler", () => {
-    disarmRecheck();
-    dropSuspects();
+    recheck.disarm();
+    subscriptions?.dropSuspects();
     return scheduler.close();
   });
-  shutdown.defer("watches", () => stopSources());
+  shutdown.defer("watches", () => sources.stop());
   shutdown.signal.addEventListener("abort", () => {
     log.info(`Shutting down (${String(shutdown.signal.reason)})`);
     wake?.();
   }, { once: true });
 
-  elector?.start();
+  election?.start();
   const loop = (async () => {
     while (!shutdown.stopping) {
       if (leading && !lock) {
@@ -893,7 +391,7 @@ export async function runWatch(
             log,
           );
           resident.snapshot = undefined;
-          fullReadDue = true;
+          passes.readAllNext();
         } catch (error) {
           log.error(
             `Leading, but the state lock is held elsewhere: ${
@@ -904,10 +402,7 @@ export async function runWatch(
       }
       if (leading && lock) {
         woken = false;
-        const full = fullReadDue ||
-          Date.now() - lastFullReadMs >= resyncIntervalMs;
-        fullReadDue = false;
-        await shutdown.track(run(full ? fullPass : listPass));
+        await shutdown.track(run(passes.next()));
       }
       if (shutdown.stopping) break;
       if (woken) continue;
@@ -932,16 +427,5 @@ export async function runWatch(
       report.abandoned ? ` (${report.abandoned} run(s) abandoned)` : ""
     }`,
   );
-  return lastCode;
-}
-
-/** The namespace of the pod's service account, else `default`. */
-async function serviceAccountNamespace(): Promise<string> {
-  try {
-    return (await Deno.readTextFile(
-      "/var/run/secrets/kubernetes.io/serviceaccount/namespace",
-    )).trim();
-  } catch {
-    return "default";
-  }
+  return passes.lastCode;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type ResidentSnapshot, runSync } from "../../sync/mod.ts";
-import { dueForRead, nextRecheck } from "../../tasks/_watch.ts";
+import { dueForRead, nextRecheck } from "../../tasks/_watch_recheck.ts";
 import {
   healthy,
   k8sResources,
