@@ -526,6 +526,10 @@ Deno.test("sync --watch via subscriptions: k8splugin's slow, serialised first su
     "a list pass",
   );
   assert.ok(subscribed() < 2, "a list pass ran while subscribing");
-  await until(() => subscribed() === 2, "both subscriptions", 20_000);
-  assert.match(proc.stderr(), /Status subscription of app-2 created/);
+  await until(
+    () => /Status subscription of app-2 created/.test(proc.stderr()),
+    "both subscriptions",
+    20_000,
+  );
+  assert.equal(subscribed(), 2);
 });
