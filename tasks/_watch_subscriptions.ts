@@ -214,6 +214,7 @@ export class WatchSubscriptions {
       !hasKubeClient(s.cloudRegion) &&
       inScope(scope, s.id, s.cloudRegion)
     );
+    if (kept.length === 0) return { read: [], changedUnseen: [] };
     const found = await auditSubscriptions(this.#parts.audit, query, kept);
     for (const problem of found.problems) {
       log.warn(`Subscription audit: ${problem}`);
