@@ -251,7 +251,8 @@ export async function runWatch(
   /** The one-instance path of `ids`; re-lists first for an id not listed yet. */
   async function instanceRun(ids: string[]): Promise<void> {
     if (!leading || !lock) return;
-    if (ids.some((id) => watched.regionOf(id) === undefined)) {
+    // A watch event can name an instance created since the last list.
+    if (ids.some((id) => !passes.isListed(id))) {
       try {
         await passes.relist();
       } catch (error) {

@@ -25,6 +25,9 @@ import { dueForRead, type RecheckTimer } from "./_watch_recheck.ts";
 import type { WatchSources } from "./_watch_sources.ts";
 import type { WatchSubscriptions } from "./_watch_subscriptions.ts";
 
+/** Least time between two relists asked for by events (ms). */
+export const RELIST_MIN_INTERVAL_MS = 10_000;
+
 /** What a pass of `sync --watch` is given beyond `onRead`. */
 export interface PassExtras {
   /** The snapshot kept in memory while the process owns the state. */
@@ -76,7 +79,12 @@ export interface WatchPassesOptions {
 /** The passes of one process, with what they remember between them. */
 export class WatchPasses {
   readonly #options: WatchPassesOptions;
+  /** What the last pass listed: the event sources follow it. */
   #listed: InstanceSummary[] = [];
+  /** The newest list (a pass's, or a relist's for an instance an event named). */
+  #latest: InstanceSummary[] = [];
+  #latestIds = new Set<string>();
+  #lastRelistMs = Number.NEGATIVE_INFINITY;
   /** A full read of every instance is due at the next pass. */
   #fullReadDue = true;
   #lastFullReadMs = Number.NEGATIVE_INFINITY;
@@ -90,7 +98,12 @@ export class WatchPasses {
 
   /** The instances listed last (by a pass, or a relist for a new one). */
   get listed(): InstanceSummary[] {
-    return this.#listed;
+    return this.#latest;
+  }
+
+  /** Whether the newest list holds the instance. */
+  isListed(instanceId: string): boolean {
+    return this.#latestIds.has(instanceId);
   }
 
   /** The first pass of the term (or process) is done. */
@@ -122,12 +135,25 @@ export class WatchPasses {
     return full ? () => this.#fullPass() : () => this.#listPass();
   }
 
-  /** Lists the instances again (an event named one not listed yet). */
+  /**
+   * Lists the instances again (an event named one not listed yet), at most
+   * once per {@linkcode RELIST_MIN_INTERVAL_MS}: labelled objects of an
+   * instance k8splugin does not list (still in PRE-INSTALL, or left behind)
+   * must not make every event a list. The next pass still sees the new
+   * instances as new (their event sources follow then).
+   */
   async relist(): Promise<void> {
-    this.#listed = await this.#options.k8splugin.listInstances();
-    for (const s of this.#listed) {
+    if (Date.now() - this.#lastRelistMs < RELIST_MIN_INTERVAL_MS) return;
+    this.#lastRelistMs = Date.now();
+    this.#setLatest(await this.#options.k8splugin.listInstances());
+    for (const s of this.#latest) {
       this.#options.watched.place(s.id, s.cloudRegion);
     }
+  }
+
+  #setLatest(listed: InstanceSummary[]): void {
+    this.#latest = listed;
+    this.#latestIds = new Set(listed.map((s) => s.id));
   }
 
   /** One full pass (every instance read), then the event sources it implies. */
@@ -161,7 +187,10 @@ export class WatchPasses {
       this.#lastCode = exitCodeFor(error);
       log.error(`Sync pass failed: ${(error as Error).message}`);
     }
-    if (seen.length > 0 || this.#lastCode === EXIT.OK) this.#listed = seen;
+    if (seen.length > 0 || this.#lastCode === EXIT.OK) {
+      this.#listed = seen;
+      this.#setLatest(seen);
+    }
     // After a whole pass, instances gone (or out of scope) are forgotten;
     // after a partial one, the next list pass does it.
     const whole = this.#lastCode === EXIT.OK;
@@ -247,6 +276,7 @@ export class WatchPasses {
       log.error(`List pass failed: ${(error as Error).message}`);
     }
     this.#listed = fresh;
+    this.#setLatest(fresh);
     // Instances gone, and ids only events named: forgotten.
     this.#forgetAllBut([...now]);
     scheduler.forget(read, { before: passStart });

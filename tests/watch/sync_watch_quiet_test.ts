@@ -218,3 +218,47 @@ Deno.test("sync --watch via k8splugin subscriptions: once converged and subscrib
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("sync --watch via Kubernetes watches: an instance created after the last list is synced on its first watch event (one relist), not at the next list pass", async () => {
+  const sc = scenario([
+    [healthy("app-1")],
+    [healthy("app-1"), healthy("app-3", "ccccc")],
+  ], [VF]);
+  await using kube = await startKube({ scenario: sc });
+  await using k8s = startK8splugin({
+    scenario: sc,
+    kubeconfigFor: (region) => simKubeconfig(region, kube.url),
+  });
+  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
+  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
+  try {
+    await using proc = spawn([
+      "--source",
+      "kube",
+      "--debounce",
+      "20ms",
+      "--full-pass-interval",
+      "10m",
+    ], baseEnv(k8s.url, aai.url, dir));
+    await until(proc.ready, "/readyz", 30_000);
+    const objectsOf = (id: string) =>
+      [...aai.state.objects.values()].filter((o) =>
+        JSON.stringify(o).includes(`k8splugin.io/rb-instance-id=${id}`)
+      ).length;
+    assert.equal(objectsOf("app-3"), 0);
+    const lists = k8s.state.requests.byRoute["GET /v1/instance"];
+    kube.state.advance();
+    k8s.state.advance();
+    await until(
+      () => objectsOf("app-3") === 3,
+      `app-3's three objects in A&AI\n${proc.stderr().slice(-2000)}`,
+    );
+    assert.equal(
+      k8s.state.requests.byRoute["GET /v1/instance"],
+      (lists ?? 0) + 1,
+      "one relist",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
