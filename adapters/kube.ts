@@ -334,6 +334,25 @@ export function collectionPath(
 }
 
 /**
+ * The kubeconfig with its current cluster marked `skipTLSVerify`:
+ * client-node refuses an `http://` server otherwise (DESIGN §12 pitfalls),
+ * and there is no TLS to verify over plain HTTP.
+ */
+export function allowingPlainHttp(kc: KubeConfig): KubeConfig {
+  const current = kc.getCurrentCluster();
+  const relaxed = new KubeConfig();
+  relaxed.loadFromOptions({
+    clusters: kc.clusters.map((c) =>
+      c.name === current?.name ? { ...c, skipTLSVerify: true } : c
+    ),
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.currentContext,
+  });
+  return relaxed;
+}
+
+/**
  * A read-only client of one region's Kubernetes API. Constructors never do
  * I/O: the kubeconfig is loaded on the first request (so a provider can hand
  * out clients synchronously). Discovery is cached for the client's life (a
@@ -500,17 +519,7 @@ export class KubeClient implements KubeSource {
     if (!cluster?.server) throw configError("no current cluster with a server");
     const server = cluster.server.replace(/\/+$/, "");
     if (server.startsWith("http:") && !cluster.skipTLSVerify) {
-      // client-node refuses http:// unless skipTLSVerify; there is no TLS to verify here.
-      const relaxed = new KubeConfig();
-      relaxed.loadFromOptions({
-        clusters: kc.clusters.map((c) =>
-          c.name === cluster.name ? { ...c, skipTLSVerify: true } : c
-        ),
-        users: kc.users,
-        contexts: kc.contexts,
-        currentContext: kc.currentContext,
-      });
-      kc = relaxed;
+      kc = allowingPlainHttp(kc);
     } else if (
       server.startsWith("https:") && cluster.skipTLSVerify &&
       !this.#options.allowInsecure

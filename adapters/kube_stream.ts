@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { allowingPlainHttp } from "./kube.ts";
 
 /** Requests to a cluster's API server with its kubeconfig's credentials (watches, Leases). */
 export interface KubeStream {
@@ -47,18 +48,7 @@ export function kubeStreamFromKubeConfig(config: KubeConfig): KubeStream {
     );
   }
   if (server.startsWith("http:") && !cluster.skipTLSVerify) {
-    // client-node refuses http:// unless skipTLSVerify (DESIGN §12
-    // pitfalls); there is no TLS to verify, as in adapters/kube.ts.
-    const relaxed = new KubeConfig();
-    relaxed.loadFromOptions({
-      clusters: kc.clusters.map((c) =>
-        c.name === cluster.name ? { ...c, skipTLSVerify: true } : c
-      ),
-      users: kc.users,
-      contexts: kc.contexts,
-      currentContext: kc.currentContext,
-    });
-    kc = relaxed;
+    kc = allowingPlainHttp(kc);
   }
   let client: Deno.HttpClient | undefined;
   return {
