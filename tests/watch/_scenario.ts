@@ -6,6 +6,8 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseScenario, type Scenario } from "../../sim/scenario.ts";
 
 const REQUEST = {
@@ -79,3 +81,30 @@ export const FAST_SUBSCRIPTIONS = {
   intervalFloorMs: 40,
   restoreDelayMs: 30,
 };
+
+/**
+ * A kubeconfig for the Kubernetes API simulator at `url` with no TLS
+ * setting at all: a plain `http://` server must be accepted as it is.
+ */
+export function plainKubeconfig(url: string): string {
+  return [
+    "apiVersion: v1",
+    "kind: Config",
+    `clusters: [{name: sim, cluster: {server: '${url}'}}]`,
+    "users: [{name: u, user: {token: t}}]",
+    "contexts: [{name: c, context: {cluster: sim, user: u}}]",
+    "current-context: c",
+  ].join("\n");
+}
+
+/** Polls `check` every 10 ms; fails after 3 s naming `what` (in-process tests). */
+export async function until(
+  check: () => boolean,
+  what: string,
+): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (check()) return;
+    await sleep(10);
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}

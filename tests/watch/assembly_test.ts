@@ -10,7 +10,6 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
 import {
@@ -27,26 +26,7 @@ import {
   Shutdown,
 } from "../../sync/watch/mod.ts";
 import { serveOps } from "../../tasks/_serve.ts";
-import { watchScenario } from "./_scenario.ts";
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (check()) return;
-    await sleep(10);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
-function kubeconfig(url: string): string {
-  return [
-    "apiVersion: v1",
-    "kind: Config",
-    `clusters: [{name: sim, cluster: {server: '${url}'}}]`,
-    "users: [{name: u, user: {token: t}}]",
-    "contexts: [{name: c, context: {cluster: sim, user: u}}]",
-    "current-context: c",
-  ].join("\n");
-}
+import { plainKubeconfig, until, watchScenario } from "./_scenario.ts";
 
 /** One replica of `sync --watch`; `log` records what it did, in order. */
 function replica(name: string, kube: KubeSim, log: string[]) {
@@ -59,9 +39,9 @@ function replica(name: string, kube: KubeSim, log: string[]) {
   const registry = new Registry();
   const metrics = createWatchMetrics(registry);
   const kc = new KubeConfig();
-  kc.loadFromString(kubeconfig(kube.url));
+  kc.loadFromString(plainKubeconfig(kube.url));
   const stream = kubeStreamFromKubeConfig(kc);
-  const client = KubeClient.fromKubeconfig("kud", kubeconfig(kube.url));
+  const client = KubeClient.fromKubeconfig("kud", plainKubeconfig(kube.url));
   let leading = false;
   const scheduler = new DirtyScheduler({
     debounceMs: 20,

@@ -22,30 +22,11 @@ import {
   type KubeWatchEvent,
 } from "../../adapters/mod.ts";
 import { type KubeSim, startKube } from "../../sim/kube.ts";
-import { watchScenario } from "./_scenario.ts";
+import { plainKubeconfig, until, watchScenario } from "./_scenario.ts";
 
 const DEPLOYMENT = { group: "apps", version: "v1", kind: "Deployment" };
 const POD = { group: "", version: "v1", kind: "Pod" };
 const LISTS = "list deployments.apps";
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (check()) return;
-    await sleep(10);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
-function kubeconfig(url: string): string {
-  return [
-    "apiVersion: v1",
-    "kind: Config",
-    `clusters: [{name: sim, cluster: {server: '${url}'}}]`,
-    "users: [{name: u, user: {token: t}}]",
-    "contexts: [{name: c, context: {cluster: sim, user: u}}]",
-    "current-context: c",
-  ].join("\n");
-}
 
 /** The stream, recording the query of every watch request. */
 function recording(stream: KubeStream, watches: URLSearchParams[]): KubeStream {
@@ -64,11 +45,11 @@ function watcherOf(kube: KubeSim, extra: Partial<KubeWatcherOptions> = {}) {
   const events: KubeWatchEvent[] = [];
   const errors: unknown[] = [];
   const watches: URLSearchParams[] = [];
-  const client = KubeClient.fromKubeconfig("kud", kubeconfig(kube.url), {
+  const client = KubeClient.fromKubeconfig("kud", plainKubeconfig(kube.url), {
     retries: 0,
   });
   const kc = new KubeConfig();
-  kc.loadFromString(kubeconfig(kube.url));
+  kc.loadFromString(plainKubeconfig(kube.url));
   const watcher = new KubeWatcher({
     region: "kud",
     source: client,
@@ -316,7 +297,7 @@ Deno.test("KubeWatcher keeps client-node's cache across a restart: 410 Gone whos
 Deno.test("FetchWatch hands the informer slim objects (type, name, namespace, resourceVersion, labels): its cache never holds a cluster's specs and statuses", async () => {
   await using kube = await startKube({ scenario: watchScenario() });
   const kc = new KubeConfig();
-  kc.loadFromString(kubeconfig(kube.url));
+  kc.loadFromString(plainKubeconfig(kube.url));
   const stream = kubeStreamFromKubeConfig(kc);
   const seen: { type: string; object: Record<string, unknown> }[] = [];
   const ended = Promise.withResolvers<void>();

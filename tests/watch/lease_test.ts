@@ -18,6 +18,7 @@ import {
 import { setTimeout as sleep } from "node:timers/promises";
 import { startKube } from "../../sim/kube.ts";
 import { testClock } from "./_clock.ts";
+import { plainKubeconfig, until } from "./_scenario.ts";
 
 /**
  * An in-memory Lease store that behaves like the API server: 404 when
@@ -294,29 +295,10 @@ Deno.test("LeaseElector stops leading at once when the Lease names another holde
   assert.equal(store.spec.holderIdentity, "intruder", "not released: not ours");
 });
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (check()) return;
-    await sleep(10);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
-function kubeconfig(url: string): string {
-  return [
-    "apiVersion: v1",
-    "kind: Config",
-    `clusters: [{name: sim, cluster: {server: '${url}'}}]`,
-    "users: [{name: u, user: {token: t}}]",
-    "contexts: [{name: c, context: {cluster: sim, user: u}}]",
-    "current-context: c",
-  ].join("\n");
-}
-
 Deno.test("LeaseElector elects one leader through the kube sim's Leases and hands over on close", async () => {
   await using kube = await startKube({ scenario: null });
   const kc = new KubeConfig();
-  kc.loadFromString(kubeconfig(kube.url));
+  kc.loadFromString(plainKubeconfig(kube.url));
   const log: string[] = [];
   const electors = ["a", "b"].map((identity) => {
     const stream = kubeStreamFromKubeConfig(kc);
