@@ -8,9 +8,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type AaiSimSeed, startAai } from "../../sim/aai.ts";
-import { simKubeconfig, startK8splugin } from "../../sim/k8splugin.ts";
-import { startKube } from "../../sim/kube.ts";
+import { simKubeconfig } from "../../sim/k8splugin.ts";
+import { kubeWorld, subscriptionWorld } from "./_worlds.ts";
 import {
   deployment,
   expectedPath,
@@ -22,8 +21,7 @@ import {
   service,
   VF,
 } from "../sync/_scenario.ts";
-import { FAST_SUBSCRIPTIONS } from "./_scenario.ts";
-import { baseEnv, freePort, type Proc, spawn, until } from "./_proc.ts";
+import { baseEnv, type Proc, spawn, until } from "./_proc.ts";
 
 /** Requests to k8splugin's `/status` so far. */
 function statusReads(
@@ -47,72 +45,63 @@ Deno.test("sync --watch: a rule's recheck (a Pod stuck in ContainerCreating past
       pod("app-1", "app-1-web", "aaaaa", "pending"),
     ]),
   ]], [VF]);
-  await using kube = await startKube({ scenario: sc });
-  await using k8s = startK8splugin({
-    scenario: sc,
-    kubeconfigFor: (region) => simKubeconfig(region, kube.url),
+  await using world = await kubeWorld(sc);
+  const { kube, k8s, aai, dir } = world;
+  await Deno.writeTextFile(
+    `${dir}/config.yaml`,
+    "rules:\n  stallTimeout: 4s\n",
+  );
+  await using proc = spawn([
+    "--source",
+    "kube",
+    "--debounce",
+    "20ms",
+    "--full-pass-interval",
+    "10m",
+  ], {
+    ...baseEnv(k8s.url, aai.url, dir),
+    K8S_AAI_SYNC_CONFIG: `${dir}/config.yaml`,
   });
-  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
-  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
-  try {
-    await Deno.writeTextFile(
-      `${dir}/config.yaml`,
-      "rules:\n  stallTimeout: 4s\n",
-    );
-    await using proc = spawn([
-      "--source",
-      "kube",
-      "--debounce",
-      "20ms",
-      "--full-pass-interval",
-      "10m",
-    ], {
-      ...baseEnv(k8s.url, aai.url, dir),
-      K8S_AAI_SYNC_CONFIG: `${dir}/config.yaml`,
-    });
-    await until(proc.ready, "/readyz", 30_000);
-    const podPath = expectedPath(
-      "app-1",
-      "Pod",
-      "",
-      "v1",
-      "app-1-web-5d8f7c6b9-aaaaa",
-    ).path;
-    const podVerdict = () => readiness(aai.state.get(podPath)).verdict;
-    // The first pass published it Pending (within the timeout).
-    assert.equal(podVerdict(), "Pending", proc.stderr().slice(-2000));
-    const lists = k8s.state.requests.byRoute["GET /v1/instance"];
-    const kubeChanges = kube.state.changes.length;
-    const watches = kube.state.requests.byResource["watch pods"];
-    await until(
-      () => podVerdict() === "Failed",
-      `the recheck's write\n${proc.stderr().slice(-3000)}`,
-      15_000,
-    );
-    assert.equal(readiness(aai.state.get(podPath)).reason, "NoProgress");
-    // Nothing else woke it: no list or full pass (one GET /v1/instance
-    // each), no change in the cluster, no watch event, no new watch.
-    assert.equal(k8s.state.requests.byRoute["GET /v1/instance"], lists);
-    assert.equal(kube.state.changes.length, kubeChanges);
-    assert.equal(kube.state.requests.byResource["watch pods"], watches);
-    // The run is counted once it returns, just after A&AI answered.
-    const ranOk = /outcome="ok"\} [1-9]/;
-    await until(
-      async () =>
-        ranOk.test(
-          samples(await proc.metrics(), "k8s_aai_sync_instance_runs_total")
-            .join("\n"),
-        ),
-      "the one-instance run counted",
-    );
-    assert.deepEqual(
-      samples(await proc.metrics(), "k8s_aai_sync_watch_events_total")
-        .filter((l) => !/ 0$/.test(l)),
-      [],
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await until(proc.ready, "/readyz", 30_000);
+  const podPath = expectedPath(
+    "app-1",
+    "Pod",
+    "",
+    "v1",
+    "app-1-web-5d8f7c6b9-aaaaa",
+  ).path;
+  const podVerdict = () => readiness(aai.state.get(podPath)).verdict;
+  // The first pass published it Pending (within the timeout).
+  assert.equal(podVerdict(), "Pending", proc.stderr().slice(-2000));
+  const lists = k8s.state.requests.byRoute["GET /v1/instance"];
+  const kubeChanges = kube.state.changes.length;
+  const watches = kube.state.requests.byResource["watch pods"];
+  await until(
+    () => podVerdict() === "Failed",
+    `the recheck's write\n${proc.stderr().slice(-3000)}`,
+    15_000,
+  );
+  assert.equal(readiness(aai.state.get(podPath)).reason, "NoProgress");
+  // Nothing else woke it: no list or full pass (one GET /v1/instance
+  // each), no change in the cluster, no watch event, no new watch.
+  assert.equal(k8s.state.requests.byRoute["GET /v1/instance"], lists);
+  assert.equal(kube.state.changes.length, kubeChanges);
+  assert.equal(kube.state.requests.byResource["watch pods"], watches);
+  // The run is counted once it returns, just after A&AI answered.
+  const ranOk = /outcome="ok"\} [1-9]/;
+  await until(
+    async () =>
+      ranOk.test(
+        samples(await proc.metrics(), "k8s_aai_sync_instance_runs_total")
+          .join("\n"),
+      ),
+    "the one-instance run counted",
+  );
+  assert.deepEqual(
+    samples(await proc.metrics(), "k8s_aai_sync_watch_events_total")
+      .filter((l) => !/ 0$/.test(l)),
+    [],
+  );
 });
 
 /**
@@ -147,76 +136,53 @@ async function quietWindow(
 
 Deno.test("sync --watch via Kubernetes watches, reading /status from k8splugin: once converged, a quiet cluster (bookmarks only) gets no /status read and no A&AI request", async () => {
   const sc = scenario([[healthy("app-1"), healthy("app-2", "bbbbb")]], [VF]);
-  await using kube = await startKube({ scenario: sc, bookmarkIntervalMs: 100 });
-  await using k8s = startK8splugin({
-    scenario: sc,
-    kubeconfigFor: (region) => simKubeconfig(region, kube.url),
+  await using world = await kubeWorld(sc, { bookmarkIntervalMs: 100 });
+  const { kube, k8s, aai, dir } = world;
+  // The region's kubeconfig in the config: watches, while reads stay
+  // k8splugin's /status (--source k8splugin).
+  await Deno.writeTextFile(
+    `${dir}/kubeconfig`,
+    simKubeconfig("k8sregionone", kube.url),
+  );
+  await Deno.writeTextFile(
+    `${dir}/config.yaml`,
+    `regions:\n  k8sregionone:\n    kubeconfig: ${dir}/kubeconfig\n`,
+  );
+  await using proc = spawn([
+    "--debounce",
+    "20ms",
+    "--full-pass-interval",
+    "1h",
+  ], {
+    ...baseEnv(k8s.url, aai.url, dir),
+    K8S_AAI_SYNC_CONFIG: `${dir}/config.yaml`,
   });
-  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
-  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
-  try {
-    // The region's kubeconfig in the config: watches, while reads stay
-    // k8splugin's /status (--source k8splugin).
-    await Deno.writeTextFile(
-      `${dir}/kubeconfig`,
-      simKubeconfig("k8sregionone", kube.url),
-    );
-    await Deno.writeTextFile(
-      `${dir}/config.yaml`,
-      `regions:\n  k8sregionone:\n    kubeconfig: ${dir}/kubeconfig\n`,
-    );
-    await using proc = spawn([
-      "--debounce",
-      "20ms",
-      "--full-pass-interval",
-      "1h",
-    ], {
-      ...baseEnv(k8s.url, aai.url, dir),
-      K8S_AAI_SYNC_CONFIG: `${dir}/config.yaml`,
-    });
-    const quiet = await quietWindow(proc, k8s, aai, 3_000);
-    assert.ok(statusReads(k8s) >= 2, "the first pass read both instances");
-    assert.ok(kube.state.watches > 0, "watching");
-    assert.deepEqual(quiet, { status: 0, aai: [] }, proc.stderr().slice(-2000));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const quiet = await quietWindow(proc, k8s, aai, 3_000);
+  assert.ok(statusReads(k8s) >= 2, "the first pass read both instances");
+  assert.ok(kube.state.watches > 0, "watching");
+  assert.deepEqual(quiet, { status: 0, aai: [] }, proc.stderr().slice(-2000));
 });
 
 Deno.test("sync --watch via k8splugin subscriptions: once converged and subscribed, a quiet k8splugin (notifiers polling, nothing changing) gets no /status read and no A&AI request", async () => {
-  const port = freePort();
-  const sc = scenario([[healthy("app-1"), healthy("app-2", "bbbbb")]], [VF]);
-  await using k8s = startK8splugin({
-    scenario: sc,
-    subscriptionTiming: FAST_SUBSCRIPTIONS,
-  });
-  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
-  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
-  try {
-    await using proc = spawn([
-      "--debounce",
-      "20ms",
-      "--full-pass-interval",
-      "1h",
-      "--callback-url",
-      `http://127.0.0.1:${port}`,
-    ], {
-      ...baseEnv(k8s.url, aai.url, dir),
-      K8S_AAI_SYNC_NOTIFY_INTERVAL: "1",
-    }, port);
-    await until(proc.ready, "/readyz", 30_000);
-    const running = (id: string) =>
-      k8s.state.subscriptions.notifierRunning(id, `${id}-k8s-aai-sync`);
-    await until(
-      () => running("app-1") && running("app-2"),
-      `both notifiers\n${proc.stderr().slice(-2000)}`,
-    );
-    const quiet = await quietWindow(proc, k8s, aai, 3_000);
-    assert.ok(running("app-1") && running("app-2"), "still subscribed");
-    assert.deepEqual(quiet, { status: 0, aai: [] }, proc.stderr().slice(-2000));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using world = await subscriptionWorld(
+    scenario([[healthy("app-1"), healthy("app-2", "bbbbb")]], [VF]),
+  );
+  const { k8s, aai } = world;
+  await using proc = await world.start([
+    "--debounce",
+    "20ms",
+    "--full-pass-interval",
+    "1h",
+  ]);
+  const running = (id: string) =>
+    k8s.state.subscriptions.notifierRunning(id, `${id}-k8s-aai-sync`);
+  await until(
+    () => running("app-1") && running("app-2"),
+    `both notifiers\n${proc.stderr().slice(-2000)}`,
+  );
+  const quiet = await quietWindow(proc, k8s, aai, 3_000);
+  assert.ok(running("app-1") && running("app-2"), "still subscribed");
+  assert.deepEqual(quiet, { status: 0, aai: [] }, proc.stderr().slice(-2000));
 });
 
 Deno.test("sync --watch via Kubernetes watches: an instance created after the last list is synced on its first watch event (one relist), not at the next list pass", async () => {
@@ -224,41 +190,32 @@ Deno.test("sync --watch via Kubernetes watches: an instance created after the la
     [healthy("app-1")],
     [healthy("app-1"), healthy("app-3", "ccccc")],
   ], [VF]);
-  await using kube = await startKube({ scenario: sc });
-  await using k8s = startK8splugin({
-    scenario: sc,
-    kubeconfigFor: (region) => simKubeconfig(region, kube.url),
-  });
-  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
-  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
-  try {
-    await using proc = spawn([
-      "--source",
-      "kube",
-      "--debounce",
-      "20ms",
-      "--full-pass-interval",
-      "10m",
-    ], baseEnv(k8s.url, aai.url, dir));
-    await until(proc.ready, "/readyz", 30_000);
-    const objectsOf = (id: string) =>
-      [...aai.state.objects.values()].filter((o) =>
-        JSON.stringify(o).includes(`k8splugin.io/rb-instance-id=${id}`)
-      ).length;
-    assert.equal(objectsOf("app-3"), 0);
-    const lists = k8s.state.requests.byRoute["GET /v1/instance"];
-    kube.state.advance();
-    k8s.state.advance();
-    await until(
-      () => objectsOf("app-3") === 3,
-      `app-3's three objects in A&AI\n${proc.stderr().slice(-2000)}`,
-    );
-    assert.equal(
-      k8s.state.requests.byRoute["GET /v1/instance"],
-      (lists ?? 0) + 1,
-      "one relist",
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using world = await kubeWorld(sc);
+  const { kube, k8s, aai, dir } = world;
+  await using proc = spawn([
+    "--source",
+    "kube",
+    "--debounce",
+    "20ms",
+    "--full-pass-interval",
+    "10m",
+  ], baseEnv(k8s.url, aai.url, dir));
+  await until(proc.ready, "/readyz", 30_000);
+  const objectsOf = (id: string) =>
+    [...aai.state.objects.values()].filter((o) =>
+      JSON.stringify(o).includes(`k8splugin.io/rb-instance-id=${id}`)
+    ).length;
+  assert.equal(objectsOf("app-3"), 0);
+  const lists = k8s.state.requests.byRoute["GET /v1/instance"];
+  kube.state.advance();
+  k8s.state.advance();
+  await until(
+    () => objectsOf("app-3") === 3,
+    `app-3's three objects in A&AI\n${proc.stderr().slice(-2000)}`,
+  );
+  assert.equal(
+    k8s.state.requests.byRoute["GET /v1/instance"],
+    (lists ?? 0) + 1,
+    "one relist",
+  );
 });

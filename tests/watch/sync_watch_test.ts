@@ -8,17 +8,13 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type AaiSimSeed, startAai } from "../../sim/aai.ts";
-import { simKubeconfig, startK8splugin } from "../../sim/k8splugin.ts";
-import { startKube } from "../../sim/kube.ts";
+import { simKubeconfig } from "../../sim/k8splugin.ts";
+import { kubeWorld, subscriptionWorld } from "./_worlds.ts";
 import { loadSnapshot } from "../../sync/mod.ts";
 import type { Scenario } from "../../sim/scenario.ts";
 import { deployment, instance, scenario } from "../sync/_scenario.ts";
-import { FAST_SUBSCRIPTIONS } from "./_scenario.ts";
 import {
   baseEnv,
-  freePort,
-  type Proc,
   type RecordingProxy,
   recordingProxy,
   spawn,
@@ -50,141 +46,86 @@ function flapping(): Scenario {
   ], [{ vnfId: "vnf-1", vfModuleId: "vfm-1", heatStackId: "app-1" }]);
 }
 
-/**
- * The simulators of a subscriptions test (k8splugin with fast notifiers,
- * A&AI), a state folder and a port for the callbacks; all gone on dispose.
- */
-async function subscriptionRig(
-  sc: Scenario,
-  timing: Partial<typeof FAST_SUBSCRIPTIONS> = {},
-) {
-  const k8s = startK8splugin({
-    scenario: sc,
-    subscriptionTiming: { ...FAST_SUBSCRIPTIONS, ...timing },
-  });
-  const aai = await startAai({ seed: sc.aai as AaiSimSeed });
-  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
-  const port = freePort();
-  return {
-    k8s,
-    aai,
-    dir,
-    port,
-    /** Starts `sync --watch` calling back on `port` (1 s notify interval); resolves once ready. */
-    async start(args: string[]): Promise<Proc> {
-      const proc = spawn(
-        [...args, "--callback-url", `http://127.0.0.1:${port}`],
-        {
-          ...baseEnv(k8s.url, aai.url, dir),
-          K8S_AAI_SYNC_NOTIFY_INTERVAL: "1",
-        },
-        port,
-      );
-      try {
-        await until(proc.ready, "/readyz", 30_000);
-      } catch (error) {
-        await proc[Symbol.asyncDispose]();
-        throw error;
-      }
-      return proc;
-    },
-    async [Symbol.asyncDispose]() {
-      await k8s[Symbol.asyncDispose]();
-      await aai[Symbol.asyncDispose]();
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
-
 Deno.test("sync --watch via Kubernetes watches: changes reach A&AI within 5 s; a dropped watch and a 410 are survived; SIGTERM leaves the snapshot consistent", async () => {
   const sc = flapping();
-  await using kube = await startKube({ scenario: sc, bookmarkIntervalMs: 200 });
-  await using k8s = startK8splugin({
-    scenario: sc,
-    kubeconfigFor: (region) => simKubeconfig(region, kube.url),
-  });
-  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
-  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
-  try {
-    const env = baseEnv(k8s.url, aai.url, dir);
-    await using proc = spawn([
-      "--source",
-      "kube",
-      "--debounce",
-      "50ms",
-      "--full-pass-interval",
-      "10m",
-    ], env);
-    await until(proc.ready, "/readyz", 30_000);
-    assert.ok(aai.state.counts.byMethod.PUT ?? 0 > 0, "first pass created");
-    const listsAfterStart = k8s.state.requests.byRoute["GET /v1/instance"];
+  await using world = await kubeWorld(sc, { bookmarkIntervalMs: 200 });
+  const { kube, k8s, aai, dir } = world;
+  const env = baseEnv(k8s.url, aai.url, dir);
+  await using proc = spawn([
+    "--source",
+    "kube",
+    "--debounce",
+    "50ms",
+    "--full-pass-interval",
+    "10m",
+  ], env);
+  await until(proc.ready, "/readyz", 30_000);
+  assert.ok(aai.state.counts.byMethod.PUT ?? 0 > 0, "first pass created");
+  const listsAfterStart = k8s.state.requests.byRoute["GET /v1/instance"];
 
-    const step = async (what: string) => {
-      const at = Date.now();
-      kube.state.advance();
-      k8s.state.advance();
-      const ms = await until(
-        () => writesSince(aai, at).length > 0,
-        `A&AI write after "${what}"`,
-      ).catch(async (error) => {
-        const metrics = await (await fetch(
-          `http://127.0.0.1:${proc.port}/metrics`,
-        )).text();
-        throw new Error(
-          `${error.message}: ${
-            metrics.split("\n").filter((l) =>
-              /^k8s_aai_sync_(watch|instance_runs|dirty)/.test(l)
-            ).join(" ")
-          } (kube ${JSON.stringify(kube.state.requests)})\n${
-            proc.stderr().slice(-3000)
-          }`,
-        );
-      });
-      assert.ok(ms <= 5_000, `${what}: ${ms} ms`);
-      return ms;
-    };
-    await step("changed"); // a watch event → one-instance run
-    kube.state.dropWatches(); // the watch connections end
-    await until(() => kube.state.watches > 0, "watches back");
-    await step("ready again");
-    kube.state.compact(); // next resume from an old resourceVersion is 410
-    kube.state.dropWatches();
-    await until(() => kube.state.watches > 0, "relisted watches");
-    kube.state.setStep(3); // (k8splugin's "deleted by hand" is the same here)
-    k8s.state.setStep(3);
-    await step("not ready");
-    // No full pass ran in between: the instance list was read once.
-    assert.equal(
-      k8s.state.requests.byRoute["GET /v1/instance"],
-      listsAfterStart,
-    );
+  const step = async (what: string) => {
+    const at = Date.now();
+    kube.state.advance();
+    k8s.state.advance();
+    const ms = await until(
+      () => writesSince(aai, at).length > 0,
+      `A&AI write after "${what}"`,
+    ).catch(async (error) => {
+      const metrics = await (await fetch(
+        `http://127.0.0.1:${proc.port}/metrics`,
+      )).text();
+      throw new Error(
+        `${error.message}: ${
+          metrics.split("\n").filter((l) =>
+            /^k8s_aai_sync_(watch|instance_runs|dirty)/.test(l)
+          ).join(" ")
+        } (kube ${JSON.stringify(kube.state.requests)})\n${
+          proc.stderr().slice(-3000)
+        }`,
+      );
+    });
+    assert.ok(ms <= 5_000, `${what}: ${ms} ms`);
+    return ms;
+  };
+  await step("changed"); // a watch event → one-instance run
+  kube.state.dropWatches(); // the watch connections end
+  await until(() => kube.state.watches > 0, "watches back");
+  await step("ready again");
+  kube.state.compact(); // next resume from an old resourceVersion is 410
+  kube.state.dropWatches();
+  await until(() => kube.state.watches > 0, "relisted watches");
+  kube.state.setStep(3); // (k8splugin's "deleted by hand" is the same here)
+  k8s.state.setStep(3);
+  await step("not ready");
+  // No full pass ran in between: the instance list was read once.
+  assert.equal(
+    k8s.state.requests.byRoute["GET /v1/instance"],
+    listsAfterStart,
+  );
 
-    proc.child.kill("SIGTERM");
-    const status = await proc.child.status;
-    assert.equal(status.code, 0, proc.stderr().slice(-2000));
-    const loaded = await loadSnapshot(`${dir}/state/snapshot.json`, new Date());
-    assert.equal(loaded.movedAside, undefined);
-    assert.ok(loaded.snapshot.instances["app-1"]);
-    // The lock was released: a cron pass runs, and has nothing to send.
-    const once = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", SYNC, "--once", "--source", "kube"],
-      env: { NO_COLOR: "1", ...env },
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(once.code, 0, new TextDecoder().decode(once.stderr));
-    assert.match(
-      new TextDecoder().decode(once.stdout),
-      /0 create, 0 update, 0 delete/,
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  proc.child.kill("SIGTERM");
+  const status = await proc.child.status;
+  assert.equal(status.code, 0, proc.stderr().slice(-2000));
+  const loaded = await loadSnapshot(`${dir}/state/snapshot.json`, new Date());
+  assert.equal(loaded.movedAside, undefined);
+  assert.ok(loaded.snapshot.instances["app-1"]);
+  // The lock was released: a cron pass runs, and has nothing to send.
+  const once = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", SYNC, "--once", "--source", "kube"],
+    env: { NO_COLOR: "1", ...env },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(once.code, 0, new TextDecoder().decode(once.stderr));
+  assert.match(
+    new TextDecoder().decode(once.stdout),
+    /0 create, 0 update, 0 delete/,
+  );
 });
 
 Deno.test("sync --watch via k8splugin subscriptions: notifications become writes; a dead notifier and a plugin restart are survived", async () => {
-  await using rig = await subscriptionRig(flapping());
+  await using rig = await subscriptionWorld(flapping());
   const { k8s, aai } = rig;
   await using proc = await rig.start([
     "--debounce",
@@ -269,154 +210,136 @@ Deno.test("sync --watch via k8splugin subscriptions: notifications become writes
 
 Deno.test("sync --watch --leader-election: two replicas, only the leader writes; a killed leader is replaced within the lease duration, starting with a full pass", async () => {
   const sc = flapping();
-  await using kube = await startKube({ scenario: sc, bookmarkIntervalMs: 200 });
-  await using k8s = startK8splugin({
-    scenario: sc,
-    kubeconfigFor: (region) => simKubeconfig(region, kube.url),
+  await using world = await kubeWorld(sc, { bookmarkIntervalMs: 200 });
+  const { kube, k8s, aai, dir } = world;
+  const kubeconfig = `${dir}/kubeconfig`;
+  await Deno.writeTextFile(kubeconfig, simKubeconfig("kud", kube.url));
+  // Each replica reaches k8splugin and A&AI through an HTTP proxy of its
+  // own, so their requests can be told apart; both are configured with
+  // the same peer URLs (they are in the selflinks both write). The Lease
+  // and the watches (127.0.0.1) go direct.
+  const routes = { "k8splugin.test": k8s.url, "aai.test": aai.url };
+  await using proxyOfA = recordingProxy(routes);
+  await using proxyOfB = recordingProxy(routes);
+  const envOf = (proxy: RecordingProxy) => ({
+    ...baseEnv("http://k8splugin.test", "http://aai.test", dir),
+    KUBECONFIG: kubeconfig,
+    POD_NAMESPACE: "onap",
+    HTTP_PROXY: proxy.url,
+    NO_PROXY: "127.0.0.1,localhost",
   });
-  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
-  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
-  try {
-    const kubeconfig = `${dir}/kubeconfig`;
-    await Deno.writeTextFile(kubeconfig, simKubeconfig("kud", kube.url));
-    // Each replica reaches k8splugin and A&AI through an HTTP proxy of its
-    // own, so their requests can be told apart; both are configured with
-    // the same peer URLs (they are in the selflinks both write). The Lease
-    // and the watches (127.0.0.1) go direct.
-    const routes = { "k8splugin.test": k8s.url, "aai.test": aai.url };
-    await using proxyOfA = recordingProxy(routes);
-    await using proxyOfB = recordingProxy(routes);
-    const envOf = (proxy: RecordingProxy) => ({
-      ...baseEnv("http://k8splugin.test", "http://aai.test", dir),
-      KUBECONFIG: kubeconfig,
-      POD_NAMESPACE: "onap",
-      HTTP_PROXY: proxy.url,
-      NO_PROXY: "127.0.0.1,localhost",
-    });
-    /** What `proxy` forwarded to `host` since `from`, writes only with `writes`. */
-    const sent = (
-      proxy: RecordingProxy,
-      host: string,
-      from = 0,
-      writes = false,
-    ) =>
-      proxy.requests.filter((r) =>
-        r.host === host && r.at >= from && (!writes || r.method !== "GET")
-      );
-    const args = [
-      "--source",
-      "kube",
-      "--debounce",
-      "50ms",
-      "--leader-election",
-      "--lease-duration",
-      "2s",
-    ];
-    // Both replicas share the state folder (ReadWriteMany in a cluster):
-    // the leader holds its lock, the follower stands by without it.
-    await using a = spawn(args, envOf(proxyOfA));
-    await until(a.leader, "a to lead", 30_000);
-    await until(a.ready, "a ready", 30_000);
-    await using b = spawn(args, envOf(proxyOfB));
-    await until(b.ready, "b standing by", 30_000);
-    assert.equal(await b.leader(), false);
-
-    let at = Date.now();
-    kube.state.advance();
-    k8s.state.advance();
-    await until(() => writesSince(aai, at).length > 0, "a's write");
-    // The change is a's write; b, standing by, neither reads k8splugin nor
-    // sends A&AI anything.
-    assert.ok(sent(proxyOfA, "aai.test", at, true).length > 0, "a's write");
-    assert.ok(sent(proxyOfA, "k8splugin.test").length > 0, "a's reads");
-    assert.deepEqual(sent(proxyOfB, "aai.test"), [], "no A&AI request from b");
-    assert.deepEqual(
-      sent(proxyOfB, "k8splugin.test"),
-      [],
-      "no k8splugin request from b",
+  /** What `proxy` forwarded to `host` since `from`, writes only with `writes`. */
+  const sent = (
+    proxy: RecordingProxy,
+    host: string,
+    from = 0,
+    writes = false,
+  ) =>
+    proxy.requests.filter((r) =>
+      r.host === host && r.at >= from && (!writes || r.method !== "GET")
     );
+  const args = [
+    "--source",
+    "kube",
+    "--debounce",
+    "50ms",
+    "--leader-election",
+    "--lease-duration",
+    "2s",
+  ];
+  // Both replicas share the state folder (ReadWriteMany in a cluster):
+  // the leader holds its lock, the follower stands by without it.
+  await using a = spawn(args, envOf(proxyOfA));
+  await until(a.leader, "a to lead", 30_000);
+  await until(a.ready, "a ready", 30_000);
+  await using b = spawn(args, envOf(proxyOfB));
+  await until(b.ready, "b standing by", 30_000);
+  assert.equal(await b.leader(), false);
 
-    a.child.kill("SIGKILL"); // no release: b waits for the lease to expire
-    const killedAt = Date.now();
-    await until(b.leader, `b to lead\n${b.stderr().slice(-2000)}`, 30_000);
-    const takeover = Date.now() - killedAt;
-    assert.ok(takeover <= 2_000 + 1_500, `takeover in ${takeover} ms`);
-    await until(b.ready, "b's full pass and watches", 30_000);
-    at = Date.now();
-    kube.state.advance();
-    k8s.state.advance();
-    const ms = await until(
-      () => writesSince(aai, at).length > 0,
-      `b's write\n${b.stderr().slice(-2000)}`,
-    );
-    assert.ok(ms <= 5_000, `${ms} ms`);
-    // The write is b's: its own proxy carried it.
-    assert.ok(sent(proxyOfB, "aai.test", at, true).length > 0, "b's write");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  let at = Date.now();
+  kube.state.advance();
+  k8s.state.advance();
+  await until(() => writesSince(aai, at).length > 0, "a's write");
+  // The change is a's write; b, standing by, neither reads k8splugin nor
+  // sends A&AI anything.
+  assert.ok(sent(proxyOfA, "aai.test", at, true).length > 0, "a's write");
+  assert.ok(sent(proxyOfA, "k8splugin.test").length > 0, "a's reads");
+  assert.deepEqual(sent(proxyOfB, "aai.test"), [], "no A&AI request from b");
+  assert.deepEqual(
+    sent(proxyOfB, "k8splugin.test"),
+    [],
+    "no k8splugin request from b",
+  );
+
+  a.child.kill("SIGKILL"); // no release: b waits for the lease to expire
+  const killedAt = Date.now();
+  await until(b.leader, `b to lead\n${b.stderr().slice(-2000)}`, 30_000);
+  const takeover = Date.now() - killedAt;
+  assert.ok(takeover <= 2_000 + 1_500, `takeover in ${takeover} ms`);
+  await until(b.ready, "b's full pass and watches", 30_000);
+  at = Date.now();
+  kube.state.advance();
+  k8s.state.advance();
+  const ms = await until(
+    () => writesSince(aai, at).length > 0,
+    `b's write\n${b.stderr().slice(-2000)}`,
+  );
+  assert.ok(ms <= 5_000, `${ms} ms`);
+  // The write is b's: its own proxy carried it.
+  assert.ok(sent(proxyOfB, "aai.test", at, true).length > 0, "b's write");
 });
 
 Deno.test("sync --watch: SIGTERM with A&AI writes in flight ends them cleanly; the snapshot stays consistent and the next pass sends only what was not confirmed", async () => {
   const sc = flapping();
-  await using kube = await startKube({ scenario: sc, bookmarkIntervalMs: 200 });
-  await using k8s = startK8splugin({
-    scenario: sc,
-    kubeconfigFor: (region) => simKubeconfig(region, kube.url),
-  });
-  await using aai = await startAai({ seed: sc.aai as AaiSimSeed });
-  const dir = await Deno.makeTempDir({ prefix: "sync-watch-" });
-  try {
-    const env = baseEnv(k8s.url, aai.url, dir);
-    await using proc = spawn(["--source", "kube", "--debounce", "20ms"], env);
-    await until(proc.ready, "/readyz", 30_000);
-    // Every k8s-resource write now takes 1.5 s: the change's PATCH is in
-    // flight when SIGTERM arrives, and finishes within the grace period.
-    aai.state.faults = {
-      latencyMs: 1_500,
-      match: "/aai/v24/cloud-infrastructure",
-    };
-    const at = Date.now();
-    kube.state.advance();
-    k8s.state.advance();
-    await until(
-      () =>
-        aai.state.requests.some((r) => r.at >= at) ||
-        /Event run/.test(proc.stderr()) || Date.now() - at > 400,
-      "the run to start",
-    );
-    const sigterm = Date.now();
-    proc.child.kill("SIGTERM");
-    const status = await proc.child.status;
-    assert.equal(status.code, 0, proc.stderr().slice(-2000));
-    assert.match(proc.stderr(), /Stopped/);
-    // The PATCH in flight was answered after SIGTERM, within the grace.
-    assert.ok(writesSince(aai, sigterm).length >= 1, "finished in the grace");
-    aai.state.faults = undefined;
-    const loaded = await loadSnapshot(`${dir}/state/snapshot.json`, new Date());
-    assert.equal(loaded.movedAside, undefined);
-    // A cron pass afterwards converges: at most the change's one write.
-    const before = writesSince(aai, 0).length;
-    const once = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", SYNC, "--once", "--source", "kube"],
-      env: { NO_COLOR: "1", ...env },
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(once.code, 0, new TextDecoder().decode(once.stderr));
-    assert.ok(writesSince(aai, 0).length - before <= 1);
-    assert.match(
-      new TextDecoder().decode(once.stdout),
-      /0 create, [01] update, 0 delete/,
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using world = await kubeWorld(sc, { bookmarkIntervalMs: 200 });
+  const { kube, k8s, aai, dir } = world;
+  const env = baseEnv(k8s.url, aai.url, dir);
+  await using proc = spawn(["--source", "kube", "--debounce", "20ms"], env);
+  await until(proc.ready, "/readyz", 30_000);
+  // Every k8s-resource write now takes 1.5 s: the change's PATCH is in
+  // flight when SIGTERM arrives, and finishes within the grace period.
+  aai.state.faults = {
+    latencyMs: 1_500,
+    match: "/aai/v24/cloud-infrastructure",
+  };
+  const at = Date.now();
+  kube.state.advance();
+  k8s.state.advance();
+  await until(
+    () =>
+      aai.state.requests.some((r) => r.at >= at) ||
+      /Event run/.test(proc.stderr()) || Date.now() - at > 400,
+    "the run to start",
+  );
+  const sigterm = Date.now();
+  proc.child.kill("SIGTERM");
+  const status = await proc.child.status;
+  assert.equal(status.code, 0, proc.stderr().slice(-2000));
+  assert.match(proc.stderr(), /Stopped/);
+  // The PATCH in flight was answered after SIGTERM, within the grace.
+  assert.ok(writesSince(aai, sigterm).length >= 1, "finished in the grace");
+  aai.state.faults = undefined;
+  const loaded = await loadSnapshot(`${dir}/state/snapshot.json`, new Date());
+  assert.equal(loaded.movedAside, undefined);
+  // A cron pass afterwards converges: at most the change's one write.
+  const before = writesSince(aai, 0).length;
+  const once = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", SYNC, "--once", "--source", "kube"],
+    env: { NO_COLOR: "1", ...env },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(once.code, 0, new TextDecoder().decode(once.stderr));
+  assert.ok(writesSince(aai, 0).length - before <= 1);
+  assert.match(
+    new TextDecoder().decode(once.stdout),
+    /0 create, [01] update, 0 delete/,
+  );
 });
 
 Deno.test("sync --watch via subscriptions: quiet list passes read no /status (a few region queries audit them); a notifier that died silently is found, its change written and its subscription replaced", async () => {
-  await using rig = await subscriptionRig(flapping());
+  await using rig = await subscriptionWorld(flapping());
   const { k8s, aai } = rig;
   await using proc = await rig.start([
     "--debounce",
@@ -483,7 +406,7 @@ Deno.test("sync --watch via subscriptions: quiet list passes read no /status (a 
 });
 
 Deno.test("sync --watch via subscriptions: only the first full read of a term checks every subscription; later resyncs leave them to the audit", async () => {
-  await using rig = await subscriptionRig(flapping());
+  await using rig = await subscriptionWorld(flapping());
   const { k8s } = rig;
   await using proc = await rig.start([
     "--full-pass-interval",
@@ -509,7 +432,7 @@ Deno.test("sync --watch via subscriptions: only the first full read of a term ch
 
 Deno.test("sync --watch via subscriptions: k8splugin's slow, serialised first subscription calls run in the background — the first pass is done and list passes go on before every instance is subscribed", async () => {
   // k8splugin holds a plugin-wide lock through each instance's first call.
-  await using rig = await subscriptionRig(flapping(), {
+  await using rig = await subscriptionWorld(flapping(), {
     firstCallDelayMs: 2_500,
   });
   const { k8s } = rig;
