@@ -18,7 +18,7 @@ import {
   type SyncLogger,
 } from "../sync/mod.ts";
 import {
-  countSubscriptions,
+  countSubscription,
   type EnsureResult,
   NotifierAudit,
   SubscriptionKeeper,
@@ -294,7 +294,7 @@ function reportKept(
   readAfterChange: boolean,
   { metrics, log, mark }: WatchSubscriptionsOptions,
 ): void {
-  countSubscriptions(metrics, new Map([[id, result]]));
+  countSubscription(metrics, result);
   if (result instanceof Error) {
     log.warn(
       `Cannot keep the status subscription of ${id}: ${result.message}`,

@@ -87,14 +87,12 @@ export function createWatchMetrics(registry: Registry): WatchMetrics {
   };
 }
 
-/** Counts the outcome of a subscription reconcile into {@linkcode WatchMetrics.subscriptions}. */
-export function countSubscriptions(
+/** Counts one subscription call's outcome into {@linkcode WatchMetrics.subscriptions}. */
+export function countSubscription(
   metrics: WatchMetrics,
-  results: ReadonlyMap<string, EnsureResult | Error>,
+  result: EnsureResult | Error,
 ): void {
-  for (const result of results.values()) {
-    metrics.subscriptions.inc({
-      action: result instanceof Error ? "failed" : result.action,
-    });
-  }
+  metrics.subscriptions.inc({
+    action: result instanceof Error ? "failed" : result.action,
+  });
 }
